@@ -20,6 +20,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::fmt;
 use std::str::FromStr;
+use std::sync::OnceLock;
 
 /// JWS algorithms Carnet signs and verifies with. `none`, HMAC and RSA do not exist here, so no
 /// header can select them.
@@ -315,7 +316,7 @@ impl fmt::Debug for SigningKey {
 /// The private JWK of the P-256 key whose scalar is `d` (big-endian), with `kid`.
 fn p256_private_jwk(d: &[u8; 32]) -> Result<Jwk, KeyError> {
     let bad = |_| KeyError::MalformedJwk("P-256 private key");
-    let group = EcGroup::from_curve_name(Nid::X9_62_PRIME256V1).map_err(bad)?;
+    let group = p256()?;
     let mut ctx = BigNumContext::new().map_err(bad)?;
     let mut order = BigNum::new().map_err(bad)?;
     group.order(&mut order, &mut ctx).map_err(bad)?;
@@ -329,7 +330,7 @@ fn p256_private_jwk(d: &[u8; 32]) -> Result<Jwk, KeyError> {
         .map_err(bad)?;
     let (mut x, mut y) = (BigNum::new().map_err(bad)?, BigNum::new().map_err(bad)?);
     point
-        .affine_coordinates(&group, &mut x, &mut y, &mut ctx)
+        .affine_coordinates(group, &mut x, &mut y, &mut ctx)
         .map_err(bad)?;
     let coord = |n: &BigNum| n.to_vec_padded(32).map(b64::encode).map_err(bad);
     let mut jwk = Jwk {
@@ -462,13 +463,28 @@ impl fmt::Debug for VerifyingKey {
     }
 }
 
+/// The P-256 group, built once.
+fn p256() -> Result<&'static EcGroup, KeyError> {
+    static GROUP: OnceLock<Option<EcGroup>> = OnceLock::new();
+    GROUP
+        .get_or_init(|| EcGroup::from_curve_name(Nid::X9_62_PRIME256V1).ok())
+        .as_ref()
+        .ok_or(KeyError::UnsupportedKey("OpenSSL lacks P-256".into()))
+}
+
 fn p256_public(x: &[u8; 32], y: &[u8; 32]) -> Result<EcKey<Public>, KeyError> {
     let bad = |_| KeyError::MalformedJwk("not a P-256 point");
-    let group = EcGroup::from_curve_name(Nid::X9_62_PRIME256V1).map_err(bad)?;
-    let x = BigNum::from_slice(x).map_err(bad)?;
-    let y = BigNum::from_slice(y).map_err(bad)?;
-    // Checks that the point is on the curve and not the point at infinity.
-    EcKey::from_public_key_affine_coordinates(&group, &x, &y).map_err(bad)
+    let group = p256()?;
+    let mut uncompressed = [0u8; 65];
+    uncompressed[0] = 4;
+    uncompressed[1..33].copy_from_slice(x);
+    uncompressed[33..].copy_from_slice(y);
+    let mut ctx = BigNumContext::new().map_err(bad)?;
+    // Decoding checks that the point is on the curve; an uncompressed encoding cannot be the
+    // point at infinity, and P-256 has cofactor 1, so that is the whole public key check
+    // (`EC_KEY_check_key` would add a scalar multiplication by the group order, ~0.1 ms).
+    let point = EcPoint::from_bytes(group, &uncompressed, &mut ctx).map_err(bad)?;
+    EcKey::from_public_key(group, &point).map_err(bad)
 }
 
 fn es256_verify(key: &EcKey<Public>, message: &[u8], signature: &[u8]) -> bool {

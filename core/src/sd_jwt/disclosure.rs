@@ -60,11 +60,12 @@ pub(crate) fn new_salt(rng: &mut impl CryptoRngCore) -> String {
 
 impl Disclosure {
     pub fn new(salt: String, name: Option<String>, value: Value, alg: SdAlg) -> Disclosure {
-        let array = match &name {
-            Some(n) => Value::Array(vec![salt.as_str().into(), n.as_str().into(), value.clone()]),
-            None => Value::Array(vec![salt.as_str().into(), value.clone()]),
+        // Serialising a tuple of references writes the JSON array without copying the value.
+        let json = match &name {
+            Some(n) => serde_json::to_string(&(&salt, n, &value)),
+            None => serde_json::to_string(&(&salt, &value)),
         };
-        let encoded = b64::encode(array.to_string());
+        let encoded = b64::encode(json.unwrap_or_default()); // strings and a Value always serialise
         Disclosure {
             digest: alg.digest(&encoded),
             encoded,

@@ -6,6 +6,7 @@ use crate::jws::{Jws, JwsError};
 use crate::keys::{Algorithm, Jwk, VerifyingKey};
 use crate::path::ClaimPath;
 use serde_json::{Map, Value};
+use std::borrow::Cow;
 
 /// Every reason a presentation is rejected. Each has its own variant and a stable
 /// [`code`](VerifyError::code).
@@ -263,63 +264,52 @@ pub fn verify(
     keys: &impl IssuerKeys,
     options: &VerifyOptions,
 ) -> Result<Verified, VerifyError> {
-    let (verified, _) = prepare(presentation, keys, options, Signatures::Check)?;
-    Ok(verified)
+    let mut signatures = Vec::with_capacity(2);
+    let result = prepare(presentation, keys, options, &mut signatures);
+    // Signature errors come first, as if each signature had been checked where it was met.
+    check_signatures(&signatures)?;
+    result
 }
 
 /// Verifies many presentations, checking all their Ed25519 signatures (issuer and key binding)
 /// in one batch. A batch that fails is re-checked one by one, so each result is the same as
-/// [`verify`]'s would be (for valid keys; a batch is cofactored, a single check strict).
+/// [`verify`]'s.
 pub fn verify_batch(
     items: &[(&str, &VerifyOptions)],
     keys: &impl IssuerKeys,
 ) -> Vec<Result<Verified, VerifyError>> {
-    let mut prepared: Vec<_> = items
+    let prepared: Vec<_> = items
         .iter()
-        .map(|(p, o)| prepare(p, keys, o, Signatures::Defer))
+        .map(|(p, o)| {
+            let mut signatures = Vec::with_capacity(2);
+            let result = prepare(p, keys, o, &mut signatures);
+            (result, signatures)
+        })
         .collect();
-    let mut messages: Vec<&[u8]> = Vec::new();
-    let mut signatures = Vec::new();
-    let mut verifying_keys = Vec::new();
-    for (_, checks) in prepared.iter_mut().flatten() {
-        checks.retain(|check| {
-            let (Some(key), Ok(sig)) = (
-                check.key.as_ed25519(),
-                ed25519_dalek::Signature::from_slice(&check.signature),
-            ) else {
-                return true;
-            };
-            messages.push(check.message.as_bytes());
-            signatures.push(sig);
-            verifying_keys.push(*key);
-            false
-        });
-    }
-    let batch_ok = ed25519_dalek::verify_batch(&messages, &signatures, &verifying_keys).is_ok();
-    drop(messages);
-    items
+    let batched: Vec<&SignatureCheck> = prepared
         .iter()
-        .zip(prepared)
-        .map(|((presentation, options), prepared)| {
-            let (verified, remaining) = prepared?;
-            if !batch_ok {
-                // Find out which ones failed, with their exact error.
-                return verify(presentation, keys, options);
+        .filter(|(result, _)| result.is_ok())
+        .flat_map(|(_, signatures)| signatures.iter().filter(|s| s.key.as_ed25519().is_some()))
+        .collect();
+    let batch_ok = batch_verify(&batched);
+    prepared
+        .into_iter()
+        .map(|(result, signatures)| {
+            for s in &signatures {
+                if !(batch_ok && result.is_ok() && s.key.as_ed25519().is_some()) {
+                    s.run()?;
+                }
             }
-            remaining.iter().try_for_each(SignatureCheck::run)?;
-            Ok(verified)
+            result
         })
         .collect()
 }
 
-#[derive(PartialEq, Eq, Clone, Copy)]
-enum Signatures {
-    Check,
-    Defer,
-}
-
+/// A signature met while verifying, checked once everything is parsed so that the Ed25519
+/// signatures of a presentation (issuer and key binding) go through one batch: about a third
+/// cheaper than two single checks.
 struct SignatureCheck<'a> {
-    key: VerifyingKey,
+    key: Cow<'a, VerifyingKey>,
     alg: Algorithm,
     message: &'a str,
     signature: Vec<u8>,
@@ -339,25 +329,54 @@ impl SignatureCheck<'_> {
     }
 }
 
-/// Every check but, with `Signatures::Defer`, the signatures, which are returned.
+/// Checks signatures in order; two or more Ed25519 ones are tried as a batch first.
+fn check_signatures(signatures: &[SignatureCheck]) -> Result<(), VerifyError> {
+    let all_ed25519 = signatures.iter().all(|s| s.key.as_ed25519().is_some());
+    if signatures.len() >= 2 && all_ed25519 && batch_verify(&signatures.iter().collect::<Vec<_>>())
+    {
+        return Ok(());
+    }
+    signatures.iter().try_for_each(SignatureCheck::run)
+}
+
+/// Whether every (Ed25519) signature verifies. Batches are cofactored: a signature only a
+/// cofactorless check would refuse can pass here, which no honest signer produces and which
+/// gives its maker nothing (it could sign validly). Small-order keys are refused when parsed.
+fn batch_verify(checks: &[&SignatureCheck]) -> bool {
+    if checks.is_empty() {
+        return true;
+    }
+    let mut messages = Vec::with_capacity(checks.len());
+    let mut signatures = Vec::with_capacity(checks.len());
+    let mut keys = Vec::with_capacity(checks.len());
+    for c in checks {
+        let (Some(key), Ok(sig)) = (
+            c.key.as_ed25519(),
+            ed25519_dalek::Signature::from_slice(&c.signature),
+        ) else {
+            return false;
+        };
+        if !c.key.accepts(c.alg) {
+            return false;
+        }
+        messages.push(c.message.as_bytes());
+        signatures.push(sig);
+        keys.push(*key);
+    }
+    ed25519_dalek::verify_batch(&messages, &signatures, &keys).is_ok()
+}
+
+/// Every check but the signatures, which are pushed to `signatures` as they are met.
 fn prepare<'a>(
     presentation: &'a str,
-    keys: &impl IssuerKeys,
+    keys: &'a impl IssuerKeys,
     options: &VerifyOptions,
-    mode: Signatures,
-) -> Result<(Verified, Vec<SignatureCheck<'a>>), VerifyError> {
+    signatures: &mut Vec<SignatureCheck<'a>>,
+) -> Result<Verified, VerifyError> {
     let limits = options.limits;
     if presentation.len() > limits.max_bytes {
         return Err(VerifyError::TooLarge(limits.max_bytes));
     }
-    let mut deferred = Vec::new();
-    let mut check = |c: SignatureCheck<'a>| match mode {
-        Signatures::Check => c.run(),
-        Signatures::Defer => {
-            deferred.push(c);
-            Ok(())
-        }
-    };
 
     // 1. Split: JWT ~ disclosures ~ (KB-JWT or nothing).
     let last_tilde = presentation.rfind('~').ok_or(VerifyError::NotAnSdJwt)?;
@@ -394,13 +413,13 @@ fn prepare<'a>(
     if !issuer_key.accepts(jws.alg) {
         return Err(VerifyError::KeyAlgorithmMismatch(jws.alg));
     }
-    check(SignatureCheck {
-        key: issuer_key.clone(),
+    signatures.push(SignatureCheck {
+        key: Cow::Borrowed(issuer_key),
         alg: jws.alg,
         message: jws.signing_input(),
         signature: jws.signature().to_vec(),
         error: VerifyError::InvalidSignature,
-    })?;
+    });
     let alg = jws.alg;
     let mut payload = jws.payload;
     let sd_alg = match payload.remove("_sd_alg") {
@@ -498,13 +517,13 @@ fn prepare<'a>(
             if !options.algorithms.contains(&kb.alg) || !holder_key.accepts(kb.alg) {
                 return Err(VerifyError::KbAlgorithmNotAllowed(kb.alg));
             }
-            check(SignatureCheck {
-                key: holder_key,
+            signatures.push(SignatureCheck {
+                key: Cow::Owned(holder_key),
                 alg: kb.alg,
                 message: kb.signing_input(),
                 signature: kb.signature().to_vec(),
                 error: VerifyError::KbInvalidSignature,
-            })?;
+            });
             let kb_iat = kb
                 .payload
                 .get("iat")
@@ -536,7 +555,7 @@ fn prepare<'a>(
         }
     }
 
-    let verified = Verified {
+    Ok(Verified {
         issuer: iss,
         vct,
         alg,
@@ -547,6 +566,5 @@ fn prepare<'a>(
         holder,
         issued_at: iat,
         expires_at: exp,
-    };
-    Ok((verified, deferred))
+    })
 }
