@@ -324,9 +324,9 @@ fn p256_private_jwk(d: &[u8; 32]) -> Result<Jwk, KeyError> {
     if scalar.num_bits() == 0 || scalar >= order {
         return Err(KeyError::MalformedJwk("P-256 private scalar out of range"));
     }
-    let mut point = EcPoint::new(&group).map_err(bad)?;
+    let mut point = EcPoint::new(group).map_err(bad)?;
     point
-        .mul_generator2(&group, &scalar, &mut ctx)
+        .mul_generator2(group, &scalar, &mut ctx)
         .map_err(bad)?;
     let (mut x, mut y) = (BigNum::new().map_err(bad)?, BigNum::new().map_err(bad)?);
     point

@@ -1,4 +1,4 @@
-use super::{CliResult, now, print_json, read_json, read_stdin};
+use super::{CliResult, now, print_json, print_line, read_json, read_stdin};
 use carnet_core::jws::Jws;
 use carnet_core::keys::{Jwk, SigningKey, VerifyingKey};
 use carnet_core::path::ClaimPath;
@@ -154,8 +154,7 @@ fn present(args: PresentArgs) -> CliResult {
         nonce: &args.nonce,
         issued_at: now(),
     };
-    println!("{}", issued.present(paths, Some(binding))?);
-    Ok(())
+    print_line(&issued.present(paths, Some(binding))?)
 }
 
 fn verify(args: VerifyArgs) -> CliResult {

@@ -25,13 +25,13 @@ enum Command {
     Key(key::KeyCommand),
     /// Issue, present, verify and decode SD-JWT VCs.
     #[command(subcommand)]
-    Credential(credential::CredentialCommand),
+    Credential(Box<credential::CredentialCommand>),
 }
 
 pub fn run(cli: Cli) -> CliResult {
     match cli.command {
         Command::Key(c) => key::run(c),
-        Command::Credential(c) => credential::run(c),
+        Command::Credential(c) => credential::run(*c),
     }
 }
 
@@ -59,6 +59,15 @@ fn now() -> i64 {
 }
 
 fn print_json(value: &impl serde::Serialize) -> CliResult {
-    println!("{}", serde_json::to_string_pretty(value)?);
-    Ok(())
+    print_line(&serde_json::to_string_pretty(value)?)
+}
+
+/// Writes a line to standard output; a closed pipe (`carnet … | head`) is not an error.
+fn print_line(text: &str) -> CliResult {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match writeln!(out, "{text}") {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => Ok(other?),
+    }
 }

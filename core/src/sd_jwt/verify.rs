@@ -22,7 +22,7 @@ pub enum VerifyError {
     NotAnSdJwt,
     #[error("issuer-signed JWT: {0}")]
     MalformedIssuerJwt(JwsError),
-    #[error("issuer-signed JWT `typ` is {0:?}, expected dc+sd-jwt")]
+    #[error("issuer-signed JWT `typ` is {}, expected dc+sd-jwt", .0.as_deref().unwrap_or("missing"))]
     WrongType(Option<String>),
     #[error("algorithm {0} is not allowed by this verifier")]
     AlgorithmNotAllowed(Algorithm),
