@@ -1,14 +1,12 @@
-//! `carnet`: the one binary. Today it exposes the credential engine on the command line; the
-//! services (`serve`, `demo`, `migrate`) join it as they land.
-
-mod cli;
+//! `carnet`: the one binary — the three services (`serve`, `demo`, `migrate`, `admin`) and the
+//! credential engine on the command line (`key`, `credential`).
 
 use clap::Parser;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let args = cli::Cli::parse();
-    match cli::run(args) {
+    let args = carnet::cli::Cli::parse();
+    match carnet::cli::run(args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");

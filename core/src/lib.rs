@@ -42,4 +42,5 @@ pub mod keys;
 pub mod metadata;
 pub mod path;
 pub mod sd_jwt;
+pub mod siret;
 pub mod status_list;

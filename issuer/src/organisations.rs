@@ -1,0 +1,103 @@
+//! Organisations (training centres) and their members.
+
+use crate::IssuerState;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use carnet_service::Ctx;
+use carnet_service::auth::Principal;
+use carnet_service::error::{ApiResult, Problem};
+use carnet_service::extract::{Json, Query};
+use carnet_service::pagination::{Page, PageQuery};
+use carnet_service::tenants::{
+    self, Admin, Member, Membership, NewMember, NewTenant, Policy, Staff, Tenant,
+};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// A training centre.
+pub struct Organisations;
+
+impl Policy for Organisations {
+    const NAME: &'static str = "organisation";
+    const ROLES: &'static [&'static str] = &["admin", "manager", "trainer", "trainee"];
+    const STAFF: &'static [&'static str] = &["admin", "manager", "trainer"];
+    const NEEDS_APPROVAL: bool = false;
+}
+
+pub fn router() -> OpenApiRouter<IssuerState> {
+    OpenApiRouter::new()
+        .routes(routes!(create, list))
+        .routes(routes!(get))
+        .routes(routes!(members, add_member))
+        .routes(routes!(remove_member))
+}
+
+/// Creates an organisation; its creator becomes its administrator.
+#[utoipa::path(post, path = "/api/v1/organisations", tag = "organisations", request_body = NewTenant,
+    responses((status = 201, body = Tenant), (status = 422, body = Problem)))]
+async fn create(
+    State(ctx): State<Ctx>,
+    principal: Principal,
+    Json(input): Json<NewTenant>,
+) -> ApiResult<(StatusCode, Json<Tenant>)> {
+    Ok((
+        StatusCode::CREATED,
+        Json(tenants::create::<Organisations>(&ctx, &principal, input).await?),
+    ))
+}
+
+/// The organisations the caller belongs to (all of them for a platform administrator).
+#[utoipa::path(get, path = "/api/v1/organisations", tag = "organisations", params(PageQuery),
+    responses((status = 200, body = inline(Page<Tenant>))))]
+async fn list(
+    State(ctx): State<Ctx>,
+    principal: Principal,
+    Query(paging): Query<PageQuery>,
+) -> ApiResult<Json<Page<Tenant>>> {
+    Ok(Json(tenants::list(&ctx, &principal, &paging, false).await?))
+}
+
+/// One organisation, for its members.
+#[utoipa::path(get, path = "/api/v1/organisations/{id}", tag = "organisations",
+    params(("id" = String, Path)), responses((status = 200, body = Tenant), (status = 404, body = Problem)))]
+async fn get(Member(access): Member<Organisations>) -> Json<Tenant> {
+    Json(access.tenant)
+}
+
+/// The members and their roles, for staff.
+#[utoipa::path(get, path = "/api/v1/organisations/{id}/members", tag = "organisations",
+    params(("id" = String, Path)), responses((status = 200, body = Vec<Membership>), (status = 403, body = Problem)))]
+async fn members(
+    State(ctx): State<Ctx>,
+    Staff(access): Staff<Organisations>,
+) -> ApiResult<Json<Vec<Membership>>> {
+    Ok(Json(tenants::members(&ctx, &access.tenant.id).await?))
+}
+
+/// Gives an account a role (admin, manager, trainer, trainee); administrators only.
+#[utoipa::path(post, path = "/api/v1/organisations/{id}/members", tag = "organisations", request_body = NewMember,
+    params(("id" = String, Path)), responses((status = 201, body = Membership), (status = 403, body = Problem)))]
+async fn add_member(
+    State(ctx): State<Ctx>,
+    Admin(access): Admin<Organisations>,
+    Json(input): Json<NewMember>,
+) -> ApiResult<(StatusCode, Json<Membership>)> {
+    Ok((
+        StatusCode::CREATED,
+        Json(tenants::add_member(&ctx, &access, input).await?),
+    ))
+}
+
+/// Takes a role away; administrators only.
+#[utoipa::path(delete, path = "/api/v1/organisations/{id}/members/{account_id}/{role}", tag = "organisations",
+    params(("id" = String, Path), ("account_id" = String, Path), ("role" = String, Path)),
+    responses((status = 204), (status = 403, body = Problem), (status = 409, body = Problem)))]
+async fn remove_member(
+    State(ctx): State<Ctx>,
+    Admin(access): Admin<Organisations>,
+    Path(path): Path<(String, String, String)>,
+) -> ApiResult<StatusCode> {
+    let (_, account_id, role) = path;
+    tenants::remove_member(&ctx, &access, &account_id, &role).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

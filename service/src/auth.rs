@@ -1,0 +1,333 @@
+//! Who is calling: argon2id passwords, session cookies (HttpOnly, SameSite=Lax) with a CSRF
+//! token for unsafe methods, API bearer tokens stored hashed, and login throttling.
+//! Authorisation is an extractor: a handler that takes [`Principal`] needs a signed-in caller,
+//! one that takes [`PlatformAdmin`] a platform administrator; services add their own roles.
+
+use crate::error::ApiError;
+use crate::id::{AccountId, hash_secret, random_token};
+use crate::{Ctx, ServiceConfig};
+use argon2::Argon2;
+use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+use axum::extract::{FromRef, FromRequestParts};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, Method, header};
+use rand::RngCore;
+use std::sync::LazyLock;
+
+/// The header carrying the CSRF token with cookie-authenticated unsafe requests.
+pub const CSRF_HEADER: &str = "x-csrf-token";
+/// Bearer tokens start with this, so a leaked one is recognisable (secret scanners).
+pub const TOKEN_PREFIX: &str = "carnet_";
+
+// --- Passwords ---------------------------------------------------------------------------------
+
+/// Hashes a password with argon2id (19 MiB, 2 passes: OWASP's recommendation), as a PHC string.
+pub fn hash_password(password: &str) -> Result<String, ApiError> {
+    let mut salt = [0u8; 16];
+    rand::rngs::OsRng.fill_bytes(&mut salt);
+    Argon2::default()
+        .hash_password_with_salt(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(ApiError::internal)
+}
+
+pub fn verify_password(password: &str, hash: &str) -> bool {
+    Argon2::default()
+        .verify_password(password.as_bytes(), hash)
+        .is_ok()
+}
+
+/// A hash to verify against when the account does not exist, so that the answer takes as long
+/// as for a wrong password.
+static DUMMY_HASH: LazyLock<String> =
+    LazyLock::new(|| hash_password("not a real password").unwrap_or_default());
+
+pub fn burn_password_check(password: &str) {
+    let _ = verify_password(password, &DUMMY_HASH);
+}
+
+pub fn check_new_password(password: &str) -> Result<(), ApiError> {
+    let chars = password.chars().count();
+    if chars < 10 {
+        return Err(ApiError::invalid_field(
+            "password",
+            "the password needs at least 10 characters",
+        ));
+    }
+    if password.len() > 1024 {
+        return Err(ApiError::invalid_field(
+            "password",
+            "the password is longer than 1024 bytes",
+        ));
+    }
+    Ok(())
+}
+
+/// Normalises and checks an e-mail address (lower case, one `@`, no spaces, at most 254 bytes).
+pub fn normalise_email(email: &str) -> Result<String, ApiError> {
+    let email = email.trim().to_lowercase();
+    let valid = email.len() <= 254
+        && !email.chars().any(|c| c.is_whitespace() || c.is_control())
+        && email.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty() && domain.contains('.') && !domain.contains('@')
+        });
+    if valid {
+        Ok(email)
+    } else {
+        Err(ApiError::invalid_field(
+            "email",
+            "not a valid e-mail address",
+        ))
+    }
+}
+
+// --- Sessions -----------------------------------------------------------------------------------
+
+/// The cookie name of a service's session (the three services share a host in the all-in-one
+/// process).
+pub fn cookie_name(config: &ServiceConfig) -> String {
+    format!("carnet_{}_session", config.kind.name())
+}
+
+/// A new session: the cookie secret (returned once) and its CSRF token.
+pub struct NewSession {
+    pub secret: String,
+    pub csrf_token: String,
+}
+
+pub async fn create_session(
+    conn: &mut sqlx::AnyConnection,
+    ctx: &Ctx,
+    account: &AccountId,
+) -> Result<NewSession, sqlx::Error> {
+    let secret = random_token(32);
+    let csrf_token = random_token(24);
+    let now = ctx.now_ms();
+    sqlx::query(
+        "INSERT INTO sessions (token_hash, account_id, csrf_token, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(hash_secret(&secret))
+    .bind(account.as_str())
+    .bind(&csrf_token)
+    .bind(now)
+    .bind(now + ctx.config.session_ttl_secs * 1000)
+    .execute(conn)
+    .await?;
+    Ok(NewSession { secret, csrf_token })
+}
+
+/// `Set-Cookie` for a session secret (or, with `None`, one that deletes it).
+pub fn session_cookie(config: &ServiceConfig, secret: Option<&str>) -> HeaderValue {
+    let path = match config.path_prefix() {
+        "" => "/",
+        p => p,
+    };
+    let secure = if config.secure_cookies() {
+        "; Secure"
+    } else {
+        ""
+    };
+    let value = match secret {
+        Some(s) => format!(
+            "{}={s}; Path={path}; HttpOnly; SameSite=Lax; Max-Age={}{secure}",
+            cookie_name(config),
+            config.session_ttl_secs
+        ),
+        None => format!(
+            "{}=; Path={path}; HttpOnly; SameSite=Lax; Max-Age=0{secure}",
+            cookie_name(config)
+        ),
+    };
+    HeaderValue::from_str(&value).unwrap_or(HeaderValue::from_static(""))
+}
+
+fn cookie_value<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+// --- The caller -----------------------------------------------------------------------------------
+
+/// How the caller authenticated.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AuthMethod {
+    /// A session cookie; `token_hash` identifies the session row.
+    Session {
+        token_hash: String,
+        csrf_token: String,
+    },
+    /// An API bearer token.
+    Token { id: String },
+}
+
+/// A signed-in account of this service.
+#[derive(Clone, Debug)]
+pub struct Principal {
+    pub account_id: AccountId,
+    pub email: String,
+    pub display_name: String,
+    pub platform_admin: bool,
+    pub method: AuthMethod,
+    pub request_id: Option<String>,
+}
+
+#[derive(sqlx::FromRow)]
+struct PrincipalRow {
+    id: String,
+    email: String,
+    display_name: String,
+    platform_admin: i64,
+    csrf_token: String,
+}
+
+impl<S> FromRequestParts<S> for Principal
+where
+    S: Send + Sync,
+    Ctx: FromRef<S>,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Principal, ApiError> {
+        if let Some(p) = parts.extensions.get::<Principal>() {
+            return Ok(p.clone());
+        }
+        let ctx = Ctx::from_ref(state);
+        let now = ctx.now_ms();
+        let request_id = parts
+            .headers
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+
+        let principal = if let Some(auth) = parts.headers.get(header::AUTHORIZATION) {
+            let token = auth
+                .to_str()
+                .ok()
+                .and_then(|v| v.strip_prefix("Bearer "))
+                .ok_or(ApiError::Unauthenticated)?;
+            let row: Option<(String, String, String, i64, String)> = sqlx::query_as(
+                "SELECT a.id, a.email, a.display_name, a.platform_admin, t.id FROM api_tokens t \
+                 JOIN accounts a ON a.id = t.account_id WHERE t.token_hash = $1 AND t.revoked_at IS NULL",
+            )
+            .bind(hash_secret(token.trim()))
+            .fetch_optional(ctx.db.pool())
+            .await?;
+            let (id, email, display_name, platform_admin, token_id) =
+                row.ok_or(ApiError::Unauthenticated)?;
+            sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
+                .bind(now)
+                .bind(&token_id)
+                .execute(ctx.db.pool())
+                .await?;
+            Principal {
+                account_id: AccountId(id),
+                email,
+                display_name,
+                platform_admin: platform_admin != 0,
+                method: AuthMethod::Token { id: token_id },
+                request_id,
+            }
+        } else {
+            let secret = cookie_value(&parts.headers, &cookie_name(&ctx.config))
+                .ok_or(ApiError::Unauthenticated)?;
+            let token_hash = hash_secret(secret);
+            let row: PrincipalRow = sqlx::query_as(
+                "SELECT a.id, a.email, a.display_name, a.platform_admin, s.csrf_token FROM sessions s \
+                 JOIN accounts a ON a.id = s.account_id WHERE s.token_hash = $1 AND s.expires_at > $2",
+            )
+            .bind(&token_hash)
+            .bind(now)
+            .fetch_optional(ctx.db.pool())
+            .await?
+            .ok_or(ApiError::Unauthenticated)?;
+            // Cookies ride along with cross-site requests; a state change also needs the CSRF
+            // token, which only our own pages and API clients that signed in know.
+            if !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS) {
+                let sent = parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok());
+                if !sent.is_some_and(|s| constant_time_eq(s.as_bytes(), row.csrf_token.as_bytes()))
+                {
+                    return Err(ApiError::Csrf);
+                }
+            }
+            Principal {
+                account_id: AccountId(row.id),
+                email: row.email,
+                display_name: row.display_name,
+                platform_admin: row.platform_admin != 0,
+                method: AuthMethod::Session {
+                    token_hash,
+                    csrf_token: row.csrf_token,
+                },
+                request_id,
+            }
+        };
+        parts.extensions.insert(principal.clone());
+        Ok(principal)
+    }
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// A platform administrator of this service.
+#[derive(Clone, Debug)]
+pub struct PlatformAdmin(pub Principal);
+
+impl<S> FromRequestParts<S> for PlatformAdmin
+where
+    S: Send + Sync,
+    Ctx: FromRef<S>,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<PlatformAdmin, ApiError> {
+        let principal = Principal::from_request_parts(parts, state).await?;
+        if principal.platform_admin {
+            Ok(PlatformAdmin(principal))
+        } else {
+            Err(ApiError::Forbidden)
+        }
+    }
+}
+
+// --- Login throttling ------------------------------------------------------------------------------
+
+/// Refuses a login for `email` after too many recent failures (per address, across instances:
+/// the count is in the database).
+pub async fn check_login_allowed(ctx: &Ctx, email: &str) -> Result<(), ApiError> {
+    let window_start = ctx.now_ms() - ctx.config.login_window_secs * 1000;
+    let (failures, oldest): (i64, Option<i64>) =
+        sqlx::query_as("SELECT COUNT(*), MIN(at) FROM login_failures WHERE email = $1 AND at > $2")
+            .bind(email)
+            .bind(window_start)
+            .fetch_one(ctx.db.pool())
+            .await?;
+    if failures >= ctx.config.login_max_failures {
+        let retry_at = oldest.unwrap_or(window_start) + ctx.config.login_window_secs * 1000;
+        return Err(ApiError::TooManyRequests {
+            retry_after_secs: (retry_at - ctx.now_ms() + 999).div_euclid(1000).max(1),
+        });
+    }
+    Ok(())
+}
+
+pub async fn record_login_failure(ctx: &Ctx, email: &str) -> Result<(), ApiError> {
+    sqlx::query("INSERT INTO login_failures (email, at) VALUES ($1, $2)")
+        .bind(email)
+        .bind(ctx.now_ms())
+        .execute(ctx.db.pool())
+        .await?;
+    Ok(())
+}
+
+/// A new API token secret: `carnet_<service>_<256 random bits>`.
+pub fn new_token_secret(config: &ServiceConfig) -> String {
+    format!("{TOKEN_PREFIX}{}_{}", config.kind.name(), random_token(32))
+}

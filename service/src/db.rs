@@ -1,0 +1,155 @@
+//! Storage: one code path for SQLite (embedded, zero set-up) and PostgreSQL, through sqlx's
+//! `Any` driver. Queries use `$1…` placeholders and portable column types (`migrations/README.md`).
+
+use futures_util::future::BoxFuture;
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::migrate::{Migration, MigrationSource, MigrationType, Migrator};
+use sqlx::{Any, AnyConnection, AnyPool, Connection, Executor, Transaction};
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+/// The two engines.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Engine {
+    Sqlite,
+    Postgres,
+}
+
+/// A pool of connections to one service's database.
+#[derive(Clone, Debug)]
+pub struct Db {
+    pool: AnyPool,
+    engine: Engine,
+    url: String,
+}
+
+/// A migration embedded in the binary: version, description, SQL.
+pub type EmbeddedMigration = (i64, &'static str, &'static str);
+
+/// The tables every service has (versions 1–99).
+pub const COMMON_MIGRATIONS: &[EmbeddedMigration] = &[(
+    1,
+    "foundation",
+    include_str!("../../migrations/common/0001_foundation.sql"),
+)];
+
+#[derive(Debug)]
+struct Embedded(Vec<EmbeddedMigration>);
+
+impl MigrationSource<'static> for Embedded {
+    fn resolve(self) -> BoxFuture<'static, Result<Vec<Migration>, sqlx::error::BoxDynError>> {
+        Box::pin(async move {
+            Ok(self
+                .0
+                .into_iter()
+                .map(|(version, description, sql)| {
+                    Migration::new(
+                        version,
+                        description.into(),
+                        MigrationType::Simple,
+                        sql.into(),
+                        false,
+                    )
+                })
+                .collect())
+        })
+    }
+}
+
+/// The SQLite URL of a service's database file in `data_dir`.
+pub fn sqlite_url(data_dir: &Path, service: &str) -> String {
+    format!(
+        "sqlite://{}?mode=rwc",
+        data_dir.join(format!("{service}.db")).display()
+    )
+}
+
+impl Db {
+    /// Connects to `url` (`sqlite://…` or `postgres://…`). SQLite gets WAL, foreign keys and a
+    /// busy timeout on every connection.
+    pub async fn connect(url: &str) -> Result<Db, sqlx::Error> {
+        sqlx::any::install_default_drivers();
+        let engine = engine_of(url)?;
+        let options = AnyConnectOptions::from_str(url)?;
+        let pool = AnyPoolOptions::new()
+            .max_connections(if engine == Engine::Sqlite { 8 } else { 16 })
+            .acquire_timeout(Duration::from_secs(10))
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    if engine == Engine::Sqlite {
+                        conn.execute(
+                            "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; \
+                             PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;",
+                        )
+                        .await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect_with(options)
+            .await?;
+        Ok(Db {
+            pool,
+            engine,
+            url: url.to_owned(),
+        })
+    }
+
+    /// Applies the common migrations and `service`'s, on a dedicated connection that is then
+    /// closed (a failed run on PostgreSQL leaves its advisory lock on the connection).
+    pub async fn migrate(
+        &self,
+        service: &[EmbeddedMigration],
+    ) -> Result<(), sqlx::migrate::MigrateError> {
+        let mut all: Vec<EmbeddedMigration> = COMMON_MIGRATIONS.to_vec();
+        all.extend_from_slice(service);
+        let migrator = Migrator::new(Embedded(all)).await?;
+        let mut conn = AnyConnection::connect(&self.url).await?;
+        if self.engine == Engine::Sqlite {
+            conn.execute("PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;")
+                .await?;
+        }
+        let result = migrator.run(&mut conn).await;
+        let _ = conn.close().await;
+        result
+    }
+
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    pub fn engine(&self) -> Engine {
+        self.engine
+    }
+
+    pub async fn begin(&self) -> Result<Transaction<'static, Any>, sqlx::Error> {
+        self.pool.begin().await
+    }
+
+    /// Whether the database answers.
+    pub async fn ping(&self) -> bool {
+        sqlx::query("SELECT 1").execute(&self.pool).await.is_ok()
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+fn engine_of(url: &str) -> Result<Engine, sqlx::Error> {
+    if url.starts_with("sqlite:") {
+        Ok(Engine::Sqlite)
+    } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+        Ok(Engine::Postgres)
+    } else {
+        Err(sqlx::Error::Configuration(
+            format!("unsupported database URL {url:?} (sqlite:// or postgres://)").into(),
+        ))
+    }
+}
+
+/// `true`/`false` as stored (INTEGER 0/1: `Any` cannot read SQLite booleans).
+pub fn flag(value: i64) -> bool {
+    value != 0
+}

@@ -1,0 +1,289 @@
+//! HTTP conventions shared by the services: how a service's router is assembled (API under
+//! `/api/v1`, OpenAPI document and browsable page, readiness), request ids and tracing, body
+//! limits, security headers, problem+json fallbacks, and `Idempotency-Key` on creating POSTs.
+
+use crate::error::{ApiError, method_not_allowed, not_found};
+use crate::id::{hash_secret, random_token};
+use crate::{Ctx, accounts, audit};
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::{FromRef, Request, State};
+use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use sha2::{Digest, Sha256};
+use tower_http::request_id::{
+    MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
+};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+use utoipa::openapi::OpenApi;
+use utoipa::openapi::server::Server;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_swagger_ui::SwaggerUi;
+
+const CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; \
+                   object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
+// Swagger UI sets inline styles.
+const DOCS_CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; \
+                        script-src 'self'; object-src 'none'; frame-ancestors 'none'";
+/// Responses larger than this are not stored for idempotent replay.
+const MAX_IDEMPOTENT_BODY: usize = 1024 * 1024;
+
+/// Assembles one service: the shared account and audit routes plus `api` under `/api/v1`,
+/// `pages` at the root, the OpenAPI document (`/api/openapi.json`) and its page (`/api/docs`),
+/// `/ready`, and the layers every service has.
+pub fn service_router<S>(
+    ctx: Ctx,
+    state: S,
+    title: &str,
+    api: OpenApiRouter<S>,
+    pages: Router<S>,
+) -> Router
+where
+    S: Clone + Send + Sync + 'static,
+    Ctx: FromRef<S>,
+{
+    let (api, mut openapi) = OpenApiRouter::<S>::new()
+        .merge(accounts::router())
+        .merge(audit::router())
+        .merge(api)
+        .split_for_parts();
+    document(&mut openapi, title, &ctx.config.public_url);
+    let spec_url = format!("{}/api/openapi.json", ctx.config.path_prefix());
+    let docs: Router =
+        Router::from(SwaggerUi::new("/api/docs").config(utoipa_swagger_ui::Config::from(spec_url)))
+            .layer(SetResponseHeaderLayer::overriding(
+                header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static(DOCS_CSP),
+            ));
+    let openapi_json = serde_json::to_vec(&openapi).unwrap_or_default();
+
+    let api = api
+        .layer(middleware::from_fn_with_state(ctx.clone(), idempotency))
+        .method_not_allowed_fallback(method_not_allowed);
+    Router::new()
+        .merge(api)
+        .merge(pages)
+        .route(
+            "/api/openapi.json",
+            get(move || {
+                let body = openapi_json.clone();
+                async move { ([(header::CONTENT_TYPE, "application/json")], body) }
+            }),
+        )
+        .route("/ready", get(ready))
+        .fallback(not_found)
+        .with_state(state)
+        .merge(docs)
+        .layer(axum::extract::DefaultBodyLimit::max(
+            ctx.config.max_body_bytes,
+        ))
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(
+            ctx.config.max_body_bytes,
+        ))
+        .layer(middleware::map_response(problem_for_bare_errors))
+}
+
+/// Request ids, tracing and security headers, for the whole process (all services, landing
+/// page): the outermost layers.
+pub fn outer_layers(router: Router) -> Router {
+    let request_id = HeaderName::from_static("x-request-id");
+    router
+        .layer(SetResponseHeaderLayer::if_not_present(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP)))
+        .layer(SetResponseHeaderLayer::if_not_present(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
+        .layer(SetResponseHeaderLayer::if_not_present(header::REFERRER_POLICY, HeaderValue::from_static("same-origin")))
+        .layer(SetResponseHeaderLayer::if_not_present(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            HeaderName::from_static("cross-origin-opener-policy"),
+            HeaderValue::from_static("same-origin"),
+        ))
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
+            let id = req.extensions().get::<RequestId>().and_then(|r| r.header_value().to_str().ok()).unwrap_or("-");
+            tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
+        }))
+        .layer(SetRequestIdLayer::new(request_id, RandomRequestId))
+}
+
+/// Turns the few plain-text errors produced below the handlers (a body over the limit seen by
+/// the limit layer) into problem+json.
+async fn problem_for_bare_errors(response: Response) -> Response {
+    let is_problem = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
+    match response.status() {
+        StatusCode::PAYLOAD_TOO_LARGE if !is_problem => ApiError::PayloadTooLarge.into_response(),
+        _ => response,
+    }
+}
+
+fn document(openapi: &mut OpenApi, title: &str, public_url: &str) {
+    openapi.info.title = title.to_owned();
+    openapi.info.version = env!("CARGO_PKG_VERSION").to_owned();
+    openapi.info.description = Some(
+        "Errors are application/problem+json with a stable `type` (urn:carnet:problem:<kind>). \
+         Authenticate with the session cookie (and the X-CSRF-Token header on unsafe methods) or \
+         with `Authorization: Bearer <API token>`. Creating POSTs honour `Idempotency-Key`."
+            .to_owned(),
+    );
+    openapi.servers = Some(vec![Server::new(public_url)]);
+}
+
+#[derive(Clone, Copy)]
+struct RandomRequestId;
+
+impl MakeRequestId for RandomRequestId {
+    fn make_request_id<B>(&mut self, _: &axum::http::Request<B>) -> Option<RequestId> {
+        HeaderValue::from_str(&random_token(12))
+            .ok()
+            .map(RequestId::new)
+    }
+}
+
+/// `GET /ready`: 200 once the database answers, 503 otherwise.
+async fn ready(State(ctx): State<Ctx>) -> Response {
+    if ctx.db.ping().await {
+        (
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, "application/json")],
+            r#"{"status":"ready"}"#,
+        )
+            .into_response()
+    } else {
+        ApiError::Unavailable.into_response()
+    }
+}
+
+/// `Idempotency-Key` on POST: the first response (below 500) is stored and replayed for the
+/// same key and caller; the same key with a different request is refused.
+async fn idempotency(State(ctx): State<Ctx>, request: Request, next: Next) -> Response {
+    if request.method() != Method::POST {
+        return next.run(request).await;
+    }
+    let Some(key) = request.headers().get("idempotency-key").cloned() else {
+        return next.run(request).await;
+    };
+    match idempotent(&ctx, key, request, next).await {
+        Ok(response) | Err(response) => response,
+    }
+}
+
+async fn idempotent(
+    ctx: &Ctx,
+    key: HeaderValue,
+    request: Request,
+    next: Next,
+) -> Result<Response, Response> {
+    let err = |e: ApiError| e.into_response();
+    let key = key
+        .to_str()
+        .ok()
+        .filter(|k| (1..=255).contains(&k.len()))
+        .ok_or_else(|| {
+            err(ApiError::BadRequest {
+                kind: "invalid-idempotency-key",
+                detail: "Idempotency-Key must be 1 to 255 visible ASCII characters".into(),
+            })
+        })?
+        .to_owned();
+    // Keys belong to a caller: the credential that authenticates the request.
+    let credential = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .or_else(|| request.headers().get(header::COOKIE))
+        .map(|v| hash_secret(&String::from_utf8_lossy(v.as_bytes())))
+        .unwrap_or_default();
+    let scope = format!("{credential}:{}", request.uri().path());
+    let (parts, body) = request.into_parts();
+    let bytes = axum::body::to_bytes(body, ctx.config.max_body_bytes)
+        .await
+        .map_err(|_| err(ApiError::PayloadTooLarge))?;
+    let mut hasher = Sha256::new();
+    hasher.update(parts.uri.to_string().as_bytes());
+    hasher.update([0]);
+    hasher.update(&bytes);
+    let request_hash = carnet_core::b64::encode(hasher.finalize());
+
+    let pool = ctx.db.pool();
+    let claimed = sqlx::query(
+        "INSERT INTO idempotency_keys (scope, idem_key, request_hash, status, created_at) VALUES ($1, $2, $3, 0, $4) \
+         ON CONFLICT (scope, idem_key) DO NOTHING",
+    )
+    .bind(&scope)
+    .bind(&key)
+    .bind(&request_hash)
+    .bind(ctx.now_ms())
+    .execute(pool)
+    .await
+    .map_err(|e| err(e.into()))?;
+    if claimed.rows_affected() == 0 {
+        let (stored_hash, status, content_type, body): (String, i64, Option<String>, Option<Vec<u8>>) = sqlx::query_as(
+            "SELECT request_hash, status, content_type, body FROM idempotency_keys WHERE scope = $1 AND idem_key = $2",
+        )
+        .bind(&scope)
+        .bind(&key)
+        .fetch_one(pool)
+        .await
+        .map_err(|e| err(e.into()))?;
+        if stored_hash != request_hash {
+            return Err(err(ApiError::IdempotencyKeyReused));
+        }
+        if status == 0 {
+            return Err(err(ApiError::IdempotencyInProgress));
+        }
+        let mut response = Response::new(Body::from(body.unwrap_or_default()));
+        *response.status_mut() = StatusCode::from_u16(status as u16).unwrap_or(StatusCode::OK);
+        if let Some(ct) = content_type.and_then(|c| HeaderValue::from_str(&c).ok()) {
+            response.headers_mut().insert(header::CONTENT_TYPE, ct);
+        }
+        response
+            .headers_mut()
+            .insert("idempotent-replayed", HeaderValue::from_static("true"));
+        return Ok(response);
+    }
+
+    let response = next
+        .run(Request::from_parts(parts, Body::from(bytes)))
+        .await;
+    let (parts, body) = response.into_parts();
+    let body: Bytes = match axum::body::to_bytes(body, MAX_IDEMPOTENT_BODY).await {
+        Ok(b) => b,
+        Err(_) => {
+            let _ = forget(ctx, &scope, &key).await;
+            return Err(err(ApiError::internal(
+                "response too large to keep for idempotency",
+            )));
+        }
+    };
+    if parts.status.is_server_error() {
+        let _ = forget(ctx, &scope, &key).await;
+    } else {
+        let content_type = parts
+            .headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        sqlx::query("UPDATE idempotency_keys SET status = $1, content_type = $2, body = $3 WHERE scope = $4 AND idem_key = $5")
+            .bind(parts.status.as_u16() as i64)
+            .bind(content_type)
+            .bind(body.to_vec())
+            .bind(&scope)
+            .bind(&key)
+            .execute(pool)
+            .await
+            .map_err(|e| err(e.into()))?;
+    }
+    Ok(Response::from_parts(parts, Body::from(body)))
+}
+
+async fn forget(ctx: &Ctx, scope: &str, key: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM idempotency_keys WHERE scope = $1 AND idem_key = $2")
+        .bind(scope)
+        .bind(key)
+        .execute(ctx.db.pool())
+        .await
+        .map(|_| ())
+}

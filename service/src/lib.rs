@@ -1,0 +1,127 @@
+//! `carnet-service`: the ground Carnet's three services (issuer, wallet, verifier) stand on.
+//!
+//! - [`db`]: one code path over SQLite (embedded default) and PostgreSQL, migrations.
+//! - [`error`]: one error type answered as `application/problem+json` with a stable `type`.
+//! - [`auth`] and [`accounts`]: argon2id passwords, session cookies with CSRF tokens, hashed
+//!   bearer tokens, login throttling, and the account routes every service mounts.
+//! - [`audit`]: audit rows written in the caller's transaction, read by admins.
+//! - [`jobs`]: durable background jobs, retried with backoff, safe with several instances.
+//! - [`http`]: request ids, tracing, size limits, security headers, idempotency keys,
+//!   readiness, the OpenAPI document and its browsable page.
+//! - [`clock`]: injected time, so expiry is tested without waiting.
+//!
+//! It does not know what a training centre or a recruiter is: each service crate adds its own
+//! resources, roles and tables on top.
+
+pub mod accounts;
+pub mod audit;
+pub mod auth;
+pub mod clock;
+pub mod db;
+pub mod error;
+pub mod extract;
+pub mod http;
+pub mod id;
+pub mod jobs;
+pub mod pagination;
+pub mod tenants;
+pub mod testing;
+
+pub use clock::Clock;
+pub use db::Db;
+pub use error::ApiError;
+
+use std::sync::Arc;
+
+/// Which service a process or database belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ServiceKind {
+    Issuer,
+    Wallet,
+    Verifier,
+}
+
+impl ServiceKind {
+    pub const ALL: [ServiceKind; 3] = [
+        ServiceKind::Issuer,
+        ServiceKind::Wallet,
+        ServiceKind::Verifier,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            ServiceKind::Issuer => "issuer",
+            ServiceKind::Wallet => "wallet",
+            ServiceKind::Verifier => "verifier",
+        }
+    }
+}
+
+impl std::str::FromStr for ServiceKind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        ServiceKind::ALL
+            .into_iter()
+            .find(|k| k.name() == s)
+            .ok_or_else(|| format!("unknown service `{s}` (issuer, wallet or verifier)"))
+    }
+}
+
+/// How one service runs.
+#[derive(Clone, Debug)]
+pub struct ServiceConfig {
+    pub kind: ServiceKind,
+    /// Where the service is reached from outside, with its path prefix
+    /// (`http://127.0.0.1:8080/issuer`), without a trailing slash.
+    pub public_url: String,
+    /// Largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+    /// Session lifetime in seconds.
+    pub session_ttl_secs: i64,
+    /// Failed logins allowed per e-mail address within `login_window_secs`.
+    pub login_max_failures: i64,
+    pub login_window_secs: i64,
+}
+
+impl ServiceConfig {
+    pub fn new(kind: ServiceKind, public_url: &str) -> ServiceConfig {
+        ServiceConfig {
+            kind,
+            public_url: public_url.trim_end_matches('/').to_owned(),
+            max_body_bytes: 1024 * 1024,
+            session_ttl_secs: 7 * 24 * 3600,
+            login_max_failures: 5,
+            login_window_secs: 15 * 60,
+        }
+    }
+
+    /// The URL path the service is mounted under (`/issuer`), or empty when at the root.
+    pub fn path_prefix(&self) -> &str {
+        let after_scheme = self
+            .public_url
+            .split_once("://")
+            .map_or(self.public_url.as_str(), |(_, r)| r);
+        after_scheme.find('/').map_or("", |i| &after_scheme[i..])
+    }
+
+    /// Whether cookies must be `Secure` (the service is reached over https).
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url.starts_with("https://")
+    }
+}
+
+/// What every request handler of a service can reach: its database, its clock, its
+/// configuration. Service states embed it and implement `FromRef` for it.
+#[derive(Clone)]
+pub struct Ctx {
+    pub db: Db,
+    pub clock: Arc<dyn Clock>,
+    pub config: Arc<ServiceConfig>,
+}
+
+impl Ctx {
+    /// Now, in Unix milliseconds.
+    pub fn now_ms(&self) -> i64 {
+        self.clock.now_ms()
+    }
+}

@@ -1,0 +1,137 @@
+//! Server configuration: flags, then `CARNET_*` environment variables (clap reads both), then
+//! an optional TOML file (`--config`), then defaults.
+
+use carnet_service::ServiceKind;
+use clap::Args;
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// How to run the services.
+#[derive(Args, Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerArgs {
+    /// A TOML file with any of these settings (keys in snake_case, e.g. `data_dir = "…"`).
+    #[arg(long, env = "CARNET_CONFIG")]
+    #[serde(skip)]
+    pub config: Option<PathBuf>,
+    /// Address to listen on [default: 127.0.0.1:8080].
+    #[arg(long, env = "CARNET_ADDR")]
+    pub addr: Option<SocketAddr>,
+    /// Directory of the embedded SQLite databases, one file per service [default: ./carnet-data].
+    #[arg(long, env = "CARNET_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Public base URL of this process [default: http://<addr>].
+    #[arg(long, env = "CARNET_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// Public URL of the issuer [default: <public-url>/issuer].
+    #[arg(long, env = "CARNET_ISSUER_URL")]
+    pub issuer_url: Option<String>,
+    /// Public URL of the wallet [default: <public-url>/wallet].
+    #[arg(long, env = "CARNET_WALLET_URL")]
+    pub wallet_url: Option<String>,
+    /// Public URL of the verifier [default: <public-url>/verifier].
+    #[arg(long, env = "CARNET_VERIFIER_URL")]
+    pub verifier_url: Option<String>,
+    /// PostgreSQL URL of the issuer's database [default: SQLite in the data directory].
+    #[arg(long, env = "CARNET_ISSUER_DATABASE_URL")]
+    pub issuer_database_url: Option<String>,
+    /// PostgreSQL URL of the wallet's database [default: SQLite in the data directory].
+    #[arg(long, env = "CARNET_WALLET_DATABASE_URL")]
+    pub wallet_database_url: Option<String>,
+    /// PostgreSQL URL of the verifier's database [default: SQLite in the data directory].
+    #[arg(long, env = "CARNET_VERIFIER_DATABASE_URL")]
+    pub verifier_database_url: Option<String>,
+    /// Log filter (tracing's EnvFilter syntax) [default: info].
+    #[arg(long, env = "CARNET_LOG")]
+    pub log: Option<String>,
+    /// Log as JSON lines instead of text.
+    #[arg(long, env = "CARNET_LOG_JSON")]
+    #[serde(default)]
+    pub log_json: bool,
+}
+
+/// The settings once every source is merged.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub addr: SocketAddr,
+    pub data_dir: PathBuf,
+    pub public_url: String,
+    pub log: String,
+    pub log_json: bool,
+    args: ServerArgs,
+}
+
+impl ServerArgs {
+    pub fn resolve(self) -> Result<Settings, String> {
+        let file = match &self.config {
+            None => ServerArgs::default(),
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| format!("{}: {e}", path.display()))?;
+                toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?
+            }
+        };
+        let merged = ServerArgs {
+            config: self.config,
+            addr: self.addr.or(file.addr),
+            data_dir: self.data_dir.or(file.data_dir),
+            public_url: self.public_url.or(file.public_url),
+            issuer_url: self.issuer_url.or(file.issuer_url),
+            wallet_url: self.wallet_url.or(file.wallet_url),
+            verifier_url: self.verifier_url.or(file.verifier_url),
+            issuer_database_url: self.issuer_database_url.or(file.issuer_database_url),
+            wallet_database_url: self.wallet_database_url.or(file.wallet_database_url),
+            verifier_database_url: self.verifier_database_url.or(file.verifier_database_url),
+            log: self.log.or(file.log),
+            log_json: self.log_json || file.log_json,
+        };
+        let addr = merged
+            .addr
+            .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080)));
+        Ok(Settings {
+            addr,
+            data_dir: merged
+                .data_dir
+                .clone()
+                .unwrap_or_else(|| PathBuf::from("carnet-data")),
+            public_url: merged
+                .public_url
+                .clone()
+                .unwrap_or_else(|| format!("http://{addr}"))
+                .trim_end_matches('/')
+                .to_owned(),
+            log: merged.log.clone().unwrap_or_else(|| "info".into()),
+            log_json: merged.log_json,
+            args: merged,
+        })
+    }
+}
+
+impl Settings {
+    /// Where `kind` is reached from outside.
+    pub fn service_url(&self, kind: ServiceKind) -> String {
+        let explicit = match kind {
+            ServiceKind::Issuer => &self.args.issuer_url,
+            ServiceKind::Wallet => &self.args.wallet_url,
+            ServiceKind::Verifier => &self.args.verifier_url,
+        };
+        explicit
+            .clone()
+            .unwrap_or_else(|| format!("{}/{}", self.public_url, kind.name()))
+            .trim_end_matches('/')
+            .to_owned()
+    }
+
+    /// The database of `kind`: its PostgreSQL URL, or its SQLite file in the data directory.
+    pub fn database_url(&self, kind: ServiceKind) -> String {
+        let explicit = match kind {
+            ServiceKind::Issuer => &self.args.issuer_database_url,
+            ServiceKind::Wallet => &self.args.wallet_database_url,
+            ServiceKind::Verifier => &self.args.verifier_database_url,
+        };
+        explicit
+            .clone()
+            .unwrap_or_else(|| carnet_service::db::sqlite_url(&self.data_dir, kind.name()))
+    }
+}

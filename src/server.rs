@@ -1,0 +1,149 @@
+//! Running the services: one process for all three (each under its path prefix, a landing page
+//! at `/`), or one alone; migrations; graceful shutdown; background job workers.
+
+use crate::config::Settings;
+use crate::web;
+use axum::Router;
+use carnet_service::clock::SystemClock;
+use carnet_service::db::EmbeddedMigration;
+use carnet_service::jobs::{self, Worker};
+use carnet_service::{Ctx, Db, ServiceConfig, ServiceKind};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::watch;
+
+/// A service ready to serve: its context, router and job worker.
+pub struct Service {
+    pub kind: ServiceKind,
+    pub ctx: Ctx,
+    pub router: Router,
+    pub worker: Worker,
+}
+
+pub fn migrations(kind: ServiceKind) -> &'static [EmbeddedMigration] {
+    match kind {
+        ServiceKind::Issuer => carnet_issuer::MIGRATIONS,
+        ServiceKind::Wallet => carnet_wallet::MIGRATIONS,
+        ServiceKind::Verifier => carnet_verifier::MIGRATIONS,
+    }
+}
+
+/// Connects to `kind`'s database and applies its migrations.
+pub async fn open(settings: &Settings, kind: ServiceKind) -> Result<Db, String> {
+    if settings.database_url(kind).starts_with("sqlite:") {
+        std::fs::create_dir_all(&settings.data_dir)
+            .map_err(|e| format!("{}: {e}", settings.data_dir.display()))?;
+    }
+    let url = settings.database_url(kind);
+    let db = Db::connect(&url)
+        .await
+        .map_err(|e| format!("{} database: {e}", kind.name()))?;
+    db.migrate(migrations(kind))
+        .await
+        .map_err(|e| format!("{} migrations: {e}", kind.name()))?;
+    Ok(db)
+}
+
+pub async fn service(settings: &Settings, kind: ServiceKind) -> Result<Service, String> {
+    let db = open(settings, kind).await?;
+    let ctx = Ctx {
+        db,
+        clock: Arc::new(SystemClock),
+        config: Arc::new(ServiceConfig::new(kind, &settings.service_url(kind))),
+    };
+    jobs::schedule_purge(&ctx)
+        .await
+        .map_err(|e| e.to_string())?;
+    let (router, worker) = match kind {
+        ServiceKind::Issuer => (
+            carnet_issuer::app(ctx.clone()),
+            carnet_issuer::worker(ctx.clone()),
+        ),
+        ServiceKind::Wallet => (
+            carnet_wallet::app(ctx.clone()),
+            carnet_wallet::worker(ctx.clone()),
+        ),
+        ServiceKind::Verifier => (
+            carnet_verifier::app(ctx.clone()),
+            carnet_verifier::worker(ctx.clone()),
+        ),
+    };
+    Ok(Service {
+        kind,
+        ctx,
+        router,
+        worker,
+    })
+}
+
+/// Mounts services at their path prefixes (the landing page at `/` unless a service is there).
+pub fn router(services: &[Service], settings: &Settings) -> Router {
+    let mut app = Router::new();
+    let mut root_taken = false;
+    for s in services {
+        match s.ctx.config.path_prefix() {
+            "" => {
+                root_taken = true;
+                app = app.merge(s.router.clone());
+            }
+            prefix => app = app.nest(prefix, s.router.clone()),
+        }
+    }
+    if !root_taken {
+        let links = services
+            .iter()
+            .map(|s| (s.kind, settings.service_url(s.kind)))
+            .collect();
+        app = app.merge(web::landing(links));
+    }
+    carnet_service::http::outer_layers(app)
+}
+
+/// Serves until Ctrl-C or SIGTERM, then stops accepting, finishes requests and stops workers.
+pub async fn serve(services: Vec<Service>, settings: &Settings) -> Result<(), String> {
+    let app = router(&services, settings);
+    let listener = tokio::net::TcpListener::bind(settings.addr)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", settings.addr))?;
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let mut workers = Vec::new();
+    for s in services {
+        let mut rx = stop_rx.clone();
+        workers.push(tokio::spawn(s.worker.run(
+            Duration::from_secs(5),
+            async move {
+                let _ = rx.wait_for(|stop| *stop).await;
+            },
+        )));
+    }
+    tracing::info!(addr = %settings.addr, url = %settings.public_url, "Carnet is listening");
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .map_err(|e| e.to_string())?;
+    let _ = stop_tx.send(true);
+    for w in workers {
+        let _ = w.await;
+    }
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+}

@@ -1,0 +1,156 @@
+//! The landing page of the all-in-one process: French by default, English on request
+//! (`?lang=en` or `Accept-Language`). Its strings live in [`CATALOG`], not in the markup.
+
+use axum::Router;
+use axum::extract::Query;
+use axum::http::{HeaderMap, header};
+use axum::response::{Html, IntoResponse};
+use axum::routing::get;
+use carnet_service::ServiceKind;
+use serde::Deserialize;
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Lang {
+    Fr,
+    En,
+}
+
+/// Every string of the page, per language: (key, French, English).
+const CATALOG: &[(&str, &str, &str)] = &[
+    ("lang", "fr", "en"),
+    (
+        "title",
+        "Carnet — carnet de compétences vérifiables",
+        "Carnet — verifiable competency logbook",
+    ),
+    (
+        "tagline",
+        "Des compétences validées par les centres de formation, signées, portées par chaque stagiaire, partagées avec son accord.",
+        "Competencies validated by training centres, signed, carried by each trainee, shared with their consent.",
+    ),
+    (
+        "issuer",
+        "Espace centre de formation",
+        "Training centre portal",
+    ),
+    (
+        "issuer.desc",
+        "Organisations, formations, sessions, évaluations et délivrance des attestations.",
+        "Organisations, courses, sessions, evaluations and credential issuance.",
+    ),
+    ("wallet", "Mon carnet (stagiaire)", "My logbook (trainee)"),
+    (
+        "wallet.desc",
+        "Vos attestations, votre historique de compétences et ce que vous partagez.",
+        "Your credentials, your competency history and what you share.",
+    ),
+    ("verifier", "Espace recruteur", "Recruiter portal"),
+    (
+        "verifier.desc",
+        "Recherche par compétence vérifiée, offres et échanges avec les candidats.",
+        "Search by verified competency, offers and conversations with candidates.",
+    ),
+    ("api", "Documentation de l'API", "API documentation"),
+    ("switch", "English", "Français"),
+    ("switch.href", "?lang=en", "?lang=fr"),
+];
+
+pub fn t(lang: Lang, key: &str) -> &'static str {
+    CATALOG
+        .iter()
+        .find(|(k, _, _)| *k == key)
+        .map(|(_, fr, en)| if lang == Lang::En { *en } else { *fr })
+        .unwrap_or("")
+}
+
+/// `?lang=` first, then the first of `fr`/`en` in `Accept-Language`, then French.
+pub fn negotiate(query: Option<&str>, headers: &HeaderMap) -> Lang {
+    let pick = |s: &str| match s.trim().get(..2) {
+        Some("en") => Some(Lang::En),
+        Some("fr") => Some(Lang::Fr),
+        _ => None,
+    };
+    if let Some(lang) = query.and_then(pick) {
+        return lang;
+    }
+    headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.split(',')
+                .find_map(|part| pick(part.split(';').next().unwrap_or("")))
+        })
+        .unwrap_or(Lang::Fr)
+}
+
+#[derive(Deserialize)]
+struct LangQuery {
+    lang: Option<String>,
+}
+
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+pub fn landing(links: Vec<(ServiceKind, String)>) -> Router {
+    Router::new().route(
+        "/",
+        get(move |Query(q): Query<LangQuery>, headers: HeaderMap| {
+            let links = links.clone();
+            async move {
+                let lang = negotiate(q.lang.as_deref(), &headers);
+                let cards: String = links
+                    .iter()
+                    .map(|(kind, url)| {
+                        let name = kind.name();
+                        format!(
+                            "<li><h2>{title}</h2><p>{desc}</p><p><a href=\"{url}/api/docs/\">{api}</a></p></li>",
+                            url = escape(url),
+                            title = t(lang, name),
+                            desc = t(lang, &format!("{name}.desc")),
+                            api = t(lang, "api"),
+                        )
+                    })
+                    .collect();
+                let page = format!(
+                    "<!doctype html><html lang=\"{lang}\"><head><meta charset=\"utf-8\">\
+                     <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{title}</title></head>\
+                     <body><header><h1>{title}</h1><p>{tagline}</p><p><a href=\"{switch_href}\">{switch}</a></p></header>\
+                     <main><ul>{cards}</ul></main></body></html>",
+                    lang = t(lang, "lang"),
+                    title = t(lang, "title"),
+                    tagline = t(lang, "tagline"),
+                    switch_href = t(lang, "switch.href"),
+                    switch = t(lang, "switch"),
+                );
+                ([(header::CONTENT_LANGUAGE, t(lang, "lang"))], Html(page)).into_response()
+            }
+        }),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn french_by_default_english_on_request() {
+        let mut headers = HeaderMap::new();
+        assert_eq!(negotiate(None, &headers), Lang::Fr);
+        headers.insert(header::ACCEPT_LANGUAGE, "en-GB,en;q=0.9".parse().unwrap());
+        assert_eq!(negotiate(None, &headers), Lang::En);
+        assert_eq!(negotiate(Some("fr"), &headers), Lang::Fr);
+        headers.insert(header::ACCEPT_LANGUAGE, "de-DE, fr;q=0.5".parse().unwrap());
+        assert_eq!(negotiate(None, &headers), Lang::Fr);
+    }
+
+    #[test]
+    fn every_key_has_both_languages() {
+        for (key, fr, en) in CATALOG {
+            assert!(!fr.is_empty() && !en.is_empty(), "{key}");
+        }
+    }
+}

@@ -1,0 +1,308 @@
+//! The three services in one router, as `carnet serve` builds it, over fresh databases (SQLite,
+//! and PostgreSQL when `CARNET_TEST_POSTGRES_URL` is set) with a manual clock. Requests go
+//! through the whole HTTP stack (layers included) without a socket.
+#![allow(dead_code)]
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{HeaderMap, Method, Request, StatusCode, header};
+use carnet::config::ServerArgs;
+use carnet::server::{self, Service};
+use carnet_service::clock::ManualClock;
+use carnet_service::db::Engine;
+use carnet_service::testing::TestDatabase;
+use carnet_service::{Ctx, Db, ServiceConfig, ServiceKind};
+use http_body_util::BodyExt;
+use serde_json::{Value, json};
+use std::sync::Arc;
+use tower::ServiceExt;
+
+pub const PASSWORD: &str = "correct horse battery";
+pub const START_MS: i64 = 1_800_000_000_000;
+
+pub struct TestApp {
+    pub router: Router,
+    pub clock: ManualClock,
+    pub services: Vec<Service>,
+    pub engine: Engine,
+    _dbs: Vec<TestDatabase>,
+}
+
+/// How a request authenticates.
+#[derive(Clone, Debug, Default)]
+pub enum Auth {
+    #[default]
+    None,
+    Session {
+        cookie: String,
+        csrf: String,
+    },
+    Bearer(String),
+}
+
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Value,
+    pub raw: Vec<u8>,
+}
+
+impl Reply {
+    /// The problem `type` kind (`urn:carnet:problem:<kind>`), checking the media type.
+    pub fn problem(&self) -> String {
+        assert_eq!(
+            self.headers
+                .get(header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok()),
+            Some("application/problem+json"),
+            "status {} body {}",
+            self.status,
+            String::from_utf8_lossy(&self.raw)
+        );
+        self.body["type"]
+            .as_str()
+            .unwrap_or_default()
+            .trim_start_matches("urn:carnet:problem:")
+            .to_owned()
+    }
+}
+
+/// Runs `test` once per available engine.
+pub async fn each_engine<F, Fut>(test: F)
+where
+    F: Fn(TestApp) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    test(TestApp::new(Engine::Sqlite).await).await;
+    if std::env::var(carnet_service::testing::POSTGRES_ENV).is_ok() {
+        test(TestApp::new(Engine::Postgres).await).await;
+    } else {
+        eprintln!(
+            "PostgreSQL variant skipped: {} is not set",
+            carnet_service::testing::POSTGRES_ENV
+        );
+    }
+}
+
+impl TestApp {
+    pub async fn new(engine: Engine) -> TestApp {
+        let clock = ManualClock::new(START_MS);
+        let settings = ServerArgs {
+            public_url: Some("http://carnet.test".into()),
+            ..ServerArgs::default()
+        }
+        .resolve()
+        .unwrap();
+        let mut services = Vec::new();
+        let mut dbs = Vec::new();
+        for kind in ServiceKind::ALL {
+            let test_db = match engine {
+                Engine::Sqlite => TestDatabase::sqlite(),
+                Engine::Postgres => TestDatabase::postgres()
+                    .await
+                    .expect("PostgreSQL configured"),
+            };
+            let db = Db::connect(&test_db.url).await.unwrap();
+            db.migrate(server::migrations(kind)).await.unwrap();
+            let ctx = Ctx {
+                db,
+                clock: Arc::new(clock.clone()),
+                config: Arc::new(ServiceConfig::new(kind, &settings.service_url(kind))),
+            };
+            let (router, worker) = match kind {
+                ServiceKind::Issuer => (
+                    carnet_issuer::app(ctx.clone()),
+                    carnet_issuer::worker(ctx.clone()),
+                ),
+                ServiceKind::Wallet => (
+                    carnet_wallet::app(ctx.clone()),
+                    carnet_wallet::worker(ctx.clone()),
+                ),
+                ServiceKind::Verifier => (
+                    carnet_verifier::app(ctx.clone()),
+                    carnet_verifier::worker(ctx.clone()),
+                ),
+            };
+            services.push(Service {
+                kind,
+                ctx,
+                router,
+                worker,
+            });
+            dbs.push(test_db);
+        }
+        let router = server::router(&services, &settings);
+        TestApp {
+            router,
+            clock,
+            services,
+            engine,
+            _dbs: dbs,
+        }
+    }
+
+    pub fn ctx(&self, kind: ServiceKind) -> &Ctx {
+        &self.services.iter().find(|s| s.kind == kind).unwrap().ctx
+    }
+
+    /// Sends a request; `body` is JSON unless given as raw bytes through [`TestApp::send`].
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        auth: &Auth,
+        body: Option<Value>,
+    ) -> Reply {
+        let bytes = body.map(|b| b.to_string().into_bytes());
+        self.send(
+            method,
+            path,
+            auth,
+            bytes.as_deref(),
+            Some("application/json"),
+            &[],
+        )
+        .await
+    }
+
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        auth: &Auth,
+        body: Option<&[u8]>,
+        content_type: Option<&str>,
+        extra: &[(&str, &str)],
+    ) -> Reply {
+        let mut req = Request::builder().method(method).uri(path);
+        match auth {
+            Auth::None => {}
+            Auth::Session { cookie, csrf } => {
+                req = req
+                    .header(header::COOKIE, cookie.as_str())
+                    .header("x-csrf-token", csrf.as_str());
+            }
+            Auth::Bearer(token) => {
+                req = req.header(header::AUTHORIZATION, format!("Bearer {token}"))
+            }
+        }
+        if body.is_some()
+            && let Some(ct) = content_type
+        {
+            req = req.header(header::CONTENT_TYPE, ct);
+        }
+        for (k, v) in extra {
+            req = req.header(*k, *v);
+        }
+        let req = req
+            .body(body.map_or(Body::empty(), |b| Body::from(b.to_vec())))
+            .unwrap();
+        let response = self.router.clone().oneshot(req).await.unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let raw = response
+            .into_body()
+            .collect()
+            .await
+            .unwrap()
+            .to_bytes()
+            .to_vec();
+        let body = serde_json::from_slice(&raw).unwrap_or(Value::Null);
+        Reply {
+            status,
+            headers,
+            body,
+            raw,
+        }
+    }
+
+    /// Registers an account on `service` and returns its session.
+    pub async fn register(&self, service: &str, email: &str, name: &str) -> (Auth, String) {
+        let r = self
+            .call(
+                Method::POST,
+                &format!("/{service}/api/v1/accounts"),
+                &Auth::None,
+                Some(json!({"email": email, "password": PASSWORD, "display_name": name})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        (
+            session_of(&r),
+            r.body["account"]["id"].as_str().unwrap().to_owned(),
+        )
+    }
+
+    pub async fn login(&self, service: &str, email: &str, password: &str) -> Reply {
+        self.call(
+            Method::POST,
+            &format!("/{service}/api/v1/session"),
+            &Auth::None,
+            Some(json!({"email": email, "password": password})),
+        )
+        .await
+    }
+
+    /// Makes an existing account platform administrator (as `carnet admin` would).
+    pub async fn make_platform_admin(&self, kind: ServiceKind, account_id: &str) {
+        sqlx::query("UPDATE accounts SET platform_admin = 1 WHERE id = $1")
+            .bind(account_id)
+            .execute(self.ctx(kind).db.pool())
+            .await
+            .unwrap();
+    }
+
+    /// Every row of every table of a service's database, as text: to check nothing changed.
+    pub async fn dump(&self, kind: ServiceKind) -> Vec<String> {
+        let pool = self.ctx(kind).db.pool();
+        let mut out = Vec::new();
+        for table in [
+            "accounts",
+            "sessions",
+            "api_tokens",
+            "tenants",
+            "tenant_members",
+            "audit_log",
+            "jobs",
+            "idempotency_keys",
+        ] {
+            let rows: Vec<(String,)> =
+                sqlx::query_as(&format!("SELECT CAST(COUNT(*) AS TEXT) FROM {table}"))
+                    .fetch_all(pool)
+                    .await
+                    .unwrap();
+            out.push(format!("{table}: {}", rows[0].0));
+        }
+        let accounts: Vec<(String, String, String, String)> = sqlx::query_as(
+            "SELECT id, email, display_name, password_hash FROM accounts ORDER BY id",
+        )
+        .fetch_all(pool)
+        .await
+        .unwrap();
+        out.extend(accounts.into_iter().map(|a| format!("{a:?}")));
+        let tenants: Vec<(String, String, String, String)> =
+            sqlx::query_as("SELECT id, name, siret, address FROM tenants ORDER BY id")
+                .fetch_all(pool)
+                .await
+                .unwrap();
+        out.extend(tenants.into_iter().map(|t| format!("{t:?}")));
+        out
+    }
+}
+
+/// The session of a sign-in or registration reply.
+pub fn session_of(reply: &Reply) -> Auth {
+    let set_cookie = reply
+        .headers
+        .get(header::SET_COOKIE)
+        .and_then(|v| v.to_str().ok())
+        .expect("Set-Cookie");
+    let cookie = set_cookie.split(';').next().unwrap().to_owned();
+    Auth::Session {
+        cookie,
+        csrf: reply.body["csrf_token"]
+            .as_str()
+            .expect("csrf_token")
+            .to_owned(),
+    }
+}
