@@ -135,3 +135,65 @@ impl Settings {
             .unwrap_or_else(|| carnet_service::db::sqlite_url(&self.data_dir, kind.name()))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_win_over_the_file_which_wins_over_defaults() {
+        let dir = std::env::temp_dir().join(format!("carnet-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("carnet.toml");
+        std::fs::write(
+            &file,
+            "addr = \"0.0.0.0:9000\"\ndata_dir = \"/var/lib/carnet\"\npublic_url = \"https://carnet.example/\"\n\
+             verifier_database_url = \"postgres://db/verifier\"\n",
+        )
+        .unwrap();
+        let args = ServerArgs {
+            config: Some(file.clone()),
+            data_dir: Some(PathBuf::from("/srv/flag")),
+            ..ServerArgs::default()
+        };
+        let s = args.resolve().unwrap();
+        assert_eq!(s.addr.to_string(), "0.0.0.0:9000");
+        assert_eq!(s.data_dir, PathBuf::from("/srv/flag"));
+        assert_eq!(
+            s.service_url(ServiceKind::Issuer),
+            "https://carnet.example/issuer"
+        );
+        assert_eq!(
+            s.database_url(ServiceKind::Verifier),
+            "postgres://db/verifier"
+        );
+        assert!(
+            s.database_url(ServiceKind::Wallet)
+                .starts_with("sqlite:///srv/flag/wallet.db")
+        );
+        std::fs::write(&file, "unknown_key = 1\n").unwrap();
+        let err = ServerArgs {
+            config: Some(file),
+            ..ServerArgs::default()
+        }
+        .resolve()
+        .unwrap_err();
+        assert!(err.contains("unknown_key"), "{err}");
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn defaults() {
+        let s = ServerArgs::default().resolve().unwrap();
+        assert_eq!(s.addr.to_string(), "127.0.0.1:8080");
+        assert_eq!(s.public_url, "http://127.0.0.1:8080");
+        assert_eq!(
+            s.service_url(ServiceKind::Wallet),
+            "http://127.0.0.1:8080/wallet"
+        );
+        assert_eq!(
+            s.database_url(ServiceKind::Issuer),
+            "sqlite://carnet-data/issuer.db?mode=rwc"
+        );
+    }
+}

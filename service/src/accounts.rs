@@ -219,7 +219,7 @@ async fn register(State(ctx): State<Ctx>, Json(input): Json<Registration>) -> Ap
     responses((status = 200, body = SignedIn), (status = 401, body = Problem), (status = 429, body = Problem)))]
 async fn login(State(ctx): State<Ctx>, Json(input): Json<Credentials>) -> ApiResult<Response> {
     let email = input.email.trim().to_lowercase();
-    if input.password.len() > 1024 || email.len() > 254 {
+    if input.password.len() > 1024 || email.len() > 254 || email.chars().any(char::is_control) {
         return Err(ApiError::InvalidCredentials);
     }
     check_login_allowed(&ctx, &email).await?;
@@ -380,7 +380,7 @@ async fn create_token(
     Json(input): Json<NewToken>,
 ) -> ApiResult<(StatusCode, Json<CreatedToken>)> {
     let name = input.name.trim();
-    if name.is_empty() || name.chars().count() > 100 {
+    if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
         return Err(ApiError::invalid_field(
             "name",
             "a name of 1 to 100 characters",

@@ -167,6 +167,10 @@ impl From<sqlx::Error> for ApiError {
             sqlx::Error::Database(db) if db.is_foreign_key_violation() => {
                 ApiError::invalid("a referenced resource does not exist")
             }
+            // PostgreSQL refuses NUL characters in text (SQLite stores them): same answer on both.
+            sqlx::Error::Database(db) if db.code().as_deref() == Some("22021") => {
+                ApiError::invalid("text may not contain NUL characters")
+            }
             sqlx::Error::PoolTimedOut => ApiError::Unavailable,
             _ => ApiError::Internal(e.to_string()),
         }

@@ -16,6 +16,15 @@ pub fn hash_secret(secret: &str) -> String {
     carnet_core::b64::encode(Sha256::digest(secret.as_bytes()))
 }
 
+/// Whether `text` could be an id this service made (`prefix_base64url`): anything else is
+/// not found without asking the database.
+pub fn looks_like_id(text: &str) -> bool {
+    (1..=64).contains(&text.len())
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
 /// Declares a typed identifier with a prefix.
 #[macro_export]
 macro_rules! typed_id {

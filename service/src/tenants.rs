@@ -408,6 +408,9 @@ pub async fn remove_member<P: Policy>(
     account_id: &str,
     role: &str,
 ) -> ApiResult<()> {
+    if !crate::id::looks_like_id(account_id) || !P::ROLES.contains(&role) {
+        return Err(ApiError::NotFound);
+    }
     let now = ctx.now_ms();
     let mut tx = ctx.db.begin().await?;
     if role == P::admin_role() {
@@ -452,6 +455,9 @@ pub async fn remove_member<P: Policy>(
 
 /// Approves a tenant (platform administrators, for policies that need it).
 pub async fn approve<P: Policy>(ctx: &Ctx, admin: &Principal, tenant_id: &str) -> ApiResult<()> {
+    if !crate::id::looks_like_id(tenant_id) {
+        return Err(ApiError::NotFound);
+    }
     let now = ctx.now_ms();
     let mut tx = ctx.db.begin().await?;
     let done = sqlx::query("UPDATE tenants SET approved_at = $1, approved_by = $2 WHERE id = $3 AND approved_at IS NULL")

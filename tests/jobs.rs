@@ -1,0 +1,144 @@
+//! Durable jobs: retries with backoff, exclusive claims when several workers share a
+//! database, periodic jobs, and the foundation's purge — with the injected clock.
+
+mod common;
+
+use carnet_service::ServiceKind;
+use carnet_service::jobs::{self, Outcome, Worker, backoff_ms};
+use common::*;
+use serde_json::json;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+async fn enqueue(app: &TestApp, kind: &str, unique: Option<&str>) {
+    let ctx = app.ctx(ServiceKind::Issuer);
+    let mut conn = ctx.db.pool().acquire().await.unwrap();
+    jobs::enqueue(
+        &mut conn,
+        ctx.now_ms(),
+        kind,
+        &json!({"n": 1}),
+        ctx.now_ms(),
+        unique,
+    )
+    .await
+    .unwrap();
+}
+
+async fn job_state(app: &TestApp, kind: &str) -> (i64, Option<i64>, i64, Option<String>) {
+    sqlx::query_as("SELECT attempts, done_at, failed, last_error FROM jobs WHERE kind = $1")
+        .bind(kind)
+        .fetch_one(app.ctx(ServiceKind::Issuer).db.pool())
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn failing_jobs_are_retried_with_backoff_then_succeed() {
+    each_engine(|app| async move {
+        let calls = Arc::new(AtomicUsize::new(0));
+        let counter = calls.clone();
+        let worker =
+            Worker::new(app.ctx(ServiceKind::Issuer).clone()).handle("flaky", move |_, payload| {
+                let n = counter.fetch_add(1, Ordering::SeqCst);
+                async move {
+                    assert_eq!(payload["n"], 1);
+                    if n < 2 {
+                        Err(format!("attempt {n} failed"))
+                    } else {
+                        Ok(Outcome::Done)
+                    }
+                }
+            });
+        enqueue(&app, "flaky", None).await;
+        assert_eq!(worker.run_due().await.unwrap().failed, 1);
+        assert_eq!(
+            job_state(&app, "flaky").await.3.as_deref(),
+            Some("attempt 0 failed")
+        );
+        // Not due again before its backoff.
+        assert_eq!(worker.run_due().await.unwrap().ran, 0);
+        app.clock.advance_secs(backoff_ms(1) / 1000);
+        assert_eq!(worker.run_due().await.unwrap().failed, 1);
+        app.clock.advance_secs(backoff_ms(2) / 1000);
+        let pass = worker.run_due().await.unwrap();
+        assert_eq!((pass.ran, pass.failed), (1, 0));
+        let (attempts, done_at, failed, error) = job_state(&app, "flaky").await;
+        assert_eq!(
+            (attempts, done_at.is_some(), failed, error),
+            (3, true, 0, None)
+        );
+        assert_eq!(calls.load(Ordering::SeqCst), 3);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_job_that_keeps_failing_is_marked_failed() {
+    each_engine(|app| async move {
+        let worker = Worker::new(app.ctx(ServiceKind::Issuer).clone())
+            .handle("broken", |_, _| async { Err("no".to_owned()) });
+        enqueue(&app, "broken", None).await;
+        for _ in 0..8 {
+            worker.run_due().await.unwrap();
+            app.clock.advance_secs(3600);
+        }
+        let (attempts, done_at, failed, _) = job_state(&app, "broken").await;
+        assert_eq!((attempts, done_at.is_some(), failed), (8, true, 1));
+        assert_eq!(worker.run_due().await.unwrap().ran, 0);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn two_workers_never_run_the_same_job() {
+    each_engine(|app| async move {
+        let calls = Arc::new(AtomicUsize::new(0));
+        let make = |calls: Arc<AtomicUsize>| {
+            Worker::new(app.ctx(ServiceKind::Issuer).clone()).handle("once", move |_, _| {
+                calls.fetch_add(1, Ordering::SeqCst);
+                async {
+                    tokio::task::yield_now().await;
+                    Ok(Outcome::Done)
+                }
+            })
+        };
+        for i in 0..20 {
+            enqueue(&app, "once", Some(&format!("u{i}"))).await;
+        }
+        enqueue(&app, "once", Some("u0")).await; // a duplicate unique key adds nothing
+        let (a, b) = (make(calls.clone()), make(calls.clone()));
+        let (pa, pb) = tokio::join!(a.run_due(), b.run_due());
+        assert_eq!(pa.unwrap().ran + pb.unwrap().ran, 20);
+        assert_eq!(calls.load(Ordering::SeqCst), 20);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn purge_removes_expired_sessions_and_reschedules_itself() {
+    each_engine(|app| async move {
+        let ctx = app.ctx(ServiceKind::Issuer).clone();
+        app.register("issuer", "old@example.org", "Old").await;
+        jobs::schedule_purge(&ctx).await.unwrap();
+        jobs::schedule_purge(&ctx).await.unwrap(); // once per database
+        let worker = carnet_issuer::worker(ctx.clone());
+        app.clock.advance_secs(8 * 24 * 3600);
+        assert_eq!(worker.run_due().await.unwrap().ran, 1);
+        let (sessions,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM sessions")
+            .fetch_one(ctx.db.pool())
+            .await
+            .unwrap();
+        assert_eq!(sessions, 0);
+        // Runs again an hour later, not before.
+        assert_eq!(worker.run_due().await.unwrap().ran, 0);
+        app.clock.advance_secs(3601);
+        assert_eq!(worker.run_due().await.unwrap().ran, 1);
+        let (jobs,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM jobs")
+            .fetch_one(ctx.db.pool())
+            .await
+            .unwrap();
+        assert_eq!(jobs, 1);
+    })
+    .await;
+}
