@@ -215,6 +215,37 @@ async fn organisation_roles() {
         }
         .run(&app, &service_wide)
         .await;
+        // An organisation's audit log is for its administrators.
+        let org_audit = format!("/issuer/api/v1/organisations/{org}/audit");
+        Case {
+            method: Method::GET,
+            path: org_audit.clone(),
+            body: None,
+            allowed: &["admin", "platform"],
+        }
+        .run(&app, &table)
+        .await;
+        let entries = app
+            .call(Method::GET, &org_audit, &auth("admin"), None)
+            .await;
+        let actions: Vec<&str> = entries.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["action"].as_str().unwrap())
+            .collect();
+        assert!(
+            actions.contains(&"organisation.created")
+                && actions.contains(&"organisation.member_added"),
+            "{actions:?}"
+        );
+        assert!(
+            entries.body["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|e| e["tenant_id"] == org.as_str())
+        );
         // Lists show only one's own organisations.
         let list = app
             .call(

@@ -4,6 +4,7 @@ use crate::IssuerState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use carnet_service::Ctx;
+use carnet_service::audit::{self, AuditEntry, AuditQuery};
 use carnet_service::auth::Principal;
 use carnet_service::error::{ApiResult, Problem};
 use carnet_service::extract::{Json, Query};
@@ -30,6 +31,7 @@ pub fn router() -> OpenApiRouter<IssuerState> {
         .routes(routes!(get))
         .routes(routes!(members, add_member))
         .routes(routes!(remove_member))
+        .routes(routes!(audit_log))
 }
 
 /// Creates an organisation; its creator becomes its administrator.
@@ -100,4 +102,21 @@ async fn remove_member(
     let (_, account_id, role) = path;
     tenants::remove_member(&ctx, &access, &account_id, &role).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// The organisation's audit log, for its administrators.
+#[utoipa::path(get, path = "/api/v1/organisations/{id}/audit", tag = "organisations",
+    params(("id" = String, Path), PageQuery), responses((status = 200, body = inline(Page<AuditEntry>)), (status = 403, body = Problem)))]
+async fn audit_log(
+    State(ctx): State<Ctx>,
+    Admin(access): Admin<Organisations>,
+    Query(paging): Query<PageQuery>,
+) -> ApiResult<Json<Page<AuditEntry>>> {
+    let query = AuditQuery {
+        limit: paging.limit,
+        cursor: paging.cursor,
+        action: None,
+        tenant: Some(access.tenant.id),
+    };
+    Ok(Json(audit::list(&ctx, &query).await?))
 }

@@ -4,6 +4,7 @@ use crate::VerifierState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use carnet_service::Ctx;
+use carnet_service::audit::{self, AuditEntry, AuditQuery};
 use carnet_service::auth::{PlatformAdmin, Principal};
 use carnet_service::error::{ApiResult, Problem};
 use carnet_service::extract::{Json, Query};
@@ -33,6 +34,7 @@ pub fn router() -> OpenApiRouter<VerifierState> {
         .routes(routes!(approve))
         .routes(routes!(members, add_member))
         .routes(routes!(remove_member))
+        .routes(routes!(audit_log))
 }
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
@@ -131,4 +133,21 @@ async fn remove_member(
     let (_, account_id, role) = path;
     tenants::remove_member(&ctx, &access, &account_id, &role).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// The company's audit log, for its administrators.
+#[utoipa::path(get, path = "/api/v1/companies/{id}/audit", tag = "companies",
+    params(("id" = String, Path), PageQuery), responses((status = 200, body = inline(Page<AuditEntry>)), (status = 403, body = Problem)))]
+async fn audit_log(
+    State(ctx): State<Ctx>,
+    Admin(access): Admin<Companies>,
+    Query(paging): Query<PageQuery>,
+) -> ApiResult<Json<Page<AuditEntry>>> {
+    let query = AuditQuery {
+        limit: paging.limit,
+        cursor: paging.cursor,
+        action: None,
+        tenant: Some(access.tenant.id),
+    };
+    Ok(Json(audit::list(&ctx, &query).await?))
 }
