@@ -2,6 +2,7 @@
 //! an optional TOML file (`--config`), then defaults.
 
 use carnet_service::ServiceKind;
+use carnet_service::crypto::SecretKey;
 use clap::Args;
 use serde::Deserialize;
 use std::net::SocketAddr;
@@ -42,6 +43,10 @@ pub struct ServerArgs {
     /// PostgreSQL URL of the verifier's database [default: SQLite in the data directory].
     #[arg(long, env = "CARNET_VERIFIER_DATABASE_URL")]
     pub verifier_database_url: Option<String>,
+    /// Key (32 bytes, base64url) sealing secrets at rest, such as issuer private keys
+    /// [default: <data-dir>/secret.key, created on first start].
+    #[arg(long, env = "CARNET_SECRET_KEY", hide_env_values = true)]
+    pub secret_key: Option<String>,
     /// Log filter (tracing's EnvFilter syntax) [default: info].
     #[arg(long, env = "CARNET_LOG")]
     pub log: Option<String>,
@@ -83,6 +88,7 @@ impl ServerArgs {
             issuer_database_url: self.issuer_database_url.or(file.issuer_database_url),
             wallet_database_url: self.wallet_database_url.or(file.wallet_database_url),
             verifier_database_url: self.verifier_database_url.or(file.verifier_database_url),
+            secret_key: self.secret_key.or(file.secret_key),
             log: self.log.or(file.log),
             log_json: self.log_json || file.log_json,
         };
@@ -109,6 +115,29 @@ impl ServerArgs {
 }
 
 impl Settings {
+    /// The key sealing secrets at rest: given, or read from (or first written to)
+    /// `<data-dir>/secret.key` with owner-only permissions.
+    pub fn secret_key(&self) -> Result<SecretKey, String> {
+        if let Some(text) = &self.args.secret_key {
+            return SecretKey::from_base64(text).map_err(|e| format!("CARNET_SECRET_KEY: {e}"));
+        }
+        let path = self.data_dir.join("secret.key");
+        match std::fs::read_to_string(&path) {
+            Ok(text) => {
+                SecretKey::from_base64(&text).map_err(|e| format!("{}: {e}", path.display()))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                std::fs::create_dir_all(&self.data_dir)
+                    .map_err(|e| format!("{}: {e}", self.data_dir.display()))?;
+                let key = SecretKey::generate();
+                write_private(&path, &key.to_base64())
+                    .map_err(|e| format!("{}: {e}", path.display()))?;
+                Ok(key)
+            }
+            Err(e) => Err(format!("{}: {e}", path.display())),
+        }
+    }
+
     /// Where `kind` is reached from outside.
     pub fn service_url(&self, kind: ServiceKind) -> String {
         let explicit = match kind {
@@ -134,6 +163,15 @@ impl Settings {
             .clone()
             .unwrap_or_else(|| carnet_service::db::sqlite_url(&self.data_dir, kind.name()))
     }
+}
+
+fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)?.write_all(text.as_bytes())
 }
 
 #[cfg(test)]

@@ -17,7 +17,36 @@ pub struct Service {
     pub kind: ServiceKind,
     pub ctx: Ctx,
     pub router: Router,
+    /// Routes at the host root (the issuer's well-known metadata).
+    pub root: Router,
     pub worker: Worker,
+}
+
+/// Builds a service's routers and worker on a context.
+pub fn build(kind: ServiceKind, ctx: Ctx) -> Service {
+    let (router, root, worker) = match kind {
+        ServiceKind::Issuer => {
+            let (router, root) = carnet_issuer::app(ctx.clone());
+            (router, root, carnet_issuer::worker(ctx.clone()))
+        }
+        ServiceKind::Wallet => (
+            carnet_wallet::app(ctx.clone()),
+            Router::new(),
+            carnet_wallet::worker(ctx.clone()),
+        ),
+        ServiceKind::Verifier => (
+            carnet_verifier::app(ctx.clone()),
+            Router::new(),
+            carnet_verifier::worker(ctx.clone()),
+        ),
+    };
+    Service {
+        kind,
+        ctx,
+        router,
+        root,
+        worker,
+    }
 }
 
 pub fn migrations(kind: ServiceKind) -> &'static [EmbeddedMigration] {
@@ -49,31 +78,16 @@ pub async fn service(settings: &Settings, kind: ServiceKind) -> Result<Service, 
     let ctx = Ctx {
         db,
         clock: Arc::new(SystemClock),
-        config: Arc::new(ServiceConfig::new(kind, &settings.service_url(kind))),
+        config: Arc::new(ServiceConfig::new(
+            kind,
+            &settings.service_url(kind),
+            settings.secret_key()?,
+        )),
     };
     jobs::schedule_purge(&ctx)
         .await
         .map_err(|e| e.to_string())?;
-    let (router, worker) = match kind {
-        ServiceKind::Issuer => (
-            carnet_issuer::app(ctx.clone()),
-            carnet_issuer::worker(ctx.clone()),
-        ),
-        ServiceKind::Wallet => (
-            carnet_wallet::app(ctx.clone()),
-            carnet_wallet::worker(ctx.clone()),
-        ),
-        ServiceKind::Verifier => (
-            carnet_verifier::app(ctx.clone()),
-            carnet_verifier::worker(ctx.clone()),
-        ),
-    };
-    Ok(Service {
-        kind,
-        ctx,
-        router,
-        worker,
-    })
+    Ok(build(kind, ctx))
 }
 
 /// Mounts services at their path prefixes (the landing page at `/` unless a service is there).
@@ -81,6 +95,7 @@ pub fn router(services: &[Service], settings: &Settings) -> Router {
     let mut app = Router::new();
     let mut root_taken = false;
     for s in services {
+        app = app.merge(s.root.clone());
         match s.ctx.config.path_prefix() {
             "" => {
                 root_taken = true;

@@ -22,9 +22,17 @@ struct Endpoint {
     method: Method,
     path: String,
     has_body: bool,
+    /// The request body's properties and their JSON types, from the schema.
+    fields: Vec<(String, String)>,
 }
 
-async fn endpoints(app: &TestApp, service: &str, tenant: &str, account: &str) -> Vec<Endpoint> {
+async fn endpoints(
+    app: &TestApp,
+    service: &str,
+    tenant: &str,
+    account: &str,
+    session: &str,
+) -> Vec<Endpoint> {
     let doc = app
         .call(
             Method::GET,
@@ -44,11 +52,30 @@ async fn endpoints(app: &TestApp, service: &str, tenant: &str, account: &str) ->
             let path = path
                 .replace("{id}", tenant)
                 .replace("{account_id}", account)
-                .replace("{role}", "trainee");
+                .replace("{role}", "trainee")
+                .replace("{sid}", session)
+                .replace("{cid}", "crd_none");
+            let schema = &op["requestBody"]["content"]["application/json"]["schema"];
+            let schema = match schema["$ref"].as_str() {
+                Some(r) => &doc.body["components"]["schemas"][r.rsplit('/').next().unwrap()],
+                None => schema,
+            };
+            let fields = schema["properties"]
+                .as_object()
+                .map(|props| {
+                    props
+                        .iter()
+                        .map(|(k, v)| {
+                            (k.clone(), v["type"].as_str().unwrap_or("object").to_owned())
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
             out.push(Endpoint {
                 method,
                 path: format!("/{service}{path}"),
                 has_body: op.get("requestBody").is_some(),
+                fields,
             });
         }
     }
@@ -56,14 +83,23 @@ async fn endpoints(app: &TestApp, service: &str, tenant: &str, account: &str) ->
     out
 }
 
-/// A body with the right field names filled with `value`, from the operation's schema — or a
-/// generic one.
-fn body_with(value: &str) -> Value {
-    json!({
-        "email": format!("{value}@example.org"), "password": format!("{value} long enough"),
-        "display_name": value, "name": value, "siret": value, "address": value, "role": value,
-        "current_password": value, "new_password": format!("{value} long enough"),
-    })
+/// A body with exactly the endpoint's fields, every text one set to `value`.
+fn body_with(e: &Endpoint, value: &str) -> Value {
+    let mut body = serde_json::Map::new();
+    for (name, kind) in &e.fields {
+        let v = match (name.as_str(), kind.as_str()) {
+            ("email", _) => json!(format!("{value}@example.org")),
+            ("password" | "new_password", _) => json!(format!("{value} long enough")),
+            ("scale", _) => json!({"kind": "levels", "labels": [value]}),
+            ("framework_codes", _) => json!({"rome": value}),
+            ("assessment", _) => json!(value),
+            (_, "boolean") => json!(true),
+            (_, "integer" | "number") => json!(1),
+            _ => json!(value),
+        };
+        body.insert(name.clone(), v);
+    }
+    Value::Object(body)
 }
 
 #[tokio::test]
@@ -86,7 +122,20 @@ async fn every_endpoint_rejects_bad_input_cleanly() {
                     .await;
                 r.body["id"].as_str().unwrap().to_owned()
             };
-            let endpoints = endpoints(&app, service, &tenant, &account).await;
+            let session = if service == "issuer" {
+                let r = app
+                    .call(
+                        Method::POST,
+                        &format!("/issuer/api/v1/organisations/{tenant}/sessions"),
+                        &admin,
+                        Some(json!({"title": "S", "starts_on": "2026-01-05", "ends_on": "2026-03-27"})),
+                    )
+                    .await;
+                r.body["id"].as_str().unwrap().to_owned()
+            } else {
+                "none".to_owned()
+            };
+            let endpoints = endpoints(&app, service, &tenant, &account, &session).await;
             let before = app.dump(kind).await;
 
             for e in endpoints.iter().filter(|e| e.has_body) {
@@ -101,11 +150,11 @@ async fn every_endpoint_rejects_bad_input_cleanly() {
                     let r = app.send(e.method.clone(), &e.path, &admin, Some(body), Some(content_type), &[]).await;
                     assert_eq!(r.problem(), kind_expected, "{} {}", e.method, e.path);
                 }
-                let mut unknown = body_with("valid");
+                let mut unknown = body_with(e, "valid");
                 unknown["unexpected_field"] = json!(true);
                 let r = app.call(e.method.clone(), &e.path, &admin, Some(unknown)).await;
                 assert_eq!(r.problem(), "invalid", "{} {}: {}", e.method, e.path, r.body);
-                let wrong_types = json!({"email": 1, "password": [], "name": {}, "display_name": null, "siret": 5, "role": 1, "current_password": 1, "new_password": 1});
+                let wrong_types = json!({"email": 1, "password": [], "name": {}, "display_name": null, "siret": 5, "role": 1, "current_password": 1, "new_password": 1, "title": 1, "code": 1, "scale": 1, "trainee_id": 1, "status": 1, "alg": 1});
                 let r = app.call(e.method.clone(), &e.path, &admin, Some(wrong_types)).await;
                 assert_eq!(r.problem(), "invalid", "{} {}: {}", e.method, e.path, r.body);
             }
@@ -119,7 +168,7 @@ async fn every_endpoint_rejects_bad_input_cleanly() {
             // accepted they are stored as the plain text they are.
             for value in INJECTIONS {
                 for e in &endpoints {
-                    let body = e.has_body.then(|| body_with(value));
+                    let body = e.has_body.then(|| body_with(e, value));
                     let r = app.call(e.method.clone(), &e.path, &admin, body).await;
                     assert!(!r.status.is_server_error(), "{} {}: {}", e.method, e.path, r.body);
                     if !r.status.is_success() {
@@ -127,7 +176,7 @@ async fn every_endpoint_rejects_bad_input_cleanly() {
                     }
                     let encoded: String = value.bytes().map(|b| format!("%{b:02X}")).collect();
                     let injected = e.path.replace(&tenant, &encoded);
-                    let r = app.call(e.method.clone(), &injected, &admin, e.has_body.then(|| body_with("x"))).await;
+                    let r = app.call(e.method.clone(), &injected, &admin, e.has_body.then(|| body_with(e, "x"))).await;
                     assert!(!r.status.is_server_error(), "{} {injected}: {}", e.method, r.body);
                 }
             }

@@ -1,25 +1,41 @@
-//! `carnet-issuer`: the training centre's service. Today: accounts, organisations (a centre
-//! with its SIRET) and their members' roles — administrator, manager (gestionnaire), trainer
-//! (formateur), trainee (stagiaire). Courses, sessions, evaluations and credential issuance
-//! come next (see ARCHITECTURE.md).
+//! `carnet-issuer`: the training centre's service — organisations and their members' roles
+//! (administrator, manager, trainer, trainee), level scales and competencies, training
+//! sessions, evaluations, and competency credentials issued over OpenID4VCI (pre-authorized
+//! code flow) with Token Status Lists for revocation and suspension.
 
+mod catalog;
+mod evaluations;
+mod keys;
+mod metadata;
+mod offers;
 mod organisations;
+mod sessions;
+mod status;
+mod vci;
 
 use axum::Router;
 use axum::extract::FromRef;
+use axum::routing::{get, post};
 use carnet_service::db::EmbeddedMigration;
 use carnet_service::jobs::{self, Worker};
 use carnet_service::{Ctx, http};
+use std::sync::Arc;
 use utoipa_axum::router::OpenApiRouter;
 
+pub use offers::{COMPETENCY, OFFER_TTL_MS};
 pub use organisations::Organisations;
 
 /// The issuer's own migrations (versions 100 and up), applied after the common ones.
-pub const MIGRATIONS: &[EmbeddedMigration] = &[];
+pub const MIGRATIONS: &[EmbeddedMigration] = &[(
+    100,
+    "issuance",
+    include_str!("../../migrations/issuer/0100_issuance.sql"),
+)];
 
 #[derive(Clone)]
 pub struct IssuerState {
     pub ctx: Ctx,
+    keys: Arc<keys::KeyCache>,
 }
 
 impl FromRef<IssuerState> for Ctx {
@@ -28,11 +44,43 @@ impl FromRef<IssuerState> for Ctx {
     }
 }
 
-/// The issuer's HTTP service, to mount at its path prefix.
-pub fn app(ctx: Ctx) -> Router {
-    let state = IssuerState { ctx: ctx.clone() };
-    let api = OpenApiRouter::new().merge(organisations::router());
-    http::service_router(ctx, state, "Carnet issuer", api, Router::new())
+impl IssuerState {
+    pub fn new(ctx: Ctx) -> IssuerState {
+        IssuerState {
+            ctx,
+            keys: Arc::default(),
+        }
+    }
+}
+
+/// The issuer's HTTP service, to mount at its path prefix, and the routes to mount at the
+/// host root (the well-known metadata documents).
+pub fn app(ctx: Ctx) -> (Router, Router) {
+    let state = IssuerState::new(ctx.clone());
+    let api = OpenApiRouter::new()
+        .merge(organisations::router())
+        .merge(keys::router())
+        .merge(catalog::router())
+        .merge(sessions::router())
+        .merge(evaluations::router())
+        .merge(offers::router())
+        .merge(status::router());
+    // OpenID4VCI and status lists speak their own protocols, outside the JSON API.
+    let protocol = Router::new()
+        .route(
+            "/orgs/{org}/offers/{secret}",
+            get(offers::offer_by_reference),
+        )
+        .route("/orgs/{org}/token", post(vci::token))
+        .route("/orgs/{org}/nonce", post(vci::nonce))
+        .route("/orgs/{org}/credential", post(vci::credential))
+        .route("/status/{list}", get(status::status_list_token))
+        .route("/vct/{configuration}", get(metadata::type_metadata));
+    let root = metadata::well_known(state.clone());
+    (
+        http::service_router(ctx, state, "Carnet issuer", api, protocol),
+        root,
+    )
 }
 
 /// The issuer's background jobs.

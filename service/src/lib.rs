@@ -17,6 +17,7 @@ pub mod accounts;
 pub mod audit;
 pub mod auth;
 pub mod clock;
+pub mod crypto;
 pub mod db;
 pub mod error;
 pub mod extract;
@@ -81,10 +82,16 @@ pub struct ServiceConfig {
     /// Failed logins allowed per e-mail address within `login_window_secs`.
     pub login_max_failures: i64,
     pub login_window_secs: i64,
+    /// Seals secrets at rest (issuer keys, offer codes).
+    pub secret_key: crypto::SecretKey,
 }
 
 impl ServiceConfig {
-    pub fn new(kind: ServiceKind, public_url: &str) -> ServiceConfig {
+    pub fn new(
+        kind: ServiceKind,
+        public_url: &str,
+        secret_key: crypto::SecretKey,
+    ) -> ServiceConfig {
         ServiceConfig {
             kind,
             public_url: public_url.trim_end_matches('/').to_owned(),
@@ -92,6 +99,7 @@ impl ServiceConfig {
             session_ttl_secs: 7 * 24 * 3600,
             login_max_failures: 5,
             login_window_secs: 15 * 60,
+            secret_key,
         }
     }
 

@@ -95,6 +95,7 @@ impl TestApp {
         .unwrap();
         let mut services = Vec::new();
         let mut dbs = Vec::new();
+        let secret_key = carnet_service::crypto::SecretKey::generate();
         for kind in ServiceKind::ALL {
             let test_db = match engine {
                 Engine::Sqlite => TestDatabase::sqlite(),
@@ -107,28 +108,13 @@ impl TestApp {
             let ctx = Ctx {
                 db,
                 clock: Arc::new(clock.clone()),
-                config: Arc::new(ServiceConfig::new(kind, &settings.service_url(kind))),
+                config: Arc::new(ServiceConfig::new(
+                    kind,
+                    &settings.service_url(kind),
+                    secret_key.clone(),
+                )),
             };
-            let (router, worker) = match kind {
-                ServiceKind::Issuer => (
-                    carnet_issuer::app(ctx.clone()),
-                    carnet_issuer::worker(ctx.clone()),
-                ),
-                ServiceKind::Wallet => (
-                    carnet_wallet::app(ctx.clone()),
-                    carnet_wallet::worker(ctx.clone()),
-                ),
-                ServiceKind::Verifier => (
-                    carnet_verifier::app(ctx.clone()),
-                    carnet_verifier::worker(ctx.clone()),
-                ),
-            };
-            services.push(Service {
-                kind,
-                ctx,
-                router,
-                worker,
-            });
+            services.push(server::build(kind, ctx));
             dbs.push(test_db);
         }
         let router = server::router(&services, &settings);

@@ -1,0 +1,318 @@
+//! Evaluations: a trainer or manager of a session assesses a trainee on a competency, at a
+//! level of the competency's scale. Never edited: a correction is a new evaluation that
+//! supersedes the old one; the history keeps both. A validated evaluation creates the
+//! trainee's competency credential offer in the same transaction.
+
+use crate::catalog::{self, competency_claim, text};
+use crate::offers::{self, OfferLink};
+use crate::sessions::{self, SessionStaff, date};
+use crate::{IssuerState, Organisations};
+use axum::extract::State;
+use axum::http::StatusCode;
+use carnet_core::levels::{Assessment, Level};
+use carnet_service::audit;
+use carnet_service::auth::Principal;
+use carnet_service::error::{ApiError, ApiResult, Problem};
+use carnet_service::extract::{Json, Query};
+use carnet_service::id::random_token;
+use carnet_service::tenants::Staff;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub fn router() -> OpenApiRouter<IssuerState> {
+    OpenApiRouter::new()
+        .routes(routes!(evaluate))
+        .routes(routes!(organisation_history))
+        .routes(routes!(my_history))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewEvaluation {
+    pub trainee_id: String,
+    pub competency_id: String,
+    /// A label of the scale (`"argent"`) or a score (`80`).
+    #[schema(value_type = Object)]
+    pub assessment: Assessment,
+    #[serde(default)]
+    pub comment: String,
+    /// A link to the evidence (a file, a quiz result…).
+    #[serde(default)]
+    pub evidence_url: Option<String>,
+    /// `YYYY-MM-DD`; today by default.
+    #[serde(default)]
+    pub assessed_on: Option<String>,
+    /// The evaluation this one corrects.
+    #[serde(default)]
+    pub supersedes: Option<String>,
+    /// Protect the credential offer with a 6-digit PIN (default true).
+    #[serde(default)]
+    pub pin: Option<bool>,
+}
+
+#[derive(Debug, Serialize, ToSchema, sqlx::FromRow)]
+pub struct Evaluation {
+    pub id: String,
+    pub organisation_id: String,
+    pub session_id: String,
+    pub trainee_id: String,
+    pub competency_id: String,
+    pub evaluator_id: String,
+    pub evaluator_role: String,
+    pub validated: i64,
+    pub level_label: String,
+    pub level_rank: i64,
+    /// The normalised level in [0, 1], as text (portable storage of a decimal).
+    pub level_value: String,
+    pub comment: String,
+    pub evidence_url: Option<String>,
+    pub assessed_on: String,
+    pub supersedes: Option<String>,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Evaluated {
+    pub evaluation: Evaluation,
+    /// For a validated evaluation: the credential offer to show the trainee (QR code).
+    pub offer: Option<OfferLink>,
+}
+
+fn today(now_ms: i64) -> String {
+    // Civil date from Unix days (Howard Hinnant's algorithm).
+    let days = now_ms.div_euclid(86_400_000);
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+/// Records an evaluation; trainers and managers of the session.
+#[utoipa::path(post, path = "/api/v1/organisations/{id}/sessions/{sid}/evaluations", tag = "evaluations",
+    request_body = NewEvaluation, params(("id" = String, Path), ("sid" = String, Path)),
+    responses((status = 201, body = Evaluated), (status = 403, body = Problem), (status = 422, body = Problem)))]
+async fn evaluate(
+    State(state): State<IssuerState>,
+    SessionStaff(access): SessionStaff,
+    Json(input): Json<NewEvaluation>,
+) -> ApiResult<(StatusCode, Json<Evaluated>)> {
+    let ctx = &state.ctx;
+    let org = &access.org.tenant.id;
+    let session = &access.session;
+    if !sessions::is_trainee(ctx, &session.id, &input.trainee_id).await? {
+        return Err(ApiError::invalid_field(
+            "trainee_id",
+            "not a trainee of this session",
+        ));
+    }
+    let competency = catalog::competency(ctx, org, &input.competency_id)
+        .await
+        .map_err(|_| {
+            ApiError::invalid_field("competency_id", "no such competency in this organisation")
+        })?;
+    let scale = catalog::scale(ctx, org, &competency.scale_id).await?;
+    let level: Level = scale
+        .scale
+        .assess(&input.assessment)
+        .map_err(|e| ApiError::invalid_field("assessment", e.to_string()))?;
+    let comment = if input.comment.trim().is_empty() {
+        String::new()
+    } else {
+        text("comment", &input.comment, 4000)?
+    };
+    let evidence_url = match &input.evidence_url {
+        Some(url) if url.starts_with("https://") || url.starts_with("http://") => {
+            Some(text("evidence_url", url, 2000)?)
+        }
+        Some(_) => return Err(ApiError::invalid_field("evidence_url", "an http(s) URL")),
+        None => None,
+    };
+    let now = ctx.now_ms();
+    let assessed_on = match &input.assessed_on {
+        Some(d) => date("assessed_on", d)?,
+        None => today(now),
+    };
+    if let Some(old) = &input.supersedes {
+        let found: Option<(String,)> = sqlx::query_as(
+            "SELECT id FROM evaluations WHERE id = $1 AND organisation_id = $2 AND trainee_id = $3 AND competency_id = $4",
+        )
+        .bind(old)
+        .bind(org)
+        .bind(&input.trainee_id)
+        .bind(&competency.id)
+        .fetch_optional(ctx.db.pool())
+        .await?;
+        if found.is_none() {
+            return Err(ApiError::invalid_field(
+                "supersedes",
+                "no evaluation of this trainee on this competency",
+            ));
+        }
+    }
+    let role = if access.roles.iter().any(|r| r == "trainer") {
+        "trainer"
+    } else {
+        "manager"
+    };
+    let evaluation = Evaluation {
+        id: format!("evl_{}", random_token(16)),
+        organisation_id: org.clone(),
+        session_id: session.id.clone(),
+        trainee_id: input.trainee_id.clone(),
+        competency_id: competency.id.clone(),
+        evaluator_id: access.org.principal.account_id.0.clone(),
+        evaluator_role: role.to_owned(),
+        validated: level.validated as i64,
+        level_label: level.label.clone(),
+        level_rank: i64::from(level.rank),
+        level_value: format!("{:.4}", level.value),
+        comment,
+        evidence_url,
+        assessed_on,
+        supersedes: input.supersedes.clone(),
+        created_at: now,
+    };
+    let (trainee_name,): (String,) =
+        sqlx::query_as("SELECT display_name FROM accounts WHERE id = $1")
+            .bind(&input.trainee_id)
+            .fetch_one(ctx.db.pool())
+            .await?;
+
+    let mut tx = ctx.db.begin().await?;
+    let inserted = sqlx::query(
+        "INSERT INTO evaluations (id, organisation_id, session_id, trainee_id, competency_id, evaluator_id, evaluator_role, \
+         validated, level_label, level_rank, level_value, score, comment, evidence_url, assessed_on, supersedes, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
+    )
+    .bind(&evaluation.id)
+    .bind(org)
+    .bind(&session.id)
+    .bind(&evaluation.trainee_id)
+    .bind(&competency.id)
+    .bind(&evaluation.evaluator_id)
+    .bind(role)
+    .bind(evaluation.validated)
+    .bind(&evaluation.level_label)
+    .bind(evaluation.level_rank)
+    .bind(&evaluation.level_value)
+    .bind(match input.assessment { Assessment::Score(s) => Some(i64::from(s)), Assessment::Label(_) => None })
+    .bind(&evaluation.comment)
+    .bind(&evaluation.evidence_url)
+    .bind(&evaluation.assessed_on)
+    .bind(&evaluation.supersedes)
+    .bind(now)
+    .execute(&mut *tx)
+    .await;
+    if let Err(sqlx::Error::Database(e)) = &inserted
+        && e.is_unique_violation()
+    {
+        return Err(ApiError::Conflict(
+            "that evaluation is already superseded".into(),
+        ));
+    }
+    inserted?;
+    audit::record(
+        &mut tx,
+        now,
+        &access.org.actor(),
+        "evaluation.created",
+        Some(&evaluation.id),
+        Some(org),
+        json!({
+            "trainee": evaluation.trainee_id, "competency": competency.code, "level": level.label,
+            "validated": level.validated, "supersedes": evaluation.supersedes,
+        }),
+    )
+    .await?;
+    let offer = if level.validated {
+        let claims = json!({
+            "name": trainee_name,
+            "competency": competency_claim(&competency),
+            "level": { "scale": scale.name, "label": level.label, "rank": level.rank, "value": level.value },
+            "validated_on": evaluation.assessed_on,
+            "evaluator": { "name": access.org.principal.display_name, "role": role },
+            "establishment": { "name": access.org.tenant.name, "siret": access.org.tenant.siret },
+            "session": { "id": session.id, "title": session.title, "starts_on": session.starts_on, "ends_on": session.ends_on },
+            "evaluation_id": evaluation.id,
+        });
+        let link = offers::create(
+            &mut tx,
+            &state,
+            org,
+            &evaluation.trainee_id,
+            offers::COMPETENCY,
+            &claims,
+            Some(&evaluation.id),
+            input.pin.unwrap_or(true),
+            &access.org.actor(),
+        )
+        .await?;
+        Some(link)
+    } else {
+        None
+    };
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, Json(Evaluated { evaluation, offer })))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+struct HistoryQuery {
+    trainee_id: Option<String>,
+}
+
+const SELECT: &str = "SELECT id, organisation_id, session_id, trainee_id, competency_id, evaluator_id, evaluator_role, validated, \
+    level_label, level_rank, level_value, comment, evidence_url, assessed_on, supersedes, created_at FROM evaluations";
+
+/// The organisation's evaluations, for its staff, optionally of one trainee (every evaluation,
+/// validated or not, superseded ones included).
+#[utoipa::path(get, path = "/api/v1/organisations/{id}/evaluations", tag = "evaluations",
+    params(("id" = String, Path), HistoryQuery), responses((status = 200, body = Vec<Evaluation>)))]
+async fn organisation_history(
+    State(state): State<IssuerState>,
+    Staff(access): Staff<Organisations>,
+    Query(q): Query<HistoryQuery>,
+) -> ApiResult<Json<Vec<Evaluation>>> {
+    let rows = sqlx::query_as(&format!(
+        "{SELECT} WHERE organisation_id = $1 AND ($2 IS NULL OR trainee_id = $2) ORDER BY created_at DESC, id LIMIT 10000"
+    ))
+    .bind(&access.tenant.id)
+    .bind(q.trainee_id)
+    .fetch_all(state.ctx.db.pool())
+    .await?;
+    Ok(Json(rows))
+}
+
+/// The caller's own evaluations, in every organisation.
+#[utoipa::path(get, path = "/api/v1/me/evaluations", tag = "evaluations", responses((status = 200, body = Vec<Evaluation>)))]
+async fn my_history(
+    State(state): State<IssuerState>,
+    principal: Principal,
+) -> ApiResult<Json<Vec<Evaluation>>> {
+    let rows = sqlx::query_as(&format!(
+        "{SELECT} WHERE trainee_id = $1 ORDER BY created_at DESC, id LIMIT 10000"
+    ))
+    .bind(principal.account_id.as_str())
+    .fetch_all(state.ctx.db.pool())
+    .await?;
+    Ok(Json(rows))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn civil_dates() {
+        assert_eq!(super::today(0), "1970-01-01");
+        assert_eq!(super::today(1_795_624_091_000), "2026-11-25");
+        assert_eq!(super::today(951_782_400_000), "2000-02-29");
+    }
+}

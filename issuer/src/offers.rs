@@ -1,0 +1,240 @@
+//! Credential offers (OpenID4VCI pre-authorized code flow). The offer URI carries a random
+//! secret that is also the pre-authorized code: stored as its hash for lookup and sealed so the
+//! trainee and the staff can show it again (link and QR code). Single use; expires after
+//! [`OFFER_TTL_MS`]. An optional 6-digit transaction code (PIN) travels separately.
+
+use crate::IssuerState;
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use carnet_core::oid4vci::{CredentialOffer, offer_link};
+use carnet_service::audit::{self, Actor};
+use carnet_service::auth::Principal;
+use carnet_service::error::{ApiError, ApiResult};
+use carnet_service::extract::Json;
+use carnet_service::id::{hash_secret, looks_like_id, random_token};
+use rand::Rng;
+use serde::Serialize;
+use serde_json::{Value, json};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// The competency credential configuration.
+pub const COMPETENCY: &str = "competency";
+/// Offers are valid for 14 days.
+pub const OFFER_TTL_MS: i64 = 14 * 24 * 3600 * 1000;
+pub const TX_CODE_LENGTH: usize = 6;
+
+pub fn router() -> OpenApiRouter<IssuerState> {
+    OpenApiRouter::new().routes(routes!(my_offers))
+}
+
+/// What to show the trainee: the link (as a QR code too) and the PIN, if any.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OfferLink {
+    pub id: String,
+    pub organisation_id: String,
+    pub configuration_id: String,
+    /// Where a wallet fetches the offer.
+    pub credential_offer_uri: String,
+    /// `openid-credential-offer://?credential_offer_uri=…`
+    pub offer_link: String,
+    /// The transaction code to type in the wallet.
+    pub tx_code: Option<String>,
+    pub expires_at: i64,
+    pub redeemed: bool,
+}
+
+/// The credential issuer identifier of an organisation.
+pub fn issuer_id(state: &IssuerState, org: &str) -> String {
+    format!("{}/orgs/{org}", state.ctx.config.public_url)
+}
+
+fn uri(state: &IssuerState, org: &str, secret: &str) -> String {
+    format!("{}/offers/{secret}", issuer_id(state, org))
+}
+
+/// Creates an offer in the caller's transaction.
+#[allow(clippy::too_many_arguments)]
+pub async fn create(
+    conn: &mut sqlx::AnyConnection,
+    state: &IssuerState,
+    org: &str,
+    account: &str,
+    configuration: &str,
+    claims: &Value,
+    evaluation: Option<&str>,
+    pin: bool,
+    actor: &Actor,
+) -> ApiResult<OfferLink> {
+    let ctx = &state.ctx;
+    let id = format!("ofr_{}", random_token(16));
+    let secret = random_token(32);
+    let tx_code = pin.then(|| {
+        let mut rng = rand::rngs::OsRng;
+        (0..TX_CODE_LENGTH)
+            .map(|_| char::from(b'0' + rng.gen_range(0..10u8)))
+            .collect::<String>()
+    });
+    let seal = |what: &str, value: &str| {
+        ctx.config
+            .secret_key
+            .seal(&format!("{id}:{what}"), value.as_bytes())
+            .map_err(ApiError::internal)
+    };
+    let now = ctx.now_ms();
+    let expires_at = now + OFFER_TTL_MS;
+    sqlx::query(
+        "INSERT INTO credential_offers (id, organisation_id, account_id, configuration_id, claims, evaluation_id, code_hash, \
+         sealed_code, tx_code_hash, sealed_tx_code, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+    )
+    .bind(&id)
+    .bind(org)
+    .bind(account)
+    .bind(configuration)
+    .bind(claims.to_string())
+    .bind(evaluation)
+    .bind(hash_secret(&secret))
+    .bind(seal("code", &secret)?)
+    .bind(tx_code.as_ref().map(|c| hash_secret(&format!("{id}:{c}"))))
+    .bind(tx_code.as_ref().map(|c| seal("tx_code", c)).transpose()?)
+    .bind(now)
+    .bind(expires_at)
+    .execute(&mut *conn)
+    .await?;
+    audit::record(
+        conn,
+        now,
+        actor,
+        "credential_offer.created",
+        Some(&id),
+        Some(org),
+        json!({ "account": account, "configuration": configuration, "pin": pin }),
+    )
+    .await?;
+    let credential_offer_uri = uri(state, org, &secret);
+    Ok(OfferLink {
+        id,
+        organisation_id: org.to_owned(),
+        configuration_id: configuration.to_owned(),
+        offer_link: offer_link(&credential_offer_uri),
+        credential_offer_uri,
+        tx_code,
+        expires_at,
+        redeemed: false,
+    })
+}
+
+/// Whether `tx_code` is the offer's transaction code.
+pub fn tx_code_matches(offer_id: &str, tx_code: &str, stored_hash: &str) -> bool {
+    hash_secret(&format!("{offer_id}:{tx_code}")) == stored_hash
+}
+
+#[derive(sqlx::FromRow)]
+struct OfferRow {
+    id: String,
+    organisation_id: String,
+    configuration_id: String,
+    sealed_code: Vec<u8>,
+    sealed_tx_code: Option<Vec<u8>>,
+    expires_at: i64,
+    redeemed_at: Option<i64>,
+}
+
+/// The caller's credential offers (newest first), with their links and PINs.
+#[utoipa::path(get, path = "/api/v1/me/credential-offers", tag = "credentials", responses((status = 200, body = Vec<OfferLink>)))]
+async fn my_offers(
+    State(state): State<IssuerState>,
+    principal: Principal,
+) -> ApiResult<Json<Vec<OfferLink>>> {
+    let rows: Vec<OfferRow> = sqlx::query_as(
+        "SELECT id, organisation_id, configuration_id, sealed_code, sealed_tx_code, expires_at, redeemed_at FROM credential_offers \
+         WHERE account_id = $1 ORDER BY created_at DESC LIMIT 500",
+    )
+    .bind(principal.account_id.as_str())
+    .fetch_all(state.ctx.db.pool())
+    .await?;
+    let key = &state.ctx.config.secret_key;
+    let open = |id: &str, what: &str, sealed: &[u8]| {
+        key.open(&format!("{id}:{what}"), sealed)
+            .map_err(ApiError::internal)
+            .and_then(|b| String::from_utf8(b).map_err(ApiError::internal))
+    };
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        let secret = open(&row.id, "code", &row.sealed_code)?;
+        let credential_offer_uri = uri(&state, &row.organisation_id, &secret);
+        out.push(OfferLink {
+            tx_code: row
+                .sealed_tx_code
+                .as_deref()
+                .map(|s| open(&row.id, "tx_code", s))
+                .transpose()?,
+            offer_link: offer_link(&credential_offer_uri),
+            credential_offer_uri,
+            id: row.id,
+            organisation_id: row.organisation_id,
+            configuration_id: row.configuration_id,
+            expires_at: row.expires_at,
+            redeemed: row.redeemed_at.is_some(),
+        });
+    }
+    Ok(Json(out))
+}
+
+/// `GET /orgs/{org}/offers/{secret}`: the credential offer by reference (OpenID4VCI §4.1.3),
+/// while it is neither expired nor used.
+pub async fn offer_by_reference(
+    State(state): State<IssuerState>,
+    Path((org, secret)): Path<(String, String)>,
+) -> Response {
+    if !looks_like_id(&org) || !looks_like_id(&secret) {
+        return ApiError::NotFound.into_response();
+    }
+    match find_by_code(&state.ctx, &org, &secret).await {
+        Ok(Some(offer)) if offer.redeemed_at.is_none() && offer.expires_at > state.ctx.now_ms() => {
+            let tx_code_length = offer.tx_code_hash.map(|_| TX_CODE_LENGTH);
+            let offer = CredentialOffer::pre_authorized(
+                &issuer_id(&state, &org),
+                &offer.configuration_id,
+                &secret,
+                tx_code_length,
+            );
+            (
+                StatusCode::OK,
+                [(header::CACHE_CONTROL, "no-store")],
+                axum::Json(offer),
+            )
+                .into_response()
+        }
+        Ok(_) => ApiError::NotFound.into_response(),
+        Err(e) => ApiError::from(e).into_response(),
+    }
+}
+
+/// Where an offer stands, found by its secret code.
+#[derive(sqlx::FromRow)]
+pub struct OfferState {
+    pub id: String,
+    pub configuration_id: String,
+    pub tx_code_hash: Option<String>,
+    pub tx_code_failures: i64,
+    pub expires_at: i64,
+    pub redeemed_at: Option<i64>,
+}
+
+pub async fn find_by_code(
+    ctx: &carnet_service::Ctx,
+    org: &str,
+    code: &str,
+) -> Result<Option<OfferState>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, configuration_id, tx_code_hash, tx_code_failures, expires_at, redeemed_at FROM credential_offers \
+         WHERE code_hash = $1 AND organisation_id = $2",
+    )
+    .bind(hash_secret(code))
+    .bind(org)
+    .fetch_optional(ctx.db.pool())
+    .await
+}

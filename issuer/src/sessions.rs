@@ -1,0 +1,324 @@
+//! Training sessions — a group of trainees with their trainers and manager over given dates —
+//! and who holds which role in each. `SessionStaff` is the extractor for what a session's
+//! trainers and managers may do (evaluate).
+
+use crate::catalog::text;
+use crate::{IssuerState, Organisations};
+use axum::extract::{FromRef, FromRequestParts, RawPathParams, State};
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use carnet_service::Ctx;
+use carnet_service::audit;
+use carnet_service::auth::normalise_email;
+use carnet_service::error::{ApiError, ApiResult, Problem};
+use carnet_service::extract::Json;
+use carnet_service::id::{looks_like_id, random_token};
+use carnet_service::tenants::{Access, Member, Staff};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub const ROLES: [&str; 3] = ["manager", "trainer", "trainee"];
+
+pub fn router() -> OpenApiRouter<IssuerState> {
+    OpenApiRouter::new()
+        .routes(routes!(create_session, list_sessions))
+        .routes(routes!(add_session_member, list_session_members))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewSession {
+    pub title: String,
+    /// `YYYY-MM-DD`.
+    pub starts_on: String,
+    pub ends_on: String,
+}
+
+#[derive(Debug, Serialize, ToSchema, sqlx::FromRow, Clone)]
+pub struct TrainingSession {
+    pub id: String,
+    pub title: String,
+    pub starts_on: String,
+    pub ends_on: String,
+}
+
+/// A calendar date `YYYY-MM-DD` (checked for shape and plausible ranges).
+pub fn date(field: &str, value: &str) -> ApiResult<String> {
+    let parts: Vec<&str> = value.split('-').collect();
+    let ok = parts.len() == 3
+        && parts[0].len() == 4
+        && parts[1].len() == 2
+        && parts[2].len() == 2
+        && parts.iter().all(|p| p.bytes().all(|b| b.is_ascii_digit()))
+        && (1..=12).contains(&parts[1].parse::<u32>().unwrap_or(0))
+        && (1..=31).contains(&parts[2].parse::<u32>().unwrap_or(0));
+    if ok {
+        Ok(value.to_owned())
+    } else {
+        Err(ApiError::invalid_field(field, "a date YYYY-MM-DD"))
+    }
+}
+
+/// Creates a session; organisation administrators and managers.
+#[utoipa::path(post, path = "/api/v1/organisations/{id}/sessions", tag = "sessions", request_body = NewSession,
+    params(("id" = String, Path)), responses((status = 201, body = TrainingSession), (status = 403, body = Problem)))]
+async fn create_session(
+    State(ctx): State<Ctx>,
+    Staff(access): Staff<Organisations>,
+    Json(input): Json<NewSession>,
+) -> ApiResult<(StatusCode, Json<TrainingSession>)> {
+    if !access.principal.platform_admin
+        && !access
+            .tenant
+            .my_roles
+            .iter()
+            .any(|r| r == "admin" || r == "manager")
+    {
+        return Err(ApiError::Forbidden);
+    }
+    let title = text("title", &input.title, 200)?;
+    let starts_on = date("starts_on", &input.starts_on)?;
+    let ends_on = date("ends_on", &input.ends_on)?;
+    if ends_on < starts_on {
+        return Err(ApiError::invalid_field(
+            "ends_on",
+            "the session ends before it starts",
+        ));
+    }
+    let id = format!("ses_{}", random_token(16));
+    let now = ctx.now_ms();
+    let org = &access.tenant.id;
+    let mut tx = ctx.db.begin().await?;
+    sqlx::query("INSERT INTO training_sessions (id, organisation_id, title, starts_on, ends_on, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
+        .bind(&id)
+        .bind(org)
+        .bind(&title)
+        .bind(&starts_on)
+        .bind(&ends_on)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    // Its creator manages it.
+    sqlx::query("INSERT INTO session_members (session_id, account_id, role, created_at) VALUES ($1, $2, 'manager', $3)")
+        .bind(&id)
+        .bind(access.principal.account_id.as_str())
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    audit::record(
+        &mut tx,
+        now,
+        &access.actor(),
+        "session.created",
+        Some(&id),
+        Some(org),
+        json!({ "title": title }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(TrainingSession {
+            id,
+            title,
+            starts_on,
+            ends_on,
+        }),
+    ))
+}
+
+/// The organisation's sessions.
+#[utoipa::path(get, path = "/api/v1/organisations/{id}/sessions", tag = "sessions",
+    params(("id" = String, Path)), responses((status = 200, body = Vec<TrainingSession>)))]
+async fn list_sessions(
+    State(ctx): State<Ctx>,
+    Member(access): Member<Organisations>,
+) -> ApiResult<Json<Vec<TrainingSession>>> {
+    let rows = sqlx::query_as(
+        "SELECT id, title, starts_on, ends_on FROM training_sessions WHERE organisation_id = $1 ORDER BY starts_on DESC LIMIT 1000",
+    )
+    .bind(&access.tenant.id)
+    .fetch_all(ctx.db.pool())
+    .await?;
+    Ok(Json(rows))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewSessionMember {
+    /// An account of this issuer; it must belong to the organisation.
+    pub email: String,
+    /// manager, trainer or trainee.
+    pub role: String,
+}
+
+#[derive(Debug, Serialize, ToSchema, sqlx::FromRow)]
+pub struct SessionMember {
+    pub account_id: String,
+    pub email: String,
+    pub display_name: String,
+    pub role: String,
+}
+
+/// The caller's access to the session `{sid}` of the organisation `{id}`.
+pub struct SessionAccess {
+    pub org: Access<Organisations>,
+    pub session: TrainingSession,
+    pub roles: Vec<String>,
+}
+
+/// A trainer or manager of the session in the path (organisation administrators too).
+pub struct SessionStaff(pub SessionAccess);
+
+impl<S: Send + Sync> FromRequestParts<S> for SessionStaff
+where
+    Ctx: FromRef<S>,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let Member(org) = Member::<Organisations>::from_request_parts(parts, state).await?;
+        let params = RawPathParams::from_request_parts(parts, state)
+            .await
+            .map_err(|_| ApiError::NotFound)?;
+        let sid = params
+            .iter()
+            .find(|(k, _)| *k == "sid")
+            .map(|(_, v)| v.to_owned())
+            .filter(|s| looks_like_id(s))
+            .ok_or(ApiError::NotFound)?;
+        let ctx = Ctx::from_ref(state);
+        let session: TrainingSession =
+            sqlx::query_as("SELECT id, title, starts_on, ends_on FROM training_sessions WHERE id = $1 AND organisation_id = $2")
+                .bind(&sid)
+                .bind(&org.tenant.id)
+                .fetch_optional(ctx.db.pool())
+                .await?
+                .ok_or(ApiError::NotFound)?;
+        let roles: Vec<(String,)> = sqlx::query_as(
+            "SELECT role FROM session_members WHERE session_id = $1 AND account_id = $2",
+        )
+        .bind(&sid)
+        .bind(org.principal.account_id.as_str())
+        .fetch_all(ctx.db.pool())
+        .await?;
+        let roles: Vec<String> = roles.into_iter().map(|(r,)| r).collect();
+        let org_admin =
+            org.principal.platform_admin || org.tenant.my_roles.iter().any(|r| r == "admin");
+        if org_admin || roles.iter().any(|r| r == "trainer" || r == "manager") {
+            Ok(SessionStaff(SessionAccess {
+                org,
+                session,
+                roles,
+            }))
+        } else {
+            Err(ApiError::Forbidden)
+        }
+    }
+}
+
+/// Gives a member of the organisation a role in the session; its managers and the
+/// organisation's administrators.
+#[utoipa::path(post, path = "/api/v1/organisations/{id}/sessions/{sid}/members", tag = "sessions", request_body = NewSessionMember,
+    params(("id" = String, Path), ("sid" = String, Path)),
+    responses((status = 201, body = SessionMember), (status = 403, body = Problem), (status = 422, body = Problem)))]
+async fn add_session_member(
+    State(ctx): State<Ctx>,
+    SessionStaff(access): SessionStaff,
+    Json(input): Json<NewSessionMember>,
+) -> ApiResult<(StatusCode, Json<SessionMember>)> {
+    let org_admin = access.org.principal.platform_admin
+        || access.org.tenant.my_roles.iter().any(|r| r == "admin");
+    if !org_admin && !access.roles.iter().any(|r| r == "manager") {
+        return Err(ApiError::Forbidden);
+    }
+    if !ROLES.contains(&input.role.as_str()) {
+        return Err(ApiError::invalid_field(
+            "role",
+            "manager, trainer or trainee",
+        ));
+    }
+    let email = normalise_email(&input.email)?;
+    let org = &access.org.tenant.id;
+    let account: Option<(String, String)> = sqlx::query_as(
+        "SELECT a.id, a.display_name FROM accounts a WHERE a.email = $1 \
+         AND EXISTS (SELECT 1 FROM tenant_members m WHERE m.tenant_id = $2 AND m.account_id = a.id)",
+    )
+    .bind(&email)
+    .bind(org)
+    .fetch_optional(ctx.db.pool())
+    .await?;
+    let (account_id, display_name) = account.ok_or_else(|| {
+        ApiError::invalid_field(
+            "email",
+            "no member of this organisation has this e-mail address",
+        )
+    })?;
+    let now = ctx.now_ms();
+    let mut tx = ctx.db.begin().await?;
+    let done = sqlx::query(
+        "INSERT INTO session_members (session_id, account_id, role, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+    )
+    .bind(&access.session.id)
+    .bind(&account_id)
+    .bind(&input.role)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    if done.rows_affected() == 0 {
+        return Err(ApiError::Conflict(
+            "this account already has this role in the session".into(),
+        ));
+    }
+    audit::record(
+        &mut tx,
+        now,
+        &access.org.actor(),
+        "session.member_added",
+        Some(&account_id),
+        Some(org),
+        json!({ "session": access.session.id, "role": input.role }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(SessionMember {
+            account_id,
+            email,
+            display_name,
+            role: input.role,
+        }),
+    ))
+}
+
+/// The session's members.
+#[utoipa::path(get, path = "/api/v1/organisations/{id}/sessions/{sid}/members", tag = "sessions",
+    params(("id" = String, Path), ("sid" = String, Path)), responses((status = 200, body = Vec<SessionMember>)))]
+async fn list_session_members(
+    State(ctx): State<Ctx>,
+    SessionStaff(access): SessionStaff,
+) -> ApiResult<Json<Vec<SessionMember>>> {
+    let rows = sqlx::query_as(
+        "SELECT m.account_id, a.email, a.display_name, m.role FROM session_members m JOIN accounts a ON a.id = m.account_id \
+         WHERE m.session_id = $1 ORDER BY m.role, a.email LIMIT 10000",
+    )
+    .bind(&access.session.id)
+    .fetch_all(ctx.db.pool())
+    .await?;
+    Ok(Json(rows))
+}
+
+/// Whether `account` is a trainee of the session.
+pub async fn is_trainee(ctx: &Ctx, session: &str, account: &str) -> ApiResult<bool> {
+    let row: Option<(String,)> =
+        sqlx::query_as("SELECT role FROM session_members WHERE session_id = $1 AND account_id = $2 AND role = 'trainee'")
+            .bind(session)
+            .bind(account)
+            .fetch_optional(ctx.db.pool())
+            .await?;
+    Ok(row.is_some())
+}
