@@ -1,0 +1,674 @@
+//! End-to-end issuance: a centre evaluates a trainee; a test wallet written against the
+//! protocols (OpenID4VCI, JWT VC Issuer Metadata, Token Status List) — not against the
+//! issuer's internals — receives the competency credential and checks it. Then the failures a
+//! wallet can meet: wrong PIN, reused code, expired offer, wrong or replayed nonce; revocation
+//! and suspension seen in the status list; old credentials verifying after a key rotation.
+
+mod common;
+
+use axum::http::{Method, StatusCode};
+use carnet_core::keys::{Algorithm, SigningKey};
+use carnet_core::metadata::{JwtVcIssuerMetadata, TrustedIssuers, jwt_vc_issuer_metadata_url};
+use carnet_core::oid4vci::{CredentialOffer, make_proof};
+use carnet_core::sd_jwt::{self, Verified, VerifyOptions};
+use carnet_core::status_list::{Status, StatusListToken};
+use common::*;
+use serde_json::{Value, json};
+
+const HOST: &str = "http://carnet.test";
+
+/// A training centre with a session, a trainer and a trainee.
+struct Centre {
+    admin: Auth,
+    trainer: Auth,
+    trainee: Auth,
+    org: String,
+    session: String,
+    trainee_id: String,
+    competency: String,
+}
+
+async fn centre(app: &TestApp) -> Centre {
+    let (admin, _) = app
+        .register("issuer", "direction@centre.example", "Nathalie Girard")
+        .await;
+    let (trainer, _) = app
+        .register("issuer", "formateur@centre.example", "Julien Martin")
+        .await;
+    let (trainee, trainee_id) = app
+        .register("issuer", "camille@example.org", "Camille Durand")
+        .await;
+    let post = |path: String, auth: Auth, body: Value| async move {
+        let r = app.call(Method::POST, &path, &auth, Some(body)).await;
+        assert!(r.status.is_success(), "{path}: {}", r.body);
+        r.body
+    };
+    let org = post(
+        "/issuer/api/v1/organisations".into(),
+        admin.clone(),
+        json!({"name": "Centre Lyon Métallerie", "siret": "45218903800014"}),
+    )
+    .await;
+    let org = org["id"].as_str().unwrap().to_owned();
+    let base = format!("/issuer/api/v1/organisations/{org}");
+    post(
+        format!("{base}/members"),
+        admin.clone(),
+        json!({"email": "formateur@centre.example", "role": "trainer"}),
+    )
+    .await;
+    post(
+        format!("{base}/members"),
+        admin.clone(),
+        json!({"email": "camille@example.org", "role": "trainee"}),
+    )
+    .await;
+    let scale = post(format!("{base}/scales"), admin.clone(), json!({"name": "Médailles", "scale": {"kind": "levels", "labels": ["bronze", "argent", "or"]}})).await;
+    let competency = post(
+        format!("{base}/competencies"),
+        admin.clone(),
+        json!({"code": "SOUD-TIG", "name": "Soudure TIG", "description": "Souder à l'arc TIG", "framework_codes": {"rome": "H2913"}, "scale_id": scale["id"]}),
+    )
+    .await;
+    let session = post(
+        format!("{base}/sessions"),
+        admin.clone(),
+        json!({"title": "Soudeur 2026", "starts_on": "2026-01-05", "ends_on": "2026-06-26"}),
+    )
+    .await;
+    let session = session["id"].as_str().unwrap().to_owned();
+    post(
+        format!("{base}/sessions/{session}/members"),
+        admin.clone(),
+        json!({"email": "formateur@centre.example", "role": "trainer"}),
+    )
+    .await;
+    post(
+        format!("{base}/sessions/{session}/members"),
+        admin.clone(),
+        json!({"email": "camille@example.org", "role": "trainee"}),
+    )
+    .await;
+    Centre {
+        admin,
+        trainer,
+        trainee,
+        org,
+        session,
+        trainee_id,
+        competency: competency["id"].as_str().unwrap().to_owned(),
+    }
+}
+
+impl Centre {
+    async fn evaluate(&self, app: &TestApp, assessment: Value) -> Value {
+        let r = app
+            .call(
+                Method::POST,
+                &format!("/issuer/api/v1/organisations/{}/sessions/{}/evaluations", self.org, self.session),
+                &self.trainer,
+                Some(json!({"trainee_id": self.trainee_id, "competency_id": self.competency, "assessment": assessment, "comment": "Cordons réguliers"})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        r.body
+    }
+}
+
+/// A wallet that knows only URLs and the protocols.
+struct Wallet<'a> {
+    app: &'a TestApp,
+}
+
+fn local(url: &str) -> &str {
+    url.strip_prefix(HOST).unwrap_or(url)
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            out.push(u8::from_str_radix(&s[i + 1..i + 3], 16).unwrap());
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).unwrap()
+}
+
+struct Endpoints {
+    issuer: String,
+    token: String,
+    nonce: String,
+    credential: String,
+}
+
+impl Wallet<'_> {
+    async fn get(&self, url: &str) -> Reply {
+        self.app
+            .send(Method::GET, local(url), &Auth::None, None, None, &[])
+            .await
+    }
+
+    /// Follows `openid-credential-offer://?credential_offer_uri=…`.
+    async fn offer(&self, link: &str) -> Option<CredentialOffer> {
+        let uri = percent_decode(
+            link.strip_prefix("openid-credential-offer://?credential_offer_uri=")
+                .unwrap(),
+        );
+        let r = self.get(&uri).await;
+        (r.status == StatusCode::OK).then(|| serde_json::from_value(r.body).unwrap())
+    }
+
+    async fn endpoints(&self, issuer: &str) -> Endpoints {
+        let (scheme_host, path) = issuer.split_at(HOST.len());
+        let meta = self
+            .get(&format!(
+                "{scheme_host}/.well-known/openid-credential-issuer{path}"
+            ))
+            .await;
+        assert_eq!(meta.body["credential_issuer"], issuer);
+        assert_eq!(
+            meta.body["credential_configurations_supported"]["competency"]["format"],
+            "dc+sd-jwt"
+        );
+        let auth = self
+            .get(&format!(
+                "{scheme_host}/.well-known/oauth-authorization-server{path}"
+            ))
+            .await;
+        Endpoints {
+            issuer: issuer.to_owned(),
+            token: auth.body["token_endpoint"].as_str().unwrap().to_owned(),
+            nonce: meta.body["nonce_endpoint"].as_str().unwrap().to_owned(),
+            credential: meta.body["credential_endpoint"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        }
+    }
+
+    async fn token(&self, e: &Endpoints, code: &str, tx_code: Option<&str>) -> Reply {
+        let mut form = format!(
+            "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Apre-authorized_code&pre-authorized_code={code}"
+        );
+        if let Some(tx) = tx_code {
+            form.push_str(&format!("&tx_code={tx}"));
+        }
+        self.app
+            .send(
+                Method::POST,
+                local(&e.token),
+                &Auth::None,
+                Some(form.as_bytes()),
+                Some("application/x-www-form-urlencoded"),
+                &[],
+            )
+            .await
+    }
+
+    async fn nonce(&self, e: &Endpoints) -> String {
+        let r = self
+            .app
+            .send(Method::POST, local(&e.nonce), &Auth::None, None, None, &[])
+            .await;
+        assert_eq!(r.headers.get("cache-control").unwrap(), "no-store");
+        r.body["c_nonce"].as_str().unwrap().to_owned()
+    }
+
+    async fn credential(&self, e: &Endpoints, access_token: &str, proofs: &[String]) -> Reply {
+        self.app
+            .call(
+                Method::POST,
+                local(&e.credential),
+                &Auth::Bearer(access_token.to_owned()),
+                Some(
+                    json!({"credential_configuration_id": "competency", "proofs": {"jwt": proofs}}),
+                ),
+            )
+            .await
+    }
+
+    /// Trust the issuer's published keys and verify a received credential, then its status.
+    async fn check(&self, credential: &str, now: i64) -> (Verified, Status) {
+        let unverified = sd_jwt::SdJwt::parse(credential).unwrap();
+        let iss = unverified.payload()["iss"].as_str().unwrap().to_owned();
+        let metadata: JwtVcIssuerMetadata = serde_json::from_value(
+            self.get(&jwt_vc_issuer_metadata_url(&iss).unwrap())
+                .await
+                .body,
+        )
+        .unwrap();
+        metadata.check(&iss).unwrap();
+        let mut trusted = TrustedIssuers::default();
+        trusted
+            .insert(&iss, metadata.jwks.as_ref().unwrap())
+            .unwrap();
+        let verified = sd_jwt::verify(
+            credential,
+            &trusted,
+            &VerifyOptions::without_key_binding(now),
+        )
+        .unwrap();
+        let reference = verified.status.clone().unwrap();
+        let list = self.get(&reference.uri).await;
+        assert_eq!(
+            list.headers.get("content-type").unwrap(),
+            "application/statuslist+jwt"
+        );
+        assert_eq!(
+            list.headers.get("cache-control").unwrap(),
+            "public, max-age=300"
+        );
+        let token = String::from_utf8(list.raw).unwrap();
+        let kid = carnet_core::jws::Jws::parse(&token)
+            .unwrap()
+            .header_str("kid")
+            .unwrap()
+            .to_owned();
+        let key = carnet_core::sd_jwt::IssuerKeys::issuer_key(&trusted, &iss, Some(&kid))
+            .unwrap()
+            .clone();
+        let parsed =
+            StatusListToken::verify(&token, &key, &reference.uri, now, 60, 1 << 20).unwrap();
+        (verified.clone(), parsed.status_of(&reference).unwrap())
+    }
+}
+
+fn now_secs(app: &TestApp) -> i64 {
+    carnet_service::Clock::now_secs(&app.clock)
+}
+
+#[tokio::test]
+async fn a_validated_evaluation_becomes_a_credential_in_the_wallet() {
+    each_engine(|app| async move {
+        let c = centre(&app).await;
+        let evaluated = c.evaluate(&app, json!("argent")).await;
+        assert_eq!(evaluated["evaluation"]["validated"], 1);
+        let pin = evaluated["offer"]["tx_code"].as_str().unwrap().to_owned();
+        assert_eq!(pin.len(), 6);
+
+        // The trainee finds the offer in their account (link and PIN), the wallet follows it.
+        let mine = app
+            .call(
+                Method::GET,
+                "/issuer/api/v1/me/credential-offers",
+                &c.trainee,
+                None,
+            )
+            .await;
+        let link = mine.body[0]["offer_link"].as_str().unwrap().to_owned();
+        assert_eq!(mine.body[0]["tx_code"], pin.as_str());
+        let wallet = Wallet { app: &app };
+        let offer = wallet.offer(&link).await.unwrap();
+        let (code, needs_pin) = offer.pre_authorized_code().unwrap();
+        assert!(needs_pin);
+        let endpoints = wallet.endpoints(&offer.credential_issuer).await;
+
+        let token = wallet.token(&endpoints, code, Some(&pin)).await;
+        assert_eq!(token.status, StatusCode::OK, "{}", token.body);
+        let access = token.body["access_token"].as_str().unwrap().to_owned();
+        let nonce = wallet.nonce(&endpoints).await;
+        // Two copies bound to two holder keys (EdDSA and ES256), for unlinkability.
+        let mut rng = rand::rngs::OsRng;
+        let holders = [
+            SigningKey::generate(Algorithm::EdDSA, &mut rng),
+            SigningKey::generate(Algorithm::ES256, &mut rng),
+        ];
+        let now = now_secs(&app);
+        let proofs: Vec<String> = holders
+            .iter()
+            .map(|h| make_proof(h, &endpoints.issuer, Some(&nonce), now).unwrap())
+            .collect();
+        let issued = wallet.credential(&endpoints, &access, &proofs).await;
+        assert_eq!(issued.status, StatusCode::OK, "{}", issued.body);
+        let credentials = issued.body["credentials"].as_array().unwrap();
+        assert_eq!(credentials.len(), 2);
+
+        let mut indices = Vec::new();
+        for (credential, holder) in credentials.iter().zip(&holders) {
+            let (verified, status) = wallet
+                .check(credential["credential"].as_str().unwrap(), now)
+                .await;
+            assert_eq!(status, Status::Valid);
+            assert_eq!(
+                verified.holder.as_ref().unwrap().thumbprint(),
+                holder.public_jwk().thumbprint(),
+                "bound to the proven key"
+            );
+            let claims = &verified.claims;
+            assert_eq!(claims["name"], "Camille Durand");
+            assert_eq!(claims["competency"]["code"], "SOUD-TIG");
+            assert_eq!(claims["competency"]["framework_codes"]["rome"], "H2913");
+            assert_eq!(claims["level"]["label"], "argent");
+            assert_eq!(claims["level"]["rank"], 2);
+            assert_eq!(claims["establishment"]["siret"], "45218903800014");
+            assert_eq!(claims["evaluator"]["name"], "Julien Martin");
+            assert_eq!(claims["session"]["title"], "Soudeur 2026");
+            assert!(
+                verified.disclosed.len() > 10,
+                "the competency facts are selectively disclosable"
+            );
+            indices.push(verified.status.unwrap().idx);
+        }
+        assert_ne!(indices[0], indices[1], "each copy has its own status entry");
+
+        // The code works once; the access token too.
+        let again = wallet.token(&endpoints, code, Some(&pin)).await;
+        assert_eq!(
+            (again.status, again.body["error"].as_str()),
+            (StatusCode::BAD_REQUEST, Some("invalid_grant"))
+        );
+        let reuse = wallet.credential(&endpoints, &access, &proofs).await;
+        assert_eq!(reuse.status, StatusCode::UNAUTHORIZED);
+        assert!(wallet.offer(&link).await.is_none(), "a used offer is gone");
+
+        // Every evaluation is in the history, for the trainee and for the staff.
+        let history = app
+            .call(
+                Method::GET,
+                "/issuer/api/v1/me/evaluations",
+                &c.trainee,
+                None,
+            )
+            .await;
+        assert_eq!(history.body.as_array().unwrap().len(), 1);
+        let staff = app
+            .call(
+                Method::GET,
+                &format!("/issuer/api/v1/organisations/{}/evaluations", c.org),
+                &c.admin,
+                None,
+            )
+            .await;
+        assert_eq!(staff.body[0]["level_label"], "argent");
+    })
+    .await;
+}
+
+async fn fresh_offer(app: &TestApp, c: &Centre) -> (CredentialOffer, String) {
+    let evaluated = c.evaluate(app, json!("or")).await;
+    let link = evaluated["offer"]["offer_link"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let pin = evaluated["offer"]["tx_code"].as_str().unwrap().to_owned();
+    (Wallet { app }.offer(&link).await.unwrap(), pin)
+}
+
+#[tokio::test]
+async fn what_a_wallet_gets_wrong_is_refused() {
+    each_engine(|app| async move {
+        let c = centre(&app).await;
+        let wallet = Wallet { app: &app };
+        let holder = SigningKey::generate(Algorithm::EdDSA, &mut rand::rngs::OsRng);
+
+        // Wrong PIN, five times: the offer locks.
+        let (offer, pin) = fresh_offer(&app, &c).await;
+        let endpoints = wallet.endpoints(&offer.credential_issuer).await;
+        let code = offer.pre_authorized_code().unwrap().0.to_owned();
+        let wrong = if pin == "000000" { "111111" } else { "000000" };
+        for _ in 0..5 {
+            let r = wallet.token(&endpoints, &code, Some(wrong)).await;
+            assert_eq!(r.body["error"], "invalid_grant");
+        }
+        assert_eq!(
+            wallet.token(&endpoints, &code, Some(&pin)).await.body["error"],
+            "invalid_grant",
+            "locked"
+        );
+        assert_eq!(
+            wallet.token(&endpoints, &code, None).await.body["error"],
+            "invalid_grant"
+        );
+
+        // An unknown nonce, then a replayed proof.
+        let (offer, pin) = fresh_offer(&app, &c).await;
+        let code = offer.pre_authorized_code().unwrap().0.to_owned();
+        let access = wallet.token(&endpoints, &code, Some(&pin)).await.body["access_token"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let now = now_secs(&app);
+        let made_up =
+            make_proof(&holder, &endpoints.issuer, Some("not-a-nonce-we-gave"), now).unwrap();
+        assert_eq!(
+            wallet
+                .credential(&endpoints, &access, &[made_up])
+                .await
+                .body["error"],
+            "invalid_nonce"
+        );
+        let no_nonce = make_proof(&holder, &endpoints.issuer, None, now).unwrap();
+        assert_eq!(
+            wallet
+                .credential(&endpoints, &access, &[no_nonce])
+                .await
+                .body["error"],
+            "invalid_nonce"
+        );
+        let wrong_aud = make_proof(
+            &holder,
+            "https://elsewhere.example",
+            Some(&wallet.nonce(&endpoints).await),
+            now,
+        )
+        .unwrap();
+        assert_eq!(
+            wallet
+                .credential(&endpoints, &access, &[wrong_aud])
+                .await
+                .body["error"],
+            "invalid_proof"
+        );
+        let nonce = wallet.nonce(&endpoints).await;
+        let proof = make_proof(&holder, &endpoints.issuer, Some(&nonce), now).unwrap();
+        assert_eq!(
+            wallet
+                .credential(&endpoints, &access, std::slice::from_ref(&proof))
+                .await
+                .status,
+            StatusCode::OK
+        );
+        let (offer, pin) = fresh_offer(&app, &c).await;
+        let code = offer.pre_authorized_code().unwrap().0.to_owned();
+        let access = wallet.token(&endpoints, &code, Some(&pin)).await.body["access_token"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        assert_eq!(
+            wallet.credential(&endpoints, &access, &[proof]).await.body["error"],
+            "invalid_nonce",
+            "replayed proof"
+        );
+        // Too many proofs, or the old singular `proof`.
+        let six: Vec<String> = (0..6)
+            .map(|_| make_proof(&holder, &endpoints.issuer, Some(&nonce), now).unwrap())
+            .collect();
+        assert_eq!(
+            wallet.credential(&endpoints, &access, &six).await.body["error"],
+            "invalid_proof"
+        );
+        let singular = app
+            .call(
+                Method::POST,
+                local(&endpoints.credential),
+                &Auth::Bearer(access.clone()),
+                Some(json!({"credential_configuration_id": "competency", "proof": {"jwt": "x"}})),
+            )
+            .await;
+        assert_eq!(singular.body["error"], "invalid_credential_request");
+
+        // An offer expires.
+        let evaluated = c.evaluate(&app, json!("bronze")).await;
+        let link = evaluated["offer"]["offer_link"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let offer = wallet.offer(&link).await.unwrap();
+        app.clock
+            .advance_secs(carnet_issuer::OFFER_TTL_MS / 1000 + 1);
+        assert!(wallet.offer(&link).await.is_none());
+        let code = offer.pre_authorized_code().unwrap().0;
+        let pin = evaluated["offer"]["tx_code"].as_str().unwrap();
+        assert_eq!(
+            wallet.token(&endpoints, code, Some(pin)).await.body["error"],
+            "invalid_grant"
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn failed_evaluations_offer_nothing_and_corrections_supersede() {
+    each_engine(|app| async move {
+        let c = centre(&app).await;
+        let base = format!("/issuer/api/v1/organisations/{}/sessions/{}/evaluations", c.org, c.session);
+        let evaluate = |body: Value| app.call(Method::POST, &base, &c.trainer, Some(body));
+        let first = evaluate(json!({"trainee_id": c.trainee_id, "competency_id": c.competency, "assessment": "bronze", "pin": false})).await;
+        let id = first.body["evaluation"]["id"].as_str().unwrap().to_owned();
+        assert!(first.body["offer"]["tx_code"].is_null(), "no PIN asked");
+        let fix = evaluate(json!({"trainee_id": c.trainee_id, "competency_id": c.competency, "assessment": "argent", "supersedes": id})).await;
+        assert_eq!(fix.status, StatusCode::CREATED);
+        let twice = evaluate(json!({"trainee_id": c.trainee_id, "competency_id": c.competency, "assessment": "or", "supersedes": id})).await;
+        assert_eq!(twice.problem(), "conflict");
+        let bad_level = evaluate(json!({"trainee_id": c.trainee_id, "competency_id": c.competency, "assessment": "platine"})).await;
+        assert_eq!(bad_level.body["field"], "assessment");
+        // The trainee cannot evaluate; a stranger cannot be evaluated.
+        let selfie = app.call(Method::POST, &base, &c.trainee, Some(json!({"trainee_id": c.trainee_id, "competency_id": c.competency, "assessment": "or"}))).await;
+        assert_eq!(selfie.problem(), "forbidden");
+        let (_, stranger) = app.register("issuer", "stranger@example.org", "Stranger").await;
+        let r = evaluate(json!({"trainee_id": stranger, "competency_id": c.competency, "assessment": "or"})).await;
+        assert_eq!(r.body["field"], "trainee_id");
+        let history = app.call(Method::GET, &format!("/issuer/api/v1/organisations/{}/evaluations?trainee_id={}", c.org, c.trainee_id), &c.admin, None).await;
+        assert_eq!(history.body.as_array().unwrap().len(), 2, "both versions are kept");
+    })
+    .await;
+}
+
+async fn issue_one(app: &TestApp, c: &Centre) -> String {
+    let wallet = Wallet { app };
+    let (offer, pin) = fresh_offer(app, c).await;
+    let endpoints = wallet.endpoints(&offer.credential_issuer).await;
+    let code = offer.pre_authorized_code().unwrap().0.to_owned();
+    let access = wallet.token(&endpoints, &code, Some(&pin)).await.body["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let nonce = wallet.nonce(&endpoints).await;
+    let holder = SigningKey::generate(Algorithm::EdDSA, &mut rand::rngs::OsRng);
+    let proof = make_proof(&holder, &endpoints.issuer, Some(&nonce), now_secs(app)).unwrap();
+    let r = wallet.credential(&endpoints, &access, &[proof]).await;
+    r.body["credentials"][0]["credential"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn revocation_suspension_and_key_rotation() {
+    each_engine(|app| async move {
+        let c = centre(&app).await;
+        let wallet = Wallet { app: &app };
+        let old = issue_one(&app, &c).await;
+        let list = app
+            .call(
+                Method::GET,
+                &format!("/issuer/api/v1/organisations/{}/credentials", c.org),
+                &c.admin,
+                None,
+            )
+            .await;
+        let cid = list.body[0]["id"].as_str().unwrap().to_owned();
+        let path = format!(
+            "/issuer/api/v1/organisations/{}/credentials/{cid}/status",
+            c.org
+        );
+        let app = &app;
+        let set = |status: &'static str, who: Auth| {
+            let path = path.clone();
+            async move {
+                app.call(
+                    Method::POST,
+                    &path,
+                    &who,
+                    Some(json!({"status": status, "reason": "contrôle"})),
+                )
+                .await
+            }
+        };
+        assert_eq!(
+            set("suspended", c.trainer.clone()).await.problem(),
+            "forbidden",
+            "trainers do not revoke"
+        );
+        assert_eq!(
+            set("suspended", c.admin.clone()).await.status,
+            StatusCode::NO_CONTENT
+        );
+        assert_eq!(wallet.check(&old, now_secs(app)).await.1, Status::Suspended);
+        assert_eq!(
+            set("valid", c.admin.clone()).await.status,
+            StatusCode::NO_CONTENT
+        );
+        assert_eq!(wallet.check(&old, now_secs(app)).await.1, Status::Valid);
+
+        // Rotation: new credentials carry the new kid; the old one still verifies.
+        let rotated = app
+            .call(
+                Method::POST,
+                &format!("/issuer/api/v1/organisations/{}/keys", c.org),
+                &c.admin,
+                Some(json!({"alg": "ES256"})),
+            )
+            .await;
+        assert_eq!(rotated.status, StatusCode::CREATED);
+        let new = issue_one(app, &c).await;
+        let (verified, _) = wallet.check(&new, now_secs(app)).await;
+        assert_eq!(verified.kid.as_deref(), rotated.body["kid"].as_str());
+        assert_eq!(verified.alg, Algorithm::ES256);
+        let (old_verified, _) = wallet.check(&old, now_secs(app)).await;
+        assert_ne!(old_verified.kid, verified.kid);
+
+        assert_eq!(
+            set("revoked", c.admin.clone()).await.status,
+            StatusCode::NO_CONTENT
+        );
+        assert_eq!(wallet.check(&old, now_secs(app)).await.1, Status::Invalid);
+        assert_eq!(
+            set("valid", c.admin.clone()).await.problem(),
+            "conflict",
+            "revocation is final"
+        );
+        let audit = app
+            .call(
+                Method::GET,
+                &format!("/issuer/api/v1/organisations/{}/audit?limit=200", c.org),
+                &c.admin,
+                None,
+            )
+            .await;
+        let actions: Vec<&str> = audit.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["action"].as_str().unwrap())
+            .collect();
+        for action in [
+            "credential.revoked",
+            "credential.suspended",
+            "credential.valid",
+            "organisation.key_rotated",
+            "credential.issued",
+            "credential_offer.created",
+            "evaluation.created",
+        ] {
+            assert!(actions.contains(&action), "{action} in {actions:?}");
+        }
+    })
+    .await;
+}
