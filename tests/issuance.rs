@@ -303,6 +303,42 @@ async fn a_validated_evaluation_becomes_a_credential_in_the_wallet() {
             .await;
         let link = mine.body[0]["offer_link"].as_str().unwrap().to_owned();
         assert_eq!(mine.body[0]["tx_code"], pin.as_str());
+        // The link as a QR code, for the trainee and the staff; nobody else.
+        let oid = mine.body[0]["id"].as_str().unwrap();
+        let svg = app
+            .send(
+                Method::GET,
+                &format!("/issuer/api/v1/credential-offers/{oid}/qr"),
+                &c.trainee,
+                None,
+                None,
+                &[],
+            )
+            .await;
+        assert_eq!(svg.headers.get("content-type").unwrap(), "image/svg+xml");
+        let png = app
+            .send(
+                Method::GET,
+                &format!("/issuer/api/v1/credential-offers/{oid}/qr?format=png"),
+                &c.trainer,
+                None,
+                None,
+                &[],
+            )
+            .await;
+        assert!(png.raw.starts_with(b"\x89PNG"));
+        let (stranger, _) = app
+            .register("issuer", "curious@example.org", "Curious")
+            .await;
+        let denied = app
+            .call(
+                Method::GET,
+                &format!("/issuer/api/v1/credential-offers/{oid}/qr"),
+                &stranger,
+                None,
+            )
+            .await;
+        assert_eq!(denied.problem(), "not-found");
         let wallet = Wallet { app: &app };
         let offer = wallet.offer(&link).await.unwrap();
         let (code, needs_pin) = offer.pre_authorized_code().unwrap();

@@ -9,6 +9,7 @@ mod keys;
 mod metadata;
 mod offers;
 mod organisations;
+mod qr;
 mod sessions;
 mod status;
 mod vci;

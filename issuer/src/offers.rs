@@ -27,7 +27,9 @@ pub const OFFER_TTL_MS: i64 = 14 * 24 * 3600 * 1000;
 pub const TX_CODE_LENGTH: usize = 6;
 
 pub fn router() -> OpenApiRouter<IssuerState> {
-    OpenApiRouter::new().routes(routes!(my_offers))
+    OpenApiRouter::new()
+        .routes(routes!(my_offers))
+        .routes(routes!(offer_qr))
 }
 
 /// What to show the trainee: the link (as a QR code too) and the PIN, if any.
@@ -181,6 +183,64 @@ async fn my_offers(
         });
     }
     Ok(Json(out))
+}
+
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+struct QrQuery {
+    /// `svg` (default) or `png`.
+    format: Option<String>,
+}
+
+/// The offer link as a QR code, for the trainee it is for and the organisation's staff.
+#[utoipa::path(get, path = "/api/v1/credential-offers/{oid}/qr", tag = "credentials",
+    params(("oid" = String, Path), QrQuery),
+    responses((status = 200, description = "image/svg+xml or image/png"), (status = 404, body = carnet_service::error::Problem)))]
+async fn offer_qr(
+    State(state): State<IssuerState>,
+    principal: Principal,
+    Path(oid): Path<String>,
+    carnet_service::extract::Query(q): carnet_service::extract::Query<QrQuery>,
+) -> ApiResult<Response> {
+    if !looks_like_id(&oid) {
+        return Err(ApiError::NotFound);
+    }
+    // The trainee, or staff of the offer's organisation; anyone else gets 404.
+    let row: Option<(String, Vec<u8>)> = sqlx::query_as(
+        "SELECT o.organisation_id, o.sealed_code FROM credential_offers o WHERE o.id = $1 AND (o.account_id = $2 \
+         OR EXISTS (SELECT 1 FROM tenant_members m WHERE m.tenant_id = o.organisation_id AND m.account_id = $2 \
+                    AND m.role IN ('admin', 'manager', 'trainer')))",
+    )
+    .bind(&oid)
+    .bind(principal.account_id.as_str())
+    .fetch_optional(state.ctx.db.pool())
+    .await?;
+    let (org, sealed) = row.ok_or(ApiError::NotFound)?;
+    let secret = state
+        .ctx
+        .config
+        .secret_key
+        .open(&format!("{oid}:code"), &sealed)
+        .map_err(ApiError::internal)?;
+    let link = offer_link(&uri(
+        &state,
+        &org,
+        &String::from_utf8(secret).map_err(ApiError::internal)?,
+    ));
+    let render_error = || ApiError::internal("QR code rendering failed");
+    Ok(match q.format.as_deref() {
+        None | Some("svg") => (
+            [(header::CONTENT_TYPE, "image/svg+xml")],
+            crate::qr::svg(&link).ok_or_else(render_error)?,
+        )
+            .into_response(),
+        Some("png") => (
+            [(header::CONTENT_TYPE, "image/png")],
+            crate::qr::png(&link, 6).ok_or_else(render_error)?,
+        )
+            .into_response(),
+        Some(_) => return Err(ApiError::invalid_field("format", "svg or png")),
+    })
 }
 
 /// `GET /orgs/{org}/offers/{secret}`: the credential offer by reference (OpenID4VCI §4.1.3),
