@@ -708,3 +708,34 @@ async fn revocation_suspension_and_key_rotation() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn bulk_evaluation_reports_each_row() {
+    each_engine(|app| async move {
+        let c = centre(&app).await;
+        let base = format!("/issuer/api/v1/organisations/{}/sessions/{}/evaluations/bulk", c.org, c.session);
+        let csv = "email,assessment,comment\ncamille@example.org,argent,\"soudure propre, régulière\"\nnobody@example.org,or,\ncamille@example.org,platine,\n";
+        let r = app
+            .send(Method::POST, &format!("{base}?competency_id={}", c.competency), &c.trainer, Some(csv.as_bytes()), Some("text/csv"), &[])
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        assert_eq!((r.body["created"].as_u64(), r.body["failed"].as_u64(), r.body["offers"].as_u64()), (Some(1), Some(2), Some(1)));
+        let results = r.body["results"].as_array().unwrap();
+        assert_eq!(results[0]["outcome"], "created");
+        assert!(results[0]["offer"]["offer_link"].as_str().unwrap().starts_with("openid-credential-offer://"));
+        assert_eq!(results[1]["outcome"], "error");
+        assert_eq!(results[2]["row"], 3);
+        assert!(results[2]["error"].as_str().unwrap().contains("platine"));
+        let json_body = json!({"competency_id": c.competency, "pin": false, "rows": [{"email": "camille@example.org", "assessment": "or"}]});
+        let r = app.call(Method::POST, &base, &c.trainer, Some(json_body)).await;
+        assert_eq!(r.body["created"], 1);
+        assert!(r.body["results"][0]["offer"]["tx_code"].is_null());
+        let none = app.call(Method::POST, &base, &c.trainer, Some(json!({"competency_id": c.competency, "rows": []}))).await;
+        assert_eq!(none.body["field"], "rows");
+        let trainee = app.call(Method::POST, &base, &c.trainee, Some(json!({"competency_id": c.competency, "rows": []}))).await;
+        assert_eq!(trainee.problem(), "forbidden");
+        let history = app.call(Method::GET, "/issuer/api/v1/me/evaluations", &c.trainee, None).await;
+        assert_eq!(history.body.as_array().unwrap().len(), 2);
+    })
+    .await;
+}

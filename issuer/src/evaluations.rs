@@ -5,7 +5,7 @@
 
 use crate::catalog::{self, competency_claim, text};
 use crate::offers::{self, OfferLink};
-use crate::sessions::{self, SessionStaff, date};
+use crate::sessions::{self, SessionAccess, SessionStaff, date};
 use crate::{IssuerState, Organisations};
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -25,6 +25,7 @@ use utoipa_axum::routes;
 pub fn router() -> OpenApiRouter<IssuerState> {
     OpenApiRouter::new()
         .routes(routes!(evaluate))
+        .routes(routes!(evaluate_bulk))
         .routes(routes!(organisation_history))
         .routes(routes!(my_history))
 }
@@ -105,6 +106,18 @@ async fn evaluate(
     SessionStaff(access): SessionStaff,
     Json(input): Json<NewEvaluation>,
 ) -> ApiResult<(StatusCode, Json<Evaluated>)> {
+    Ok((
+        StatusCode::CREATED,
+        Json(record(&state, &access, input).await?),
+    ))
+}
+
+/// Records one evaluation (and its offer when validated) in its own transaction.
+async fn record(
+    state: &IssuerState,
+    access: &SessionAccess,
+    input: NewEvaluation,
+) -> ApiResult<Evaluated> {
     let ctx = &state.ctx;
     let org = &access.org.tenant.id;
     let session = &access.session;
@@ -261,7 +274,238 @@ async fn evaluate(
         None
     };
     tx.commit().await?;
-    Ok((StatusCode::CREATED, Json(Evaluated { evaluation, offer })))
+    Ok(Evaluated { evaluation, offer })
+}
+
+/// Rows of a bulk evaluation, at most this many.
+const MAX_BULK_ROWS: usize = 2000;
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BulkEvaluation {
+    pub competency_id: String,
+    pub rows: Vec<BulkRow>,
+    /// Protect each offer with a PIN (default true).
+    #[serde(default)]
+    pub pin: Option<bool>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BulkRow {
+    /// The trainee's e-mail address.
+    pub email: String,
+    #[schema(value_type = Object)]
+    pub assessment: Assessment,
+    #[serde(default)]
+    pub comment: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BulkResult {
+    /// 1-based, as in the upload (a CSV's header is row 0).
+    pub row: usize,
+    pub email: String,
+    /// `created` or `error`.
+    pub outcome: &'static str,
+    pub evaluation_id: Option<String>,
+    pub offer: Option<OfferLink>,
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BulkReport {
+    pub created: usize,
+    pub failed: usize,
+    pub offers: usize,
+    pub results: Vec<BulkResult>,
+}
+
+/// Evaluates many trainees of the session on one competency at once — a JSON body, or a CSV
+/// upload (`text/csv`, columns `email,assessment[,comment]`, `competency_id` in the query) —
+/// with a result per row. Each row stands alone: one bad row does not stop the others.
+#[utoipa::path(post, path = "/api/v1/organisations/{id}/sessions/{sid}/evaluations/bulk", tag = "evaluations",
+    request_body(content = BulkEvaluation, description = "JSON, or text/csv with ?competency_id="),
+    params(("id" = String, Path), ("sid" = String, Path), BulkQuery),
+    responses((status = 200, body = BulkReport), (status = 403, body = Problem), (status = 422, body = Problem)))]
+async fn evaluate_bulk(
+    State(state): State<IssuerState>,
+    SessionStaff(access): SessionStaff,
+    Query(q): Query<BulkQuery>,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Bytes,
+) -> ApiResult<Json<BulkReport>> {
+    let content_type = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let input = if content_type.starts_with("text/csv") {
+        let competency_id = q.competency_id.ok_or_else(|| {
+            ApiError::invalid_field("competency_id", "give it in the query for a CSV upload")
+        })?;
+        BulkEvaluation {
+            competency_id,
+            rows: parse_csv(&body)?,
+            pin: q.pin,
+        }
+    } else if content_type.starts_with("application/json") {
+        serde_json::from_slice(&body).map_err(|e| {
+            if e.is_syntax() || e.is_eof() {
+                ApiError::BadRequest {
+                    kind: "invalid-json",
+                    detail: e.to_string(),
+                }
+            } else {
+                ApiError::invalid(e.to_string())
+            }
+        })?
+    } else {
+        return Err(ApiError::UnsupportedMediaType(
+            "application/json or text/csv",
+        ));
+    };
+    if input.rows.is_empty() || input.rows.len() > MAX_BULK_ROWS {
+        return Err(ApiError::invalid_field(
+            "rows",
+            format!("1 to {MAX_BULK_ROWS} rows"),
+        ));
+    }
+    let mut report = BulkReport {
+        created: 0,
+        failed: 0,
+        offers: 0,
+        results: Vec::with_capacity(input.rows.len()),
+    };
+    for (i, row) in input.rows.into_iter().enumerate() {
+        let email = row.email.trim().to_lowercase();
+        let trainee: Option<(String,)> = sqlx::query_as(
+            "SELECT a.id FROM accounts a JOIN session_members m ON m.account_id = a.id \
+             WHERE a.email = $1 AND m.session_id = $2 AND m.role = 'trainee'",
+        )
+        .bind(&email)
+        .bind(&access.session.id)
+        .fetch_optional(state.ctx.db.pool())
+        .await?;
+        let outcome = match trainee {
+            None => Err(ApiError::invalid_field(
+                "email",
+                "no trainee of this session has this e-mail address",
+            )),
+            Some((trainee_id,)) => {
+                let one = NewEvaluation {
+                    trainee_id,
+                    competency_id: input.competency_id.clone(),
+                    assessment: row.assessment,
+                    comment: row.comment,
+                    evidence_url: None,
+                    assessed_on: None,
+                    supersedes: None,
+                    pin: input.pin,
+                };
+                record(&state, &access, one).await
+            }
+        };
+        let result = match outcome {
+            Ok(done) => {
+                report.created += 1;
+                report.offers += usize::from(done.offer.is_some());
+                BulkResult {
+                    row: i + 1,
+                    email,
+                    outcome: "created",
+                    evaluation_id: Some(done.evaluation.id),
+                    offer: done.offer,
+                    error: None,
+                }
+            }
+            Err(e) if e.status().is_client_error() => {
+                report.failed += 1;
+                BulkResult {
+                    row: i + 1,
+                    email,
+                    outcome: "error",
+                    evaluation_id: None,
+                    offer: None,
+                    error: Some(e.to_string()),
+                }
+            }
+            Err(e) => return Err(e),
+        };
+        report.results.push(result);
+    }
+    Ok(Json(report))
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+struct BulkQuery {
+    /// For a CSV upload: the competency evaluated.
+    competency_id: Option<String>,
+    pin: Option<bool>,
+}
+
+/// `email,assessment[,comment]` with a header row; an assessment made of digits is a score.
+/// Fields may be quoted (`"…"`, with `""` for a quote).
+fn parse_csv(body: &[u8]) -> ApiResult<Vec<BulkRow>> {
+    let text = std::str::from_utf8(body).map_err(|_| ApiError::invalid("the CSV is not UTF-8"))?;
+    let mut lines = text.lines().filter(|l| !l.trim().is_empty());
+    let header = lines
+        .next()
+        .ok_or_else(|| ApiError::invalid("the CSV is empty"))?;
+    let header: Vec<String> = split_csv_line(header.trim_start_matches('\u{feff}'))
+        .into_iter()
+        .map(|h| h.trim().to_lowercase())
+        .collect();
+    let column = |name: &str| header.iter().position(|h| h == name);
+    let (email, assessment) = match (column("email"), column("assessment")) {
+        (Some(e), Some(a)) => (e, a),
+        _ => {
+            return Err(ApiError::invalid(
+                "the CSV header must name the columns email and assessment",
+            ));
+        }
+    };
+    let comment = column("comment");
+    Ok(lines
+        .map(|line| {
+            let fields = split_csv_line(line);
+            let field = |i: usize| {
+                fields
+                    .get(i)
+                    .map(|f| f.trim().to_owned())
+                    .unwrap_or_default()
+            };
+            let level = field(assessment);
+            BulkRow {
+                email: field(email),
+                assessment: match level.parse::<u32>() {
+                    Ok(score) => Assessment::Score(score),
+                    Err(_) => Assessment::Label(level),
+                },
+                comment: comment.map(field).unwrap_or_default(),
+            }
+        })
+        .collect())
+}
+
+fn split_csv_line(line: &str) -> Vec<String> {
+    let mut fields = Vec::new();
+    let mut field = String::new();
+    let mut quoted = false;
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (c, quoted) {
+            ('"', true) if chars.peek() == Some(&'"') => {
+                field.push('"');
+                chars.next();
+            }
+            ('"', _) => quoted = !quoted,
+            (',' | ';', false) => fields.push(std::mem::take(&mut field)),
+            (c, _) => field.push(c),
+        }
+    }
+    fields.push(field);
+    fields
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -309,6 +553,23 @@ async fn my_history(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn csv_rows() {
+        let rows = super::parse_csv(
+            "\u{feff}Email;Assessment;Comment\na@x.fr;argent;\"bien, net\"\n\nb@x.fr;72;\n"
+                .as_bytes(),
+        )
+        .unwrap();
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[0].comment, "bien, net");
+        assert_eq!(
+            rows[1].assessment,
+            carnet_core::levels::Assessment::Score(72)
+        );
+        assert!(super::parse_csv(b"mail,level\n").is_err());
+        assert_eq!(super::split_csv_line("\"a \"\"b\"\"\",c"), ["a \"b\"", "c"]);
+    }
+
     #[test]
     fn civil_dates() {
         assert_eq!(super::today(0), "1970-01-01");
