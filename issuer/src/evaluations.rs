@@ -259,7 +259,7 @@ async fn record(
         });
         let link = offers::create(
             &mut tx,
-            &state,
+            state,
             org,
             &evaluation.trainee_id,
             offers::COMPETENCY,
