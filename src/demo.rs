@@ -1,22 +1,25 @@
-//! `carnet demo`: seeds a realistic demo — two training centres with their staff and trainees,
-//! the trainees' wallet accounts, two recruiting companies — then serves. Seeding happens once
-//! per data directory; later runs print the accounts and serve.
+//! `carnet demo`: seeds a realistic demo — two training centres with staff, trainees, level
+//! scales, competencies, a session each and evaluations (with their credential offers), the
+//! trainees' wallet accounts, two approved recruiting companies — then serves. Seeding goes
+//! through the services' own HTTP API (in process), so it passes every check a user's request
+//! would. It happens once per data directory; later runs print the accounts and serve.
 
 use crate::config::Settings;
-use crate::server;
-use carnet_issuer::Organisations;
-use carnet_service::accounts::{Account, create_account};
+use crate::server::{self, Service};
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Method, Request, header};
+use carnet_service::ServiceKind;
+use carnet_service::accounts::{create_account, find_by_email};
 use carnet_service::audit::Actor;
-use carnet_service::auth::{AuthMethod, Principal};
-use carnet_service::id::AccountId;
-use carnet_service::tenants::{self, Access, NewMember, NewTenant, Policy};
-use carnet_service::{Ctx, ServiceKind};
-use carnet_verifier::Companies;
+use http_body_util::BodyExt;
+use serde_json::{Value, json};
 use std::io::Write;
+use tower::ServiceExt;
 
 /// Every demo account signs in with this password.
 pub const PASSWORD: &str = "carnet-demo-2026";
-const MARKER: &str = "admin@carnet.demo";
+const PLATFORM_ADMIN: &str = "admin@carnet.demo";
 
 struct Person {
     email: &'static str,
@@ -36,6 +39,9 @@ struct Centre {
     trainers: [Person; 2],
     /// Indices into TRAINEES.
     trainees: &'static [usize],
+    session: (&'static str, &'static str, &'static str),
+    /// (code, name, ROME code, scale: 0 medals / 1 score)
+    competencies: &'static [(&'static str, &'static str, &'static str, usize)],
 }
 
 const TRAINEES: [Person; 12] = [
@@ -60,11 +66,14 @@ const CENTRES: [Centre; 2] = [
         address: "12 rue de l'Industrie, 69007 Lyon",
         admin: p("direction@lyon-metallerie.demo", "Nathalie Girard"),
         manager: p("gestion@lyon-metallerie.demo", "Karim Haddad"),
-        trainers: [
-            p("j.martin@lyon-metallerie.demo", "Julien Martin"),
-            p("s.blanc@lyon-metallerie.demo", "Sophie Blanc"),
-        ],
+        trainers: [p("j.martin@lyon-metallerie.demo", "Julien Martin"), p("s.blanc@lyon-metallerie.demo", "Sophie Blanc")],
         trainees: &[0, 1, 2, 3, 4, 5, 6],
+        session: ("Soudeur TIG — promotion 2026", "2026-01-05", "2026-06-26"),
+        competencies: &[
+            ("SOUD-TIG", "Souder à l'arc TIG", "H2913", 0),
+            ("LECT-PLAN", "Lire un plan de fabrication", "H2902", 0),
+            ("SECU-ATEL", "Appliquer les règles de sécurité en atelier", "H2913", 1),
+        ],
     },
     Centre {
         name: "Institut bordelais du numérique",
@@ -72,12 +81,14 @@ const CENTRES: [Centre; 2] = [
         address: "4 quai des Chartrons, 33000 Bordeaux",
         admin: p("direction@ibn.demo", "Claire Dubois"),
         manager: p("gestion@ibn.demo", "Olivier Lambert"),
-        trainers: [
-            p("a.rousseau@ibn.demo", "Antoine Rousseau"),
-            p("m.faure@ibn.demo", "Manon Faure"),
-        ],
+        trainers: [p("a.rousseau@ibn.demo", "Antoine Rousseau"), p("m.faure@ibn.demo", "Manon Faure")],
         // Camille and Yanis follow a second formation here: their carnet spans two centres.
         trainees: &[0, 1, 7, 8, 9, 10, 11],
+        session: ("Développeur web — session d'automne", "2025-09-08", "2026-03-20"),
+        competencies: &[
+            ("WEB-FRONT", "Développer une interface web accessible", "M1805", 0),
+            ("WEB-BDD", "Concevoir une base de données relationnelle", "M1805", 1),
+        ],
     },
 ];
 
@@ -112,12 +123,9 @@ pub async fn run(settings: Settings) -> Result<(), String> {
         server::service(&settings, ServiceKind::Wallet).await?,
         server::service(&settings, ServiceKind::Verifier).await?,
     ];
-    let [issuer, wallet, verifier] = [&services[0].ctx, &services[1].ctx, &services[2].ctx];
-    let seeded: Option<(String,)> = sqlx_query_marker(issuer).await?;
+    let seeded = find_by_email(&services[0].ctx, PLATFORM_ADMIN).await.map_err(|e| e.to_string())?;
     if seeded.is_none() {
-        seed(issuer, wallet, verifier)
-            .await
-            .map_err(|e| format!("seeding the demo: {e}"))?;
+        seed(&services, &settings).await.map_err(|e| format!("seeding the demo: {e}"))?;
     } else {
         println!("Demo already seeded in {}.", settings.data_dir.display());
     }
@@ -125,14 +133,56 @@ pub async fn run(settings: Settings) -> Result<(), String> {
     server::serve(services, &settings).await
 }
 
-async fn sqlx_query_marker(ctx: &Ctx) -> Result<Option<(String,)>, String> {
-    carnet_service::accounts::find_by_email(ctx, MARKER)
-        .await
-        .map(|a| a.map(|a| (a.id,)))
-        .map_err(|e| e.to_string())
+/// A signed-in caller of one service's API, in process.
+struct Api {
+    router: Router,
+    prefix: String,
+    cookie: String,
+    csrf: String,
 }
 
-/// `step  done/total`, redrawn in place on a terminal, printed once when finished otherwise.
+async fn call(router: &Router, method: Method, uri: &str, headers: &[(&str, &str)], body: Option<Value>) -> Result<(u16, Value, Vec<String>), String> {
+    let mut req = Request::builder().method(method).uri(uri);
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    if body.is_some() {
+        req = req.header(header::CONTENT_TYPE, "application/json");
+    }
+    let req = req.body(body.map_or(Body::empty(), |b| Body::from(b.to_string()))).map_err(|e| e.to_string())?;
+    let response = router.clone().oneshot(req).await.map_err(|e| e.to_string())?;
+    let status = response.status().as_u16();
+    let cookies = response.headers().get_all(header::SET_COOKIE).iter().filter_map(|v| v.to_str().ok()).map(str::to_owned).collect();
+    let bytes = response.into_body().collect().await.map_err(|e| e.to_string())?.to_bytes();
+    Ok((status, serde_json::from_slice(&bytes).unwrap_or(Value::Null), cookies))
+}
+
+impl Api {
+    /// Registers `person` (or signs in, for accounts made beforehand).
+    async fn sign_up(router: &Router, prefix: &str, person: &Person, existing: bool) -> Result<Api, String> {
+        let (path, body) = if existing {
+            ("session", json!({"email": person.email, "password": PASSWORD}))
+        } else {
+            ("accounts", json!({"email": person.email, "password": PASSWORD, "display_name": person.name}))
+        };
+        let (status, body, cookies) = call(router, Method::POST, &format!("{prefix}/api/v1/{path}"), &[], Some(body)).await?;
+        if status >= 300 {
+            return Err(format!("{}: {body}", person.email));
+        }
+        let cookie = cookies.first().and_then(|c| c.split(';').next()).unwrap_or_default().to_owned();
+        Ok(Api { router: router.clone(), prefix: prefix.to_owned(), cookie, csrf: body["csrf_token"].as_str().unwrap_or_default().to_owned() })
+    }
+
+    async fn post(&self, path: &str, body: Value) -> Result<Value, String> {
+        let headers = [("cookie", self.cookie.as_str()), ("x-csrf-token", self.csrf.as_str())];
+        let (status, reply, _) = call(&self.router, Method::POST, &format!("{}{path}", self.prefix), &headers, Some(body)).await?;
+        if status >= 300 {
+            return Err(format!("POST {path}: {status} {reply}"));
+        }
+        Ok(reply)
+    }
+}
+
 fn progress(step: &str, done: usize, total: usize) {
     use std::io::IsTerminal;
     if std::io::stdout().is_terminal() {
@@ -146,119 +196,102 @@ fn progress(step: &str, done: usize, total: usize) {
     }
 }
 
-async fn account(ctx: &Ctx, person: &Person, admin: bool) -> Result<Account, String> {
-    let mut conn = ctx.db.pool().acquire().await.map_err(|e| e.to_string())?;
-    create_account(
-        &mut conn,
-        ctx,
-        &Actor::system(),
-        person.email,
-        PASSWORD,
-        person.name,
-        admin,
-    )
-    .await
-    .map_err(|e| format!("{}: {e}", person.email))
-}
-
-fn principal(account: &Account) -> Principal {
-    Principal {
-        account_id: AccountId(account.id.clone()),
-        email: account.email.clone(),
-        display_name: account.display_name.clone(),
-        platform_admin: account.platform_admin,
-        method: AuthMethod::Token { id: "demo".into() },
-        request_id: None,
-    }
-}
-
-async fn tenant<P: Policy>(
-    ctx: &Ctx,
-    owner: &Account,
-    name: &str,
-    siret: &str,
-    address: &str,
-) -> Result<Access<P>, String> {
-    let owner = principal(owner);
-    let input = NewTenant {
-        name: name.into(),
-        siret: siret.into(),
-        address: address.into(),
-    };
-    let created = tenants::create::<P>(ctx, &owner, input)
+async fn platform_admin(service: &Service, router: &Router, prefix: &str) -> Result<Api, String> {
+    let mut conn = service.ctx.db.pool().acquire().await.map_err(|e| e.to_string())?;
+    create_account(&mut conn, &service.ctx, &Actor::system(), PLATFORM_ADMIN, PASSWORD, "Administration Carnet", true)
         .await
-        .map_err(|e| format!("{name}: {e}"))?;
-    Ok(Access::trusted(owner, created))
+        .map_err(|e| e.to_string())?;
+    Api::sign_up(router, prefix, &p(PLATFORM_ADMIN, ""), true).await
 }
 
-async fn member<P: Policy>(
-    ctx: &Ctx,
-    access: &Access<P>,
-    email: &str,
-    role: &str,
-) -> Result<(), String> {
-    let input = NewMember {
-        email: email.into(),
-        role: role.into(),
-    };
-    tenants::add_member(ctx, access, input)
-        .await
-        .map(|_| ())
-        .map_err(|e| format!("{email}: {e}"))
-}
-
-async fn seed(issuer: &Ctx, wallet: &Ctx, verifier: &Ctx) -> Result<(), String> {
+async fn seed(services: &[Service], settings: &Settings) -> Result<(), String> {
     println!("Seeding the demo:");
-    // Issuer: a platform administrator, two centres with staff and trainees.
-    let staff_per_centre = 4;
-    let issuer_total = 1 + TRAINEES.len() + CENTRES.len() * staff_per_centre;
-    let mut done = 0;
-    account(issuer, &p(MARKER, "Administration Carnet"), true).await?;
-    done += 1;
-    progress("centre accounts", done, issuer_total);
-    for t in &TRAINEES {
-        account(issuer, t, false).await?;
-        done += 1;
-        progress("centre accounts", done, issuer_total);
+    let router = server::router(services, settings);
+    let [issuer, wallet, verifier] = [ServiceKind::Issuer, ServiceKind::Wallet, ServiceKind::Verifier].map(|k| {
+        let s = services.iter().find(|s| s.kind == k).expect("all three services");
+        (s, s.ctx.config.path_prefix().to_owned())
+    });
+
+    // Issuer: a platform administrator, every trainee, then each centre.
+    platform_admin(issuer.0, &router, &issuer.1).await?;
+    for (i, t) in TRAINEES.iter().enumerate() {
+        Api::sign_up(&router, &issuer.1, t, false).await?;
+        progress("trainee accounts (centres)", i + 1, TRAINEES.len());
     }
-    let mut memberships = 0;
-    for c in &CENTRES {
-        let admin = account(issuer, &c.admin, false).await?;
-        let org = tenant::<Organisations>(issuer, &admin, c.name, c.siret, c.address).await?;
-        account(issuer, &c.manager, false).await?;
-        member(issuer, &org, c.manager.email, "manager").await?;
-        for tr in &c.trainers {
-            account(issuer, tr, false).await?;
-            member(issuer, &org, tr.email, "trainer").await?;
+    let (mut competencies, mut evaluations, mut offers) = (0, 0, 0);
+    for (n, c) in CENTRES.iter().enumerate() {
+        let admin = Api::sign_up(&router, &issuer.1, &c.admin, false).await?;
+        let org = admin.post("/api/v1/organisations", json!({"name": c.name, "siret": c.siret, "address": c.address})).await?;
+        let base = format!("/api/v1/organisations/{}", org["id"].as_str().unwrap_or_default());
+        let staff = [(&c.manager, "manager"), (&c.trainers[0], "trainer"), (&c.trainers[1], "trainer")];
+        for (person, role) in staff {
+            Api::sign_up(&router, &issuer.1, person, false).await?;
+            admin.post(&format!("{base}/members"), json!({"email": person.email, "role": role})).await?;
         }
-        done += staff_per_centre;
-        progress("centre accounts", done, issuer_total);
         for &i in c.trainees {
-            member(issuer, &org, TRAINEES[i].email, "trainee").await?;
+            admin.post(&format!("{base}/members"), json!({"email": TRAINEES[i].email, "role": "trainee"})).await?;
         }
-        memberships += 1 + 1 + c.trainers.len() + c.trainees.len();
+        let medals = admin
+            .post(&format!("{base}/scales"), json!({"name": "Bronze, argent, or", "scale": {"kind": "levels", "labels": ["bronze", "argent", "or"]}}))
+            .await?;
+        let score = admin.post(&format!("{base}/scales"), json!({"name": "Note sur 100", "scale": {"kind": "score", "max": 100, "pass": 50}})).await?;
+        let mut competency_ids = Vec::new();
+        for (code, name, rome, scale) in c.competencies {
+            let scale_id = if *scale == 0 { &medals["id"] } else { &score["id"] };
+            let created = admin
+                .post(&format!("{base}/competencies"), json!({"code": code, "name": name, "framework_codes": {"rome": rome}, "scale_id": scale_id}))
+                .await?;
+            competency_ids.push((created["id"].as_str().unwrap_or_default().to_owned(), *scale));
+            competencies += 1;
+        }
+        let (title, starts_on, ends_on) = c.session;
+        let session = admin.post(&format!("{base}/sessions"), json!({"title": title, "starts_on": starts_on, "ends_on": ends_on})).await?;
+        let session_base = format!("{base}/sessions/{}", session["id"].as_str().unwrap_or_default());
+        admin.post(&format!("{session_base}/members"), json!({"email": c.trainers[0].email, "role": "trainer"})).await?;
+        for &i in c.trainees {
+            admin.post(&format!("{session_base}/members"), json!({"email": TRAINEES[i].email, "role": "trainee"})).await?;
+        }
+        // The trainer evaluates every trainee on every competency; a few fail.
+        let trainer = Api::sign_up(&router, &issuer.1, &c.trainers[0], true).await?;
+        let medals_levels = ["bronze", "argent", "or"];
+        for (k, (competency, scale)) in competency_ids.iter().enumerate() {
+            let rows: Vec<Value> = c
+                .trainees
+                .iter()
+                .enumerate()
+                .map(|(j, &i)| {
+                    let assessment = if *scale == 0 { json!(medals_levels[(j + k + n) % 3]) } else { json!(35 + ((j * 17 + k * 11) % 60)) };
+                    json!({"email": TRAINEES[i].email, "assessment": assessment, "comment": "Évaluation de fin de module"})
+                })
+                .collect();
+            let report = trainer.post(&format!("{session_base}/evaluations/bulk"), json!({"competency_id": competency, "rows": rows})).await?;
+            evaluations += report["created"].as_u64().unwrap_or(0) as usize;
+            offers += report["offers"].as_u64().unwrap_or(0) as usize;
+        }
+        progress("training centres", n + 1, CENTRES.len());
     }
+
     // Wallet: one holder account per trainee.
     for (i, t) in TRAINEES.iter().enumerate() {
-        account(wallet, t, false).await?;
+        Api::sign_up(&router, &wallet.1, t, false).await?;
         progress("wallet accounts", i + 1, TRAINEES.len());
     }
-    // Verifier: a platform administrator and two approved companies.
-    let v_admin = account(verifier, &p(MARKER, "Administration Carnet"), true).await?;
+
+    // Verifier: a platform administrator approves two companies.
+    let v_admin = platform_admin(verifier.0, &router, &verifier.1).await?;
     for (i, c) in COMPANIES.iter().enumerate() {
-        let admin = account(verifier, &c.admin, false).await?;
-        let company = tenant::<Companies>(verifier, &admin, c.name, c.siret, c.address).await?;
-        account(verifier, &c.recruiter, false).await?;
-        member(verifier, &company, c.recruiter.email, "recruiter").await?;
-        tenants::approve::<Companies>(verifier, &principal(&v_admin), &company.tenant.id)
-            .await
-            .map_err(|e| e.to_string())?;
+        let admin = Api::sign_up(&router, &verifier.1, &c.admin, false).await?;
+        let company = admin.post("/api/v1/companies", json!({"name": c.name, "siret": c.siret, "address": c.address})).await?;
+        let id = company["id"].as_str().unwrap_or_default();
+        Api::sign_up(&router, &verifier.1, &c.recruiter, false).await?;
+        admin.post(&format!("/api/v1/companies/{id}/members"), json!({"email": c.recruiter.email, "role": "recruiter"})).await?;
+        v_admin.post(&format!("/api/v1/companies/{id}/approval"), json!(null)).await?;
         progress("recruiter companies", i + 1, COMPANIES.len());
     }
     println!(
-        "Seeded {} centres ({} memberships), {} trainees with wallets, {} companies.",
+        "Seeded {} centres ({competencies} competencies, {evaluations} evaluations, {offers} credential offers), \
+         {} trainees with wallets, {} companies.",
         CENTRES.len(),
-        memberships,
         TRAINEES.len(),
         COMPANIES.len()
     );
@@ -269,30 +302,20 @@ fn print_accounts(settings: &Settings) {
     let url = |k| settings.service_url(k);
     println!("\nCarnet demo — every account's password is: {PASSWORD}\n");
     println!("Centre portal   {}", url(ServiceKind::Issuer));
-    println!("  platform admin          {MARKER}");
+    println!("  platform admin          {PLATFORM_ADMIN}");
     for c in &CENTRES {
         println!("  {}", c.name);
         println!("    admin                 {}", c.admin.email);
         println!("    manager               {}", c.manager.email);
-        println!(
-            "    trainers              {}, {}",
-            c.trainers[0].email, c.trainers[1].email
-        );
+        println!("    trainers              {}, {}", c.trainers[0].email, c.trainers[1].email);
     }
     println!("Wallet          {}", url(ServiceKind::Wallet));
-    println!(
-        "  trainees                {} … {} ({} accounts)",
-        TRAINEES[0].email,
-        TRAINEES[11].email,
-        TRAINEES.len()
-    );
+    println!("  trainees                {} … {} ({} accounts)", TRAINEES[0].email, TRAINEES[11].email, TRAINEES.len());
+    println!("  (their credential offers: GET {}/api/v1/me/credential-offers)", url(ServiceKind::Issuer));
     println!("Recruiter portal {}", url(ServiceKind::Verifier));
-    println!("  platform admin          {MARKER}");
+    println!("  platform admin          {PLATFORM_ADMIN}");
     for c in &COMPANIES {
-        println!(
-            "  {} — admin {}, recruiter {}",
-            c.name, c.admin.email, c.recruiter.email
-        );
+        println!("  {} — admin {}, recruiter {}", c.name, c.admin.email, c.recruiter.email);
     }
     println!("\nOpen {}/ (Ctrl-C stops).", settings.public_url);
 }
