@@ -66,13 +66,21 @@ const CENTRES: [Centre; 2] = [
         address: "12 rue de l'Industrie, 69007 Lyon",
         admin: p("direction@lyon-metallerie.demo", "Nathalie Girard"),
         manager: p("gestion@lyon-metallerie.demo", "Karim Haddad"),
-        trainers: [p("j.martin@lyon-metallerie.demo", "Julien Martin"), p("s.blanc@lyon-metallerie.demo", "Sophie Blanc")],
+        trainers: [
+            p("j.martin@lyon-metallerie.demo", "Julien Martin"),
+            p("s.blanc@lyon-metallerie.demo", "Sophie Blanc"),
+        ],
         trainees: &[0, 1, 2, 3, 4, 5, 6],
         session: ("Soudeur TIG — promotion 2026", "2026-01-05", "2026-06-26"),
         competencies: &[
             ("SOUD-TIG", "Souder à l'arc TIG", "H2913", 0),
             ("LECT-PLAN", "Lire un plan de fabrication", "H2902", 0),
-            ("SECU-ATEL", "Appliquer les règles de sécurité en atelier", "H2913", 1),
+            (
+                "SECU-ATEL",
+                "Appliquer les règles de sécurité en atelier",
+                "H2913",
+                1,
+            ),
         ],
     },
     Centre {
@@ -81,13 +89,30 @@ const CENTRES: [Centre; 2] = [
         address: "4 quai des Chartrons, 33000 Bordeaux",
         admin: p("direction@ibn.demo", "Claire Dubois"),
         manager: p("gestion@ibn.demo", "Olivier Lambert"),
-        trainers: [p("a.rousseau@ibn.demo", "Antoine Rousseau"), p("m.faure@ibn.demo", "Manon Faure")],
+        trainers: [
+            p("a.rousseau@ibn.demo", "Antoine Rousseau"),
+            p("m.faure@ibn.demo", "Manon Faure"),
+        ],
         // Camille and Yanis follow a second formation here: their carnet spans two centres.
         trainees: &[0, 1, 7, 8, 9, 10, 11],
-        session: ("Développeur web — session d'automne", "2025-09-08", "2026-03-20"),
+        session: (
+            "Développeur web — session d'automne",
+            "2025-09-08",
+            "2026-03-20",
+        ),
         competencies: &[
-            ("WEB-FRONT", "Développer une interface web accessible", "M1805", 0),
-            ("WEB-BDD", "Concevoir une base de données relationnelle", "M1805", 1),
+            (
+                "WEB-FRONT",
+                "Développer une interface web accessible",
+                "M1805",
+                0,
+            ),
+            (
+                "WEB-BDD",
+                "Concevoir une base de données relationnelle",
+                "M1805",
+                1,
+            ),
         ],
     },
 ];
@@ -123,9 +148,13 @@ pub async fn run(settings: Settings) -> Result<(), String> {
         server::service(&settings, ServiceKind::Wallet).await?,
         server::service(&settings, ServiceKind::Verifier).await?,
     ];
-    let seeded = find_by_email(&services[0].ctx, PLATFORM_ADMIN).await.map_err(|e| e.to_string())?;
+    let seeded = find_by_email(&services[0].ctx, PLATFORM_ADMIN)
+        .await
+        .map_err(|e| e.to_string())?;
     if seeded.is_none() {
-        seed(&services, &settings).await.map_err(|e| format!("seeding the demo: {e}"))?;
+        seed(&services, &settings)
+            .await
+            .map_err(|e| format!("seeding the demo: {e}"))?;
     } else {
         println!("Demo already seeded in {}.", settings.data_dir.display());
     }
@@ -141,7 +170,13 @@ struct Api {
     csrf: String,
 }
 
-async fn call(router: &Router, method: Method, uri: &str, headers: &[(&str, &str)], body: Option<Value>) -> Result<(u16, Value, Vec<String>), String> {
+async fn call(
+    router: &Router,
+    method: Method,
+    uri: &str,
+    headers: &[(&str, &str)],
+    body: Option<Value>,
+) -> Result<(u16, Value, Vec<String>), String> {
     let mut req = Request::builder().method(method).uri(uri);
     for (k, v) in headers {
         req = req.header(*k, *v);
@@ -149,33 +184,91 @@ async fn call(router: &Router, method: Method, uri: &str, headers: &[(&str, &str
     if body.is_some() {
         req = req.header(header::CONTENT_TYPE, "application/json");
     }
-    let req = req.body(body.map_or(Body::empty(), |b| Body::from(b.to_string()))).map_err(|e| e.to_string())?;
-    let response = router.clone().oneshot(req).await.map_err(|e| e.to_string())?;
+    let req = req
+        .body(body.map_or(Body::empty(), |b| Body::from(b.to_string())))
+        .map_err(|e| e.to_string())?;
+    let response = router
+        .clone()
+        .oneshot(req)
+        .await
+        .map_err(|e| e.to_string())?;
     let status = response.status().as_u16();
-    let cookies = response.headers().get_all(header::SET_COOKIE).iter().filter_map(|v| v.to_str().ok()).map(str::to_owned).collect();
-    let bytes = response.into_body().collect().await.map_err(|e| e.to_string())?.to_bytes();
-    Ok((status, serde_json::from_slice(&bytes).unwrap_or(Value::Null), cookies))
+    let cookies = response
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .map(str::to_owned)
+        .collect();
+    let bytes = response
+        .into_body()
+        .collect()
+        .await
+        .map_err(|e| e.to_string())?
+        .to_bytes();
+    Ok((
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        cookies,
+    ))
 }
 
 impl Api {
     /// Registers `person` (or signs in, for accounts made beforehand).
-    async fn sign_up(router: &Router, prefix: &str, person: &Person, existing: bool) -> Result<Api, String> {
+    async fn sign_up(
+        router: &Router,
+        prefix: &str,
+        person: &Person,
+        existing: bool,
+    ) -> Result<Api, String> {
         let (path, body) = if existing {
-            ("session", json!({"email": person.email, "password": PASSWORD}))
+            (
+                "session",
+                json!({"email": person.email, "password": PASSWORD}),
+            )
         } else {
-            ("accounts", json!({"email": person.email, "password": PASSWORD, "display_name": person.name}))
+            (
+                "accounts",
+                json!({"email": person.email, "password": PASSWORD, "display_name": person.name}),
+            )
         };
-        let (status, body, cookies) = call(router, Method::POST, &format!("{prefix}/api/v1/{path}"), &[], Some(body)).await?;
+        let (status, body, cookies) = call(
+            router,
+            Method::POST,
+            &format!("{prefix}/api/v1/{path}"),
+            &[],
+            Some(body),
+        )
+        .await?;
         if status >= 300 {
             return Err(format!("{}: {body}", person.email));
         }
-        let cookie = cookies.first().and_then(|c| c.split(';').next()).unwrap_or_default().to_owned();
-        Ok(Api { router: router.clone(), prefix: prefix.to_owned(), cookie, csrf: body["csrf_token"].as_str().unwrap_or_default().to_owned() })
+        let cookie = cookies
+            .first()
+            .and_then(|c| c.split(';').next())
+            .unwrap_or_default()
+            .to_owned();
+        Ok(Api {
+            router: router.clone(),
+            prefix: prefix.to_owned(),
+            cookie,
+            csrf: body["csrf_token"].as_str().unwrap_or_default().to_owned(),
+        })
     }
 
     async fn post(&self, path: &str, body: Value) -> Result<Value, String> {
-        let headers = [("cookie", self.cookie.as_str()), ("x-csrf-token", self.csrf.as_str())];
-        let (status, reply, _) = call(&self.router, Method::POST, &format!("{}{path}", self.prefix), &headers, Some(body)).await?;
+        let headers = [
+            ("cookie", self.cookie.as_str()),
+            ("x-csrf-token", self.csrf.as_str()),
+        ];
+        let (status, reply, _) = call(
+            &self.router,
+            Method::POST,
+            &format!("{}{path}", self.prefix),
+            &headers,
+            Some(body),
+        )
+        .await?;
         if status >= 300 {
             return Err(format!("POST {path}: {status} {reply}"));
         }
@@ -197,18 +290,40 @@ fn progress(step: &str, done: usize, total: usize) {
 }
 
 async fn platform_admin(service: &Service, router: &Router, prefix: &str) -> Result<Api, String> {
-    let mut conn = service.ctx.db.pool().acquire().await.map_err(|e| e.to_string())?;
-    create_account(&mut conn, &service.ctx, &Actor::system(), PLATFORM_ADMIN, PASSWORD, "Administration Carnet", true)
+    let mut conn = service
+        .ctx
+        .db
+        .pool()
+        .acquire()
         .await
         .map_err(|e| e.to_string())?;
+    create_account(
+        &mut conn,
+        &service.ctx,
+        &Actor::system(),
+        PLATFORM_ADMIN,
+        PASSWORD,
+        "Administration Carnet",
+        true,
+    )
+    .await
+    .map_err(|e| e.to_string())?;
     Api::sign_up(router, prefix, &p(PLATFORM_ADMIN, ""), true).await
 }
 
 async fn seed(services: &[Service], settings: &Settings) -> Result<(), String> {
     println!("Seeding the demo:");
     let router = server::router(services, settings);
-    let [issuer, wallet, verifier] = [ServiceKind::Issuer, ServiceKind::Wallet, ServiceKind::Verifier].map(|k| {
-        let s = services.iter().find(|s| s.kind == k).expect("all three services");
+    let [issuer, wallet, verifier] = [
+        ServiceKind::Issuer,
+        ServiceKind::Wallet,
+        ServiceKind::Verifier,
+    ]
+    .map(|k| {
+        let s = services
+            .iter()
+            .find(|s| s.kind == k)
+            .expect("all three services");
         (s, s.ctx.config.path_prefix().to_owned())
     });
 
@@ -221,35 +336,87 @@ async fn seed(services: &[Service], settings: &Settings) -> Result<(), String> {
     let (mut competencies, mut evaluations, mut offers) = (0, 0, 0);
     for (n, c) in CENTRES.iter().enumerate() {
         let admin = Api::sign_up(&router, &issuer.1, &c.admin, false).await?;
-        let org = admin.post("/api/v1/organisations", json!({"name": c.name, "siret": c.siret, "address": c.address})).await?;
-        let base = format!("/api/v1/organisations/{}", org["id"].as_str().unwrap_or_default());
-        let staff = [(&c.manager, "manager"), (&c.trainers[0], "trainer"), (&c.trainers[1], "trainer")];
+        let org = admin
+            .post(
+                "/api/v1/organisations",
+                json!({"name": c.name, "siret": c.siret, "address": c.address}),
+            )
+            .await?;
+        let base = format!(
+            "/api/v1/organisations/{}",
+            org["id"].as_str().unwrap_or_default()
+        );
+        let staff = [
+            (&c.manager, "manager"),
+            (&c.trainers[0], "trainer"),
+            (&c.trainers[1], "trainer"),
+        ];
         for (person, role) in staff {
             Api::sign_up(&router, &issuer.1, person, false).await?;
-            admin.post(&format!("{base}/members"), json!({"email": person.email, "role": role})).await?;
+            admin
+                .post(
+                    &format!("{base}/members"),
+                    json!({"email": person.email, "role": role}),
+                )
+                .await?;
         }
         for &i in c.trainees {
-            admin.post(&format!("{base}/members"), json!({"email": TRAINEES[i].email, "role": "trainee"})).await?;
+            admin
+                .post(
+                    &format!("{base}/members"),
+                    json!({"email": TRAINEES[i].email, "role": "trainee"}),
+                )
+                .await?;
         }
         let medals = admin
             .post(&format!("{base}/scales"), json!({"name": "Bronze, argent, or", "scale": {"kind": "levels", "labels": ["bronze", "argent", "or"]}}))
             .await?;
-        let score = admin.post(&format!("{base}/scales"), json!({"name": "Note sur 100", "scale": {"kind": "score", "max": 100, "pass": 50}})).await?;
+        let score = admin
+            .post(
+                &format!("{base}/scales"),
+                json!({"name": "Note sur 100", "scale": {"kind": "score", "max": 100, "pass": 50}}),
+            )
+            .await?;
         let mut competency_ids = Vec::new();
         for (code, name, rome, scale) in c.competencies {
-            let scale_id = if *scale == 0 { &medals["id"] } else { &score["id"] };
+            let scale_id = if *scale == 0 {
+                &medals["id"]
+            } else {
+                &score["id"]
+            };
             let created = admin
                 .post(&format!("{base}/competencies"), json!({"code": code, "name": name, "framework_codes": {"rome": rome}, "scale_id": scale_id}))
                 .await?;
-            competency_ids.push((created["id"].as_str().unwrap_or_default().to_owned(), *scale));
+            competency_ids.push((
+                created["id"].as_str().unwrap_or_default().to_owned(),
+                *scale,
+            ));
             competencies += 1;
         }
         let (title, starts_on, ends_on) = c.session;
-        let session = admin.post(&format!("{base}/sessions"), json!({"title": title, "starts_on": starts_on, "ends_on": ends_on})).await?;
-        let session_base = format!("{base}/sessions/{}", session["id"].as_str().unwrap_or_default());
-        admin.post(&format!("{session_base}/members"), json!({"email": c.trainers[0].email, "role": "trainer"})).await?;
+        let session = admin
+            .post(
+                &format!("{base}/sessions"),
+                json!({"title": title, "starts_on": starts_on, "ends_on": ends_on}),
+            )
+            .await?;
+        let session_base = format!(
+            "{base}/sessions/{}",
+            session["id"].as_str().unwrap_or_default()
+        );
+        admin
+            .post(
+                &format!("{session_base}/members"),
+                json!({"email": c.trainers[0].email, "role": "trainer"}),
+            )
+            .await?;
         for &i in c.trainees {
-            admin.post(&format!("{session_base}/members"), json!({"email": TRAINEES[i].email, "role": "trainee"})).await?;
+            admin
+                .post(
+                    &format!("{session_base}/members"),
+                    json!({"email": TRAINEES[i].email, "role": "trainee"}),
+                )
+                .await?;
         }
         // The trainer evaluates every trainee on every competency; a few fail.
         let trainer = Api::sign_up(&router, &issuer.1, &c.trainers[0], true).await?;
@@ -264,7 +431,12 @@ async fn seed(services: &[Service], settings: &Settings) -> Result<(), String> {
                     json!({"email": TRAINEES[i].email, "assessment": assessment, "comment": "Évaluation de fin de module"})
                 })
                 .collect();
-            let report = trainer.post(&format!("{session_base}/evaluations/bulk"), json!({"competency_id": competency, "rows": rows})).await?;
+            let report = trainer
+                .post(
+                    &format!("{session_base}/evaluations/bulk"),
+                    json!({"competency_id": competency, "rows": rows}),
+                )
+                .await?;
             evaluations += report["created"].as_u64().unwrap_or(0) as usize;
             offers += report["offers"].as_u64().unwrap_or(0) as usize;
         }
@@ -281,11 +453,23 @@ async fn seed(services: &[Service], settings: &Settings) -> Result<(), String> {
     let v_admin = platform_admin(verifier.0, &router, &verifier.1).await?;
     for (i, c) in COMPANIES.iter().enumerate() {
         let admin = Api::sign_up(&router, &verifier.1, &c.admin, false).await?;
-        let company = admin.post("/api/v1/companies", json!({"name": c.name, "siret": c.siret, "address": c.address})).await?;
+        let company = admin
+            .post(
+                "/api/v1/companies",
+                json!({"name": c.name, "siret": c.siret, "address": c.address}),
+            )
+            .await?;
         let id = company["id"].as_str().unwrap_or_default();
         Api::sign_up(&router, &verifier.1, &c.recruiter, false).await?;
-        admin.post(&format!("/api/v1/companies/{id}/members"), json!({"email": c.recruiter.email, "role": "recruiter"})).await?;
-        v_admin.post(&format!("/api/v1/companies/{id}/approval"), json!(null)).await?;
+        admin
+            .post(
+                &format!("/api/v1/companies/{id}/members"),
+                json!({"email": c.recruiter.email, "role": "recruiter"}),
+            )
+            .await?;
+        v_admin
+            .post(&format!("/api/v1/companies/{id}/approval"), json!(null))
+            .await?;
         progress("recruiter companies", i + 1, COMPANIES.len());
     }
     println!(
@@ -307,15 +491,29 @@ fn print_accounts(settings: &Settings) {
         println!("  {}", c.name);
         println!("    admin                 {}", c.admin.email);
         println!("    manager               {}", c.manager.email);
-        println!("    trainers              {}, {}", c.trainers[0].email, c.trainers[1].email);
+        println!(
+            "    trainers              {}, {}",
+            c.trainers[0].email, c.trainers[1].email
+        );
     }
     println!("Wallet          {}", url(ServiceKind::Wallet));
-    println!("  trainees                {} … {} ({} accounts)", TRAINEES[0].email, TRAINEES[11].email, TRAINEES.len());
-    println!("  (their credential offers: GET {}/api/v1/me/credential-offers)", url(ServiceKind::Issuer));
+    println!(
+        "  trainees                {} … {} ({} accounts)",
+        TRAINEES[0].email,
+        TRAINEES[11].email,
+        TRAINEES.len()
+    );
+    println!(
+        "  (their credential offers: GET {}/api/v1/me/credential-offers)",
+        url(ServiceKind::Issuer)
+    );
     println!("Recruiter portal {}", url(ServiceKind::Verifier));
     println!("  platform admin          {PLATFORM_ADMIN}");
     for c in &COMPANIES {
-        println!("  {} — admin {}, recruiter {}", c.name, c.admin.email, c.recruiter.email);
+        println!(
+            "  {} — admin {}, recruiter {}",
+            c.name, c.admin.email, c.recruiter.email
+        );
     }
     println!("\nOpen {}/ (Ctrl-C stops).", settings.public_url);
 }

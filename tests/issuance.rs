@@ -739,3 +739,104 @@ async fn bulk_evaluation_reports_each_row() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn session_roles_are_enforced() {
+    each_engine(|app| async move {
+        let c = centre(&app).await;
+        let base = format!("/issuer/api/v1/organisations/{}", c.org);
+        let new_session =
+            json!({"title": "Autre", "starts_on": "2026-02-02", "ends_on": "2026-02-27"});
+        assert_eq!(
+            app.call(
+                Method::POST,
+                &format!("{base}/sessions"),
+                &c.trainer,
+                Some(new_session.clone())
+            )
+            .await
+            .problem(),
+            "forbidden"
+        );
+        let add = json!({"email": "camille@example.org", "role": "manager"});
+        let members = format!("{base}/sessions/{}/members", c.session);
+        assert_eq!(
+            app.call(Method::POST, &members, &c.trainer, Some(add.clone()))
+                .await
+                .problem(),
+            "forbidden",
+            "trainers do not staff sessions"
+        );
+        assert_eq!(
+            app.call(Method::GET, &members, &c.trainer, None)
+                .await
+                .status,
+            StatusCode::OK
+        );
+        assert_eq!(
+            app.call(Method::GET, &members, &c.trainee, None)
+                .await
+                .problem(),
+            "forbidden"
+        );
+        assert_eq!(
+            app.call(
+                Method::GET,
+                &format!("{base}/credentials"),
+                &c.trainee,
+                None
+            )
+            .await
+            .problem(),
+            "forbidden"
+        );
+        // A centre's admin made session manager elsewhere has no say here.
+        let (other, _) = app
+            .register("issuer", "other@centre.example", "Other")
+            .await;
+        let org2 = app
+            .call(
+                Method::POST,
+                "/issuer/api/v1/organisations",
+                &other,
+                Some(json!({"name": "Autre centre", "siret": "81234567600017"})),
+            )
+            .await;
+        let evaluations = format!("{base}/sessions/{}/evaluations", c.session);
+        let body =
+            json!({"trainee_id": c.trainee_id, "competency_id": c.competency, "assessment": "or"});
+        assert_eq!(
+            app.call(Method::POST, &evaluations, &other, Some(body))
+                .await
+                .problem(),
+            "not-found"
+        );
+        let theirs = format!(
+            "/issuer/api/v1/organisations/{}/sessions/{}/members",
+            org2.body["id"].as_str().unwrap(),
+            c.session
+        );
+        assert_eq!(
+            app.call(Method::GET, &theirs, &other, None).await.problem(),
+            "not-found",
+            "a session of another organisation"
+        );
+        // Managers (and admins) create sessions and staff them.
+        let created = app
+            .call(
+                Method::POST,
+                &format!("{base}/sessions"),
+                &c.admin,
+                Some(new_session),
+            )
+            .await;
+        assert_eq!(created.status, StatusCode::CREATED);
+        assert_eq!(
+            app.call(Method::POST, &members, &c.admin, Some(add))
+                .await
+                .status,
+            StatusCode::CREATED
+        );
+    })
+    .await;
+}

@@ -41,9 +41,12 @@ pub async fn active_key(state: &IssuerState, org: &str) -> ApiResult<Arc<Signing
         Some(row) => row,
         None => {
             let key = SigningKey::generate(Algorithm::EdDSA, &mut rand::rngs::OsRng);
-            let mut conn = ctx.db.pool().acquire().await?;
-            // Two first uses at once: the unique index keeps one active key.
-            insert_key(&mut conn, ctx, org, &key).await?;
+            {
+                // Two first uses at once: the unique index keeps one active key. The connection
+                // goes back to the pool before the lookup below needs one.
+                let mut conn = ctx.db.pool().acquire().await?;
+                insert_key(&mut conn, ctx, org, &key).await?;
+            }
             return Box::pin(active_key(state, org)).await;
         }
     };

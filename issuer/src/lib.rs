@@ -24,7 +24,7 @@ use std::sync::Arc;
 use utoipa_axum::router::OpenApiRouter;
 
 pub use offers::{COMPETENCY, OFFER_TTL_MS};
-pub use organisations::Organisations;
+pub use organisations::{Managers, Organisations};
 
 /// The issuer's own migrations (versions 100 and up), applied after the common ones.
 pub const MIGRATIONS: &[EmbeddedMigration] = &[(

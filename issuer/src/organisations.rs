@@ -18,6 +18,13 @@ use utoipa_axum::routes;
 /// A training centre.
 pub struct Organisations;
 
+/// Those who run the centre's sessions and credentials: administrators and managers.
+pub struct Managers;
+
+impl carnet_service::tenants::RoleSet for Managers {
+    const ROLES: &'static [&'static str] = &["admin", "manager"];
+}
+
 impl Policy for Organisations {
     const NAME: &'static str = "organisation";
     const ROLES: &'static [&'static str] = &["admin", "manager", "trainer", "trainee"];

@@ -3,7 +3,7 @@
 //! trainers and managers may do (evaluate).
 
 use crate::catalog::text;
-use crate::{IssuerState, Organisations};
+use crate::{IssuerState, Managers, Organisations};
 use axum::extract::{FromRef, FromRequestParts, RawPathParams, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
@@ -13,7 +13,7 @@ use carnet_service::auth::normalise_email;
 use carnet_service::error::{ApiError, ApiResult, Problem};
 use carnet_service::extract::Json;
 use carnet_service::id::{looks_like_id, random_token};
-use carnet_service::tenants::{Access, Member, Staff};
+use carnet_service::tenants::{Access, InRoles, Member};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
@@ -67,18 +67,9 @@ pub fn date(field: &str, value: &str) -> ApiResult<String> {
     params(("id" = String, Path)), responses((status = 201, body = TrainingSession), (status = 403, body = Problem)))]
 async fn create_session(
     State(ctx): State<Ctx>,
-    Staff(access): Staff<Organisations>,
+    InRoles(access, _): InRoles<Organisations, Managers>,
     Json(input): Json<NewSession>,
 ) -> ApiResult<(StatusCode, Json<TrainingSession>)> {
-    if !access.principal.platform_admin
-        && !access
-            .tenant
-            .my_roles
-            .iter()
-            .any(|r| r == "admin" || r == "manager")
-    {
-        return Err(ApiError::Forbidden);
-    }
     let title = text("title", &input.title, 200)?;
     let starts_on = date("starts_on", &input.starts_on)?;
     let ends_on = date("ends_on", &input.ends_on)?;
@@ -170,6 +161,55 @@ pub struct SessionAccess {
     pub roles: Vec<String>,
 }
 
+/// Loads the session `{sid}` of the organisation `{id}` and the caller's roles in it; allowed
+/// when the caller holds one of `roles` there, or administers the organisation.
+async fn session_access<S: Send + Sync>(
+    parts: &mut Parts,
+    state: &S,
+    roles: &[&str],
+) -> Result<SessionAccess, ApiError>
+where
+    Ctx: FromRef<S>,
+{
+    let Member(org) = Member::<Organisations>::from_request_parts(parts, state).await?;
+    let params = RawPathParams::from_request_parts(parts, state)
+        .await
+        .map_err(|_| ApiError::NotFound)?;
+    let sid = params
+        .iter()
+        .find(|(k, _)| *k == "sid")
+        .map(|(_, v)| v.to_owned())
+        .filter(|s| looks_like_id(s))
+        .ok_or(ApiError::NotFound)?;
+    let ctx = Ctx::from_ref(state);
+    let session: TrainingSession =
+        sqlx::query_as("SELECT id, title, starts_on, ends_on FROM training_sessions WHERE id = $1 AND organisation_id = $2")
+            .bind(&sid)
+            .bind(&org.tenant.id)
+            .fetch_optional(ctx.db.pool())
+            .await?
+            .ok_or(ApiError::NotFound)?;
+    let held: Vec<(String,)> = sqlx::query_as(
+        "SELECT role FROM session_members WHERE session_id = $1 AND account_id = $2",
+    )
+    .bind(&sid)
+    .bind(org.principal.account_id.as_str())
+    .fetch_all(ctx.db.pool())
+    .await?;
+    let held: Vec<String> = held.into_iter().map(|(r,)| r).collect();
+    let org_admin =
+        org.principal.platform_admin || org.tenant.my_roles.iter().any(|r| r == "admin");
+    if org_admin || held.iter().any(|r| roles.contains(&r.as_str())) {
+        Ok(SessionAccess {
+            org,
+            session,
+            roles: held,
+        })
+    } else {
+        Err(ApiError::Forbidden)
+    }
+}
+
 /// A trainer or manager of the session in the path (organisation administrators too).
 pub struct SessionStaff(pub SessionAccess);
 
@@ -180,43 +220,25 @@ where
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
-        let Member(org) = Member::<Organisations>::from_request_parts(parts, state).await?;
-        let params = RawPathParams::from_request_parts(parts, state)
+        session_access(parts, state, &["trainer", "manager"])
             .await
-            .map_err(|_| ApiError::NotFound)?;
-        let sid = params
-            .iter()
-            .find(|(k, _)| *k == "sid")
-            .map(|(_, v)| v.to_owned())
-            .filter(|s| looks_like_id(s))
-            .ok_or(ApiError::NotFound)?;
-        let ctx = Ctx::from_ref(state);
-        let session: TrainingSession =
-            sqlx::query_as("SELECT id, title, starts_on, ends_on FROM training_sessions WHERE id = $1 AND organisation_id = $2")
-                .bind(&sid)
-                .bind(&org.tenant.id)
-                .fetch_optional(ctx.db.pool())
-                .await?
-                .ok_or(ApiError::NotFound)?;
-        let roles: Vec<(String,)> = sqlx::query_as(
-            "SELECT role FROM session_members WHERE session_id = $1 AND account_id = $2",
-        )
-        .bind(&sid)
-        .bind(org.principal.account_id.as_str())
-        .fetch_all(ctx.db.pool())
-        .await?;
-        let roles: Vec<String> = roles.into_iter().map(|(r,)| r).collect();
-        let org_admin =
-            org.principal.platform_admin || org.tenant.my_roles.iter().any(|r| r == "admin");
-        if org_admin || roles.iter().any(|r| r == "trainer" || r == "manager") {
-            Ok(SessionStaff(SessionAccess {
-                org,
-                session,
-                roles,
-            }))
-        } else {
-            Err(ApiError::Forbidden)
-        }
+            .map(SessionStaff)
+    }
+}
+
+/// A manager of the session in the path (organisation administrators too).
+pub struct SessionManager(pub SessionAccess);
+
+impl<S: Send + Sync> FromRequestParts<S> for SessionManager
+where
+    Ctx: FromRef<S>,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        session_access(parts, state, &["manager"])
+            .await
+            .map(SessionManager)
     }
 }
 
@@ -227,14 +249,9 @@ where
     responses((status = 201, body = SessionMember), (status = 403, body = Problem), (status = 422, body = Problem)))]
 async fn add_session_member(
     State(ctx): State<Ctx>,
-    SessionStaff(access): SessionStaff,
+    SessionManager(access): SessionManager,
     Json(input): Json<NewSessionMember>,
 ) -> ApiResult<(StatusCode, Json<SessionMember>)> {
-    let org_admin = access.org.principal.platform_admin
-        || access.org.tenant.my_roles.iter().any(|r| r == "admin");
-    if !org_admin && !access.roles.iter().any(|r| r == "manager") {
-        return Err(ApiError::Forbidden);
-    }
     if !ROLES.contains(&input.role.as_str()) {
         return Err(ApiError::invalid_field(
             "role",

@@ -5,7 +5,7 @@
 //! administrators and managers, with a reason, audited. The list token is served with a
 //! `Cache-Control` derived from its `ttl`.
 
-use crate::{IssuerState, Organisations, keys};
+use crate::{IssuerState, Managers, Organisations, keys};
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -15,7 +15,7 @@ use carnet_service::audit;
 use carnet_service::error::{ApiError, ApiResult, Problem};
 use carnet_service::extract::{Json, Query};
 use carnet_service::id::{looks_like_id, random_token};
-use carnet_service::tenants::Staff;
+use carnet_service::tenants::{InRoles, Staff};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -230,20 +230,11 @@ pub struct StatusChange {
     responses((status = 204), (status = 403, body = Problem), (status = 409, body = Problem)))]
 async fn set_status(
     State(ctx): State<Ctx>,
-    Staff(access): Staff<Organisations>,
+    InRoles(access, _): InRoles<Organisations, Managers>,
     Path(path): Path<(String, String)>,
     Json(input): Json<StatusChange>,
 ) -> ApiResult<StatusCode> {
     let (_, cid) = path;
-    if !access.principal.platform_admin
-        && !access
-            .tenant
-            .my_roles
-            .iter()
-            .any(|r| r == "admin" || r == "manager")
-    {
-        return Err(ApiError::Forbidden);
-    }
     let status = match input.status.as_str() {
         "valid" => Status::Valid,
         "revoked" => Status::Invalid,

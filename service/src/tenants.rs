@@ -334,6 +334,31 @@ role_extractor!(
     Admin, &P::ROLES[..1]
 );
 
+/// A set of roles a service names, for [`InRoles`].
+pub trait RoleSet: Send + Sync + 'static {
+    const ROLES: &'static [&'static str];
+}
+
+/// A member of the tenant in the path holding one of `R`'s roles (or a platform administrator).
+#[derive(Debug)]
+pub struct InRoles<P, R>(pub Access<P>, pub PhantomData<fn() -> R>);
+
+impl<P: Policy, R: RoleSet, S: Send + Sync> FromRequestParts<S> for InRoles<P, R>
+where
+    Ctx: FromRef<S>,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let access = access::<P, S>(parts, state).await?;
+        if access.has_any(R::ROLES) {
+            Ok(InRoles(access, PhantomData))
+        } else {
+            Err(ApiError::Forbidden)
+        }
+    }
+}
+
 /// The members of a tenant.
 pub async fn members(ctx: &Ctx, tenant_id: &str) -> ApiResult<Vec<Membership>> {
     Ok(sqlx::query_as(
