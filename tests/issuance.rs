@@ -221,16 +221,47 @@ impl Wallet<'_> {
     }
 
     async fn credential(&self, e: &Endpoints, access_token: &str, proofs: &[String]) -> Reply {
+        self.credential_of("competency", e, access_token, proofs)
+            .await
+    }
+
+    async fn credential_of(
+        &self,
+        configuration: &str,
+        e: &Endpoints,
+        access_token: &str,
+        proofs: &[String],
+    ) -> Reply {
+        let body = json!({"credential_configuration_id": configuration, "proofs": {"jwt": proofs}});
         self.app
             .call(
                 Method::POST,
                 local(&e.credential),
                 &Auth::Bearer(access_token.to_owned()),
-                Some(
-                    json!({"credential_configuration_id": "competency", "proofs": {"jwt": proofs}}),
-                ),
+                Some(body),
             )
             .await
+    }
+
+    /// The whole exchange for an offer link: one credential bound to `holder`.
+    async fn receive(&self, link: &str, pin: Option<&str>, holder: &SigningKey) -> String {
+        let offer = self.offer(link).await.unwrap();
+        let configuration = offer.credential_configuration_ids[0].clone();
+        let endpoints = self.endpoints(&offer.credential_issuer).await;
+        let code = offer.pre_authorized_code().unwrap().0.to_owned();
+        let token = self.token(&endpoints, &code, pin).await;
+        let access = token.body["access_token"].as_str().unwrap().to_owned();
+        let nonce = self.nonce(&endpoints).await;
+        let proof =
+            make_proof(holder, &endpoints.issuer, Some(&nonce), now_secs(self.app)).unwrap();
+        let r = self
+            .credential_of(&configuration, &endpoints, &access, &[proof])
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        r.body["credentials"][0]["credential"]
+            .as_str()
+            .unwrap()
+            .to_owned()
     }
 
     /// Trust the issuer's published keys and verify a received credential, then its status.
@@ -837,6 +868,66 @@ async fn session_roles_are_enforced() {
                 .status,
             StatusCode::CREATED
         );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn identity_and_completion_credentials() {
+    each_engine(|app| async move {
+        let c = centre(&app).await;
+        let wallet = Wallet { app: &app };
+        let holder = SigningKey::generate(Algorithm::ES256, &mut rand::rngs::OsRng);
+        let identity = json!({
+            "given_name": "Camille", "family_name": "Durand", "birthdate": "2001-04-17",
+            "email": "camille.durand@exemple.fr", "phone_number": "+33 6 12 34 56 78",
+            "address": {"street_address": "3 rue Mercière", "postal_code": "69002", "locality": "Lyon", "country": "fr"},
+        });
+        let path = format!("/issuer/api/v1/organisations/{}/trainees/{}/identity", c.org, c.trainee_id);
+        assert_eq!(app.call(Method::PUT, &path, &c.trainer, Some(identity.clone())).await.problem(), "forbidden");
+        let mut bad = identity.clone();
+        bad["birthdate"] = json!("17/04/2001");
+        assert_eq!(app.call(Method::PUT, &path, &c.admin, Some(bad)).await.body["field"], "birthdate");
+        let offered = app.call(Method::PUT, &path, &c.admin, Some(identity)).await;
+        assert_eq!(offered.status, StatusCode::CREATED, "{}", offered.body);
+        let credential = wallet
+            .receive(offered.body["offer_link"].as_str().unwrap(), offered.body["tx_code"].as_str(), &holder)
+            .await;
+        let (verified, status) = wallet.check(&credential, now_secs(&app)).await;
+        assert_eq!(status, Status::Valid);
+        assert!(verified.vct.ends_with("/vct/identity"));
+        assert_eq!(verified.claims["address"]["country"], "FR");
+
+        // The holder shares the e-mail and the town only: nothing else reaches the verifier.
+        let shared = ["/email", "/address/locality"].map(|p| p.parse().unwrap());
+        let kb = carnet_core::sd_jwt::KeyBindingInput { key: &holder, audience: "x509_hash:recruteur", nonce: "n-42", issued_at: now_secs(&app) };
+        let presentation = sd_jwt::SdJwt::parse(&credential).unwrap().present(Some(&shared), Some(kb)).unwrap();
+        let metadata: JwtVcIssuerMetadata = serde_json::from_value(
+            wallet.get(&jwt_vc_issuer_metadata_url(&verified.issuer).unwrap()).await.body,
+        )
+        .unwrap();
+        let mut trusted = TrustedIssuers::default();
+        trusted.insert(&verified.issuer, metadata.jwks.as_ref().unwrap()).unwrap();
+        let seen = sd_jwt::verify(&presentation, &trusted, &VerifyOptions::with_key_binding(now_secs(&app), "x509_hash:recruteur", "n-42")).unwrap();
+        assert_eq!(seen.claims["email"], "camille.durand@exemple.fr");
+        assert_eq!(seen.claims["address"], json!({"locality": "Lyon"}));
+        for hidden in ["given_name", "family_name", "birthdate", "phone_number"] {
+            assert!(!seen.claims.contains_key(hidden), "{hidden}");
+        }
+        assert!(!presentation.contains("Mercière") && !presentation.contains("2001-04-17"));
+
+        // The completion certificate, from the session's managers.
+        let completions = format!("/issuer/api/v1/organisations/{}/sessions/{}/completions", c.org, c.session);
+        assert_eq!(app.call(Method::POST, &completions, &c.trainer, Some(json!({"trainee_id": c.trainee_id}))).await.problem(), "forbidden");
+        let offered = app.call(Method::POST, &completions, &c.admin, Some(json!({"trainee_id": c.trainee_id, "pin": false}))).await;
+        assert_eq!(offered.status, StatusCode::CREATED, "{}", offered.body);
+        let certificate = wallet.receive(offered.body["offer_link"].as_str().unwrap(), None, &holder).await;
+        let (verified, _) = wallet.check(&certificate, now_secs(&app)).await;
+        assert!(verified.vct.ends_with("/vct/completion"));
+        assert_eq!(verified.claims["formation"]["title"], "Soudeur 2026");
+        assert_eq!(verified.claims["hours"]["planned"], 0);
+        let types = wallet.get("http://carnet.test/issuer/vct/completion").await;
+        assert_eq!(types.body["display"][0]["name"], "Certificat de réalisation");
     })
     .await;
 }

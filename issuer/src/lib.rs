@@ -4,6 +4,7 @@
 //! code flow) with Token Status Lists for revocation and suspension.
 
 mod catalog;
+mod certificates;
 mod evaluations;
 mod keys;
 mod metadata;
@@ -23,15 +24,22 @@ use carnet_service::{Ctx, http};
 use std::sync::Arc;
 use utoipa_axum::router::OpenApiRouter;
 
-pub use offers::{COMPETENCY, OFFER_TTL_MS};
+pub use offers::{COMPETENCY, COMPLETION, IDENTITY, OFFER_TTL_MS};
 pub use organisations::{Managers, Organisations};
 
 /// The issuer's own migrations (versions 100 and up), applied after the common ones.
-pub const MIGRATIONS: &[EmbeddedMigration] = &[(
-    100,
-    "issuance",
-    include_str!("../../migrations/issuer/0100_issuance.sql"),
-)];
+pub const MIGRATIONS: &[EmbeddedMigration] = &[
+    (
+        100,
+        "issuance",
+        include_str!("../../migrations/issuer/0100_issuance.sql"),
+    ),
+    (
+        101,
+        "identity and completion",
+        include_str!("../../migrations/issuer/0101_identity_completion.sql"),
+    ),
+];
 
 #[derive(Clone)]
 pub struct IssuerState {
@@ -65,7 +73,8 @@ pub fn app(ctx: Ctx) -> (Router, Router) {
         .merge(sessions::router())
         .merge(evaluations::router())
         .merge(offers::router())
-        .merge(status::router());
+        .merge(status::router())
+        .merge(certificates::router());
     // OpenID4VCI and status lists speak their own protocols, outside the JSON API.
     let protocol = Router::new()
         .route(

@@ -3,7 +3,7 @@
 //! endpoint), and SD-JWT VC type metadata for each `vct`. The well-known documents sit at the
 //! host's root (`/.well-known/<name><issuer path>`), so the binary mounts [`well_known`] there.
 
-use crate::offers::{COMPETENCY, issuer_id};
+use crate::offers::{COMPETENCY, COMPLETION, IDENTITY, issuer_id};
 use crate::vci::BATCH_SIZE;
 use crate::{IssuerState, keys};
 use axum::Router;
@@ -85,23 +85,18 @@ async fn credential_issuer(State(state): State<IssuerState>, Path(org): Path<Str
             "nonce_endpoint": format!("{issuer}/nonce"),
             "batch_credential_issuance": { "batch_size": BATCH_SIZE },
             "display": [{ "name": name, "locale": "fr" }, { "name": name, "locale": "en" }],
-            "credential_configurations_supported": {
-                COMPETENCY: {
-                    "format": FORMAT_SD_JWT_VC,
-                    "scope": COMPETENCY,
-                    "vct": format!("{base}/vct/{COMPETENCY}"),
-                    "credential_signing_alg_values_supported": ["EdDSA", "Ed25519", "ES256"],
-                    "cryptographic_binding_methods_supported": ["jwk"],
-                    "proof_types_supported": { "jwt": { "proof_signing_alg_values_supported": ["EdDSA", "Ed25519", "ES256"] } },
-                    "credential_metadata": {
-                        "display": [
-                            { "name": "Compétence validée", "locale": "fr" },
-                            { "name": "Validated competency", "locale": "en" },
-                        ],
-                        "claims": competency_claims(),
-                    },
-                }
-            },
+            "credential_configurations_supported": CONFIGURATIONS.iter().map(|c| (c.id.to_owned(), json!({
+                "format": FORMAT_SD_JWT_VC,
+                "scope": c.id,
+                "vct": format!("{base}/vct/{}", c.id),
+                "credential_signing_alg_values_supported": ["EdDSA", "Ed25519", "ES256"],
+                "cryptographic_binding_methods_supported": ["jwk"],
+                "proof_types_supported": { "jwt": { "proof_signing_alg_values_supported": ["EdDSA", "Ed25519", "ES256"] } },
+                "credential_metadata": {
+                    "display": [{ "name": c.name.0, "locale": "fr" }, { "name": c.name.1, "locale": "en" }],
+                    "claims": c.claims_json(false),
+                },
+            }))).collect::<serde_json::Map<_, _>>(),
         })))
     };
     run.await.unwrap_or_else(IntoResponse::into_response)
@@ -124,34 +119,101 @@ async fn authorization_server(
     run.await.unwrap_or_else(IntoResponse::into_response)
 }
 
-/// Claim display names, French and English, for wallets.
-fn competency_claims() -> Value {
-    let claim = |path: Value, fr: &str, en: &str| json!({ "path": path, "display": [{ "name": fr, "locale": "fr" }, { "name": en, "locale": "en" }] });
-    json!([
-        claim(json!(["name"]), "Nom", "Name"),
-        claim(json!(["competency", "name"]), "Compétence", "Competency"),
-        claim(json!(["competency", "code"]), "Code", "Code"),
-        claim(
-            json!(["competency", "framework_codes"]),
-            "Référentiels",
-            "Frameworks"
+/// A credential type the issuer offers.
+pub struct Configuration {
+    pub id: &'static str,
+    /// (French, English)
+    pub name: (&'static str, &'static str),
+    pub description: (&'static str, &'static str),
+    /// Claim paths with their French and English display names.
+    pub claims: &'static [(&'static [&'static str], &'static str, &'static str)],
+}
+
+pub const CONFIGURATIONS: [Configuration; 3] = [
+    Configuration {
+        id: COMPETENCY,
+        name: ("Compétence validée", "Validated competency"),
+        description: (
+            "Compétence validée par un centre de formation, à un niveau de son échelle",
+            "A competency validated by a training centre, at a level of its scale",
         ),
-        claim(json!(["level", "label"]), "Niveau", "Level"),
-        claim(
-            json!(["level", "value"]),
-            "Niveau normalisé",
-            "Normalised level"
+        claims: &[
+            (&["name"], "Nom", "Name"),
+            (&["competency", "name"], "Compétence", "Competency"),
+            (&["competency", "code"], "Code", "Code"),
+            (
+                &["competency", "framework_codes"],
+                "Référentiels",
+                "Frameworks",
+            ),
+            (&["level", "label"], "Niveau", "Level"),
+            (&["level", "value"], "Niveau normalisé", "Normalised level"),
+            (&["validated_on"], "Validée le", "Validated on"),
+            (&["evaluator", "name"], "Évaluateur", "Evaluator"),
+            (&["establishment", "name"], "Établissement", "Establishment"),
+            (&["establishment", "siret"], "SIRET", "SIRET"),
+            (&["session", "title"], "Session", "Session"),
+        ],
+    },
+    Configuration {
+        id: IDENTITY,
+        name: ("Identité", "Identity"),
+        description: (
+            "Identité vérifiée par le centre à l'inscription",
+            "Identity checked by the centre at enrolment",
         ),
-        claim(json!(["validated_on"]), "Validée le", "Validated on"),
-        claim(json!(["evaluator", "name"]), "Évaluateur", "Evaluator"),
-        claim(
-            json!(["establishment", "name"]),
-            "Établissement",
-            "Establishment"
+        claims: &[
+            (&["given_name"], "Prénom", "Given name"),
+            (&["family_name"], "Nom", "Family name"),
+            (&["birthdate"], "Date de naissance", "Birth date"),
+            (&["email"], "Courriel", "E-mail"),
+            (&["phone_number"], "Téléphone", "Phone number"),
+            (&["address", "street_address"], "Adresse", "Street address"),
+            (&["address", "postal_code"], "Code postal", "Postal code"),
+            (&["address", "locality"], "Ville", "Town"),
+            (&["address", "country"], "Pays", "Country"),
+        ],
+    },
+    Configuration {
+        id: COMPLETION,
+        name: ("Certificat de réalisation", "Completion certificate"),
+        description: (
+            "Certificat de réalisation d'une action de formation",
+            "Certificate of completion of a training course",
         ),
-        claim(json!(["establishment", "siret"]), "SIRET", "SIRET"),
-        claim(json!(["session", "title"]), "Session", "Session"),
-    ])
+        claims: &[
+            (&["name"], "Nom", "Name"),
+            (&["formation", "title"], "Formation", "Course"),
+            (&["formation", "starts_on"], "Début", "Start"),
+            (&["formation", "ends_on"], "Fin", "End"),
+            (&["hours", "planned"], "Heures prévues", "Planned hours"),
+            (&["hours", "attended"], "Heures réalisées", "Hours attended"),
+            (&["establishment", "name"], "Établissement", "Establishment"),
+            (&["establishment", "siret"], "SIRET", "SIRET"),
+        ],
+    },
+];
+
+impl Configuration {
+    pub fn find(id: &str) -> Option<&'static Configuration> {
+        CONFIGURATIONS.iter().find(|c| c.id == id)
+    }
+
+    /// Claim metadata: OpenID4VCI's form, or SD-JWT VC type metadata's (with `sd`).
+    fn claims_json(&self, type_metadata: bool) -> Value {
+        Value::Array(
+            self.claims
+                .iter()
+                .map(|(path, fr, en)| {
+                    let mut claim = json!({ "path": path, "display": [{ "name": fr, "locale": "fr" }, { "name": en, "locale": "en" }] });
+                    if type_metadata {
+                        claim["sd"] = json!("allowed");
+                    }
+                    claim
+                })
+                .collect(),
+        )
+    }
 }
 
 /// `GET /vct/{configuration}`: SD-JWT VC type metadata.
@@ -159,27 +221,17 @@ pub async fn type_metadata(
     State(state): State<IssuerState>,
     Path(configuration): Path<String>,
 ) -> Response {
-    if configuration != COMPETENCY {
+    let Some(c) = Configuration::find(&configuration) else {
         return ApiError::NotFound.into_response();
-    }
-    let claims: Vec<Value> = competency_claims()
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|c| {
-            let mut c = c.clone();
-            c["sd"] = json!("allowed");
-            c
-        })
-        .collect();
+    };
     json_response(json!({
-        "vct": format!("{}/vct/{COMPETENCY}", state.ctx.config.public_url),
-        "name": "Carnet competency credential",
-        "description": "A competency validated by a training centre, at a level of its scale.",
+        "vct": format!("{}/vct/{}", state.ctx.config.public_url, c.id),
+        "name": c.name.1,
+        "description": c.description.1,
         "display": [
-            { "locale": "fr", "name": "Compétence validée", "description": "Compétence validée par un centre de formation" },
-            { "locale": "en", "name": "Validated competency", "description": "Competency validated by a training centre" },
+            { "locale": "fr", "name": c.name.0, "description": c.description.0 },
+            { "locale": "en", "name": c.name.1, "description": c.description.1 },
         ],
-        "claims": claims,
+        "claims": c.claims_json(true),
     }))
 }

@@ -20,8 +20,10 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-/// The competency credential configuration.
+/// The credential configurations (see `metadata::CONFIGURATIONS`).
 pub const COMPETENCY: &str = "competency";
+pub const IDENTITY: &str = "identity";
+pub const COMPLETION: &str = "completion";
 /// Offers are valid for 14 days.
 pub const OFFER_TTL_MS: i64 = 14 * 24 * 3600 * 1000;
 pub const TX_CODE_LENGTH: usize = 6;

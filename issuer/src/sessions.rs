@@ -35,6 +35,9 @@ pub struct NewSession {
     /// `YYYY-MM-DD`.
     pub starts_on: String,
     pub ends_on: String,
+    /// Hours of training planned (for the completion certificate).
+    #[serde(default)]
+    pub planned_hours: u32,
 }
 
 #[derive(Debug, Serialize, ToSchema, sqlx::FromRow, Clone)]
@@ -43,6 +46,7 @@ pub struct TrainingSession {
     pub title: String,
     pub starts_on: String,
     pub ends_on: String,
+    pub planned_hours: i64,
 }
 
 /// A calendar date `YYYY-MM-DD` (checked for shape and plausible ranges).
@@ -83,12 +87,19 @@ async fn create_session(
     let now = ctx.now_ms();
     let org = &access.tenant.id;
     let mut tx = ctx.db.begin().await?;
-    sqlx::query("INSERT INTO training_sessions (id, organisation_id, title, starts_on, ends_on, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
+    if input.planned_hours > 10_000 {
+        return Err(ApiError::invalid_field("planned_hours", "at most 10000"));
+    }
+    sqlx::query(
+        "INSERT INTO training_sessions (id, organisation_id, title, starts_on, ends_on, planned_hours, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
         .bind(&id)
         .bind(org)
         .bind(&title)
         .bind(&starts_on)
         .bind(&ends_on)
+        .bind(i64::from(input.planned_hours))
         .bind(now)
         .execute(&mut *tx)
         .await?;
@@ -117,6 +128,7 @@ async fn create_session(
             title,
             starts_on,
             ends_on,
+            planned_hours: i64::from(input.planned_hours),
         }),
     ))
 }
@@ -129,7 +141,7 @@ async fn list_sessions(
     Member(access): Member<Organisations>,
 ) -> ApiResult<Json<Vec<TrainingSession>>> {
     let rows = sqlx::query_as(
-        "SELECT id, title, starts_on, ends_on FROM training_sessions WHERE organisation_id = $1 ORDER BY starts_on DESC LIMIT 1000",
+        "SELECT id, title, starts_on, ends_on, planned_hours FROM training_sessions WHERE organisation_id = $1 ORDER BY starts_on DESC LIMIT 1000",
     )
     .bind(&access.tenant.id)
     .fetch_all(ctx.db.pool())
@@ -183,7 +195,7 @@ where
         .ok_or(ApiError::NotFound)?;
     let ctx = Ctx::from_ref(state);
     let session: TrainingSession =
-        sqlx::query_as("SELECT id, title, starts_on, ends_on FROM training_sessions WHERE id = $1 AND organisation_id = $2")
+        sqlx::query_as("SELECT id, title, starts_on, ends_on, planned_hours FROM training_sessions WHERE id = $1 AND organisation_id = $2")
             .bind(&sid)
             .bind(&org.tenant.id)
             .fetch_optional(ctx.db.pool())

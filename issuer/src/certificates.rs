@@ -1,0 +1,245 @@
+//! The two other credentials a centre issues: the **identity** credential, from the identity the
+//! centre checked at enrolment (every personal claim selectively disclosable, the address parts
+//! too), and the **completion certificate** ("certificat de réalisation") of a session, with its
+//! dates and hours — the planned hours until attendance is recorded.
+
+use crate::catalog::text;
+use crate::offers::{self, COMPLETION, IDENTITY, OfferLink};
+use crate::sessions::{self, SessionManager, date};
+use crate::{IssuerState, Managers, Organisations};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use carnet_service::audit;
+use carnet_service::error::{ApiError, ApiResult, Problem};
+use carnet_service::extract::Json;
+use carnet_service::id::looks_like_id;
+use carnet_service::tenants::InRoles;
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub fn router() -> OpenApiRouter<IssuerState> {
+    OpenApiRouter::new()
+        .routes(routes!(check_identity))
+        .routes(routes!(certify_completion))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Identity {
+    pub given_name: String,
+    pub family_name: String,
+    /// `YYYY-MM-DD`.
+    pub birthdate: String,
+    #[serde(default)]
+    pub email: Option<String>,
+    #[serde(default)]
+    pub phone_number: Option<String>,
+    #[serde(default)]
+    pub address: Option<Address>,
+    /// Protect the offer with a PIN (default true).
+    #[serde(default)]
+    pub pin: Option<bool>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Address {
+    pub street_address: String,
+    pub postal_code: String,
+    pub locality: String,
+    /// ISO 3166-1 alpha-2, e.g. `FR`.
+    pub country: String,
+}
+
+fn identity_claims(input: &Identity) -> ApiResult<Map<String, Value>> {
+    let mut claims = Map::new();
+    claims.insert(
+        "given_name".into(),
+        text("given_name", &input.given_name, 100)?.into(),
+    );
+    claims.insert(
+        "family_name".into(),
+        text("family_name", &input.family_name, 100)?.into(),
+    );
+    claims.insert(
+        "birthdate".into(),
+        date("birthdate", &input.birthdate)?.into(),
+    );
+    if let Some(email) = &input.email {
+        claims.insert(
+            "email".into(),
+            carnet_service::auth::normalise_email(email)?.into(),
+        );
+    }
+    if let Some(phone) = &input.phone_number {
+        let ok = (4..=20).contains(&phone.len())
+            && phone
+                .chars()
+                .all(|c| c.is_ascii_digit() || "+ .-()".contains(c));
+        if !ok {
+            return Err(ApiError::invalid_field(
+                "phone_number",
+                "a phone number (digits, +, spaces)",
+            ));
+        }
+        claims.insert("phone_number".into(), phone.trim().into());
+    }
+    if let Some(a) = &input.address {
+        let country = a.country.trim().to_uppercase();
+        if country.len() != 2 || !country.bytes().all(|b| b.is_ascii_uppercase()) {
+            return Err(ApiError::invalid_field(
+                "address.country",
+                "an ISO 3166-1 alpha-2 code such as FR",
+            ));
+        }
+        claims.insert(
+            "address".into(),
+            json!({
+                "street_address": text("address.street_address", &a.street_address, 200)?,
+                "postal_code": text("address.postal_code", &a.postal_code, 20)?,
+                "locality": text("address.locality", &a.locality, 100)?,
+                "country": country,
+            }),
+        );
+    }
+    Ok(claims)
+}
+
+/// Records the identity the centre checked for one of its trainees and offers them the
+/// identity credential; organisation administrators and managers.
+#[utoipa::path(put, path = "/api/v1/organisations/{id}/trainees/{account_id}/identity", tag = "credentials",
+    request_body = Identity, params(("id" = String, Path), ("account_id" = String, Path)),
+    responses((status = 201, body = OfferLink), (status = 403, body = Problem), (status = 422, body = Problem)))]
+async fn check_identity(
+    State(state): State<IssuerState>,
+    InRoles(access, _): InRoles<Organisations, Managers>,
+    Path(path): Path<(String, String)>,
+    Json(input): Json<Identity>,
+) -> ApiResult<(StatusCode, Json<OfferLink>)> {
+    let (_, account) = path;
+    let ctx = &state.ctx;
+    let org = &access.tenant.id;
+    if !looks_like_id(&account) {
+        return Err(ApiError::NotFound);
+    }
+    let trainee: Option<(String,)> =
+        sqlx::query_as("SELECT account_id FROM tenant_members WHERE tenant_id = $1 AND account_id = $2 AND role = 'trainee'")
+            .bind(org)
+            .bind(&account)
+            .fetch_optional(ctx.db.pool())
+            .await?;
+    if trainee.is_none() {
+        return Err(ApiError::NotFound);
+    }
+    let claims = identity_claims(&input)?;
+    let now = ctx.now_ms();
+    let mut tx = ctx.db.begin().await?;
+    sqlx::query("DELETE FROM trainee_identities WHERE organisation_id = $1 AND account_id = $2")
+        .bind(org)
+        .bind(&account)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query(
+        "INSERT INTO trainee_identities (organisation_id, account_id, claims, checked_by, checked_at) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(org)
+    .bind(&account)
+    .bind(Value::Object(claims.clone()).to_string())
+    .bind(access.principal.account_id.as_str())
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    audit::record(
+        &mut tx,
+        now,
+        &access.actor(),
+        "identity.checked",
+        Some(&account),
+        Some(org),
+        json!({}),
+    )
+    .await?;
+    let offer = offers::create(
+        &mut tx,
+        &state,
+        org,
+        &account,
+        IDENTITY,
+        &Value::Object(claims),
+        None,
+        input.pin.unwrap_or(true),
+        &access.actor(),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, Json(offer)))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Completion {
+    pub trainee_id: String,
+    #[serde(default)]
+    pub pin: Option<bool>,
+}
+
+/// Offers a trainee the completion certificate of the session; its managers.
+#[utoipa::path(post, path = "/api/v1/organisations/{id}/sessions/{sid}/completions", tag = "credentials",
+    request_body = Completion, params(("id" = String, Path), ("sid" = String, Path)),
+    responses((status = 201, body = OfferLink), (status = 403, body = Problem), (status = 422, body = Problem)))]
+async fn certify_completion(
+    State(state): State<IssuerState>,
+    SessionManager(access): SessionManager,
+    Json(input): Json<Completion>,
+) -> ApiResult<(StatusCode, Json<OfferLink>)> {
+    let ctx = &state.ctx;
+    let org = &access.org.tenant.id;
+    let session = &access.session;
+    if !sessions::is_trainee(ctx, &session.id, &input.trainee_id).await? {
+        return Err(ApiError::invalid_field(
+            "trainee_id",
+            "not a trainee of this session",
+        ));
+    }
+    let (name,): (String,) = sqlx::query_as("SELECT display_name FROM accounts WHERE id = $1")
+        .bind(&input.trainee_id)
+        .fetch_one(ctx.db.pool())
+        .await?;
+    let claims = json!({
+        "name": name,
+        "formation": { "title": session.title, "starts_on": session.starts_on, "ends_on": session.ends_on },
+        // Attended hours come with attendance (émargement); until then the planned hours.
+        "hours": { "planned": session.planned_hours, "attended": Value::Null },
+        "establishment": { "name": access.org.tenant.name, "siret": access.org.tenant.siret },
+        "session_id": session.id,
+    });
+    let now = ctx.now_ms();
+    let mut tx = ctx.db.begin().await?;
+    audit::record(
+        &mut tx,
+        now,
+        &access.org.actor(),
+        "completion.certified",
+        Some(&input.trainee_id),
+        Some(org),
+        json!({ "session": session.id }),
+    )
+    .await?;
+    let offer = offers::create(
+        &mut tx,
+        &state,
+        org,
+        &input.trainee_id,
+        COMPLETION,
+        &claims,
+        None,
+        input.pin.unwrap_or(true),
+        &access.org.actor(),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, Json(offer)))
+}
