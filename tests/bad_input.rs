@@ -74,7 +74,9 @@ async fn endpoints(
             out.push(Endpoint {
                 method,
                 path: format!("/{service}{path}"),
-                has_body: op.get("requestBody").is_some(),
+                has_body: op["requestBody"]["content"]
+                    .get("application/json")
+                    .is_some(),
                 fields,
             });
         }
@@ -160,7 +162,7 @@ async fn every_endpoint_rejects_bad_input_cleanly() {
             }
             for e in endpoints.iter().filter(|e| e.method == Method::GET) {
                 let r = app.call(Method::GET, &format!("{}?surprise=1", e.path), &admin, None).await;
-                assert!(r.status.is_success() || r.problem() == "invalid-query", "{}: {}", e.path, r.body);
+                assert!(r.status.is_success() || matches!(r.problem().as_str(), "invalid-query" | "not-found"), "{}: {}", e.path, r.body);
             }
             assert_eq!(app.dump(kind).await, before, "{service}: a rejected request changed stored data");
 

@@ -5,6 +5,7 @@
 
 mod catalog;
 mod certificates;
+mod courses;
 mod evaluations;
 mod keys;
 mod metadata;
@@ -38,6 +39,11 @@ pub const MIGRATIONS: &[EmbeddedMigration] = &[
         101,
         "identity and completion",
         include_str!("../../migrations/issuer/0101_identity_completion.sql"),
+    ),
+    (
+        102,
+        "courses",
+        include_str!("../../migrations/issuer/0102_courses.sql"),
     ),
 ];
 
@@ -74,7 +80,8 @@ pub fn app(ctx: Ctx) -> (Router, Router) {
         .merge(evaluations::router())
         .merge(offers::router())
         .merge(status::router())
-        .merge(certificates::router());
+        .merge(certificates::router())
+        .merge(courses::router());
     // OpenID4VCI and status lists speak their own protocols, outside the JSON API.
     let protocol = Router::new()
         .route(

@@ -38,6 +38,9 @@ pub struct NewSession {
     /// Hours of training planned (for the completion certificate).
     #[serde(default)]
     pub planned_hours: u32,
+    /// The formation this session is an instance of.
+    #[serde(default)]
+    pub formation_id: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema, sqlx::FromRow, Clone)]
@@ -47,6 +50,7 @@ pub struct TrainingSession {
     pub starts_on: String,
     pub ends_on: String,
     pub planned_hours: i64,
+    pub formation_id: Option<String>,
 }
 
 /// A calendar date `YYYY-MM-DD` (checked for shape and plausible ranges).
@@ -83,6 +87,20 @@ async fn create_session(
             "the session ends before it starts",
         ));
     }
+    if let Some(formation) = &input.formation_id {
+        let known: Option<(String,)> =
+            sqlx::query_as("SELECT id FROM formations WHERE id = $1 AND organisation_id = $2")
+                .bind(formation)
+                .bind(&access.tenant.id)
+                .fetch_optional(ctx.db.pool())
+                .await?;
+        if known.is_none() {
+            return Err(ApiError::invalid_field(
+                "formation_id",
+                "no such formation in this organisation",
+            ));
+        }
+    }
     let id = format!("ses_{}", random_token(16));
     let now = ctx.now_ms();
     let org = &access.tenant.id;
@@ -91,8 +109,8 @@ async fn create_session(
         return Err(ApiError::invalid_field("planned_hours", "at most 10000"));
     }
     sqlx::query(
-        "INSERT INTO training_sessions (id, organisation_id, title, starts_on, ends_on, planned_hours, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        "INSERT INTO training_sessions (id, organisation_id, title, starts_on, ends_on, planned_hours, formation_id, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
         .bind(&id)
         .bind(org)
@@ -100,6 +118,7 @@ async fn create_session(
         .bind(&starts_on)
         .bind(&ends_on)
         .bind(i64::from(input.planned_hours))
+        .bind(&input.formation_id)
         .bind(now)
         .execute(&mut *tx)
         .await?;
@@ -129,6 +148,7 @@ async fn create_session(
             starts_on,
             ends_on,
             planned_hours: i64::from(input.planned_hours),
+            formation_id: input.formation_id,
         }),
     ))
 }
@@ -141,7 +161,7 @@ async fn list_sessions(
     Member(access): Member<Organisations>,
 ) -> ApiResult<Json<Vec<TrainingSession>>> {
     let rows = sqlx::query_as(
-        "SELECT id, title, starts_on, ends_on, planned_hours FROM training_sessions WHERE organisation_id = $1 ORDER BY starts_on DESC LIMIT 1000",
+        "SELECT id, title, starts_on, ends_on, planned_hours, formation_id FROM training_sessions WHERE organisation_id = $1 ORDER BY starts_on DESC LIMIT 1000",
     )
     .bind(&access.tenant.id)
     .fetch_all(ctx.db.pool())
@@ -195,7 +215,7 @@ where
         .ok_or(ApiError::NotFound)?;
     let ctx = Ctx::from_ref(state);
     let session: TrainingSession =
-        sqlx::query_as("SELECT id, title, starts_on, ends_on, planned_hours FROM training_sessions WHERE id = $1 AND organisation_id = $2")
+        sqlx::query_as("SELECT id, title, starts_on, ends_on, planned_hours, formation_id FROM training_sessions WHERE id = $1 AND organisation_id = $2")
             .bind(&sid)
             .bind(&org.tenant.id)
             .fetch_optional(ctx.db.pool())

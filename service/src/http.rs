@@ -80,8 +80,10 @@ where
         .layer(axum::extract::DefaultBodyLimit::max(
             ctx.config.max_body_bytes,
         ))
+        // Extractors stop at `max_body_bytes` (DefaultBodyLimit); upload routes raise their own
+        // limit up to this one.
         .layer(tower_http::limit::RequestBodyLimitLayer::new(
-            ctx.config.max_body_bytes,
+            ctx.config.max_upload_bytes,
         ))
         .layer(middleware::map_response(problem_for_bare_errors))
 }

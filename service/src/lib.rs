@@ -21,6 +21,7 @@ pub mod crypto;
 pub mod db;
 pub mod error;
 pub mod extract;
+pub mod files;
 pub mod http;
 pub mod id;
 pub mod jobs;
@@ -77,6 +78,8 @@ pub struct ServiceConfig {
     pub public_url: String,
     /// Largest request body accepted, in bytes.
     pub max_body_bytes: usize,
+    /// Largest upload (resources, PDFs), in bytes.
+    pub max_upload_bytes: usize,
     /// Session lifetime in seconds.
     pub session_ttl_secs: i64,
     /// Failed logins allowed per e-mail address within `login_window_secs`.
@@ -96,6 +99,7 @@ impl ServiceConfig {
             kind,
             public_url: public_url.trim_end_matches('/').to_owned(),
             max_body_bytes: 1024 * 1024,
+            max_upload_bytes: 20 * 1024 * 1024,
             session_ttl_secs: 7 * 24 * 3600,
             login_max_failures: 5,
             login_window_secs: 15 * 60,
@@ -125,6 +129,8 @@ pub struct Ctx {
     pub db: Db,
     pub clock: Arc<dyn Clock>,
     pub config: Arc<ServiceConfig>,
+    /// Uploaded files (course resources, offer PDFs).
+    pub files: Arc<dyn files::FileStore>,
 }
 
 impl Ctx {

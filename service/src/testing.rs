@@ -65,6 +65,14 @@ impl TestDatabase {
         })
     }
 
+    /// A scratch directory that lives as long as the database (for file stores).
+    pub fn dir(&self) -> PathBuf {
+        match &self.cleanup {
+            Cleanup::File(dir) => dir.clone(),
+            Cleanup::Postgres { name, .. } => std::env::temp_dir().join(name),
+        }
+    }
+
     /// SQLite, and PostgreSQL when configured: run a storage test on each.
     pub async fn all() -> Vec<TestDatabase> {
         let mut all = vec![TestDatabase::sqlite()];
@@ -80,6 +88,7 @@ impl Drop for TestDatabase {
                 let _ = std::fs::remove_dir_all(dir);
             }
             Cleanup::Postgres { admin_url, name } => {
+                let _ = std::fs::remove_dir_all(std::env::temp_dir().join(name));
                 let (admin_url, name) = (admin_url.clone(), name.clone());
                 // Drop runs inside the test's runtime; use a thread with its own.
                 let _ = std::thread::spawn(move || {

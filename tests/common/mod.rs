@@ -113,6 +113,8 @@ impl TestApp {
                     &settings.service_url(kind),
                     secret_key.clone(),
                 )),
+                files: carnet_service::files::LocalFileStore::new(test_db.dir().join("files"))
+                    .unwrap(),
             };
             services.push(server::build(kind, ctx));
             dbs.push(test_db);

@@ -1,0 +1,643 @@
+//! Courses (modules, chapters) with their resources — Markdown text, files (PDF, images, text;
+//! type checked against the content, size-limited, kept in the file store) and links — and
+//! formations grouping courses in order. A resource is shared by attaching it to several
+//! courses, or duplicated into an independent copy. Staff write; every member reads.
+
+use crate::catalog::text;
+use crate::{IssuerState, Organisations};
+use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use carnet_service::Ctx;
+use carnet_service::audit;
+use carnet_service::error::{ApiError, ApiResult, Problem};
+use carnet_service::extract::{Json, Query};
+use carnet_service::files::sniff;
+use carnet_service::id::{looks_like_id, random_token};
+use carnet_service::tenants::{Member, Staff};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
+use utoipa_axum::routes;
+
+pub fn router() -> OpenApiRouter<IssuerState> {
+    OpenApiRouter::new()
+        .routes(routes!(create_course, list_courses))
+        .routes(routes!(create_resource, list_resources))
+        .routes(routes!(upload_resource).layer(DefaultBodyLimit::max(20 * 1024 * 1024)))
+        .routes(routes!(resource_content))
+        .routes(routes!(copy_resource))
+        .routes(routes!(attach_resource, course_resources))
+        .routes(routes!(create_formation, list_formations))
+        .routes(routes!(set_formation_courses))
+        .routes(routes!(session_resources))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewCourse {
+    pub title: String,
+    #[serde(default)]
+    pub description: String,
+}
+
+#[derive(Debug, Serialize, ToSchema, sqlx::FromRow)]
+pub struct Course {
+    pub id: String,
+    pub title: String,
+    pub description: String,
+}
+
+fn optional_text(field: &str, value: &str, max: usize) -> ApiResult<String> {
+    if value.trim().is_empty() {
+        Ok(String::new())
+    } else {
+        text(field, value, max)
+    }
+}
+
+fn path_id(id: &str) -> ApiResult<&str> {
+    if looks_like_id(id) {
+        Ok(id)
+    } else {
+        Err(ApiError::NotFound)
+    }
+}
+
+/// Creates a course; organisation staff.
+#[utoipa::path(post, path = "/api/v1/organisations/{id}/courses", tag = "courses", request_body = NewCourse,
+    params(("id" = String, Path)), responses((status = 201, body = Course), (status = 403, body = Problem)))]
+async fn create_course(
+    State(ctx): State<Ctx>,
+    Staff(access): Staff<Organisations>,
+    Json(input): Json<NewCourse>,
+) -> ApiResult<(StatusCode, Json<Course>)> {
+    let course = Course {
+        id: format!("crs_{}", random_token(16)),
+        title: text("title", &input.title, 200)?,
+        description: optional_text("description", &input.description, 4000)?,
+    };
+    let now = ctx.now_ms();
+    let org = &access.tenant.id;
+    let mut tx = ctx.db.begin().await?;
+    sqlx::query("INSERT INTO courses (id, organisation_id, title, description, created_at) VALUES ($1, $2, $3, $4, $5)")
+        .bind(&course.id)
+        .bind(org)
+        .bind(&course.title)
+        .bind(&course.description)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    audit::record(
+        &mut tx,
+        now,
+        &access.actor(),
+        "course.created",
+        Some(&course.id),
+        Some(org),
+        json!({ "title": course.title }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, Json(course)))
+}
+
+/// The organisation's courses.
+#[utoipa::path(get, path = "/api/v1/organisations/{id}/courses", tag = "courses",
+    params(("id" = String, Path)), responses((status = 200, body = Vec<Course>)))]
+async fn list_courses(
+    State(ctx): State<Ctx>,
+    Member(access): Member<Organisations>,
+) -> ApiResult<Json<Vec<Course>>> {
+    let rows = sqlx::query_as("SELECT id, title, description FROM courses WHERE organisation_id = $1 ORDER BY title LIMIT 5000")
+        .bind(&access.tenant.id)
+        .fetch_all(ctx.db.pool())
+        .await?;
+    Ok(Json(rows))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewResource {
+    pub title: String,
+    /// `text` (Markdown in `body`) or `link` (`url`). Files are uploaded to `…/resources/files`.
+    pub kind: String,
+    #[serde(default)]
+    pub body: Option<String>,
+    #[serde(default)]
+    pub url: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema, sqlx::FromRow)]
+pub struct Resource {
+    pub id: String,
+    /// `text`, `link` or `file`.
+    pub kind: String,
+    pub title: String,
+    pub body: Option<String>,
+    pub url: Option<String>,
+    pub media_type: Option<String>,
+    pub size: Option<i64>,
+}
+
+const RESOURCE_COLUMNS: &str = "r.id, r.kind, r.title, r.body, r.url, r.media_type, r.size";
+
+async fn insert_resource(
+    ctx: &Ctx,
+    access: &carnet_service::tenants::Access<Organisations>,
+    r: &Resource,
+    file_key: Option<&str>,
+    action: &str,
+) -> ApiResult<()> {
+    let now = ctx.now_ms();
+    let org = &access.tenant.id;
+    let mut tx = ctx.db.begin().await?;
+    sqlx::query(
+        "INSERT INTO resources (id, organisation_id, kind, title, body, url, file_key, media_type, size, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+    )
+    .bind(&r.id)
+    .bind(org)
+    .bind(&r.kind)
+    .bind(&r.title)
+    .bind(&r.body)
+    .bind(&r.url)
+    .bind(file_key)
+    .bind(&r.media_type)
+    .bind(r.size)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    audit::record(
+        &mut tx,
+        now,
+        &access.actor(),
+        action,
+        Some(&r.id),
+        Some(org),
+        json!({ "kind": r.kind, "title": r.title }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Creates a text or link resource; organisation staff.
+#[utoipa::path(post, path = "/api/v1/organisations/{id}/resources", tag = "courses", request_body = NewResource,
+    params(("id" = String, Path)), responses((status = 201, body = Resource), (status = 422, body = Problem)))]
+async fn create_resource(
+    State(ctx): State<Ctx>,
+    Staff(access): Staff<Organisations>,
+    Json(input): Json<NewResource>,
+) -> ApiResult<(StatusCode, Json<Resource>)> {
+    let title = text("title", &input.title, 200)?;
+    let (body, url) = match (input.kind.as_str(), &input.body, &input.url) {
+        ("text", Some(body), None) => (Some(text("body", body, 200_000)?), None),
+        ("link", None, Some(url)) if url.starts_with("https://") || url.starts_with("http://") => {
+            (None, Some(text("url", url, 2000)?))
+        }
+        ("link", _, _) => {
+            return Err(ApiError::invalid_field(
+                "url",
+                "a link resource has an http(s) `url` and no `body`",
+            ));
+        }
+        ("text", _, _) => {
+            return Err(ApiError::invalid_field(
+                "body",
+                "a text resource has a Markdown `body` and no `url`",
+            ));
+        }
+        _ => {
+            return Err(ApiError::invalid_field(
+                "kind",
+                "text or link (files are uploaded to …/resources/files)",
+            ));
+        }
+    };
+    let r = Resource {
+        id: format!("res_{}", random_token(16)),
+        kind: input.kind,
+        title,
+        body,
+        url,
+        media_type: None,
+        size: None,
+    };
+    insert_resource(&ctx, &access, &r, None, "resource.created").await?;
+    Ok((StatusCode::CREATED, Json(r)))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+struct UploadQuery {
+    title: String,
+}
+
+/// Uploads a file resource (PDF, PNG, JPEG, plain text or Markdown; at most 20 MiB), the body
+/// being the file and `Content-Type` its type; organisation staff.
+#[utoipa::path(post, path = "/api/v1/organisations/{id}/resources/files", tag = "courses",
+    params(("id" = String, Path), UploadQuery), request_body(content = Vec<u8>, description = "the file"),
+    responses((status = 201, body = Resource), (status = 415, body = Problem), (status = 413, body = Problem)))]
+async fn upload_resource(
+    State(ctx): State<Ctx>,
+    Staff(access): Staff<Organisations>,
+    Query(q): Query<UploadQuery>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> ApiResult<(StatusCode, Json<Resource>)> {
+    let title = text("title", &q.title, 200)?;
+    let declared = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    if body.is_empty() {
+        return Err(ApiError::invalid("the file is empty"));
+    }
+    let media_type = sniff(declared, &body).ok_or(ApiError::UnsupportedMediaType(
+        "application/pdf, image/png, image/jpeg, text/plain or text/markdown, matching the content",
+    ))?;
+    let key = ctx.files.put(&body).map_err(ApiError::internal)?;
+    let r = Resource {
+        id: format!("res_{}", random_token(16)),
+        kind: "file".into(),
+        title,
+        body: None,
+        url: None,
+        media_type: Some(media_type.to_owned()),
+        size: Some(body.len() as i64),
+    };
+    insert_resource(&ctx, &access, &r, Some(&key), "resource.uploaded").await?;
+    Ok((StatusCode::CREATED, Json(r)))
+}
+
+/// The organisation's resources.
+#[utoipa::path(get, path = "/api/v1/organisations/{id}/resources", tag = "courses",
+    params(("id" = String, Path)), responses((status = 200, body = Vec<Resource>)))]
+async fn list_resources(
+    State(ctx): State<Ctx>,
+    Member(access): Member<Organisations>,
+) -> ApiResult<Json<Vec<Resource>>> {
+    let rows = sqlx::query_as(&format!("SELECT {RESOURCE_COLUMNS} FROM resources r WHERE r.organisation_id = $1 ORDER BY r.title LIMIT 10000"))
+        .bind(&access.tenant.id)
+        .fetch_all(ctx.db.pool())
+        .await?;
+    Ok(Json(rows))
+}
+
+/// A file resource's content, for the organisation's members.
+#[utoipa::path(get, path = "/api/v1/organisations/{id}/resources/{rid}/content", tag = "courses",
+    params(("id" = String, Path), ("rid" = String, Path)), responses((status = 200, description = "the file"), (status = 404, body = Problem)))]
+async fn resource_content(
+    State(ctx): State<Ctx>,
+    Member(access): Member<Organisations>,
+    Path(path): Path<(String, String)>,
+) -> ApiResult<Response> {
+    let rid = path_id(&path.1)?;
+    let row: Option<(String, String, String)> = sqlx::query_as(
+        "SELECT title, file_key, media_type FROM resources WHERE id = $1 AND organisation_id = $2 AND kind = 'file'",
+    )
+    .bind(rid)
+    .bind(&access.tenant.id)
+    .fetch_optional(ctx.db.pool())
+    .await?;
+    let (title, key, media_type) = row.ok_or(ApiError::NotFound)?;
+    let bytes = ctx.files.get(&key).map_err(ApiError::internal)?;
+    let filename: String = title
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    Ok((
+        [
+            (header::CONTENT_TYPE, media_type),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("inline; filename=\"{filename}\""),
+            ),
+            (
+                header::CONTENT_SECURITY_POLICY,
+                "sandbox; default-src 'none'".to_owned(),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+/// Duplicates a resource into an independent copy (the original stays shared where it is).
+#[utoipa::path(post, path = "/api/v1/organisations/{id}/resources/{rid}/copy", tag = "courses",
+    params(("id" = String, Path), ("rid" = String, Path)), responses((status = 201, body = Resource), (status = 404, body = Problem)))]
+async fn copy_resource(
+    State(ctx): State<Ctx>,
+    Staff(access): Staff<Organisations>,
+    Path(path): Path<(String, String)>,
+) -> ApiResult<(StatusCode, Json<Resource>)> {
+    let rid = path_id(&path.1)?;
+    #[derive(sqlx::FromRow)]
+    struct Stored {
+        #[sqlx(flatten)]
+        resource: Resource,
+        file_key: Option<String>,
+    }
+    let stored: Stored = sqlx::query_as(&format!(
+        "SELECT {RESOURCE_COLUMNS}, r.file_key FROM resources r WHERE r.id = $1 AND r.organisation_id = $2"
+    ))
+    .bind(rid)
+    .bind(&access.tenant.id)
+    .fetch_optional(ctx.db.pool())
+    .await?
+    .ok_or(ApiError::NotFound)?;
+    let (original, key) = (stored.resource, stored.file_key);
+    let copy = Resource {
+        id: format!("res_{}", random_token(16)),
+        title: format!("{} (copie)", original.title),
+        ..original
+    };
+    insert_resource(&ctx, &access, &copy, key.as_deref(), "resource.copied").await?;
+    Ok((StatusCode::CREATED, Json(copy)))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Attachment {
+    pub resource_id: String,
+}
+
+/// Attaches one of the organisation's resources to a course (sharing it); organisation staff.
+#[utoipa::path(post, path = "/api/v1/organisations/{id}/courses/{cid}/resources", tag = "courses", request_body = Attachment,
+    params(("id" = String, Path), ("cid" = String, Path)), responses((status = 204), (status = 404, body = Problem), (status = 409, body = Problem)))]
+async fn attach_resource(
+    State(ctx): State<Ctx>,
+    Staff(access): Staff<Organisations>,
+    Path(path): Path<(String, String)>,
+    Json(input): Json<Attachment>,
+) -> ApiResult<StatusCode> {
+    let cid = path_id(&path.1)?;
+    let org = &access.tenant.id;
+    let both: Option<(i64,)> = sqlx::query_as(
+        "SELECT COUNT(*) FROM courses c JOIN resources r ON r.organisation_id = c.organisation_id \
+         WHERE c.id = $1 AND r.id = $2 AND c.organisation_id = $3",
+    )
+    .bind(cid)
+    .bind(&input.resource_id)
+    .bind(org)
+    .fetch_optional(ctx.db.pool())
+    .await?;
+    if both.is_none_or(|(n,)| n == 0) {
+        return Err(ApiError::NotFound);
+    }
+    let now = ctx.now_ms();
+    let mut tx = ctx.db.begin().await?;
+    let done = sqlx::query(
+        "INSERT INTO course_resources (course_id, resource_id, position) \
+         VALUES ($1, $2, (SELECT COUNT(*) FROM course_resources WHERE course_id = $1)) ON CONFLICT DO NOTHING",
+    )
+    .bind(cid)
+    .bind(&input.resource_id)
+    .execute(&mut *tx)
+    .await?;
+    if done.rows_affected() == 0 {
+        return Err(ApiError::Conflict(
+            "the resource is already in this course".into(),
+        ));
+    }
+    audit::record(
+        &mut tx,
+        now,
+        &access.actor(),
+        "course.resource_attached",
+        Some(cid),
+        Some(org),
+        json!({ "resource": input.resource_id }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A course's resources, in order.
+#[utoipa::path(get, path = "/api/v1/organisations/{id}/courses/{cid}/resources", tag = "courses",
+    params(("id" = String, Path), ("cid" = String, Path)), responses((status = 200, body = Vec<Resource>)))]
+async fn course_resources(
+    State(ctx): State<Ctx>,
+    Member(access): Member<Organisations>,
+    Path(path): Path<(String, String)>,
+) -> ApiResult<Json<Vec<Resource>>> {
+    let cid = path_id(&path.1)?;
+    let rows = sqlx::query_as(&format!(
+        "SELECT {RESOURCE_COLUMNS} FROM course_resources cr JOIN resources r ON r.id = cr.resource_id \
+         WHERE cr.course_id = $1 AND r.organisation_id = $2 ORDER BY cr.position LIMIT 1000"
+    ))
+    .bind(cid)
+    .bind(&access.tenant.id)
+    .fetch_all(ctx.db.pool())
+    .await?;
+    Ok(Json(rows))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Formation {
+    pub id: String,
+    pub title: String,
+    pub description: String,
+    /// Its courses, in order.
+    pub course_ids: Vec<String>,
+}
+
+/// Creates a formation (its courses are set with PUT …/courses); organisation staff.
+#[utoipa::path(post, path = "/api/v1/organisations/{id}/formations", tag = "courses", request_body = NewCourse,
+    params(("id" = String, Path)), responses((status = 201, body = Formation)))]
+async fn create_formation(
+    State(ctx): State<Ctx>,
+    Staff(access): Staff<Organisations>,
+    Json(input): Json<NewCourse>,
+) -> ApiResult<(StatusCode, Json<Formation>)> {
+    let f = Formation {
+        id: format!("frm_{}", random_token(16)),
+        title: text("title", &input.title, 200)?,
+        description: optional_text("description", &input.description, 4000)?,
+        course_ids: Vec::new(),
+    };
+    let now = ctx.now_ms();
+    let org = &access.tenant.id;
+    let mut tx = ctx.db.begin().await?;
+    sqlx::query("INSERT INTO formations (id, organisation_id, title, description, created_at) VALUES ($1, $2, $3, $4, $5)")
+        .bind(&f.id)
+        .bind(org)
+        .bind(&f.title)
+        .bind(&f.description)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    audit::record(
+        &mut tx,
+        now,
+        &access.actor(),
+        "formation.created",
+        Some(&f.id),
+        Some(org),
+        json!({ "title": f.title }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, Json(f)))
+}
+
+/// The organisation's formations with their courses.
+#[utoipa::path(get, path = "/api/v1/organisations/{id}/formations", tag = "courses",
+    params(("id" = String, Path)), responses((status = 200, body = Vec<Formation>)))]
+async fn list_formations(
+    State(ctx): State<Ctx>,
+    Member(access): Member<Organisations>,
+) -> ApiResult<Json<Vec<Formation>>> {
+    let rows: Vec<(String, String, String)> =
+        sqlx::query_as("SELECT id, title, description FROM formations WHERE organisation_id = $1 ORDER BY title LIMIT 1000")
+            .bind(&access.tenant.id)
+            .fetch_all(ctx.db.pool())
+            .await?;
+    let links: Vec<(String, String)> = sqlx::query_as(
+        "SELECT fc.formation_id, fc.course_id FROM formation_courses fc JOIN formations f ON f.id = fc.formation_id \
+         WHERE f.organisation_id = $1 ORDER BY fc.position",
+    )
+    .bind(&access.tenant.id)
+    .fetch_all(ctx.db.pool())
+    .await?;
+    Ok(Json(
+        rows.into_iter()
+            .map(|(id, title, description)| {
+                let course_ids = links
+                    .iter()
+                    .filter(|(f, _)| *f == id)
+                    .map(|(_, c)| c.clone())
+                    .collect();
+                Formation {
+                    id,
+                    title,
+                    description,
+                    course_ids,
+                }
+            })
+            .collect(),
+    ))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FormationCourses {
+    /// The formation's courses, in order (a course may be in several formations).
+    pub course_ids: Vec<String>,
+}
+
+/// Sets a formation's courses and their order; organisation staff.
+#[utoipa::path(put, path = "/api/v1/organisations/{id}/formations/{fid}/courses", tag = "courses", request_body = FormationCourses,
+    params(("id" = String, Path), ("fid" = String, Path)), responses((status = 204), (status = 404, body = Problem), (status = 422, body = Problem)))]
+async fn set_formation_courses(
+    State(ctx): State<Ctx>,
+    Staff(access): Staff<Organisations>,
+    Path(path): Path<(String, String)>,
+    Json(input): Json<FormationCourses>,
+) -> ApiResult<StatusCode> {
+    let fid = path_id(&path.1)?;
+    let org = &access.tenant.id;
+    if input.course_ids.len() > 500 {
+        return Err(ApiError::invalid_field("course_ids", "at most 500 courses"));
+    }
+    let formation: Option<(String,)> =
+        sqlx::query_as("SELECT id FROM formations WHERE id = $1 AND organisation_id = $2")
+            .bind(fid)
+            .bind(org)
+            .fetch_optional(ctx.db.pool())
+            .await?;
+    formation.ok_or(ApiError::NotFound)?;
+    let now = ctx.now_ms();
+    let mut tx = ctx.db.begin().await?;
+    sqlx::query("DELETE FROM formation_courses WHERE formation_id = $1")
+        .bind(fid)
+        .execute(&mut *tx)
+        .await?;
+    for (position, course) in input.course_ids.iter().enumerate() {
+        let known: Option<(String,)> =
+            sqlx::query_as("SELECT id FROM courses WHERE id = $1 AND organisation_id = $2")
+                .bind(course)
+                .bind(org)
+                .fetch_optional(&mut *tx)
+                .await?;
+        if known.is_none() {
+            return Err(ApiError::invalid_field(
+                "course_ids",
+                format!("no course {course} in this organisation"),
+            ));
+        }
+        sqlx::query("INSERT INTO formation_courses (formation_id, course_id, position) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
+            .bind(fid)
+            .bind(course)
+            .bind(position as i64)
+            .execute(&mut *tx)
+            .await?;
+    }
+    audit::record(
+        &mut tx,
+        now,
+        &access.actor(),
+        "formation.courses_set",
+        Some(fid),
+        Some(org),
+        json!({ "courses": input.course_ids }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CourseWithResources {
+    pub course: Course,
+    pub resources: Vec<Resource>,
+}
+
+/// The courses of a session's formation with their resources, for the organisation's members.
+#[utoipa::path(get, path = "/api/v1/organisations/{id}/sessions/{sid}/resources", tag = "courses",
+    params(("id" = String, Path), ("sid" = String, Path)), responses((status = 200, body = Vec<CourseWithResources>), (status = 404, body = Problem)))]
+async fn session_resources(
+    State(ctx): State<Ctx>,
+    Member(access): Member<Organisations>,
+    Path(path): Path<(String, String)>,
+) -> ApiResult<Json<Vec<CourseWithResources>>> {
+    let sid = path_id(&path.1)?;
+    let session: Option<(Option<String>,)> = sqlx::query_as(
+        "SELECT formation_id FROM training_sessions WHERE id = $1 AND organisation_id = $2",
+    )
+    .bind(sid)
+    .bind(&access.tenant.id)
+    .fetch_optional(ctx.db.pool())
+    .await?;
+    let Some(formation) = session.ok_or(ApiError::NotFound)?.0 else {
+        return Ok(Json(Vec::new()));
+    };
+    let courses: Vec<Course> = sqlx::query_as(
+        "SELECT c.id, c.title, c.description FROM formation_courses fc JOIN courses c ON c.id = fc.course_id \
+         WHERE fc.formation_id = $1 ORDER BY fc.position",
+    )
+    .bind(&formation)
+    .fetch_all(ctx.db.pool())
+    .await?;
+    let mut out = Vec::with_capacity(courses.len());
+    for course in courses {
+        let resources = sqlx::query_as(&format!(
+            "SELECT {RESOURCE_COLUMNS} FROM course_resources cr JOIN resources r ON r.id = cr.resource_id \
+             WHERE cr.course_id = $1 ORDER BY cr.position LIMIT 1000"
+        ))
+        .bind(&course.id)
+        .fetch_all(ctx.db.pool())
+        .await?;
+        out.push(CourseWithResources { course, resources });
+    }
+    Ok(Json(out))
+}
