@@ -95,3 +95,116 @@ async fn courses_resources_formations_sessions() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn invitations_by_email() {
+    each_engine(|app| async move {
+        let (admin, _) = app
+            .register("issuer", "direction@centre.example", "Direction")
+            .await;
+        let org = app
+            .call(
+                Method::POST,
+                "/issuer/api/v1/organisations",
+                &admin,
+                Some(json!({"name": "C", "siret": "45218903800014"})),
+            )
+            .await;
+        let base = format!(
+            "/issuer/api/v1/organisations/{}",
+            org.body["id"].as_str().unwrap()
+        );
+        let session = app
+            .call(
+                Method::POST,
+                &format!("{base}/sessions"),
+                &admin,
+                Some(json!({"title": "S", "starts_on": "2026-01-05", "ends_on": "2026-02-05"})),
+            )
+            .await;
+        let sid = session.body["id"].as_str().unwrap();
+        let invited = app
+            .call(
+                Method::POST,
+                &format!("{base}/invitations"),
+                &admin,
+                Some(
+                    json!({"email": "Newcomer@Example.org", "role": "trainee", "session_id": sid}),
+                ),
+            )
+            .await;
+        assert_eq!(invited.status, StatusCode::CREATED, "{}", invited.body);
+        let token = invited.body["token"].as_str().unwrap().to_owned();
+        assert!(invited.body["link"].as_str().unwrap().ends_with(&token));
+        let pending = app
+            .call(Method::GET, &format!("{base}/invitations"), &admin, None)
+            .await;
+        assert_eq!(pending.body[0]["email"], "newcomer@example.org");
+        assert!(
+            pending.body[0]["token"].is_null(),
+            "the secret is shown once"
+        );
+
+        // Someone else cannot use the link; the invitee joins the organisation and the session.
+        let (eve, _) = app.register("issuer", "eve@example.org", "Eve").await;
+        assert_eq!(
+            app.call(
+                Method::POST,
+                "/issuer/api/v1/invitations/accept",
+                &eve,
+                Some(json!({"token": token}))
+            )
+            .await
+            .problem(),
+            "forbidden"
+        );
+        let (newcomer, _) = app
+            .register("issuer", "newcomer@example.org", "Newcomer")
+            .await;
+        let accepted = app
+            .call(
+                Method::POST,
+                "/issuer/api/v1/invitations/accept",
+                &newcomer,
+                Some(json!({"token": token})),
+            )
+            .await;
+        assert_eq!(accepted.status, StatusCode::OK, "{}", accepted.body);
+        assert_eq!(accepted.body["session_id"], sid);
+        let members = app
+            .call(
+                Method::GET,
+                &format!("{base}/sessions/{sid}/members"),
+                &admin,
+                None,
+            )
+            .await;
+        assert!(
+            members
+                .body
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|m| m["email"] == "newcomer@example.org" && m["role"] == "trainee")
+        );
+        let again = app
+            .call(
+                Method::POST,
+                "/issuer/api/v1/invitations/accept",
+                &newcomer,
+                Some(json!({"token": token})),
+            )
+            .await;
+        assert_eq!(again.problem(), "not-found", "an invitation works once");
+        let bad_role = app
+            .call(
+                Method::POST,
+                &format!("{base}/invitations"),
+                &admin,
+                Some(json!({"email": "x@example.org", "role": "admin", "session_id": sid})),
+            )
+            .await;
+        assert_eq!(bad_role.body["field"], "role");
+    })
+    .await;
+}

@@ -7,6 +7,7 @@ mod catalog;
 mod certificates;
 mod courses;
 mod evaluations;
+mod invitations;
 mod keys;
 mod metadata;
 mod offers;
@@ -45,6 +46,11 @@ pub const MIGRATIONS: &[EmbeddedMigration] = &[
         "courses",
         include_str!("../../migrations/issuer/0102_courses.sql"),
     ),
+    (
+        103,
+        "invitations",
+        include_str!("../../migrations/issuer/0103_invitations.sql"),
+    ),
 ];
 
 #[derive(Clone)]
@@ -81,7 +87,8 @@ pub fn app(ctx: Ctx) -> (Router, Router) {
         .merge(offers::router())
         .merge(status::router())
         .merge(certificates::router())
-        .merge(courses::router());
+        .merge(courses::router())
+        .merge(invitations::router());
     // OpenID4VCI and status lists speak their own protocols, outside the JSON API.
     let protocol = Router::new()
         .route(

@@ -1,0 +1,246 @@
+//! Invitations: a centre invites someone by e-mail address to a role in the organisation (and,
+//! for trainees, in a session). No mail server is needed: the link is shown to the inviter and
+//! logged; whoever signs up (or in) with that address accepts it. One person can hold roles in
+//! many sessions of many centres with one account.
+
+use crate::sessions::ROLES as SESSION_ROLES;
+use crate::{IssuerState, Managers, Organisations};
+use axum::extract::State;
+use axum::http::StatusCode;
+use carnet_service::Ctx;
+use carnet_service::audit;
+use carnet_service::auth::{Principal, normalise_email};
+use carnet_service::error::{ApiError, ApiResult, Problem};
+use carnet_service::extract::Json;
+use carnet_service::id::{hash_secret, looks_like_id, random_token};
+use carnet_service::tenants::{InRoles, Policy};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// Invitations are valid 30 days.
+const TTL_MS: i64 = 30 * 24 * 3600 * 1000;
+
+pub fn router() -> OpenApiRouter<IssuerState> {
+    OpenApiRouter::new()
+        .routes(routes!(invite, pending))
+        .routes(routes!(accept))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewInvitation {
+    pub email: String,
+    /// A role in the organisation: admin, manager, trainer or trainee.
+    pub role: String,
+    /// Also give this role in a session (manager, trainer or trainee).
+    #[serde(default)]
+    pub session_id: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Invitation {
+    pub id: String,
+    pub email: String,
+    pub role: String,
+    pub session_id: Option<String>,
+    pub expires_at: i64,
+    /// To give the invitee (shown once, also written to the log).
+    pub link: Option<String>,
+    /// The secret to send to `POST /api/v1/invitations/accept`.
+    pub token: Option<String>,
+}
+
+/// Invites an e-mail address; organisation administrators and managers.
+#[utoipa::path(post, path = "/api/v1/organisations/{id}/invitations", tag = "organisations", request_body = NewInvitation,
+    params(("id" = String, Path)), responses((status = 201, body = Invitation), (status = 403, body = Problem), (status = 422, body = Problem)))]
+async fn invite(
+    State(ctx): State<Ctx>,
+    InRoles(access, _): InRoles<Organisations, Managers>,
+    Json(input): Json<NewInvitation>,
+) -> ApiResult<(StatusCode, Json<Invitation>)> {
+    let email = normalise_email(&input.email)?;
+    if !Organisations::ROLES.contains(&input.role.as_str()) {
+        return Err(ApiError::invalid_field(
+            "role",
+            "admin, manager, trainer or trainee",
+        ));
+    }
+    let org = &access.tenant.id;
+    if let Some(session) = &input.session_id {
+        if !SESSION_ROLES.contains(&input.role.as_str()) {
+            return Err(ApiError::invalid_field(
+                "role",
+                "in a session: manager, trainer or trainee",
+            ));
+        }
+        let known: Option<(String,)> = sqlx::query_as(
+            "SELECT id FROM training_sessions WHERE id = $1 AND organisation_id = $2",
+        )
+        .bind(session)
+        .bind(org)
+        .fetch_optional(ctx.db.pool())
+        .await?;
+        known.ok_or_else(|| {
+            ApiError::invalid_field("session_id", "no such session in this organisation")
+        })?;
+    }
+    let token = random_token(24);
+    let id = format!("inv_{}", random_token(16));
+    let now = ctx.now_ms();
+    let mut tx = ctx.db.begin().await?;
+    sqlx::query(
+        "INSERT INTO invitations (id, organisation_id, email, role, session_id, token_hash, invited_by, created_at, expires_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(&id)
+    .bind(org)
+    .bind(&email)
+    .bind(&input.role)
+    .bind(&input.session_id)
+    .bind(hash_secret(&token))
+    .bind(access.principal.account_id.as_str())
+    .bind(now)
+    .bind(now + TTL_MS)
+    .execute(&mut *tx)
+    .await?;
+    audit::record(
+        &mut tx,
+        now,
+        &access.actor(),
+        "invitation.created",
+        Some(&id),
+        Some(org),
+        json!({ "email": email, "role": input.role, "session": input.session_id }),
+    )
+    .await?;
+    tx.commit().await?;
+    let link = format!("{}/invitations/{token}", ctx.config.public_url);
+    tracing::info!(invitation = %id, %email, %link, "invitation link (no mail server: give it to the invitee)");
+    Ok((
+        StatusCode::CREATED,
+        Json(Invitation {
+            id,
+            email,
+            role: input.role,
+            session_id: input.session_id,
+            expires_at: now + TTL_MS,
+            link: Some(link),
+            token: Some(token),
+        }),
+    ))
+}
+
+/// Invitations not accepted yet; organisation administrators and managers.
+#[utoipa::path(get, path = "/api/v1/organisations/{id}/invitations", tag = "organisations",
+    params(("id" = String, Path)), responses((status = 200, body = Vec<Invitation>)))]
+async fn pending(
+    State(ctx): State<Ctx>,
+    InRoles(access, _): InRoles<Organisations, Managers>,
+) -> ApiResult<Json<Vec<Invitation>>> {
+    let rows: Vec<(String, String, String, Option<String>, i64)> = sqlx::query_as(
+        "SELECT id, email, role, session_id, expires_at FROM invitations \
+         WHERE organisation_id = $1 AND accepted_at IS NULL AND expires_at > $2 ORDER BY created_at DESC LIMIT 1000",
+    )
+    .bind(&access.tenant.id)
+    .bind(ctx.now_ms())
+    .fetch_all(ctx.db.pool())
+    .await?;
+    Ok(Json(
+        rows.into_iter()
+            .map(|(id, email, role, session_id, expires_at)| Invitation {
+                id,
+                email,
+                role,
+                session_id,
+                expires_at,
+                link: None,
+                token: None,
+            })
+            .collect(),
+    ))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Acceptance {
+    pub token: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Accepted {
+    pub organisation_id: String,
+    pub role: String,
+    pub session_id: Option<String>,
+}
+
+/// Accepts an invitation with the account of the invited address.
+#[utoipa::path(post, path = "/api/v1/invitations/accept", tag = "organisations", request_body = Acceptance,
+    responses((status = 200, body = Accepted), (status = 404, body = Problem), (status = 403, body = Problem)))]
+async fn accept(
+    State(ctx): State<Ctx>,
+    principal: Principal,
+    Json(input): Json<Acceptance>,
+) -> ApiResult<Json<Accepted>> {
+    if !looks_like_id(&input.token) {
+        return Err(ApiError::NotFound);
+    }
+    let now = ctx.now_ms();
+    let row: Option<(String, String, String, String, Option<String>)> = sqlx::query_as(
+        "SELECT id, organisation_id, email, role, session_id FROM invitations \
+         WHERE token_hash = $1 AND accepted_at IS NULL AND expires_at > $2",
+    )
+    .bind(hash_secret(&input.token))
+    .bind(now)
+    .fetch_optional(ctx.db.pool())
+    .await?;
+    let (id, org, email, role, session) = row.ok_or(ApiError::NotFound)?;
+    if email != principal.email {
+        return Err(ApiError::Forbidden);
+    }
+    let account = principal.account_id.as_str();
+    let mut tx = ctx.db.begin().await?;
+    let taken = sqlx::query("UPDATE invitations SET accepted_at = $1, accepted_by = $2 WHERE id = $3 AND accepted_at IS NULL")
+        .bind(now)
+        .bind(account)
+        .bind(&id)
+        .execute(&mut *tx)
+        .await?;
+    if taken.rows_affected() != 1 {
+        return Err(ApiError::NotFound);
+    }
+    sqlx::query("INSERT INTO tenant_members (tenant_id, account_id, role, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING")
+        .bind(&org)
+        .bind(account)
+        .bind(&role)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    if let Some(session) = &session {
+        sqlx::query("INSERT INTO session_members (session_id, account_id, role, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING")
+            .bind(session)
+            .bind(account)
+            .bind(&role)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+    }
+    audit::record(
+        &mut tx,
+        now,
+        &(&principal).into(),
+        "invitation.accepted",
+        Some(&id),
+        Some(&org),
+        json!({ "role": role, "session": session }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Json(Accepted {
+        organisation_id: org,
+        role,
+        session_id: session,
+    }))
+}
