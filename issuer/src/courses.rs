@@ -65,6 +65,54 @@ fn path_id(id: &str) -> ApiResult<&str> {
     }
 }
 
+/// Courses and formations: a title and a description in an organisation.
+#[derive(Clone, Copy)]
+enum Titled {
+    Course,
+    Formation,
+}
+
+/// Inserts a course or a formation with its audit row.
+async fn insert_titled(
+    ctx: &Ctx,
+    access: &carnet_service::tenants::Access<Organisations>,
+    what: Titled,
+    input: &NewCourse,
+) -> ApiResult<Course> {
+    let (prefix, table, action) = match what {
+        Titled::Course => ("crs", "courses", "course.created"),
+        Titled::Formation => ("frm", "formations", "formation.created"),
+    };
+    let row = Course {
+        id: format!("{prefix}_{}", random_token(16)),
+        title: text("title", &input.title, 200)?,
+        description: optional_text("description", &input.description, 4000)?,
+    };
+    let now = ctx.now_ms();
+    let org = &access.tenant.id;
+    let mut tx = ctx.db.begin().await?;
+    sqlx::query(&format!("INSERT INTO {table} (id, organisation_id, title, description, created_at) VALUES ($1, $2, $3, $4, $5)"))
+        .bind(&row.id)
+        .bind(org)
+        .bind(&row.title)
+        .bind(&row.description)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    audit::record(
+        &mut tx,
+        now,
+        &access.actor(),
+        action,
+        Some(&row.id),
+        Some(org),
+        json!({ "title": row.title }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(row)
+}
+
 /// Creates a course; organisation staff.
 #[utoipa::path(post, path = "/api/v1/organisations/{id}/courses", tag = "courses", request_body = NewCourse,
     params(("id" = String, Path)), responses((status = 201, body = Course), (status = 403, body = Problem)))]
@@ -73,33 +121,7 @@ async fn create_course(
     Staff(access): Staff<Organisations>,
     Json(input): Json<NewCourse>,
 ) -> ApiResult<(StatusCode, Json<Course>)> {
-    let course = Course {
-        id: format!("crs_{}", random_token(16)),
-        title: text("title", &input.title, 200)?,
-        description: optional_text("description", &input.description, 4000)?,
-    };
-    let now = ctx.now_ms();
-    let org = &access.tenant.id;
-    let mut tx = ctx.db.begin().await?;
-    sqlx::query("INSERT INTO courses (id, organisation_id, title, description, created_at) VALUES ($1, $2, $3, $4, $5)")
-        .bind(&course.id)
-        .bind(org)
-        .bind(&course.title)
-        .bind(&course.description)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-    audit::record(
-        &mut tx,
-        now,
-        &access.actor(),
-        "course.created",
-        Some(&course.id),
-        Some(org),
-        json!({ "title": course.title }),
-    )
-    .await?;
-    tx.commit().await?;
+    let course = insert_titled(&ctx, &access, Titled::Course, &input).await?;
     Ok((StatusCode::CREATED, Json(course)))
 }
 
@@ -459,34 +481,13 @@ async fn create_formation(
     Staff(access): Staff<Organisations>,
     Json(input): Json<NewCourse>,
 ) -> ApiResult<(StatusCode, Json<Formation>)> {
+    let created = insert_titled(&ctx, &access, Titled::Formation, &input).await?;
     let f = Formation {
-        id: format!("frm_{}", random_token(16)),
-        title: text("title", &input.title, 200)?,
-        description: optional_text("description", &input.description, 4000)?,
+        id: created.id,
+        title: created.title,
+        description: created.description,
         course_ids: Vec::new(),
     };
-    let now = ctx.now_ms();
-    let org = &access.tenant.id;
-    let mut tx = ctx.db.begin().await?;
-    sqlx::query("INSERT INTO formations (id, organisation_id, title, description, created_at) VALUES ($1, $2, $3, $4, $5)")
-        .bind(&f.id)
-        .bind(org)
-        .bind(&f.title)
-        .bind(&f.description)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-    audit::record(
-        &mut tx,
-        now,
-        &access.actor(),
-        "formation.created",
-        Some(&f.id),
-        Some(org),
-        json!({ "title": f.title }),
-    )
-    .await?;
-    tx.commit().await?;
     Ok((StatusCode::CREATED, Json(f)))
 }
 
