@@ -142,3 +142,34 @@ async fn purge_removes_expired_sessions_and_reschedules_itself() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn the_issuer_forgets_expired_nonces_and_access_tokens() {
+    each_engine(|app| async move {
+        let ctx = app.ctx(ServiceKind::Issuer).clone();
+        carnet_issuer::schedule_jobs(&ctx).await.unwrap();
+        sqlx::query(
+            "INSERT INTO vci_nonces (nonce_hash, expires_at) VALUES ('old', $1), ('fresh', $2)",
+        )
+        .bind(ctx.now_ms() + 1000)
+        .bind(ctx.now_ms() + 10 * 60 * 1000)
+        .execute(ctx.db.pool())
+        .await
+        .unwrap();
+        app.clock.advance_secs(2);
+        assert_eq!(
+            carnet_issuer::worker(ctx.clone())
+                .run_due()
+                .await
+                .unwrap()
+                .ran,
+            1
+        );
+        let left: Vec<(String,)> = sqlx::query_as("SELECT nonce_hash FROM vci_nonces")
+            .fetch_all(ctx.db.pool())
+            .await
+            .unwrap();
+        assert_eq!(left, [("fresh".to_owned(),)]);
+    })
+    .await;
+}

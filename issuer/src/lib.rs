@@ -109,5 +109,43 @@ pub fn app(ctx: Ctx) -> (Router, Router) {
 
 /// The issuer's background jobs.
 pub fn worker(ctx: Ctx) -> Worker {
-    Worker::new(ctx).handle(jobs::PURGE, jobs::purge)
+    Worker::new(ctx)
+        .handle(jobs::PURGE, jobs::purge)
+        .handle(PURGE_PROTOCOL, purge_protocol)
+}
+
+/// Hourly: forget used or expired OpenID4VCI nonces and access tokens.
+pub const PURGE_PROTOCOL: &str = "issuer.purge_protocol";
+
+/// Schedules the issuer's periodic jobs (once per database).
+pub async fn schedule_jobs(ctx: &Ctx) -> Result<(), sqlx::Error> {
+    let mut conn = ctx.db.pool().acquire().await?;
+    let now = ctx.now_ms();
+    jobs::enqueue(
+        &mut conn,
+        now,
+        PURGE_PROTOCOL,
+        &serde_json::Value::Null,
+        now,
+        Some(PURGE_PROTOCOL),
+    )
+    .await
+}
+
+async fn purge_protocol(ctx: Ctx, _: serde_json::Value) -> Result<jobs::Outcome, String> {
+    let now = ctx.now_ms();
+    let pool = ctx.db.pool();
+    let run = async {
+        sqlx::query("DELETE FROM vci_nonces WHERE expires_at < $1")
+            .bind(now)
+            .execute(pool)
+            .await?;
+        sqlx::query("DELETE FROM vci_access_tokens WHERE expires_at < $1")
+            .bind(now)
+            .execute(pool)
+            .await?;
+        Ok::<_, sqlx::Error>(())
+    };
+    run.await.map_err(|e| e.to_string())?;
+    Ok(jobs::Outcome::RunAgainAt(now + 3600 * 1000))
 }

@@ -45,14 +45,14 @@ pub fn router() -> OpenApiRouter<IssuerState> {
 #[utoipa::path(post, path = "/api/v1/organisations", tag = "organisations", request_body = NewTenant,
     responses((status = 201, body = Tenant), (status = 422, body = Problem)))]
 async fn create(
-    State(ctx): State<Ctx>,
+    State(state): State<IssuerState>,
     principal: Principal,
     Json(input): Json<NewTenant>,
 ) -> ApiResult<(StatusCode, Json<Tenant>)> {
-    Ok((
-        StatusCode::CREATED,
-        Json(tenants::create::<Organisations>(&ctx, &principal, input).await?),
-    ))
+    let organisation = tenants::create::<Organisations>(&state.ctx, &principal, input).await?;
+    // Its first signing key, so that its metadata is complete from the start.
+    crate::keys::active_key(&state, &organisation.id).await?;
+    Ok((StatusCode::CREATED, Json(organisation)))
 }
 
 /// The organisations the caller belongs to (all of them for a platform administrator).

@@ -244,7 +244,7 @@ impl TestApp {
     pub async fn dump(&self, kind: ServiceKind) -> Vec<String> {
         let pool = self.ctx(kind).db.pool();
         let mut out = Vec::new();
-        for table in [
+        let mut tables = vec![
             "accounts",
             "sessions",
             "api_tokens",
@@ -253,7 +253,25 @@ impl TestApp {
             "audit_log",
             "jobs",
             "idempotency_keys",
-        ] {
+        ];
+        if kind == ServiceKind::Issuer {
+            tables.extend([
+                "issuer_keys",
+                "level_scales",
+                "competencies",
+                "training_sessions",
+                "session_members",
+                "evaluations",
+                "credential_offers",
+                "credentials",
+                "trainee_identities",
+                "resources",
+                "courses",
+                "formations",
+                "invitations",
+            ]);
+        }
+        for table in tables {
             let rows: Vec<(String,)> =
                 sqlx::query_as(&format!("SELECT CAST(COUNT(*) AS TEXT) FROM {table}"))
                     .fetch_all(pool)
