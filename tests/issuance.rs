@@ -767,6 +767,16 @@ async fn bulk_evaluation_reports_each_row() {
         assert_eq!(trainee.problem(), "forbidden");
         let history = app.call(Method::GET, "/issuer/api/v1/me/evaluations", &c.trainee, None).await;
         assert_eq!(history.body.as_array().unwrap().len(), 2);
+        // The whole session at once.
+        let all = app
+            .call(Method::POST, &base, &c.trainer, Some(json!({"competency_id": c.competency, "whole_session": {"assessment": "bronze"}, "pin": false})))
+            .await;
+        assert_eq!((all.body["created"].as_u64(), all.body["offers"].as_u64()), (Some(1), Some(1)), "{}", all.body);
+        assert_eq!(all.body["results"][0]["email"], "camille@example.org");
+        let both = app
+            .call(Method::POST, &base, &c.trainer, Some(json!({"competency_id": c.competency, "whole_session": {"assessment": "or"}, "rows": [{"email": "camille@example.org", "assessment": "or"}]})))
+            .await;
+        assert_eq!(both.body["field"], "whole_session");
     })
     .await;
 }

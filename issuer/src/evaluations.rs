@@ -284,10 +284,24 @@ const MAX_BULK_ROWS: usize = 2000;
 #[serde(deny_unknown_fields)]
 pub struct BulkEvaluation {
     pub competency_id: String,
+    /// One row per trainee; or none, with `whole_session`.
+    #[serde(default)]
     pub rows: Vec<BulkRow>,
+    /// The same assessment for every trainee of the session (instead of `rows`).
+    #[serde(default)]
+    pub whole_session: Option<WholeSession>,
     /// Protect each offer with a PIN (default true).
     #[serde(default)]
     pub pin: Option<bool>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WholeSession {
+    #[schema(value_type = Object)]
+    pub assessment: Assessment,
+    #[serde(default)]
+    pub comment: String,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -346,6 +360,7 @@ async fn evaluate_bulk(
         BulkEvaluation {
             competency_id,
             rows: parse_csv(&body)?,
+            whole_session: None,
             pin: q.pin,
         }
     } else if content_type.starts_with("application/json") {
@@ -364,6 +379,30 @@ async fn evaluate_bulk(
             "application/json or text/csv",
         ));
     };
+    let mut input = input;
+    if let Some(all) = input.whole_session.take() {
+        if !input.rows.is_empty() {
+            return Err(ApiError::invalid_field(
+                "whole_session",
+                "give rows or whole_session, not both",
+            ));
+        }
+        let trainees: Vec<(String,)> = sqlx::query_as(
+            "SELECT a.email FROM session_members m JOIN accounts a ON a.id = m.account_id \
+             WHERE m.session_id = $1 AND m.role = 'trainee' ORDER BY a.email",
+        )
+        .bind(&access.session.id)
+        .fetch_all(state.ctx.db.pool())
+        .await?;
+        input.rows = trainees
+            .into_iter()
+            .map(|(email,)| BulkRow {
+                email,
+                assessment: all.assessment.clone(),
+                comment: all.comment.clone(),
+            })
+            .collect();
+    }
     if input.rows.is_empty() || input.rows.len() > MAX_BULK_ROWS {
         return Err(ApiError::invalid_field(
             "rows",
