@@ -67,6 +67,17 @@ async fn courses_resources_formations_sessions() {
         assert_ne!(copy["id"], note["id"]);
         assert_eq!(copy["body"], note["body"]);
 
+        // The competencies a course works on.
+        let scale = post(format!("{base}/scales"), json!({"name": "m", "scale": {"kind": "levels", "labels": ["acquis"]}})).await;
+        let competency = post(format!("{base}/competencies"), json!({"code": "SOUD", "name": "Souder", "scale_id": scale["id"]})).await;
+        let wid = welding["id"].as_str().unwrap();
+        let set = app.call(Method::PUT, &format!("{base}/courses/{wid}/competencies"), &admin, Some(json!({"competency_ids": [competency["id"]]}))).await;
+        assert_eq!(set.status, StatusCode::NO_CONTENT);
+        let got = app.call(Method::GET, &format!("{base}/courses/{wid}/competencies"), &trainee, None).await;
+        assert_eq!(got.body, json!([competency["id"]]));
+        let bad = app.call(Method::PUT, &format!("{base}/courses/{wid}/competencies"), &admin, Some(json!({"competency_ids": ["cmp_nope"]}))).await;
+        assert_eq!(bad.body["field"], "competency_ids");
+
         let formation = post(format!("{base}/formations"), json!({"title": "Soudeur"})).await;
         let fid = formation["id"].as_str().unwrap();
         let set = app

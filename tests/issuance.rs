@@ -603,6 +603,8 @@ async fn failed_evaluations_offer_nothing_and_corrections_supersede() {
         assert_eq!(fix.status, StatusCode::CREATED);
         let twice = evaluate(json!({"trainee_id": c.trainee_id, "competency_id": c.competency, "assessment": "or", "supersedes": id})).await;
         assert_eq!(twice.problem(), "conflict");
+        let no_evidence = evaluate(json!({"trainee_id": c.trainee_id, "competency_id": c.competency, "assessment": "or", "evidence_resource_id": "res_nope"})).await;
+        assert_eq!(no_evidence.body["field"], "evidence_resource_id");
         let bad_level = evaluate(json!({"trainee_id": c.trainee_id, "competency_id": c.competency, "assessment": "platine"})).await;
         assert_eq!(bad_level.body["field"], "assessment");
         // The trainee cannot evaluate; a stranger cannot be evaluated.

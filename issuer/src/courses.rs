@@ -32,6 +32,7 @@ pub fn router() -> OpenApiRouter<IssuerState> {
         .routes(routes!(create_formation, list_formations))
         .routes(routes!(set_formation_courses))
         .routes(routes!(session_resources))
+        .routes(routes!(set_course_competencies, course_competencies))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -641,4 +642,94 @@ async fn session_resources(
         out.push(CourseWithResources { course, resources });
     }
     Ok(Json(out))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CourseCompetencies {
+    pub competency_ids: Vec<String>,
+}
+
+/// Sets the competencies a course works on (a formation's are those of its courses);
+/// organisation staff.
+#[utoipa::path(put, path = "/api/v1/organisations/{id}/courses/{cid}/competencies", tag = "courses", request_body = CourseCompetencies,
+    params(("id" = String, Path), ("cid" = String, Path)), responses((status = 204), (status = 404, body = Problem), (status = 422, body = Problem)))]
+async fn set_course_competencies(
+    State(ctx): State<Ctx>,
+    Staff(access): Staff<Organisations>,
+    Path(path): Path<(String, String)>,
+    Json(input): Json<CourseCompetencies>,
+) -> ApiResult<StatusCode> {
+    let cid = path_id(&path.1)?;
+    let org = &access.tenant.id;
+    if input.competency_ids.len() > 500 {
+        return Err(ApiError::invalid_field(
+            "competency_ids",
+            "at most 500 competencies",
+        ));
+    }
+    let course: Option<(String,)> =
+        sqlx::query_as("SELECT id FROM courses WHERE id = $1 AND organisation_id = $2")
+            .bind(cid)
+            .bind(org)
+            .fetch_optional(ctx.db.pool())
+            .await?;
+    course.ok_or(ApiError::NotFound)?;
+    let now = ctx.now_ms();
+    let mut tx = ctx.db.begin().await?;
+    sqlx::query("DELETE FROM course_competencies WHERE course_id = $1")
+        .bind(cid)
+        .execute(&mut *tx)
+        .await?;
+    for competency in &input.competency_ids {
+        let known: Option<(String,)> =
+            sqlx::query_as("SELECT id FROM competencies WHERE id = $1 AND organisation_id = $2")
+                .bind(competency)
+                .bind(org)
+                .fetch_optional(&mut *tx)
+                .await?;
+        if known.is_none() {
+            return Err(ApiError::invalid_field(
+                "competency_ids",
+                format!("no competency {competency} in this organisation"),
+            ));
+        }
+        sqlx::query("INSERT INTO course_competencies (course_id, competency_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+            .bind(cid)
+            .bind(competency)
+            .execute(&mut *tx)
+            .await?;
+    }
+    audit::record(
+        &mut tx,
+        now,
+        &access.actor(),
+        "course.competencies_set",
+        Some(cid),
+        Some(org),
+        json!({ "competencies": input.competency_ids }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The competencies a course works on.
+#[utoipa::path(get, path = "/api/v1/organisations/{id}/courses/{cid}/competencies", tag = "courses",
+    params(("id" = String, Path), ("cid" = String, Path)), responses((status = 200, body = Vec<String>)))]
+async fn course_competencies(
+    State(ctx): State<Ctx>,
+    Member(access): Member<Organisations>,
+    Path(path): Path<(String, String)>,
+) -> ApiResult<Json<Vec<String>>> {
+    let cid = path_id(&path.1)?;
+    let rows: Vec<(String,)> = sqlx::query_as(
+        "SELECT cc.competency_id FROM course_competencies cc JOIN courses c ON c.id = cc.course_id \
+         WHERE cc.course_id = $1 AND c.organisation_id = $2 ORDER BY cc.competency_id",
+    )
+    .bind(cid)
+    .bind(&access.tenant.id)
+    .fetch_all(ctx.db.pool())
+    .await?;
+    Ok(Json(rows.into_iter().map(|(c,)| c).collect()))
 }

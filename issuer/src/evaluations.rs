@@ -40,9 +40,12 @@ pub struct NewEvaluation {
     pub assessment: Assessment,
     #[serde(default)]
     pub comment: String,
-    /// A link to the evidence (a file, a quiz result…).
+    /// A link to the evidence (a quiz result, a video…).
     #[serde(default)]
     pub evidence_url: Option<String>,
+    /// An uploaded file of the organisation as evidence (a photo of the weld, a report…).
+    #[serde(default)]
+    pub evidence_resource_id: Option<String>,
     /// `YYYY-MM-DD`; today by default.
     #[serde(default)]
     pub assessed_on: Option<String>,
@@ -70,6 +73,7 @@ pub struct Evaluation {
     pub level_value: String,
     pub comment: String,
     pub evidence_url: Option<String>,
+    pub evidence_resource_id: Option<String>,
     pub assessed_on: String,
     pub supersedes: Option<String>,
     pub created_at: i64,
@@ -149,6 +153,20 @@ async fn record(
         Some(_) => return Err(ApiError::invalid_field("evidence_url", "an http(s) URL")),
         None => None,
     };
+    if let Some(resource) = &input.evidence_resource_id {
+        let known: Option<(String,)> =
+            sqlx::query_as("SELECT id FROM resources WHERE id = $1 AND organisation_id = $2")
+                .bind(resource)
+                .bind(org)
+                .fetch_optional(ctx.db.pool())
+                .await?;
+        if known.is_none() {
+            return Err(ApiError::invalid_field(
+                "evidence_resource_id",
+                "no such resource in this organisation",
+            ));
+        }
+    }
     let now = ctx.now_ms();
     let assessed_on = match &input.assessed_on {
         Some(d) => date("assessed_on", d)?,
@@ -190,6 +208,7 @@ async fn record(
         level_value: format!("{:.4}", level.value),
         comment,
         evidence_url,
+        evidence_resource_id: input.evidence_resource_id.clone(),
         assessed_on,
         supersedes: input.supersedes.clone(),
         created_at: now,
@@ -203,8 +222,8 @@ async fn record(
     let mut tx = ctx.db.begin().await?;
     let inserted = sqlx::query(
         "INSERT INTO evaluations (id, organisation_id, session_id, trainee_id, competency_id, evaluator_id, evaluator_role, \
-         validated, level_label, level_rank, level_value, score, comment, evidence_url, assessed_on, supersedes, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
+         validated, level_label, level_rank, level_value, score, comment, evidence_url, assessed_on, supersedes, created_at, \
+         evidence_resource_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
     )
     .bind(&evaluation.id)
     .bind(org)
@@ -223,6 +242,7 @@ async fn record(
     .bind(&evaluation.assessed_on)
     .bind(&evaluation.supersedes)
     .bind(now)
+    .bind(&evaluation.evidence_resource_id)
     .execute(&mut *tx)
     .await;
     if let Err(sqlx::Error::Database(e)) = &inserted
@@ -437,6 +457,7 @@ async fn evaluate_bulk(
                     assessment: row.assessment,
                     comment: row.comment,
                     evidence_url: None,
+                    evidence_resource_id: None,
                     assessed_on: None,
                     supersedes: None,
                     pin: input.pin,
@@ -554,7 +575,7 @@ struct HistoryQuery {
 }
 
 const SELECT: &str = "SELECT id, organisation_id, session_id, trainee_id, competency_id, evaluator_id, evaluator_role, validated, \
-    level_label, level_rank, level_value, comment, evidence_url, assessed_on, supersedes, created_at FROM evaluations";
+    level_label, level_rank, level_value, comment, evidence_url, evidence_resource_id, assessed_on, supersedes, created_at FROM evaluations";
 
 /// The organisation's evaluations, for its staff, optionally of one trainee (every evaluation,
 /// validated or not, superseded ones included).

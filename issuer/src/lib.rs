@@ -51,6 +51,11 @@ pub const MIGRATIONS: &[EmbeddedMigration] = &[
         "invitations",
         include_str!("../../migrations/issuer/0103_invitations.sql"),
     ),
+    (
+        104,
+        "course competencies",
+        include_str!("../../migrations/issuer/0104_course_competencies.sql"),
+    ),
 ];
 
 #[derive(Clone)]
