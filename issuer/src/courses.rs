@@ -537,6 +537,98 @@ pub struct FormationCourses {
     pub course_ids: Vec<String>,
 }
 
+/// A list of ids linked to an owner: a formation's courses (in order), a course's competencies.
+struct Links {
+    owner_table: &'static str,
+    link_table: &'static str,
+    owner_column: &'static str,
+    item_table: &'static str,
+    item_column: &'static str,
+    /// The request field, for errors.
+    field: &'static str,
+    /// Whether the link table keeps the given order (`position`).
+    ordered: bool,
+    action: &'static str,
+}
+
+/// Replaces the owner's linked items, each of which must belong to the organisation, with
+/// its audit row, in one transaction.
+async fn replace_links(
+    ctx: &Ctx,
+    access: &carnet_service::tenants::Access<Organisations>,
+    links: &Links,
+    owner: &str,
+    items: &[String],
+) -> ApiResult<()> {
+    let org = &access.tenant.id;
+    if items.len() > 500 {
+        return Err(ApiError::invalid_field(links.field, "at most 500"));
+    }
+    let found: Option<(String,)> = sqlx::query_as(&format!(
+        "SELECT id FROM {} WHERE id = $1 AND organisation_id = $2",
+        links.owner_table
+    ))
+    .bind(owner)
+    .bind(org)
+    .fetch_optional(ctx.db.pool())
+    .await?;
+    found.ok_or(ApiError::NotFound)?;
+    let now = ctx.now_ms();
+    let mut tx = ctx.db.begin().await?;
+    sqlx::query(&format!(
+        "DELETE FROM {} WHERE {} = $1",
+        links.link_table, links.owner_column
+    ))
+    .bind(owner)
+    .execute(&mut *tx)
+    .await?;
+    let (columns, values) = if links.ordered {
+        (", position", ", $3")
+    } else {
+        ("", "")
+    };
+    let insert = format!(
+        "INSERT INTO {} ({}, {}{columns}) VALUES ($1, $2{values}) ON CONFLICT DO NOTHING",
+        links.link_table, links.owner_column, links.item_column
+    );
+    let known = format!(
+        "SELECT id FROM {} WHERE id = $1 AND organisation_id = $2",
+        links.item_table
+    );
+    for (position, item) in items.iter().enumerate() {
+        let found: Option<(String,)> = sqlx::query_as(&known)
+            .bind(item)
+            .bind(org)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if found.is_none() {
+            return Err(ApiError::invalid_field(
+                links.field,
+                format!("{item} is not in this organisation"),
+            ));
+        }
+        let query = sqlx::query(&insert).bind(owner).bind(item);
+        let query = if links.ordered {
+            query.bind(position as i64)
+        } else {
+            query
+        };
+        query.execute(&mut *tx).await?;
+    }
+    audit::record(
+        &mut tx,
+        now,
+        &access.actor(),
+        links.action,
+        Some(owner),
+        Some(org),
+        json!({ links.field: items }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 /// Sets a formation's courses and their order; organisation staff.
 #[utoipa::path(put, path = "/api/v1/organisations/{id}/formations/{fid}/courses", tag = "courses", request_body = FormationCourses,
     params(("id" = String, Path), ("fid" = String, Path)), responses((status = 204), (status = 404, body = Problem), (status = 422, body = Problem)))]
@@ -546,55 +638,17 @@ async fn set_formation_courses(
     Path(path): Path<(String, String)>,
     Json(input): Json<FormationCourses>,
 ) -> ApiResult<StatusCode> {
-    let fid = path_id(&path.1)?;
-    let org = &access.tenant.id;
-    if input.course_ids.len() > 500 {
-        return Err(ApiError::invalid_field("course_ids", "at most 500 courses"));
-    }
-    let formation: Option<(String,)> =
-        sqlx::query_as("SELECT id FROM formations WHERE id = $1 AND organisation_id = $2")
-            .bind(fid)
-            .bind(org)
-            .fetch_optional(ctx.db.pool())
-            .await?;
-    formation.ok_or(ApiError::NotFound)?;
-    let now = ctx.now_ms();
-    let mut tx = ctx.db.begin().await?;
-    sqlx::query("DELETE FROM formation_courses WHERE formation_id = $1")
-        .bind(fid)
-        .execute(&mut *tx)
-        .await?;
-    for (position, course) in input.course_ids.iter().enumerate() {
-        let known: Option<(String,)> =
-            sqlx::query_as("SELECT id FROM courses WHERE id = $1 AND organisation_id = $2")
-                .bind(course)
-                .bind(org)
-                .fetch_optional(&mut *tx)
-                .await?;
-        if known.is_none() {
-            return Err(ApiError::invalid_field(
-                "course_ids",
-                format!("no course {course} in this organisation"),
-            ));
-        }
-        sqlx::query("INSERT INTO formation_courses (formation_id, course_id, position) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
-            .bind(fid)
-            .bind(course)
-            .bind(position as i64)
-            .execute(&mut *tx)
-            .await?;
-    }
-    audit::record(
-        &mut tx,
-        now,
-        &access.actor(),
-        "formation.courses_set",
-        Some(fid),
-        Some(org),
-        json!({ "courses": input.course_ids }),
-    )
-    .await?;
-    tx.commit().await?;
+    let links = Links {
+        owner_table: "formations",
+        link_table: "formation_courses",
+        owner_column: "formation_id",
+        item_table: "courses",
+        item_column: "course_id",
+        field: "course_ids",
+        ordered: true,
+        action: "formation.courses_set",
+    };
+    replace_links(&ctx, &access, &links, path_id(&path.1)?, &input.course_ids).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -660,57 +714,24 @@ async fn set_course_competencies(
     Path(path): Path<(String, String)>,
     Json(input): Json<CourseCompetencies>,
 ) -> ApiResult<StatusCode> {
-    let cid = path_id(&path.1)?;
-    let org = &access.tenant.id;
-    if input.competency_ids.len() > 500 {
-        return Err(ApiError::invalid_field(
-            "competency_ids",
-            "at most 500 competencies",
-        ));
-    }
-    let course: Option<(String,)> =
-        sqlx::query_as("SELECT id FROM courses WHERE id = $1 AND organisation_id = $2")
-            .bind(cid)
-            .bind(org)
-            .fetch_optional(ctx.db.pool())
-            .await?;
-    course.ok_or(ApiError::NotFound)?;
-    let now = ctx.now_ms();
-    let mut tx = ctx.db.begin().await?;
-    sqlx::query("DELETE FROM course_competencies WHERE course_id = $1")
-        .bind(cid)
-        .execute(&mut *tx)
-        .await?;
-    for competency in &input.competency_ids {
-        let known: Option<(String,)> =
-            sqlx::query_as("SELECT id FROM competencies WHERE id = $1 AND organisation_id = $2")
-                .bind(competency)
-                .bind(org)
-                .fetch_optional(&mut *tx)
-                .await?;
-        if known.is_none() {
-            return Err(ApiError::invalid_field(
-                "competency_ids",
-                format!("no competency {competency} in this organisation"),
-            ));
-        }
-        sqlx::query("INSERT INTO course_competencies (course_id, competency_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
-            .bind(cid)
-            .bind(competency)
-            .execute(&mut *tx)
-            .await?;
-    }
-    audit::record(
-        &mut tx,
-        now,
-        &access.actor(),
-        "course.competencies_set",
-        Some(cid),
-        Some(org),
-        json!({ "competencies": input.competency_ids }),
+    let links = Links {
+        owner_table: "courses",
+        link_table: "course_competencies",
+        owner_column: "course_id",
+        item_table: "competencies",
+        item_column: "competency_id",
+        field: "competency_ids",
+        ordered: false,
+        action: "course.competencies_set",
+    };
+    replace_links(
+        &ctx,
+        &access,
+        &links,
+        path_id(&path.1)?,
+        &input.competency_ids,
     )
     .await?;
-    tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
