@@ -290,13 +290,7 @@ fn progress(step: &str, done: usize, total: usize) {
 }
 
 async fn platform_admin(service: &Service, router: &Router, prefix: &str) -> Result<Api, String> {
-    let mut conn = service
-        .ctx
-        .db
-        .pool()
-        .acquire()
-        .await
-        .map_err(|e| e.to_string())?;
+    let mut conn = service.ctx.db.writer().await.map_err(|e| e.to_string())?;
     create_account(
         &mut conn,
         &service.ctx,

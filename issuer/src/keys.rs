@@ -16,13 +16,22 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-/// Parsed signing keys by `kid` (opening and parsing a key costs far more than signing).
+/// Parsed signing keys by `kid` (opening and parsing a key costs far more than signing), and
+/// each organisation's active key for a few seconds (a rotation in this process takes effect at
+/// once; one in another instance within [`ACTIVE_TTL`], the old key still being published).
 #[derive(Default)]
-pub struct KeyCache(Mutex<HashMap<String, Arc<SigningKey>>>);
+pub struct KeyCache {
+    by_kid: Mutex<HashMap<String, Arc<SigningKey>>>,
+    active: Mutex<HashMap<String, (Arc<SigningKey>, Instant)>>,
+}
+
+/// How long an organisation's active key is used without asking the database again.
+pub const ACTIVE_TTL: Duration = Duration::from_secs(10);
 
 pub fn router() -> OpenApiRouter<IssuerState> {
     OpenApiRouter::new().routes(routes!(list_keys, rotate_key))
@@ -30,6 +39,27 @@ pub fn router() -> OpenApiRouter<IssuerState> {
 
 /// The organisation's active signing key, created (Ed25519) on first use.
 pub async fn active_key(state: &IssuerState, org: &str) -> ApiResult<Arc<SigningKey>> {
+    if let Some((key, at)) = state
+        .keys
+        .active
+        .lock()
+        .map_err(ApiError::internal)?
+        .get(org)
+        && at.elapsed() < ACTIVE_TTL
+    {
+        return Ok(key.clone());
+    }
+    let key = load_active_key(state, org).await?;
+    state
+        .keys
+        .active
+        .lock()
+        .map_err(ApiError::internal)?
+        .insert(org.to_owned(), (key.clone(), Instant::now()));
+    Ok(key)
+}
+
+async fn load_active_key(state: &IssuerState, org: &str) -> ApiResult<Arc<SigningKey>> {
     let ctx = &state.ctx;
     let row: Option<(String, Vec<u8>)> = sqlx::query_as(
         "SELECT kid, sealed_private_jwk FROM issuer_keys WHERE organisation_id = $1 AND active = 1",
@@ -44,13 +74,19 @@ pub async fn active_key(state: &IssuerState, org: &str) -> ApiResult<Arc<Signing
             {
                 // Two first uses at once: the unique index keeps one active key. The connection
                 // goes back to the pool before the lookup below needs one.
-                let mut conn = ctx.db.pool().acquire().await?;
+                let mut conn = ctx.db.writer().await?;
                 insert_key(&mut conn, ctx, org, &key).await?;
             }
-            return Box::pin(active_key(state, org)).await;
+            return Box::pin(load_active_key(state, org)).await;
         }
     };
-    if let Some(key) = state.keys.0.lock().map_err(ApiError::internal)?.get(&kid) {
+    if let Some(key) = state
+        .keys
+        .by_kid
+        .lock()
+        .map_err(ApiError::internal)?
+        .get(&kid)
+    {
         return Ok(key.clone());
     }
     let opened = ctx
@@ -62,7 +98,7 @@ pub async fn active_key(state: &IssuerState, org: &str) -> ApiResult<Arc<Signing
     let key = Arc::new(SigningKey::from_jwk(&jwk).map_err(ApiError::internal)?);
     state
         .keys
-        .0
+        .by_kid
         .lock()
         .map_err(ApiError::internal)?
         .insert(kid, key.clone());
@@ -189,6 +225,12 @@ async fn rotate_key(
     )
     .await?;
     tx.commit().await?;
+    state
+        .keys
+        .active
+        .lock()
+        .map_err(ApiError::internal)?
+        .remove(org);
     Ok((
         StatusCode::CREATED,
         Json(KeyInfo {

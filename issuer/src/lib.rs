@@ -56,12 +56,18 @@ pub const MIGRATIONS: &[EmbeddedMigration] = &[
         "course competencies",
         include_str!("../../migrations/issuer/0104_course_competencies.sql"),
     ),
+    (
+        105,
+        "status lists without a counter",
+        include_str!("../../migrations/issuer/0105_status_list_counter.sql"),
+    ),
 ];
 
 #[derive(Clone)]
 pub struct IssuerState {
     pub ctx: Ctx,
     keys: Arc<keys::KeyCache>,
+    lists: Arc<status::OpenLists>,
 }
 
 impl FromRef<IssuerState> for Ctx {
@@ -75,6 +81,7 @@ impl IssuerState {
         IssuerState {
             ctx,
             keys: Arc::default(),
+            lists: Arc::default(),
         }
     }
 }
@@ -124,7 +131,7 @@ pub const PURGE_PROTOCOL: &str = "issuer.purge_protocol";
 
 /// Schedules the issuer's periodic jobs (once per database).
 pub async fn schedule_jobs(ctx: &Ctx) -> Result<(), sqlx::Error> {
-    let mut conn = ctx.db.pool().acquire().await?;
+    let mut conn = ctx.db.writer().await?;
     let now = ctx.now_ms();
     jobs::enqueue(
         &mut conn,

@@ -19,6 +19,8 @@ use carnet_service::tenants::{InRoles, Staff};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+use std::collections::HashMap;
+use std::sync::Mutex;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -60,34 +62,76 @@ pub fn list_uri(ctx: &Ctx, list_id: &str) -> String {
     format!("{}/status/{list_id}", ctx.config.public_url)
 }
 
-/// Inserts the credential row with a fresh random index, in the caller's transaction.
+/// Each organisation's open list, and how many more entries this process may draw from it
+/// before counting its entries again. The count is only a fill estimate: the unique
+/// `(status_list_id, status_idx)` index is what keeps entries apart, so instances that fill one
+/// list at once overshoot its fill limit a little, harmlessly. No row is updated per credential,
+/// so concurrent issuances do not queue on a counter.
+#[derive(Default)]
+pub struct OpenLists(Mutex<HashMap<String, (String, i64)>>);
+
+/// The list the next `count` credentials of `org` go on, created (and committed) if needed.
+/// Call it before the issuing transaction begins: a list must be visible to every transaction
+/// once it is cached.
+pub async fn open_list(state: &IssuerState, org: &str, count: usize) -> ApiResult<String> {
+    let count = count as i64;
+    if let Some((id, left)) = state
+        .lists
+        .0
+        .lock()
+        .map_err(ApiError::internal)?
+        .get_mut(org)
+        && *left >= count
+    {
+        *left -= count;
+        return Ok(id.clone());
+    }
+    let newest: Option<(String, i64)> = sqlx::query_as(
+        "SELECT l.id, (SELECT COUNT(*) FROM credentials c WHERE c.status_list_id = l.id) FROM status_lists l \
+         WHERE l.organisation_id = $1 ORDER BY l.created_at DESC, l.id LIMIT 1",
+    )
+    .bind(org)
+    .fetch_optional(state.ctx.db.pool())
+    .await?;
+    if let Some((id, used)) = newest
+        && used < FILL_LIMIT
+    {
+        state
+            .lists
+            .0
+            .lock()
+            .map_err(ApiError::internal)?
+            .insert(org.to_owned(), (id.clone(), FILL_LIMIT - used - count));
+        return Ok(id);
+    }
+    let id = format!("stl_{}", random_token(12));
+    sqlx::query(
+        "INSERT INTO status_lists (id, organisation_id, size, created_at) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(&id)
+    .bind(org)
+    .bind(LIST_SIZE)
+    .bind(state.ctx.now_ms())
+    .execute(&mut *state.ctx.db.writer().await?)
+    .await?;
+    state
+        .lists
+        .0
+        .lock()
+        .map_err(ApiError::internal)?
+        .insert(org.to_owned(), (id.clone(), FILL_LIMIT - count));
+    Ok(id)
+}
+
+/// Inserts the credential row with a fresh random index in `list_id` (from [`open_list`]), in
+/// the caller's transaction.
 pub async fn insert_with_index(
     conn: &mut sqlx::AnyConnection,
     ctx: &Ctx,
+    list_id: &str,
     org: &str,
     row: &NewCredential,
 ) -> ApiResult<Entry> {
-    let open: Option<(String,)> = sqlx::query_as(
-        "SELECT id FROM status_lists WHERE organisation_id = $1 AND allocated < $2 ORDER BY created_at DESC, id LIMIT 1",
-    )
-    .bind(org)
-    .bind(FILL_LIMIT)
-    .fetch_optional(&mut *conn)
-    .await?;
-    let list_id = match open {
-        Some((id,)) => id,
-        None => {
-            let id = format!("stl_{}", random_token(12));
-            sqlx::query("INSERT INTO status_lists (id, organisation_id, size, allocated, created_at) VALUES ($1, $2, $3, 0, $4)")
-                .bind(&id)
-                .bind(org)
-                .bind(LIST_SIZE)
-                .bind(ctx.now_ms())
-                .execute(&mut *conn)
-                .await?;
-            id
-        }
-    };
     for _ in 0..64 {
         let idx = rand::rngs::OsRng.gen_range(0..LIST_SIZE);
         let inserted = sqlx::query(
@@ -103,20 +147,16 @@ pub async fn insert_with_index(
         .bind(&row.vct)
         .bind(&row.kid)
         .bind(&row.holder_thumbprint)
-        .bind(&list_id)
+        .bind(list_id)
         .bind(idx)
         .bind(row.issued_at)
         .bind(row.expires_at)
         .execute(&mut *conn)
         .await?;
         if inserted.rows_affected() == 1 {
-            sqlx::query("UPDATE status_lists SET allocated = allocated + 1 WHERE id = $1")
-                .bind(&list_id)
-                .execute(&mut *conn)
-                .await?;
             return Ok(Entry {
-                uri: list_uri(ctx, &list_id),
-                list_id,
+                uri: list_uri(ctx, list_id),
+                list_id: list_id.to_owned(),
                 idx: idx as u64,
             });
         }

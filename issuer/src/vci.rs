@@ -158,7 +158,7 @@ async fn token_inner(
         if !tx_code_matches(&offer_id, given, &tx_hash) {
             sqlx::query("UPDATE credential_offers SET tx_code_failures = tx_code_failures + 1 WHERE id = $1")
                 .bind(&offer_id)
-                .execute(ctx.db.pool())
+                .execute(&mut *ctx.db.writer().await?)
                 .await?;
             return Err(invalid("wrong transaction code"));
         }
@@ -211,7 +211,7 @@ pub async fn nonce(State(state): State<IssuerState>, Path(org): Path<String>) ->
         sqlx::query("INSERT INTO vci_nonces (nonce_hash, expires_at) VALUES ($1, $2)")
             .bind(hash_secret(&nonce))
             .bind(state.ctx.now_ms() + SHORT_LIVED_MS)
-            .execute(state.ctx.db.pool())
+            .execute(&mut *state.ctx.db.writer().await?)
             .await?;
         Ok::<_, OAuthError>(
             (
@@ -276,21 +276,24 @@ async fn credential_inner(
                 "a Bearer access token is required",
             )
         })?;
-    let grant: Option<(String, i64, Option<i64>)> = sqlx::query_as(
-        "SELECT t.offer_id, t.expires_at, t.used_at FROM vci_access_tokens t JOIN credential_offers o ON o.id = t.offer_id \
+    type Grant = (String, i64, Option<i64>, String, String, String);
+    let grant: Option<Grant> = sqlx::query_as(
+        "SELECT t.offer_id, t.expires_at, t.used_at, o.account_id, o.configuration_id, o.claims \
+         FROM vci_access_tokens t JOIN credential_offers o ON o.id = t.offer_id \
          WHERE t.token_hash = $1 AND o.organisation_id = $2",
     )
     .bind(hash_secret(token.trim()))
     .bind(org)
     .fetch_optional(ctx.db.pool())
     .await?;
-    let (offer_id, expires_at, used_at) = grant.ok_or_else(|| {
-        oauth(
-            StatusCode::UNAUTHORIZED,
-            "invalid_token",
-            "unknown access token",
-        )
-    })?;
+    let (offer_id, expires_at, used_at, account, configuration, claims) =
+        grant.ok_or_else(|| {
+            oauth(
+                StatusCode::UNAUTHORIZED,
+                "invalid_token",
+                "unknown access token",
+            )
+        })?;
     if expires_at <= now || used_at.is_some() {
         return Err(oauth(
             StatusCode::UNAUTHORIZED,
@@ -306,12 +309,6 @@ async fn credential_inner(
             "use `proofs` (OpenID4VCI 1.0), not `proof`",
         ));
     }
-    let (account, configuration, claims): (String, String, String) = sqlx::query_as(
-        "SELECT account_id, configuration_id, claims FROM credential_offers WHERE id = $1",
-    )
-    .bind(&offer_id)
-    .fetch_one(ctx.db.pool())
-    .await?;
     match (
         &request.credential_configuration_id,
         &request.credential_identifier,
@@ -369,6 +366,7 @@ async fn credential_inner(
         serde_json::from_str(&claims).map_err(|e| ApiError::internal(e.to_string()))?;
     let vct = format!("{}/vct/{configuration}", ctx.config.public_url);
 
+    let list = status::open_list(state, org, holders.len()).await?;
     let mut tx = ctx.db.begin().await?;
     // The nonce is consumed with the issuance: a replayed proof finds it used.
     let consumed = sqlx::query("UPDATE vci_nonces SET used_at = $1 WHERE nonce_hash = $2 AND used_at IS NULL AND expires_at > $1")
@@ -409,7 +407,7 @@ async fn credential_inner(
             issued_at: now,
             expires_at: Some(now + CREDENTIAL_VALIDITY_SECS * 1000),
         };
-        let entry = status::insert_with_index(&mut tx, ctx, org, &row).await?;
+        let entry = status::insert_with_index(&mut tx, ctx, &list, org, &row).await?;
         let credential = Credential {
             issuer: issuer.clone(),
             vct: vct.clone(),

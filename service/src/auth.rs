@@ -223,7 +223,7 @@ where
             sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
                 .bind(now)
                 .bind(&token_id)
-                .execute(ctx.db.pool())
+                .execute(&mut *ctx.db.writer().await?)
                 .await?;
             Principal {
                 account_id: AccountId(id),
@@ -322,7 +322,7 @@ pub async fn record_login_failure(ctx: &Ctx, email: &str) -> Result<(), ApiError
     sqlx::query("INSERT INTO login_failures (email, at) VALUES ($1, $2)")
         .bind(email)
         .bind(ctx.now_ms())
-        .execute(ctx.db.pool())
+        .execute(&mut *ctx.db.writer().await?)
         .await?;
     Ok(())
 }

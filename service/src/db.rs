@@ -4,9 +4,12 @@
 use futures_util::future::BoxFuture;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::migrate::{Migration, MigrationSource, MigrationType, Migrator};
+use sqlx::pool::PoolConnection;
 use sqlx::{Any, AnyConnection, AnyPool, Connection, Executor, Transaction};
+use std::ops::{Deref, DerefMut};
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// The two engines.
@@ -22,7 +25,64 @@ pub struct Db {
     pool: AnyPool,
     engine: Engine,
     url: String,
+    /// SQLite allows one writer at a time, and a writer that finds the lock taken sleeps in
+    /// SQLite's busy handler (milliseconds at a time) or fails outright when its read snapshot
+    /// went stale. Writes therefore queue here, in the process, instead.
+    writer: Option<Arc<tokio::sync::Mutex<()>>>,
 }
+
+/// A transaction: a connection (it derefs to one) that commits or rolls back. On SQLite it also
+/// holds the process's writer turn until it ends.
+pub struct Tx {
+    inner: Transaction<'static, Any>,
+    _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl Tx {
+    pub async fn commit(self) -> Result<(), sqlx::Error> {
+        self.inner.commit().await
+    }
+
+    pub async fn rollback(self) -> Result<(), sqlx::Error> {
+        self.inner.rollback().await
+    }
+}
+
+/// A pooled connection for a write outside a transaction; on SQLite it holds the process's
+/// writer turn (see [`Db::writer`]).
+pub struct Writer {
+    conn: PoolConnection<Any>,
+    _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl Deref for Writer {
+    type Target = AnyConnection;
+    fn deref(&self) -> &AnyConnection {
+        &self.conn
+    }
+}
+
+impl DerefMut for Writer {
+    fn deref_mut(&mut self) -> &mut AnyConnection {
+        &mut self.conn
+    }
+}
+
+impl Deref for Tx {
+    type Target = AnyConnection;
+    fn deref(&self) -> &AnyConnection {
+        &self.inner
+    }
+}
+
+impl DerefMut for Tx {
+    fn deref_mut(&mut self) -> &mut AnyConnection {
+        &mut self.inner
+    }
+}
+
+/// How long a caller waits for a connection, or for its turn to write on SQLite.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A migration embedded in the binary: version, description, SQL.
 pub type EmbeddedMigration = (i64, &'static str, &'static str);
@@ -74,7 +134,7 @@ impl Db {
         let options = AnyConnectOptions::from_str(url)?;
         let pool = AnyPoolOptions::new()
             .max_connections(if engine == Engine::Sqlite { 8 } else { 16 })
-            .acquire_timeout(Duration::from_secs(10))
+            .acquire_timeout(ACQUIRE_TIMEOUT)
             .after_connect(move |conn, _| {
                 Box::pin(async move {
                     if engine == Engine::Sqlite {
@@ -93,6 +153,7 @@ impl Db {
             pool,
             engine,
             url: url.to_owned(),
+            writer: (engine == Engine::Sqlite).then(Arc::default),
         })
     }
 
@@ -123,8 +184,41 @@ impl Db {
         self.engine
     }
 
-    pub async fn begin(&self) -> Result<Transaction<'static, Any>, sqlx::Error> {
-        self.pool.begin().await
+    /// The process's turn to write on SQLite (none on PostgreSQL). Bounded like the pool's own
+    /// wait, so a bug that nests writes fails loudly rather than hanging.
+    async fn turn(&self) -> Result<Option<tokio::sync::OwnedMutexGuard<()>>, sqlx::Error> {
+        match &self.writer {
+            Some(writer) => tokio::time::timeout(ACQUIRE_TIMEOUT, writer.clone().lock_owned())
+                .await
+                .map(Some)
+                .map_err(|_| sqlx::Error::PoolTimedOut),
+            None => Ok(None),
+        }
+    }
+
+    /// A connection for one write outside a transaction: `.execute(&mut *db.writer().await?)`.
+    /// Reads go to [`Db::pool`] directly; every write goes through here or [`Db::begin`].
+    pub async fn writer(&self) -> Result<Writer, sqlx::Error> {
+        let turn = self.turn().await?;
+        Ok(Writer {
+            conn: self.pool.acquire().await?,
+            _turn: turn,
+        })
+    }
+
+    /// Begins a transaction (on SQLite, once the process's previous write has ended).
+    pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
+        let turn = self.turn().await?;
+        Ok(Tx {
+            // IMMEDIATE takes the write lock now, where the busy timeout applies: a deferred
+            // transaction that reads and then writes fails outright (SQLITE_BUSY_SNAPSHOT) when
+            // another connection wrote in between.
+            inner: match self.engine {
+                Engine::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+                Engine::Postgres => self.pool.begin().await?,
+            },
+            _turn: turn,
+        })
     }
 
     /// Whether the database answers.

@@ -285,7 +285,7 @@ async fn forget(ctx: &Ctx, scope: &str, key: &str) -> Result<(), sqlx::Error> {
     sqlx::query("DELETE FROM idempotency_keys WHERE scope = $1 AND idem_key = $2")
         .bind(scope)
         .bind(key)
-        .execute(ctx.db.pool())
+        .execute(&mut *ctx.db.writer().await?)
         .await
         .map(|_| ())
 }

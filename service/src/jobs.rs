@@ -108,7 +108,7 @@ impl Worker {
             .bind(now + self.lease_ms)
             .bind(&id)
             .bind(now)
-            .execute(self.ctx.db.pool())
+            .execute(&mut *self.ctx.db.writer().await?)
             .await?;
             if claimed.rows_affected() != 1 {
                 continue;
@@ -127,7 +127,7 @@ impl Worker {
                     sqlx::query("UPDATE jobs SET done_at = $1, locked_until = NULL, last_error = NULL WHERE id = $2")
                         .bind(now)
                         .bind(&id)
-                        .execute(self.ctx.db.pool())
+                        .execute(&mut *self.ctx.db.writer().await?)
                         .await?;
                 }
                 Ok(Outcome::RunAgainAt(at)) => {
@@ -136,7 +136,7 @@ impl Worker {
                     )
                     .bind(at)
                     .bind(&id)
-                    .execute(self.ctx.db.pool())
+                    .execute(&mut *self.ctx.db.writer().await?)
                     .await?;
                 }
                 Err(error) => {
@@ -150,14 +150,14 @@ impl Worker {
                         .bind(now)
                         .bind(&error)
                         .bind(&id)
-                        .execute(self.ctx.db.pool())
+                        .execute(&mut *self.ctx.db.writer().await?)
                         .await?;
                     } else {
                         sqlx::query("UPDATE jobs SET run_at = $1, locked_until = NULL, last_error = $2 WHERE id = $3")
                             .bind(now + backoff_ms(attempts))
                             .bind(&error)
                             .bind(&id)
-                            .execute(self.ctx.db.pool())
+                            .execute(&mut *self.ctx.db.writer().await?)
                             .await?;
                     }
                 }
@@ -194,7 +194,7 @@ pub fn backoff_ms(attempts: i64) -> i64 {
 pub const PURGE: &str = "foundation.purge";
 
 pub async fn schedule_purge(ctx: &Ctx) -> Result<(), sqlx::Error> {
-    let mut conn = ctx.db.pool().acquire().await?;
+    let mut conn = ctx.db.writer().await?;
     enqueue(
         &mut conn,
         ctx.now_ms(),

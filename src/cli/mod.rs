@@ -104,7 +104,7 @@ where
     runtime.block_on(f(settings)).map_err(Into::into)
 }
 
-fn init_logging(settings: &crate::config::Settings) {
+pub fn init_logging(settings: &crate::config::Settings) {
     let filter = tracing_subscriber::EnvFilter::try_new(&settings.log)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
