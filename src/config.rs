@@ -43,6 +43,11 @@ pub struct ServerArgs {
     /// PostgreSQL URL of the verifier's database [default: SQLite in the data directory].
     #[arg(long, env = "CARNET_VERIFIER_DATABASE_URL")]
     pub verifier_database_url: Option<String>,
+    /// Where uploaded files go: a directory, or an S3-compatible bucket as
+    /// `s3+https://host[:port]/bucket[/prefix]` with `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`
+    /// and `AWS_REGION` from the environment [default: <data-dir>/files].
+    #[arg(long, env = "CARNET_FILES")]
+    pub files: Option<String>,
     /// Key (32 bytes, base64url) sealing secrets at rest, such as issuer private keys
     /// [default: <data-dir>/secret.key, created on first start].
     #[arg(long, env = "CARNET_SECRET_KEY", hide_env_values = true)]
@@ -88,6 +93,7 @@ impl ServerArgs {
             issuer_database_url: self.issuer_database_url.or(file.issuer_database_url),
             wallet_database_url: self.wallet_database_url.or(file.wallet_database_url),
             verifier_database_url: self.verifier_database_url.or(file.verifier_database_url),
+            files: self.files.or(file.files),
             secret_key: self.secret_key.or(file.secret_key),
             log: self.log.or(file.log),
             log_json: self.log_json || file.log_json,
@@ -115,6 +121,19 @@ impl ServerArgs {
 }
 
 impl Settings {
+    /// Where `kind` keeps its uploaded files: its own folder of the configured location.
+    pub fn files_location(&self, kind: ServiceKind) -> String {
+        match &self.args.files {
+            Some(location) => format!("{}/{}", location.trim_end_matches('/'), kind.name()),
+            None => self
+                .data_dir
+                .join("files")
+                .join(kind.name())
+                .display()
+                .to_string(),
+        }
+    }
+
     /// The key sealing secrets at rest: given, or read from (or first written to)
     /// `<data-dir>/secret.key` with owner-only permissions.
     pub fn secret_key(&self) -> Result<SecretKey, String> {

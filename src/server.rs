@@ -6,7 +6,7 @@ use crate::web;
 use axum::Router;
 use carnet_service::clock::SystemClock;
 use carnet_service::db::EmbeddedMigration;
-use carnet_service::files::LocalFileStore;
+use carnet_service::files;
 use carnet_service::jobs::{self, Worker};
 use carnet_service::{Ctx, Db, ServiceConfig, ServiceKind};
 use std::sync::Arc;
@@ -84,8 +84,7 @@ pub async fn service(settings: &Settings, kind: ServiceKind) -> Result<Service, 
             &settings.service_url(kind),
             settings.secret_key()?,
         )),
-        files: LocalFileStore::new(settings.data_dir.join("files").join(kind.name()))
-            .map_err(|e| e.to_string())?,
+        files: files::open_store(&settings.files_location(kind)).map_err(|e| e.to_string())?,
     };
     jobs::schedule_purge(&ctx)
         .await

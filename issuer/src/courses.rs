@@ -281,7 +281,7 @@ async fn upload_resource(
     let media_type = sniff(declared, &body).ok_or(ApiError::UnsupportedMediaType(
         "application/pdf, image/png, image/jpeg, text/plain or text/markdown, matching the content",
     ))?;
-    let key = ctx.files.put(&body).map_err(ApiError::internal)?;
+    let key = ctx.files.put(&body).await.map_err(ApiError::internal)?;
     let r = Resource {
         id: format!("res_{}", random_token(16)),
         kind: "file".into(),
@@ -326,7 +326,7 @@ async fn resource_content(
     .fetch_optional(ctx.db.pool())
     .await?;
     let (title, key, media_type) = row.ok_or(ApiError::NotFound)?;
-    let bytes = ctx.files.get(&key).map_err(ApiError::internal)?;
+    let bytes = ctx.files.get(&key).await.map_err(ApiError::internal)?;
     let filename: String = title
         .chars()
         .map(|c| {

@@ -50,3 +50,32 @@ impl Clock for ManualClock {
         self.0.load(Ordering::SeqCst)
     }
 }
+
+/// The UTC calendar date and time of a Unix time in seconds: `(year, month, day, hour, minute,
+/// second)` (Howard Hinnant's days-to-civil algorithm, proleptic Gregorian).
+pub fn utc(secs: i64) -> (i64, u32, u32, u32, u32, u32) {
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    let rem = rem as u32;
+    (year, month, day, rem / 3600, rem / 60 % 60, rem % 60)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn utc_dates() {
+        assert_eq!(super::utc(0), (1970, 1, 1, 0, 0, 0));
+        assert_eq!(super::utc(1_369_353_600), (2013, 5, 24, 0, 0, 0));
+        assert_eq!(super::utc(951_825_599), (2000, 2, 29, 11, 59, 59));
+        assert_eq!(super::utc(-1), (1969, 12, 31, 23, 59, 59));
+        assert_eq!(super::utc(1_795_608_000), (2026, 11, 25, 12, 0, 0));
+    }
+}

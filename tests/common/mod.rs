@@ -113,8 +113,19 @@ impl TestApp {
                     &settings.service_url(kind),
                     secret_key.clone(),
                 )),
-                files: carnet_service::files::LocalFileStore::new(test_db.dir().join("files"))
+                // An S3-compatible bucket when CI provides one, so every upload test runs
+                // against it too; a folder of the test's directory otherwise.
+                files: match std::env::var("CARNET_TEST_S3_URL") {
+                    Ok(url) => carnet_service::files::open_store(&format!(
+                        "{url}/{}",
+                        carnet_service::id::random_token(8)
+                    ))
                     .unwrap(),
+                    Err(_) => {
+                        carnet_service::files::LocalFileStore::new(test_db.dir().join("files"))
+                            .unwrap()
+                    }
+                },
             };
             services.push(server::build(kind, ctx));
             dbs.push(test_db);
