@@ -1,5 +1,5 @@
 //! `carnet demo`: seeds a realistic demo — two training centres with staff, trainees, level
-//! scales, competencies, a session each and evaluations (with their credential offers), the
+//! scales, competencies, courses with resources, a formation and a session each and evaluations (with their credential offers), the
 //! trainees' wallet accounts, two approved recruiting companies — then serves. Seeding goes
 //! through the services' own HTTP API (in process), so it passes every check a user's request
 //! would. It happens once per data directory; later runs print the accounts and serve.
@@ -40,6 +40,10 @@ struct Centre {
     /// Indices into TRAINEES.
     trainees: &'static [usize],
     session: (&'static str, &'static str, &'static str),
+    /// Planned hours of the session's formation.
+    hours: u32,
+    /// The formation's courses: (title, Markdown text of its first resource, a link).
+    courses: &'static [(&'static str, &'static str, &'static str)],
     /// (code, name, ROME code, scale: 0 medals / 1 score)
     competencies: &'static [(&'static str, &'static str, &'static str, usize)],
 }
@@ -72,6 +76,20 @@ const CENTRES: [Centre; 2] = [
         ],
         trainees: &[0, 1, 2, 3, 4, 5, 6],
         session: ("Soudeur TIG — promotion 2026", "2026-01-05", "2026-06-26"),
+        hours: 735,
+        courses: &[
+            (
+                "Procédé TIG : principes et réglages",
+                "# Le procédé TIG\n\nArc électrique entre une électrode de **tungstène** infusible et la pièce, \
+                 sous gaz inerte (argon).\n\n- Intensité : 1 A par 0,025 mm d'épaisseur (acier)\n- Débit de gaz : 8 à 12 l/min",
+                "https://www.inrs.fr/risques/soudage/ce-qu-il-faut-retenir.html",
+            ),
+            (
+                "Lecture de plans et cotation",
+                "# Lire un plan\n\n1. Cartouche et échelle\n2. Vues et projections\n3. Cotes, tolérances et symboles de soudure (ISO 2553)",
+                "https://www.iso.org/standard/62285.html",
+            ),
+        ],
         competencies: &[
             ("SOUD-TIG", "Souder à l'arc TIG", "H2913", 0),
             ("LECT-PLAN", "Lire un plan de fabrication", "H2902", 0),
@@ -100,6 +118,20 @@ const CENTRES: [Centre; 2] = [
             "2025-09-08",
             "2026-03-20",
         ),
+        hours: 602,
+        courses: &[
+            (
+                "Accessibilité des interfaces web",
+                "# Accessibilité\n\nLe RGAA reprend les critères WCAG 2.1 niveau AA.\n\n- Contrastes d'au moins 4,5:1\n- \
+                 Navigation complète au clavier\n- Libellés pour chaque champ",
+                "https://accessibilite.numerique.gouv.fr/",
+            ),
+            (
+                "Bases de données relationnelles",
+                "# Modèle relationnel\n\nTables, clés primaires et étrangères, formes normales, jointures.",
+                "https://www.postgresql.org/docs/current/tutorial.html",
+            ),
+        ],
         competencies: &[
             (
                 "WEB-FRONT",
@@ -143,23 +175,29 @@ const COMPANIES: [Company; 2] = [
 ];
 
 pub async fn run(settings: Settings) -> Result<(), String> {
+    let services = prepare(&settings).await?;
+    print_accounts(&settings);
+    server::serve(services, &settings).await
+}
+
+/// Opens the three services of `settings` and seeds them unless that was done before.
+pub async fn prepare(settings: &Settings) -> Result<Vec<Service>, String> {
     let services = vec![
-        server::service(&settings, ServiceKind::Issuer).await?,
-        server::service(&settings, ServiceKind::Wallet).await?,
-        server::service(&settings, ServiceKind::Verifier).await?,
+        server::service(settings, ServiceKind::Issuer).await?,
+        server::service(settings, ServiceKind::Wallet).await?,
+        server::service(settings, ServiceKind::Verifier).await?,
     ];
     let seeded = find_by_email(&services[0].ctx, PLATFORM_ADMIN)
         .await
         .map_err(|e| e.to_string())?;
     if seeded.is_none() {
-        seed(&services, &settings)
+        seed(&services, settings)
             .await
             .map_err(|e| format!("seeding the demo: {e}"))?;
     } else {
         println!("Demo already seeded in {}.", settings.data_dir.display());
     }
-    print_accounts(&settings);
-    server::serve(services, &settings).await
+    Ok(services)
 }
 
 /// A signed-in caller of one service's API, in process.
@@ -257,20 +295,24 @@ impl Api {
     }
 
     async fn post(&self, path: &str, body: Value) -> Result<Value, String> {
+        self.send(Method::POST, path, body).await
+    }
+
+    async fn send(&self, method: Method, path: &str, body: Value) -> Result<Value, String> {
         let headers = [
             ("cookie", self.cookie.as_str()),
             ("x-csrf-token", self.csrf.as_str()),
         ];
         let (status, reply, _) = call(
             &self.router,
-            Method::POST,
+            method.clone(),
             &format!("{}{path}", self.prefix),
             &headers,
             Some(body),
         )
         .await?;
         if status >= 300 {
-            return Err(format!("POST {path}: {status} {reply}"));
+            return Err(format!("{method} {path}: {status} {reply}"));
         }
         Ok(reply)
     }
@@ -290,9 +332,11 @@ fn progress(step: &str, done: usize, total: usize) {
 }
 
 async fn platform_admin(service: &Service, router: &Router, prefix: &str) -> Result<Api, String> {
-    let mut conn = service.ctx.db.writer().await.map_err(|e| e.to_string())?;
+    // The account and its audit row together; committed (and the writer turn given back)
+    // before signing in writes the session.
+    let mut tx = service.ctx.db.begin().await.map_err(|e| e.to_string())?;
     create_account(
-        &mut conn,
+        &mut tx,
         &service.ctx,
         &Actor::system(),
         PLATFORM_ADMIN,
@@ -302,6 +346,7 @@ async fn platform_admin(service: &Service, router: &Router, prefix: &str) -> Res
     )
     .await
     .map_err(|e| e.to_string())?;
+    tx.commit().await.map_err(|e| e.to_string())?;
     Api::sign_up(router, prefix, &p(PLATFORM_ADMIN, ""), true).await
 }
 
@@ -327,7 +372,7 @@ async fn seed(services: &[Service], settings: &Settings) -> Result<(), String> {
         Api::sign_up(&router, &issuer.1, t, false).await?;
         progress("trainee accounts (centres)", i + 1, TRAINEES.len());
     }
-    let (mut competencies, mut evaluations, mut offers) = (0, 0, 0);
+    let (mut competencies, mut courses, mut evaluations, mut offers) = (0, 0, 0, 0);
     for (n, c) in CENTRES.iter().enumerate() {
         let admin = Api::sign_up(&router, &issuer.1, &c.admin, false).await?;
         let org = admin
@@ -388,10 +433,59 @@ async fn seed(services: &[Service], settings: &Settings) -> Result<(), String> {
             competencies += 1;
         }
         let (title, starts_on, ends_on) = c.session;
+        let competency_list: Vec<&str> = competency_ids.iter().map(|(id, _)| id.as_str()).collect();
+        let mut course_ids = Vec::new();
+        for (course_title, text, link) in c.courses {
+            let course = admin
+                .post(&format!("{base}/courses"), json!({"title": course_title}))
+                .await?;
+            let course_base = format!(
+                "{base}/courses/{}",
+                course["id"].as_str().unwrap_or_default()
+            );
+            for resource in [
+                json!({"title": course_title, "kind": "text", "body": text}),
+                json!({"title": "Pour aller plus loin", "kind": "link", "url": link}),
+            ] {
+                let resource = admin.post(&format!("{base}/resources"), resource).await?;
+                admin
+                    .post(
+                        &format!("{course_base}/resources"),
+                        json!({"resource_id": resource["id"]}),
+                    )
+                    .await?;
+            }
+            admin
+                .send(
+                    Method::PUT,
+                    &format!("{course_base}/competencies"),
+                    json!({"competency_ids": competency_list}),
+                )
+                .await?;
+            course_ids.push(course["id"].clone());
+            courses += 1;
+        }
+        let formation = admin
+            .post(
+                &format!("{base}/formations"),
+                json!({"title": title.split(" — ").next().unwrap_or(title)}),
+            )
+            .await?;
+        admin
+            .send(
+                Method::PUT,
+                &format!(
+                    "{base}/formations/{}/courses",
+                    formation["id"].as_str().unwrap_or_default()
+                ),
+                json!({"course_ids": course_ids}),
+            )
+            .await?;
         let session = admin
             .post(
                 &format!("{base}/sessions"),
-                json!({"title": title, "starts_on": starts_on, "ends_on": ends_on}),
+                json!({"title": title, "starts_on": starts_on, "ends_on": ends_on,
+                       "planned_hours": c.hours, "formation_id": formation["id"]}),
             )
             .await?;
         let session_base = format!(
@@ -467,7 +561,7 @@ async fn seed(services: &[Service], settings: &Settings) -> Result<(), String> {
         progress("recruiter companies", i + 1, COMPANIES.len());
     }
     println!(
-        "Seeded {} centres ({competencies} competencies, {evaluations} evaluations, {offers} credential offers), \
+        "Seeded {} centres ({competencies} competencies, {courses} courses, {evaluations} evaluations, {offers} credential offers), \
          {} trainees with wallets, {} companies.",
         CENTRES.len(),
         TRAINEES.len(),

@@ -1,0 +1,46 @@
+//! `carnet demo` seeds through the services' own API: it must succeed on a fresh data
+//! directory, and a second start must find the seed and leave it alone.
+
+use carnet::config::ServerArgs;
+use carnet_service::ServiceKind;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_seeds_once() {
+    let dir = std::env::temp_dir().join(format!(
+        "carnet-demo-test-{}",
+        carnet_service::id::random_token(6)
+    ));
+    let settings = ServerArgs {
+        data_dir: Some(dir.clone()),
+        log: Some("warn".into()),
+        ..ServerArgs::default()
+    }
+    .resolve()
+    .unwrap();
+    let services = carnet::demo::prepare(&settings).await.unwrap();
+    let issuer = &services
+        .iter()
+        .find(|s| s.kind == ServiceKind::Issuer)
+        .unwrap()
+        .ctx;
+    let count = |table: &'static str| async move {
+        let (n,): (i64,) = sqlx::query_as(&format!("SELECT COUNT(*) FROM {table}"))
+            .fetch_one(issuer.db.pool())
+            .await
+            .unwrap();
+        n
+    };
+    assert_eq!(count("courses").await, 4);
+    assert_eq!(count("formations").await, 2);
+    assert!(count("credential_offers").await > 20);
+    let offers = count("credential_offers").await;
+    drop(services);
+    // Seeded already: nothing is added.
+    let services = carnet::demo::prepare(&settings).await.unwrap();
+    let (again,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM credential_offers")
+        .fetch_one(services[0].ctx.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(again, offers);
+    let _ = std::fs::remove_dir_all(dir);
+}
