@@ -115,7 +115,12 @@ async fn every_endpoint_rejects_bad_input_cleanly() {
             let (session, account) = app.register(service, &format!("admin@{service}.example"), "Admin").await;
             app.make_platform_admin(kind, &account).await;
             let created = app.call(Method::POST, &format!("/{service}/api/v1/tokens"), &session, Some(json!({"name": "t"}))).await;
-            let admin = Auth::Bearer(created.body["token"].as_str().unwrap().to_owned());
+            // The wallet's store opens only with a session (the cookie unwraps its key).
+            let admin = if service == "wallet" {
+                session.clone()
+            } else {
+                Auth::Bearer(created.body["token"].as_str().unwrap().to_owned())
+            };
             let tenant = if tenant_path.is_empty() {
                 "none".to_owned()
             } else {
@@ -170,6 +175,9 @@ async fn every_endpoint_rejects_bad_input_cleanly() {
             // accepted they are stored as the plain text they are.
             for value in INJECTIONS {
                 for e in &endpoints {
+                    if matches!(admin, Auth::Session { .. }) && e.method == Method::DELETE && e.path.ends_with("/session") {
+                        continue; // signing out would end the session the test goes on with
+                    }
                     let body = e.has_body.then(|| body_with(e, value));
                     let r = app.call(e.method.clone(), &e.path, &admin, body).await;
                     assert!(!r.status.is_server_error(), "{} {}: {}", e.method, e.path, r.body);

@@ -55,6 +55,12 @@ impl JwtVcIssuerMetadata {
 /// host and the path (`https://h/a/` → `https://h/.well-known/jwt-vc-issuer/a`). Plain `http` is
 /// accepted for local development (`http://127.0.0.1…`) — callers decide whether to allow it.
 pub fn jwt_vc_issuer_metadata_url(iss: &str) -> Result<String, MetadataError> {
+    well_known_url(iss, "jwt-vc-issuer")
+}
+
+/// The well-known document `name` of the entity identified by `id` (RFC 8615 with the path
+/// after the well-known segment, as OpenID4VCI and RFC 8414 place it).
+pub fn well_known_url(iss: &str, name: &str) -> Result<String, MetadataError> {
     let (scheme, rest) = iss
         .split_once("://")
         .ok_or(MetadataError::IssuerIdentifier)?;
@@ -66,7 +72,7 @@ pub fn jwt_vc_issuer_metadata_url(iss: &str) -> Result<String, MetadataError> {
         return Err(MetadataError::IssuerIdentifier);
     }
     let path = path.trim_end_matches('/');
-    let mut url = format!("{scheme}://{host}/.well-known/jwt-vc-issuer");
+    let mut url = format!("{scheme}://{host}/.well-known/{name}");
     if !path.is_empty() {
         url.push('/');
         url.push_str(path);

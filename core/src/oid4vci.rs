@@ -182,10 +182,85 @@ pub fn offer_link(credential_offer_uri: &str) -> String {
     )
 }
 
+/// Decodes a percent-encoded URI component (`+` stays a plus); `None` if the escapes or the
+/// UTF-8 are broken.
+pub fn percent_decode(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = text.get(i + 1..i + 3)?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+/// Where a credential offer is (§4.1).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OfferSource {
+    /// The offer itself (JSON).
+    ByValue(String),
+    /// A URL to fetch it from.
+    ByReference(String),
+}
+
+/// Reads what a holder pastes or scans: an `openid-credential-offer://` link (or any scheme)
+/// with `credential_offer` or `credential_offer_uri`, or an `https://` offer URL directly.
+pub fn parse_offer_link(link: &str) -> Option<OfferSource> {
+    let link = link.trim();
+    let (scheme, rest) = link.split_once("://")?;
+    if let Some((_, query)) = rest.split_once('?') {
+        for pair in query.split('&') {
+            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+            match name {
+                "credential_offer" => return Some(OfferSource::ByValue(percent_decode(value)?)),
+                "credential_offer_uri" => {
+                    return Some(OfferSource::ByReference(percent_decode(value)?));
+                }
+                _ => {}
+            }
+        }
+    }
+    matches!(scheme, "https" | "http").then(|| OfferSource::ByReference(link.to_owned()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use rand::SeedableRng;
+
+    #[test]
+    fn offer_links() {
+        let uri = "https://centre.example/issuer/orgs/org_1/offers/abc";
+        assert_eq!(
+            parse_offer_link(&offer_link(uri)),
+            Some(OfferSource::ByReference(uri.into()))
+        );
+        assert_eq!(
+            parse_offer_link(uri),
+            Some(OfferSource::ByReference(uri.into()))
+        );
+        assert_eq!(
+            parse_offer_link("openid-credential-offer://?credential_offer=%7B%22a%22%3A1%7D"),
+            Some(OfferSource::ByValue("{\"a\":1}".into()))
+        );
+        assert_eq!(parse_offer_link("openid-credential-offer://?x=1"), None);
+        assert_eq!(
+            parse_offer_link("openid-credential-offer://?credential_offer_uri=%ZZ"),
+            None
+        );
+        assert_eq!(parse_offer_link("not a link"), None);
+        assert_eq!(
+            percent_decode("caf%C3%A9%20au%2Blait").as_deref(),
+            Some("café au+lait")
+        );
+    }
 
     #[test]
     fn proofs_round_trip_and_are_checked() {

@@ -10,14 +10,58 @@ use crate::auth::{
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::Json;
 use crate::id::{AccountId, TokenId, hash_secret};
+use axum::Extension;
 use axum::extract::{FromRef, Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use futures_util::future::BoxFuture;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+use sqlx::AnyConnection;
+use std::sync::Arc;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
+
+/// What a service does besides the common account steps, in the same transaction: the wallet
+/// wraps each holder's data key with the password and binds it to the session. A service adds
+/// its hooks as a request extension ([`Hooks`]).
+pub trait AccountHooks: Send + Sync + 'static {
+    /// After the account and its first session are created. A returned recovery code is shown
+    /// once, in the registration response.
+    fn registered<'a>(
+        &'a self,
+        conn: &'a mut AnyConnection,
+        ctx: &'a Ctx,
+        account: &'a AccountId,
+        password: &'a str,
+        session_secret: &'a str,
+    ) -> BoxFuture<'a, ApiResult<Option<String>>>;
+
+    /// After a sign-in with the right password created a session.
+    fn signed_in<'a>(
+        &'a self,
+        conn: &'a mut AnyConnection,
+        ctx: &'a Ctx,
+        account: &'a AccountId,
+        password: &'a str,
+        session_secret: &'a str,
+    ) -> BoxFuture<'a, ApiResult<()>>;
+
+    /// After the password changed (the current one was checked).
+    fn password_changed<'a>(
+        &'a self,
+        conn: &'a mut AnyConnection,
+        ctx: &'a Ctx,
+        account: &'a AccountId,
+        current: &'a str,
+        new: &'a str,
+    ) -> BoxFuture<'a, ApiResult<()>>;
+}
+
+/// A service's [`AccountHooks`], as a request extension.
+#[derive(Clone)]
+pub struct Hooks(pub Arc<dyn AccountHooks>);
 
 pub fn router<S>() -> OpenApiRouter<S>
 where
@@ -47,6 +91,10 @@ pub struct SignedIn {
     /// Send it back in the `X-CSRF-Token` header with every unsafe request authenticated by
     /// the session cookie.
     pub csrf_token: String,
+    /// The wallet's recovery code, shown once at registration: it opens the credential store
+    /// if the password is lost.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recovery_code: Option<String>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -180,16 +228,19 @@ pub async fn find_by_email(ctx: &Ctx, email: &str) -> ApiResult<Option<Account>>
     }))
 }
 
-fn signed_in(
+/// The response to a successful sign-in: the session cookie, the account and the CSRF token.
+pub fn signed_in(
     ctx: &Ctx,
     status: StatusCode,
     account: Account,
     session: auth::NewSession,
+    recovery_code: Option<String>,
 ) -> Response {
     let cookie = session_cookie(&ctx.config, Some(&session.secret));
     let body = SignedIn {
         account,
         csrf_token: session.csrf_token,
+        recovery_code,
     };
     (status, [(header::SET_COOKIE, cookie)], Json(body)).into_response()
 }
@@ -197,7 +248,11 @@ fn signed_in(
 /// Creates an account and signs it in.
 #[utoipa::path(post, path = "/api/v1/accounts", tag = "accounts", request_body = Registration,
     responses((status = 201, body = SignedIn), (status = 409, body = Problem), (status = 422, body = Problem)))]
-async fn register(State(ctx): State<Ctx>, Json(input): Json<Registration>) -> ApiResult<Response> {
+async fn register(
+    State(ctx): State<Ctx>,
+    hooks: Option<Extension<Hooks>>,
+    Json(input): Json<Registration>,
+) -> ApiResult<Response> {
     let mut tx = ctx.db.begin().await?;
     let account = create_account(
         &mut tx,
@@ -209,15 +264,34 @@ async fn register(State(ctx): State<Ctx>, Json(input): Json<Registration>) -> Ap
         false,
     )
     .await?;
-    let session = auth::create_session(&mut tx, &ctx, &AccountId(account.id.clone())).await?;
+    let id = AccountId(account.id.clone());
+    let session = auth::create_session(&mut tx, &ctx, &id).await?;
+    let recovery_code = match &hooks {
+        Some(Extension(Hooks(hooks))) => {
+            hooks
+                .registered(&mut tx, &ctx, &id, &input.password, &session.secret)
+                .await?
+        }
+        None => None,
+    };
     tx.commit().await?;
-    Ok(signed_in(&ctx, StatusCode::CREATED, account, session))
+    Ok(signed_in(
+        &ctx,
+        StatusCode::CREATED,
+        account,
+        session,
+        recovery_code,
+    ))
 }
 
 /// Signs in: sets the session cookie and returns the CSRF token.
 #[utoipa::path(post, path = "/api/v1/session", tag = "accounts", request_body = Credentials,
     responses((status = 200, body = SignedIn), (status = 401, body = Problem), (status = 429, body = Problem)))]
-async fn login(State(ctx): State<Ctx>, Json(input): Json<Credentials>) -> ApiResult<Response> {
+async fn login(
+    State(ctx): State<Ctx>,
+    hooks: Option<Extension<Hooks>>,
+    Json(input): Json<Credentials>,
+) -> ApiResult<Response> {
     let email = input.email.trim().to_lowercase();
     if input.password.len() > 1024 || email.len() > 254 || email.chars().any(char::is_control) {
         return Err(ApiError::InvalidCredentials);
@@ -251,6 +325,11 @@ async fn login(State(ctx): State<Ctx>, Json(input): Json<Credentials>) -> ApiRes
     let mut tx = ctx.db.begin().await?;
     let id = AccountId(account.id.clone());
     let session = auth::create_session(&mut tx, &ctx, &id).await?;
+    if let Some(Extension(Hooks(hooks))) = &hooks {
+        hooks
+            .signed_in(&mut tx, &ctx, &id, &input.password, &session.secret)
+            .await?;
+    }
     let actor = Actor {
         account_id: Some(id.clone()),
         request_id: None,
@@ -266,7 +345,7 @@ async fn login(State(ctx): State<Ctx>, Json(input): Json<Credentials>) -> ApiRes
     )
     .await?;
     tx.commit().await?;
-    Ok(signed_in(&ctx, StatusCode::OK, account, session))
+    Ok(signed_in(&ctx, StatusCode::OK, account, session, None))
 }
 
 /// Signs out: ends the session and clears the cookie.
@@ -321,11 +400,36 @@ async fn me(principal: Principal) -> Json<Me> {
     })
 }
 
+/// Sets an account's password (checked) and ends its sessions but `keep_session` (a token
+/// hash, or empty), in the caller's transaction.
+pub async fn set_password(
+    conn: &mut AnyConnection,
+    ctx: &Ctx,
+    account: &AccountId,
+    password: &str,
+    keep_session: &str,
+) -> ApiResult<()> {
+    check_new_password(password)?;
+    sqlx::query("UPDATE accounts SET password_hash = $1, updated_at = $2 WHERE id = $3")
+        .bind(hash_password(password)?)
+        .bind(ctx.now_ms())
+        .bind(account.as_str())
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query("DELETE FROM sessions WHERE account_id = $1 AND token_hash <> $2")
+        .bind(account.as_str())
+        .bind(keep_session)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
 /// Changes the password; every other session of the account ends.
 #[utoipa::path(put, path = "/api/v1/me/password", tag = "accounts", request_body = PasswordChange,
     responses((status = 204), (status = 401, body = Problem), (status = 422, body = Problem)))]
 async fn change_password(
     State(ctx): State<Ctx>,
+    hooks: Option<Extension<Hooks>>,
     principal: Principal,
     Json(input): Json<PasswordChange>,
 ) -> ApiResult<StatusCode> {
@@ -346,17 +450,25 @@ async fn change_password(
     };
     let now = ctx.now_ms();
     let mut tx = ctx.db.begin().await?;
-    sqlx::query("UPDATE accounts SET password_hash = $1, updated_at = $2 WHERE id = $3")
-        .bind(hash_password(&input.new_password)?)
-        .bind(now)
-        .bind(principal.account_id.as_str())
-        .execute(&mut *tx)
-        .await?;
-    sqlx::query("DELETE FROM sessions WHERE account_id = $1 AND token_hash <> $2")
-        .bind(principal.account_id.as_str())
-        .bind(&keep)
-        .execute(&mut *tx)
-        .await?;
+    set_password(
+        &mut tx,
+        &ctx,
+        &principal.account_id,
+        &input.new_password,
+        &keep,
+    )
+    .await?;
+    if let Some(Extension(Hooks(hooks))) = &hooks {
+        hooks
+            .password_changed(
+                &mut tx,
+                &ctx,
+                &principal.account_id,
+                &input.current_password,
+                &input.new_password,
+            )
+            .await?;
+    }
     audit::record(
         &mut tx,
         now,

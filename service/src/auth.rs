@@ -141,7 +141,8 @@ pub fn session_cookie(config: &ServiceConfig, secret: Option<&str>) -> HeaderVal
     HeaderValue::from_str(&value).unwrap_or(HeaderValue::from_static(""))
 }
 
-fn cookie_value<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+/// The value of cookie `name`.
+pub fn cookie_value<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers
         .get_all(header::COOKIE)
         .iter()

@@ -28,6 +28,14 @@ impl SecretKey {
         SecretKey(key)
     }
 
+    pub fn from_bytes(bytes: [u8; 32]) -> SecretKey {
+        SecretKey(bytes)
+    }
+
+    pub fn as_bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+
     pub fn from_base64(text: &str) -> Result<SecretKey, SealError> {
         let bytes = carnet_core::b64::decode(text.trim()).ok_or(SealError::BadKey)?;
         Ok(SecretKey(bytes.try_into().map_err(|_| SealError::BadKey)?))

@@ -44,6 +44,9 @@ pub enum ApiError {
     IdempotencyInProgress,
     #[error("service unavailable")]
     Unavailable,
+    /// Another party (an issuer, a verifier) failed or answered something unacceptable.
+    #[error("{detail}")]
+    Upstream { kind: &'static str, detail: String },
     #[error("internal error")]
     Internal(String),
 }
@@ -98,6 +101,7 @@ impl ApiError {
             ApiError::IdempotencyKeyReused => "idempotency-key-reused",
             ApiError::IdempotencyInProgress => "idempotency-in-progress",
             ApiError::Unavailable => "unavailable",
+            ApiError::Upstream { kind, .. } => kind,
             ApiError::Internal(_) => "internal",
         }
     }
@@ -117,6 +121,7 @@ impl ApiError {
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Upstream { .. } => StatusCode::BAD_GATEWAY,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

@@ -17,6 +17,10 @@ use serde_json::{Value, json};
 use std::sync::Arc;
 use tower::ServiceExt;
 
+mod centre;
+#[allow(unused_imports)]
+pub use centre::*;
+
 pub const PASSWORD: &str = "correct horse battery";
 pub const START_MS: i64 = 1_800_000_000_000;
 
@@ -86,9 +90,24 @@ where
 
 impl TestApp {
     pub async fn new(engine: Engine) -> TestApp {
+        TestApp::build(engine, "http://carnet.test").await
+    }
+
+    /// The same, also listening on a loopback port, for services that call each other over
+    /// HTTP (the wallet fetching from the issuer). The public URL is that address.
+    pub async fn listening(engine: Engine) -> TestApp {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let app = TestApp::build(engine, &url).await;
+        let router = app.router.clone();
+        tokio::spawn(async move { axum::serve(listener, router).await });
+        app
+    }
+
+    async fn build(engine: Engine, public_url: &str) -> TestApp {
         let clock = ManualClock::new(START_MS);
         let settings = ServerArgs {
-            public_url: Some("http://carnet.test".into()),
+            public_url: Some(public_url.into()),
             ..ServerArgs::default()
         }
         .resolve()
@@ -251,6 +270,37 @@ impl TestApp {
             .unwrap();
     }
 
+    /// What is stored for `kind`, as an attacker with the database would read it: on SQLite
+    /// the database file and its write-ahead log, byte for byte; on PostgreSQL every row of
+    /// `tables` as text (byte columns in hex, so look for the hex of a value too).
+    pub async fn raw_contents(&self, kind: ServiceKind, tables: &[&str]) -> String {
+        let index = ServiceKind::ALL.iter().position(|k| *k == kind).unwrap();
+        let db = &self._dbs[index];
+        match self.engine {
+            Engine::Sqlite => {
+                let path = db.dir().join("test.db");
+                let mut bytes = std::fs::read(&path).unwrap();
+                bytes.extend(std::fs::read(path.with_extension("db-wal")).unwrap_or_default());
+                String::from_utf8_lossy(&bytes).into_owned()
+            }
+            Engine::Postgres => {
+                let mut out = String::new();
+                for table in tables {
+                    let rows: Vec<(String,)> =
+                        sqlx::query_as(&format!("SELECT CAST(t AS TEXT) FROM {table} t"))
+                            .fetch_all(self.ctx(kind).db.pool())
+                            .await
+                            .unwrap();
+                    for (row,) in rows {
+                        out.push_str(&row);
+                        out.push('\n');
+                    }
+                }
+                out
+            }
+        }
+    }
+
     /// Every row of every table of a service's database, as text: to check nothing changed.
     pub async fn dump(&self, kind: ServiceKind) -> Vec<String> {
         let pool = self.ctx(kind).db.pool();
@@ -280,6 +330,14 @@ impl TestApp {
                 "courses",
                 "formations",
                 "invitations",
+            ]);
+        }
+        if kind == ServiceKind::Wallet {
+            tables.extend([
+                "holder_keyrings",
+                "session_keys",
+                "holder_keys",
+                "wallet_credentials",
             ]);
         }
         for table in tables {

@@ -1,20 +1,33 @@
-//! `carnet-wallet`: the trainee's service. Today: holder accounts (registration, sign-in,
-//! tokens). Holder keys, the encrypted credential store, the competency history and
-//! OpenID4VCI/VP come next (see ARCHITECTURE.md).
+//! `carnet-wallet`: the trainee's service. Holder accounts whose credential store is encrypted
+//! under a data key only the holder's password, recovery code or live session opens (`vault`);
+//! credentials received over OpenID4VCI from any issuer and checked before they are stored
+//! (`credentials`), through bounded outbound requests (`remote`). The competency history,
+//! OpenID4VP presentations and directory publication come next (see ARCHITECTURE.md).
 
-use axum::Router;
 use axum::extract::FromRef;
+use axum::{Extension, Router};
+use carnet_service::accounts::Hooks;
 use carnet_service::db::EmbeddedMigration;
 use carnet_service::jobs::{self, Worker};
 use carnet_service::{Ctx, http};
+use std::sync::Arc;
 use utoipa_axum::router::OpenApiRouter;
 
+pub mod credentials;
+pub mod remote;
+pub mod vault;
+
 /// The wallet's own migrations (versions 100 and up), applied after the common ones.
-pub const MIGRATIONS: &[EmbeddedMigration] = &[];
+pub const MIGRATIONS: &[EmbeddedMigration] = &[(
+    100,
+    "encrypted store",
+    include_str!("../../migrations/wallet/0100_store.sql"),
+)];
 
 #[derive(Clone)]
 pub struct WalletState {
     pub ctx: Ctx,
+    pub remote: remote::Remote,
 }
 
 impl FromRef<WalletState> for Ctx {
@@ -25,14 +38,22 @@ impl FromRef<WalletState> for Ctx {
 
 /// The wallet's HTTP service, to mount at its path prefix.
 pub fn app(ctx: Ctx) -> Router {
-    let state = WalletState { ctx: ctx.clone() };
+    // Plain-HTTP issuers only for a wallet that is itself on plain HTTP (a local set-up).
+    let allow_http = ctx.config.public_url.starts_with("http://");
+    let state = WalletState {
+        ctx: ctx.clone(),
+        remote: remote::Remote::new(allow_http),
+    };
     http::service_router(
         ctx,
         state,
         "Carnet wallet",
-        OpenApiRouter::new(),
+        OpenApiRouter::new()
+            .merge(vault::router())
+            .merge(credentials::router()),
         Router::new(),
     )
+    .layer(Extension(Hooks(Arc::new(vault::Keyring))))
 }
 
 /// The wallet's background jobs.

@@ -1,0 +1,103 @@
+//! A training centre with a session, a trainer and a trainee, made through the issuer's API.
+
+use super::*;
+use axum::http::{Method, StatusCode};
+use serde_json::{Value, json};
+
+/// A training centre with a session, a trainer and a trainee.
+pub struct Centre {
+    pub admin: Auth,
+    pub trainer: Auth,
+    pub trainee: Auth,
+    pub org: String,
+    pub session: String,
+    pub trainee_id: String,
+    pub competency: String,
+}
+
+pub async fn centre(app: &TestApp) -> Centre {
+    let (admin, _) = app
+        .register("issuer", "direction@centre.example", "Nathalie Girard")
+        .await;
+    let (trainer, _) = app
+        .register("issuer", "formateur@centre.example", "Julien Martin")
+        .await;
+    let (trainee, trainee_id) = app
+        .register("issuer", "camille@example.org", "Camille Durand")
+        .await;
+    let post = |path: String, auth: Auth, body: Value| async move {
+        let r = app.call(Method::POST, &path, &auth, Some(body)).await;
+        assert!(r.status.is_success(), "{path}: {}", r.body);
+        r.body
+    };
+    let org = post(
+        "/issuer/api/v1/organisations".into(),
+        admin.clone(),
+        json!({"name": "Centre Lyon Métallerie", "siret": "45218903800014"}),
+    )
+    .await;
+    let org = org["id"].as_str().unwrap().to_owned();
+    let base = format!("/issuer/api/v1/organisations/{org}");
+    post(
+        format!("{base}/members"),
+        admin.clone(),
+        json!({"email": "formateur@centre.example", "role": "trainer"}),
+    )
+    .await;
+    post(
+        format!("{base}/members"),
+        admin.clone(),
+        json!({"email": "camille@example.org", "role": "trainee"}),
+    )
+    .await;
+    let scale = post(format!("{base}/scales"), admin.clone(), json!({"name": "Médailles", "scale": {"kind": "levels", "labels": ["bronze", "argent", "or"]}})).await;
+    let competency = post(
+        format!("{base}/competencies"),
+        admin.clone(),
+        json!({"code": "SOUD-TIG", "name": "Soudure TIG", "description": "Souder à l'arc TIG", "framework_codes": {"rome": "H2913"}, "scale_id": scale["id"]}),
+    )
+    .await;
+    let session = post(
+        format!("{base}/sessions"),
+        admin.clone(),
+        json!({"title": "Soudeur 2026", "starts_on": "2026-01-05", "ends_on": "2026-06-26"}),
+    )
+    .await;
+    let session = session["id"].as_str().unwrap().to_owned();
+    post(
+        format!("{base}/sessions/{session}/members"),
+        admin.clone(),
+        json!({"email": "formateur@centre.example", "role": "trainer"}),
+    )
+    .await;
+    post(
+        format!("{base}/sessions/{session}/members"),
+        admin.clone(),
+        json!({"email": "camille@example.org", "role": "trainee"}),
+    )
+    .await;
+    Centre {
+        admin,
+        trainer,
+        trainee,
+        org,
+        session,
+        trainee_id,
+        competency: competency["id"].as_str().unwrap().to_owned(),
+    }
+}
+
+impl Centre {
+    pub async fn evaluate(&self, app: &TestApp, assessment: Value) -> Value {
+        let r = app
+            .call(
+                Method::POST,
+                &format!("/issuer/api/v1/organisations/{}/sessions/{}/evaluations", self.org, self.session),
+                &self.trainer,
+                Some(json!({"trainee_id": self.trainee_id, "competency_id": self.competency, "assessment": assessment, "comment": "Cordons réguliers"})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        r.body
+    }
+}

@@ -1,0 +1,247 @@
+//! The wallet end to end, over real HTTP between the services: a holder signs up (recovery code
+//! shown once), receives a competency credential from the Carnet issuer through OpenID4VCI
+//! (with the PIN, several copies on distinct keys), reads it back; the raw database holds none
+//! of it in clear; a password change and a recovery keep the store open; an API token cannot
+//! open it; deleting a credential deletes its key.
+
+mod common;
+
+use axum::http::{Method, StatusCode};
+use carnet_service::ServiceKind;
+use carnet_service::db::Engine;
+use common::*;
+use serde_json::json;
+
+const HOLDER: &str = "camille@example.org";
+
+async fn wallet_account(app: &TestApp) -> (Auth, String) {
+    let r = app
+        .call(
+            Method::POST,
+            "/wallet/api/v1/accounts",
+            &Auth::None,
+            Some(json!({"email": HOLDER, "password": PASSWORD, "display_name": "Camille Durand"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let code = r.body["recovery_code"].as_str().unwrap().to_owned();
+    (session_of(&r), code)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn receive_store_and_reopen() {
+    let mut engines = vec![Engine::Sqlite];
+    if std::env::var(carnet_service::testing::POSTGRES_ENV).is_ok() {
+        engines.push(Engine::Postgres);
+    } else {
+        eprintln!("PostgreSQL variant skipped: CARNET_TEST_POSTGRES_URL is not set");
+    }
+    for engine in engines {
+        let app = TestApp::listening(engine).await;
+        scenario(&app).await;
+    }
+}
+
+async fn scenario(app: &TestApp) {
+    let c = centre(app).await;
+    let evaluated = c.evaluate(app, json!("argent")).await;
+    let link = evaluated["offer"]["offer_link"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let pin = evaluated["offer"]["tx_code"].as_str().unwrap().to_owned();
+    let (holder, recovery_code) = wallet_account(app).await;
+    assert_eq!(recovery_code.len(), 23);
+
+    // The PIN is asked before anything is spent; a wrong one is the issuer's refusal.
+    let receive = |body| {
+        app.call(
+            Method::POST,
+            "/wallet/api/v1/credentials/receive",
+            &holder,
+            Some(body),
+        )
+    };
+    let r = receive(json!({"offer": link})).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    let r = receive(json!({"offer": link, "tx_code": "000000"})).await;
+    assert_eq!(r.status, StatusCode::BAD_GATEWAY, "{}", r.body);
+    assert_eq!(r.problem(), "upstream-error");
+    let r = receive(json!({"offer": "https://nowhere.invalid/offer"})).await;
+    assert_eq!(r.status, StatusCode::BAD_GATEWAY, "{}", r.body);
+    assert_eq!(r.problem(), "upstream-unreachable");
+    for bad in [
+        "not a link",
+        "file:///etc/passwd",
+        "openid-credential-offer://?credential_offer_uri=ftp%3A%2F%2Fh%2Fo",
+    ] {
+        let r = receive(json!({"offer": bad})).await;
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{bad}: {}",
+            r.body
+        );
+        assert_eq!(r.problem(), "invalid");
+    }
+
+    let r = receive(json!({"offer": link, "tx_code": pin, "copies": 3})).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let copies = r.body.as_array().unwrap();
+    assert_eq!(copies.len(), 3);
+    let first = &copies[0];
+    assert_eq!(first["status"], "valid");
+    assert_eq!(first["configuration_id"], "competency");
+    assert_eq!(first["issuer_name"], "Centre Lyon Métallerie");
+    assert!(
+        first["issuer"]
+            .as_str()
+            .unwrap()
+            .ends_with(&format!("/orgs/{}", c.org))
+    );
+    let claims = &first["claims"];
+    assert_eq!(claims["competency"]["code"], "SOUD-TIG", "{claims}");
+    // Distinct copies: distinct holder keys, distinct status entries.
+    let idx: std::collections::HashSet<_> =
+        copies.iter().map(|c| c["status_idx"].as_u64()).collect();
+    assert_eq!(idx.len(), 3);
+    // A code works once.
+    let r = receive(json!({"offer": link, "tx_code": pin})).await;
+    assert_eq!(r.status, StatusCode::BAD_GATEWAY, "{}", r.body);
+
+    let listed = app
+        .call(Method::GET, "/wallet/api/v1/credentials", &holder, None)
+        .await;
+    assert_eq!(listed.body.as_array().unwrap().len(), 3);
+    let id = first["id"].as_str().unwrap();
+    let one = app
+        .call(
+            Method::GET,
+            &format!("/wallet/api/v1/credentials/{id}"),
+            &holder,
+            None,
+        )
+        .await;
+    assert_eq!(one.body["sd_jwt"], first["sd_jwt"]);
+
+    // The raw database: no claim value, no issuer, no credential.
+    let raw = app
+        .raw_contents(
+            ServiceKind::Wallet,
+            &[
+                "holder_keyrings",
+                "session_keys",
+                "holder_keys",
+                "wallet_credentials",
+                "audit_log",
+            ],
+        )
+        .await;
+    if app.engine == Engine::Sqlite {
+        assert!(
+            raw.contains(HOLDER),
+            "the file is read: the account's e-mail is there"
+        );
+    }
+    assert!(raw.contains("credential.received"), "the rows are read");
+    let sd_jwt_header = first["sd_jwt"].as_str().unwrap().split('.').next().unwrap();
+    for secret in [
+        "SOUD-TIG",
+        "Soudure TIG",
+        "argent",
+        "Métallerie",
+        &c.org,
+        &recovery_code,
+        sd_jwt_header,
+    ] {
+        let hex: String = secret.bytes().map(|b| format!("{b:02x}")).collect();
+        assert!(
+            !raw.contains(secret) && !raw.contains(&hex),
+            "{secret} is stored in clear"
+        );
+    }
+
+    // An API token is an identity, not a key to the store.
+    let token = app
+        .call(
+            Method::POST,
+            "/wallet/api/v1/tokens",
+            &holder,
+            Some(json!({"name": "script"})),
+        )
+        .await;
+    assert_eq!(token.status, StatusCode::CREATED, "{}", token.body);
+    let bearer = Auth::Bearer(token.body["token"].as_str().unwrap().to_owned());
+    let r = app
+        .call(Method::GET, "/wallet/api/v1/credentials", &bearer, None)
+        .await;
+    assert_eq!(r.problem(), "store-locked");
+
+    // A new sign-in opens it; a password change re-wraps the key.
+    let again = session_of(&app.login("wallet", HOLDER, PASSWORD).await);
+    let r = app
+        .call(Method::GET, "/wallet/api/v1/credentials", &again, None)
+        .await;
+    assert_eq!(r.body.as_array().unwrap().len(), 3);
+    let r = app
+        .call(
+            Method::PUT,
+            "/wallet/api/v1/me/password",
+            &again,
+            Some(json!({"current_password": PASSWORD, "new_password": "a brand new passphrase"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
+    let renewed = session_of(&app.login("wallet", HOLDER, "a brand new passphrase").await);
+    let r = app
+        .call(Method::GET, "/wallet/api/v1/credentials", &renewed, None)
+        .await;
+    assert_eq!(r.body.as_array().unwrap().len(), 3, "{}", r.body);
+
+    // Lost password: the recovery code opens the store and sets a new password.
+    let r = app
+        .call(
+            Method::POST,
+            "/wallet/api/v1/recovery",
+            &Auth::None,
+            Some(json!({"email": HOLDER, "recovery_code": "AAAAA-AAAAA-AAAAA-AAAAA", "new_password": "another long passphrase"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{}", r.body);
+    let r = app
+        .call(
+            Method::POST,
+            "/wallet/api/v1/recovery",
+            &Auth::None,
+            Some(json!({"email": HOLDER, "recovery_code": recovery_code.to_lowercase(), "new_password": "another long passphrase"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let recovered = session_of(&r);
+    let r = app
+        .call(Method::GET, "/wallet/api/v1/credentials", &recovered, None)
+        .await;
+    assert_eq!(r.body.as_array().unwrap().len(), 3);
+    let r = app.login("wallet", HOLDER, "another long passphrase").await;
+    assert_eq!(r.status, StatusCode::OK);
+
+    // Deleting a credential deletes its key.
+    let r = app
+        .call(
+            Method::DELETE,
+            &format!("/wallet/api/v1/credentials/{id}"),
+            &recovered,
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT);
+    let r = app
+        .call(Method::GET, "/wallet/api/v1/credentials", &recovered, None)
+        .await;
+    assert_eq!(r.body.as_array().unwrap().len(), 2);
+    let (keys,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM holder_keys")
+        .fetch_one(app.ctx(ServiceKind::Wallet).db.pool())
+        .await
+        .unwrap();
+    assert_eq!(keys, 2);
+}

@@ -1,0 +1,500 @@
+//! The holder's credentials: receiving them over OpenID4VCI (pre-authorized code flow, one
+//! fresh holder key per copy), checking what arrives before storing it (issuer signature
+//! against the keys the issuer publishes, binding to our key, status), and reading and deleting
+//! them. Everything about a credential is sealed under the holder's data key.
+
+use crate::WalletState;
+use crate::remote::{self, Remote};
+use crate::vault::Holder;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use carnet_core::keys::{Algorithm, Jwk, SigningKey};
+use carnet_core::metadata::{JwtVcIssuerMetadata, TrustedIssuers, well_known_url};
+use carnet_core::oid4vci::{
+    CredentialOffer, OfferSource, PRE_AUTHORIZED_GRANT, make_proof, parse_offer_link,
+};
+use carnet_core::sd_jwt::{self, StatusReference, VerifyOptions};
+use carnet_core::status_list::{MEDIA_TYPE, Status, StatusListToken};
+use carnet_service::audit;
+use carnet_service::error::{ApiError, ApiResult, Problem};
+use carnet_service::extract::Json;
+use carnet_service::id::{looks_like_id, random_token};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+use std::collections::HashMap;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// Copies asked for when the holder does not say, if the issuer allows that many.
+const DEFAULT_COPIES: usize = 3;
+const MAX_COPIES: usize = 10;
+/// The largest status list a wallet inflates (bytes).
+const MAX_STATUS_LIST: usize = 4 * 1024 * 1024;
+
+pub fn router() -> OpenApiRouter<WalletState> {
+    OpenApiRouter::new()
+        .routes(routes!(receive))
+        .routes(routes!(list))
+        .routes(routes!(get_one, delete_one))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Receive {
+    /// The offer as pasted or scanned: an `openid-credential-offer://` link, or the offer's URL.
+    pub offer: String,
+    /// The transaction code (PIN) the issuer gave separately, when the offer asks for one.
+    #[serde(default)]
+    pub tx_code: Option<String>,
+    /// Copies to ask for, each bound to its own key (default 3, capped by the issuer's batch
+    /// size; at most 10).
+    #[serde(default)]
+    pub copies: Option<usize>,
+}
+
+/// What the wallet keeps of a credential (sealed as a whole).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct StoredCredential {
+    /// `dc+sd-jwt`.
+    pub format: String,
+    /// The SD-JWT VC as issued, with all its disclosures.
+    pub sd_jwt: String,
+    pub issuer: String,
+    /// The issuer's display name from its metadata, when it gave one.
+    pub issuer_name: Option<String>,
+    pub vct: String,
+    pub configuration_id: String,
+    /// Every claim, disclosable or not, as the holder can reveal them.
+    #[schema(value_type = Object)]
+    pub claims: Map<String, Value>,
+    pub status_list: Option<String>,
+    pub status_idx: Option<u64>,
+    /// `valid`, `revoked`, `suspended` or `unknown`, as last checked.
+    pub status: String,
+    pub status_checked_at: Option<i64>,
+    pub issued_at: Option<i64>,
+    pub expires_at: Option<i64>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CredentialView {
+    pub id: String,
+    pub received_at: i64,
+    #[serde(flatten)]
+    pub credential: StoredCredential,
+}
+
+/// An issuer's keys and display name, fetched once per request.
+struct IssuerInfo {
+    keys: TrustedIssuers,
+    jwks: carnet_core::metadata::Jwks,
+}
+
+async fn issuer_keys(remote: &Remote, issuer: &str) -> ApiResult<IssuerInfo> {
+    let what = "the issuer's JWT VC metadata";
+    let url = well_known_url(issuer, "jwt-vc-issuer").map_err(|e| remote::invalid(what, e))?;
+    let metadata: JwtVcIssuerMetadata = serde_json::from_value(remote.get_json(&url, what).await?)
+        .map_err(|e| remote::invalid(what, e))?;
+    metadata
+        .check(issuer)
+        .map_err(|e| remote::invalid(what, e))?;
+    let jwks = match (&metadata.jwks, &metadata.jwks_uri) {
+        (Some(jwks), _) => jwks.clone(),
+        (None, Some(uri)) => {
+            serde_json::from_value(remote.get_json(uri, "the issuer's JWKS").await?)
+                .map_err(|e| remote::invalid("the issuer's JWKS", e))?
+        }
+        (None, None) => return Err(remote::invalid(what, "no keys")),
+    };
+    let mut keys = TrustedIssuers::default();
+    keys.insert(issuer, &jwks)
+        .map_err(|e| remote::invalid(what, e))?;
+    Ok(IssuerInfo { keys, jwks })
+}
+
+/// The status of `reference`, from its list token signed by one of `jwks`.
+pub async fn fetch_status(
+    remote: &Remote,
+    jwks: &carnet_core::metadata::Jwks,
+    reference: &StatusReference,
+    now: i64,
+) -> ApiResult<Status> {
+    let what = "the credential's status list";
+    let token = remote.get_text(&reference.uri, MEDIA_TYPE, what).await?;
+    let kid = carnet_core::jws::Jws::parse(&token)
+        .map_err(|e| remote::invalid(what, format!("{e:?}")))?
+        .header_str("kid")
+        .map(str::to_owned);
+    let key = jwks
+        .keys
+        .iter()
+        .filter_map(|jwk| carnet_core::keys::VerifyingKey::from_jwk(jwk).ok())
+        .find(|k| kid.as_deref().is_none_or(|kid| k.kid() == kid))
+        .ok_or_else(|| remote::invalid(what, "signed by a key the issuer does not publish"))?;
+    let list = StatusListToken::verify(&token, &key, &reference.uri, now, 60, MAX_STATUS_LIST)
+        .map_err(|e| remote::invalid(what, e))?;
+    list.status_of(reference)
+        .map_err(|e| remote::invalid(what, e))
+}
+
+pub fn status_name(status: Status) -> &'static str {
+    match status {
+        Status::Valid => "valid",
+        Status::Invalid => "revoked",
+        Status::Suspended => "suspended",
+        _ => "unknown",
+    }
+}
+
+/// Receives the credentials of an offer: fetches the offer and the issuer's metadata, redeems
+/// the pre-authorized code, proves possession of one fresh key per copy, checks every
+/// credential and stores them.
+#[utoipa::path(post, path = "/api/v1/credentials/receive", tag = "credentials", request_body = Receive,
+    responses((status = 201, body = Vec<CredentialView>), (status = 422, body = Problem), (status = 502, body = Problem)))]
+async fn receive(
+    State(state): State<WalletState>,
+    holder: Holder,
+    Json(input): Json<Receive>,
+) -> ApiResult<(StatusCode, Json<Vec<CredentialView>>)> {
+    let remote = &state.remote;
+    let copies = input.copies.unwrap_or(DEFAULT_COPIES);
+    if !(1..=MAX_COPIES).contains(&copies) {
+        return Err(ApiError::invalid_field("copies", "1 to 10"));
+    }
+    if input.offer.len() > 8192 {
+        return Err(ApiError::invalid_field("offer", "too long"));
+    }
+    let offer_value = match parse_offer_link(&input.offer) {
+        Some(OfferSource::ByValue(json)) => carnet_core::json::from_slice(json.as_bytes())
+            .map_err(|_| ApiError::invalid_field("offer", "the offer is not JSON"))?,
+        Some(OfferSource::ByReference(url)) => {
+            remote.check(&url, "offer")?;
+            remote.get_json(&url, "the credential offer").await?
+        }
+        None => {
+            return Err(ApiError::invalid_field(
+                "offer",
+                "not a credential offer link (openid-credential-offer://…) or URL",
+            ));
+        }
+    };
+    let offer: CredentialOffer = serde_json::from_value(offer_value)
+        .map_err(|e| remote::invalid("the credential offer", e))?;
+    let (code, needs_tx_code) = offer
+        .pre_authorized_code()
+        .ok_or_else(|| remote::invalid("the credential offer", "no pre-authorized code"))?;
+    let tx_code = input
+        .tx_code
+        .as_deref()
+        .map(str::trim)
+        .filter(|c| !c.is_empty());
+    if needs_tx_code && tx_code.is_none() {
+        return Err(ApiError::invalid_field(
+            "tx_code",
+            "this offer needs the code the training centre gave you",
+        ));
+    }
+    let issuer = offer.credential_issuer.as_str();
+    remote.check(issuer, "offer")?;
+
+    // The issuer's metadata, then its authorization server's.
+    let what = "the credential issuer metadata";
+    let url =
+        well_known_url(issuer, "openid-credential-issuer").map_err(|e| remote::invalid(what, e))?;
+    let metadata = remote.get_json(&url, what).await?;
+    if metadata["credential_issuer"].as_str() != Some(issuer) {
+        return Err(remote::invalid(what, "it names another issuer"));
+    }
+    let endpoint = |name: &str| {
+        metadata[name]
+            .as_str()
+            .map(str::to_owned)
+            .ok_or_else(|| remote::invalid(what, format!("no {name}")))
+    };
+    let credential_endpoint = endpoint("credential_endpoint")?;
+    let nonce_endpoint = metadata["nonce_endpoint"].as_str().map(str::to_owned);
+    let batch_size = metadata["batch_credential_issuance"]["batch_size"]
+        .as_u64()
+        .map_or(1, |n| n.max(1) as usize);
+    let authorization_server = metadata["authorization_servers"][0]
+        .as_str()
+        .unwrap_or(issuer);
+    let what_as = "the authorization server metadata";
+    let url = well_known_url(authorization_server, "oauth-authorization-server")
+        .map_err(|e| remote::invalid(what_as, e))?;
+    let as_metadata = remote.get_json(&url, what_as).await?;
+    let token_endpoint = as_metadata["token_endpoint"]
+        .as_str()
+        .ok_or_else(|| remote::invalid(what_as, "no token_endpoint"))?;
+    let issuer_name = metadata["display"]
+        .as_array()
+        .and_then(|d| d.first())
+        .and_then(|d| d["name"].as_str())
+        .map(str::to_owned);
+
+    // The pre-authorized code, once.
+    let mut form = vec![
+        ("grant_type", PRE_AUTHORIZED_GRANT),
+        ("pre-authorized_code", code),
+    ];
+    if let Some(tx_code) = tx_code {
+        form.push(("tx_code", tx_code));
+    }
+    let token = remote
+        .post_form(token_endpoint, &form, "the token request")
+        .await?;
+    let access_token = token["access_token"]
+        .as_str()
+        .ok_or_else(|| remote::invalid("the token response", "no access_token"))?
+        .to_owned();
+    let info = issuer_keys(remote, issuer).await?;
+    let now = state.ctx.clock.now_secs();
+
+    let mut received = Vec::new();
+    for configuration in &offer.credential_configuration_ids {
+        let supported = &metadata["credential_configurations_supported"][configuration];
+        if supported["format"].as_str() != Some(carnet_core::oid4vci::FORMAT_SD_JWT_VC) {
+            return Err(remote::invalid(
+                what,
+                format!("{configuration} is not an SD-JWT VC"),
+            ));
+        }
+        let algs: Vec<&str> =
+            supported["proof_types_supported"]["jwt"]["proof_signing_alg_values_supported"]
+                .as_array()
+                .map(|a| a.iter().filter_map(Value::as_str).collect())
+                .unwrap_or_default();
+        let alg = if algs.is_empty() || algs.iter().any(|a| matches!(*a, "EdDSA" | "Ed25519")) {
+            Algorithm::EdDSA
+        } else if algs.contains(&"ES256") {
+            Algorithm::ES256
+        } else {
+            return Err(remote::invalid(
+                what,
+                "no proof algorithm this wallet supports",
+            ));
+        };
+        let nonce = match &nonce_endpoint {
+            Some(url) => remote.post_form(url, &[], "the nonce request").await?["c_nonce"]
+                .as_str()
+                .map(str::to_owned),
+            None => None,
+        };
+        let keys: Vec<SigningKey> = (0..copies.min(batch_size))
+            .map(|_| SigningKey::generate(alg, &mut rand::rngs::OsRng))
+            .collect();
+        let proofs = keys
+            .iter()
+            .map(|k| make_proof(k, issuer, nonce.as_deref(), now).map_err(ApiError::internal))
+            .collect::<ApiResult<Vec<_>>>()?;
+        let response = remote
+            .post_json(
+                &credential_endpoint,
+                &json!({ "credential_configuration_id": configuration, "proofs": { "jwt": proofs } }),
+                Some(&access_token),
+                "the credential request",
+            )
+            .await?;
+        let issued = response["credentials"]
+            .as_array()
+            .filter(|c| c.len() == keys.len())
+            .ok_or_else(|| {
+                remote::invalid("the credential response", "not one credential per proof")
+            })?;
+        let mut statuses: HashMap<String, Status> = HashMap::new();
+        for (key, item) in keys.into_iter().zip(issued) {
+            let sd_jwt = item["credential"].as_str().ok_or_else(|| {
+                remote::invalid("the credential response", "a credential is not a string")
+            })?;
+            let verified =
+                sd_jwt::verify(sd_jwt, &info.keys, &VerifyOptions::without_key_binding(now))
+                    .map_err(|e| remote::rejected(e.code()))?;
+            if verified.holder.as_ref().map(Jwk::thumbprint) != Some(key.public_jwk().thumbprint())
+            {
+                return Err(remote::rejected("it is not bound to the key we proved"));
+            }
+            let status = match &verified.status {
+                None => None,
+                Some(reference) => {
+                    let status = match statuses.get(&reference.uri) {
+                        Some(s) => *s,
+                        None => fetch_status(remote, &info.jwks, reference, now).await?,
+                    };
+                    statuses.insert(reference.uri.clone(), status);
+                    if status != Status::Valid {
+                        return Err(remote::rejected(format!(
+                            "its status is {}",
+                            status_name(status)
+                        )));
+                    }
+                    Some(status)
+                }
+            };
+            received.push((
+                key,
+                StoredCredential {
+                    format: carnet_core::oid4vci::FORMAT_SD_JWT_VC.to_owned(),
+                    sd_jwt: sd_jwt.to_owned(),
+                    issuer: verified.issuer.clone(),
+                    issuer_name: issuer_name.clone(),
+                    vct: verified.vct.clone(),
+                    configuration_id: configuration.clone(),
+                    claims: verified.claims.clone(),
+                    status_list: verified.status.as_ref().map(|s| s.uri.clone()),
+                    status_idx: verified.status.as_ref().map(|s| s.idx),
+                    status: status.map_or("unknown", status_name).to_owned(),
+                    status_checked_at: status.map(|_| now),
+                    issued_at: verified.issued_at,
+                    expires_at: verified.expires_at,
+                },
+            ));
+        }
+    }
+
+    let ctx = &state.ctx;
+    let now_ms = ctx.now_ms();
+    let account = holder.account().as_str();
+    let mut tx = ctx.db.begin().await?;
+    let mut views = Vec::with_capacity(received.len());
+    for (key, credential) in received {
+        let key_id = format!("hky_{}", random_token(16));
+        sqlx::query(
+            "INSERT INTO holder_keys (id, account_id, sealed, created_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(&key_id)
+        .bind(account)
+        .bind(holder.seal(&key_id, &serde_json::to_vec(&key.private_jwk())?)?)
+        .bind(now_ms)
+        .execute(&mut *tx)
+        .await?;
+        let id = format!("wcr_{}", random_token(16));
+        sqlx::query(
+            "INSERT INTO wallet_credentials (id, account_id, key_id, sealed, received_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(&id)
+        .bind(account)
+        .bind(&key_id)
+        .bind(holder.seal(&id, &serde_json::to_vec(&credential)?)?)
+        .bind(now_ms)
+        .execute(&mut *tx)
+        .await?;
+        views.push(CredentialView {
+            id,
+            received_at: now_ms,
+            credential,
+        });
+    }
+    // The audit row says that something arrived, not what: the log is not encrypted.
+    audit::record(
+        &mut tx,
+        now_ms,
+        &(&holder.principal).into(),
+        "credential.received",
+        None,
+        None,
+        json!({ "credentials": views.iter().map(|v| v.id.clone()).collect::<Vec<_>>() }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, Json(views)))
+}
+
+/// Every credential of the holder, newest first, opened.
+pub async fn all(state: &WalletState, holder: &Holder) -> ApiResult<Vec<CredentialView>> {
+    let rows: Vec<(String, Vec<u8>, i64)> = sqlx::query_as(
+        "SELECT id, sealed, received_at FROM wallet_credentials WHERE account_id = $1 ORDER BY received_at DESC, id",
+    )
+    .bind(holder.account().as_str())
+    .fetch_all(state.ctx.db.pool())
+    .await?;
+    rows.into_iter()
+        .map(|(id, sealed, received_at)| {
+            let credential = serde_json::from_slice(&holder.open(&id, &sealed)?)?;
+            Ok(CredentialView {
+                id,
+                received_at,
+                credential,
+            })
+        })
+        .collect()
+}
+
+/// The holder's credentials.
+#[utoipa::path(get, path = "/api/v1/credentials", tag = "credentials",
+    responses((status = 200, body = Vec<CredentialView>), (status = 401, body = Problem)))]
+async fn list(
+    State(state): State<WalletState>,
+    holder: Holder,
+) -> ApiResult<Json<Vec<CredentialView>>> {
+    Ok(Json(all(&state, &holder).await?))
+}
+
+async fn find(state: &WalletState, holder: &Holder, id: &str) -> ApiResult<CredentialView> {
+    if !looks_like_id(id) {
+        return Err(ApiError::NotFound);
+    }
+    let (sealed, received_at): (Vec<u8>, i64) = sqlx::query_as(
+        "SELECT sealed, received_at FROM wallet_credentials WHERE id = $1 AND account_id = $2",
+    )
+    .bind(id)
+    .bind(holder.account().as_str())
+    .fetch_optional(state.ctx.db.pool())
+    .await?
+    .ok_or(ApiError::NotFound)?;
+    Ok(CredentialView {
+        id: id.to_owned(),
+        received_at,
+        credential: serde_json::from_slice(&holder.open(id, &sealed)?)?,
+    })
+}
+
+/// One credential.
+#[utoipa::path(get, path = "/api/v1/credentials/{id}", tag = "credentials",
+    params(("id" = String, Path)), responses((status = 200, body = CredentialView), (status = 404, body = Problem)))]
+async fn get_one(
+    State(state): State<WalletState>,
+    holder: Holder,
+    Path(id): Path<String>,
+) -> ApiResult<Json<CredentialView>> {
+    Ok(Json(find(&state, &holder, &id).await?))
+}
+
+/// Deletes a credential and its holder key.
+#[utoipa::path(delete, path = "/api/v1/credentials/{id}", tag = "credentials",
+    params(("id" = String, Path)), responses((status = 204), (status = 404, body = Problem)))]
+async fn delete_one(
+    State(state): State<WalletState>,
+    holder: Holder,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    if !looks_like_id(&id) {
+        return Err(ApiError::NotFound);
+    }
+    let ctx = &state.ctx;
+    let mut tx = ctx.db.begin().await?;
+    let key: Option<(String,)> =
+        sqlx::query_as("SELECT key_id FROM wallet_credentials WHERE id = $1 AND account_id = $2")
+            .bind(&id)
+            .bind(holder.account().as_str())
+            .fetch_optional(&mut *tx)
+            .await?;
+    let (key_id,) = key.ok_or(ApiError::NotFound)?;
+    // The key goes, and its credential with it (ON DELETE CASCADE).
+    sqlx::query("DELETE FROM holder_keys WHERE id = $1")
+        .bind(&key_id)
+        .execute(&mut *tx)
+        .await?;
+    audit::record(
+        &mut tx,
+        ctx.now_ms(),
+        &(&holder.principal).into(),
+        "credential.deleted",
+        Some(&id),
+        None,
+        json!({}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
+}
