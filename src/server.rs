@@ -89,11 +89,12 @@ pub async fn service(settings: &Settings, kind: ServiceKind) -> Result<Service, 
     jobs::schedule_purge(&ctx)
         .await
         .map_err(|e| e.to_string())?;
-    if kind == ServiceKind::Issuer {
-        carnet_issuer::schedule_jobs(&ctx)
-            .await
-            .map_err(|e| e.to_string())?;
+    match kind {
+        ServiceKind::Issuer => carnet_issuer::schedule_jobs(&ctx).await,
+        ServiceKind::Wallet => carnet_wallet::status::schedule(&ctx).await,
+        ServiceKind::Verifier => Ok(()),
     }
+    .map_err(|e| e.to_string())?;
     Ok(build(kind, ctx))
 }
 

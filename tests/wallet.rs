@@ -244,4 +244,199 @@ async fn scenario(app: &TestApp) {
         .await
         .unwrap();
     assert_eq!(keys, 2);
+
+    // The centre revokes the second copy; the wallet's job sees it within the hour.
+    let issued = app
+        .call(
+            Method::GET,
+            &format!("/issuer/api/v1/organisations/{}/credentials", c.org),
+            &c.admin,
+            None,
+        )
+        .await;
+    let second_idx = copies[1]["status_idx"].as_i64().unwrap();
+    let target = issued
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["status_idx"].as_i64() == Some(second_idx))
+        .unwrap();
+    let r = app
+        .call(
+            Method::POST,
+            &format!(
+                "/issuer/api/v1/organisations/{}/credentials/{}/status",
+                c.org,
+                target["id"].as_str().unwrap()
+            ),
+            &c.admin,
+            Some(json!({"status": "revoked", "reason": "erreur de saisie"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
+    let wallet_ctx = app.ctx(ServiceKind::Wallet);
+    assert_eq!(
+        carnet_wallet::status::refresh_now(wallet_ctx)
+            .await
+            .unwrap(),
+        0,
+        "checked less than an hour ago"
+    );
+    app.clock.advance_secs(3700);
+    assert_eq!(
+        carnet_wallet::status::refresh_now(wallet_ctx)
+            .await
+            .unwrap(),
+        1
+    );
+    let id2 = copies[1]["id"].as_str().unwrap();
+    let r = app
+        .call(
+            Method::GET,
+            &format!("/wallet/api/v1/credentials/{id2}"),
+            &recovered,
+            None,
+        )
+        .await;
+    assert_eq!(r.body["status"], "revoked", "{}", r.body);
+
+    // The carnet: one competency, its history counting the copies once.
+    let carnet = app
+        .call(Method::GET, "/wallet/api/v1/carnet", &recovered, None)
+        .await;
+    assert_eq!(carnet.status, StatusCode::OK, "{}", carnet.body);
+    let competencies = carnet.body["competencies"].as_array().unwrap();
+    assert_eq!(competencies.len(), 1, "{}", carnet.body);
+    assert_eq!(competencies[0]["code"], "SOUD-TIG");
+    assert_eq!(
+        competencies[0]["history"].as_array().unwrap().len(),
+        1,
+        "{}",
+        carnet.body
+    );
+    assert_eq!(
+        competencies[0]["current"]["claims"]["level"]["label"],
+        "argent"
+    );
+    let export = app
+        .call(Method::GET, "/wallet/api/v1/export", &recovered, None)
+        .await;
+    assert_eq!(export.status, StatusCode::OK);
+    assert!(
+        export.headers["content-disposition"]
+            .to_str()
+            .unwrap()
+            .contains("attachment")
+    );
+    assert_eq!(export.body["credentials"].as_array().unwrap().len(), 2);
+
+    // An encrypted backup restores into a fresh wallet, once.
+    let backup = app
+        .call(
+            Method::POST,
+            "/wallet/api/v1/backup",
+            &recovered,
+            Some(json!({"passphrase": "backup passphrase 2026"})),
+        )
+        .await;
+    assert_eq!(backup.status, StatusCode::OK, "{}", backup.body);
+    assert!(!String::from_utf8_lossy(&backup.raw).contains("SOUD-TIG"));
+    let fresh = TestApp::new(app.engine).await;
+    let (elsewhere, _) = wallet_account(&fresh).await;
+    let restore = |passphrase: &str| {
+        fresh.call(
+            Method::POST,
+            "/wallet/api/v1/backup/restore",
+            &elsewhere,
+            Some(json!({"backup": backup.body, "passphrase": passphrase})),
+        )
+    };
+    let r = restore("not the passphrase").await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    let r = restore("backup passphrase 2026").await;
+    assert_eq!(r.body, json!({"restored": 2, "skipped": 0}));
+    let r = restore("backup passphrase 2026").await;
+    assert_eq!(r.body, json!({"restored": 0, "skipped": 2}));
+    let r = fresh
+        .call(Method::GET, "/wallet/api/v1/carnet", &elsewhere, None)
+        .await;
+    assert_eq!(r.body["competencies"][0]["code"], "SOUD-TIG");
+
+    // Deleting the account leaves nothing of the holder.
+    let r = app
+        .call(
+            Method::DELETE,
+            "/wallet/api/v1/account",
+            &recovered,
+            Some(json!({"password": "wrong password!"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let r = app
+        .call(
+            Method::DELETE,
+            "/wallet/api/v1/account",
+            &recovered,
+            Some(json!({"password": "another long passphrase"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
+    for table in [
+        "accounts",
+        "holder_keyrings",
+        "session_keys",
+        "holder_keys",
+        "wallet_credentials",
+    ] {
+        let (n,): (i64,) = sqlx::query_as(&format!("SELECT COUNT(*) FROM {table}"))
+            .fetch_one(app.ctx(ServiceKind::Wallet).db.pool())
+            .await
+            .unwrap();
+        assert_eq!(n, 0, "{table}");
+    }
+    assert_eq!(
+        app.login("wallet", HOLDER, "another long passphrase")
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+/// An account made by the command line (no registration) gets its store, and its recovery
+/// code, at its first sign-in.
+#[tokio::test]
+async fn an_account_made_by_the_command_line_gets_its_store_at_sign_in() {
+    each_engine(|app| async move {
+        let ctx = app.ctx(ServiceKind::Wallet);
+        let mut tx = ctx.db.begin().await.unwrap();
+        carnet_service::accounts::create_account(
+            &mut tx,
+            ctx,
+            &carnet_service::audit::Actor::system(),
+            "admin@wallet.example",
+            PASSWORD,
+            "Admin",
+            true,
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        let first = app.login("wallet", "admin@wallet.example", PASSWORD).await;
+        assert_eq!(first.status, StatusCode::OK, "{}", first.body);
+        assert_eq!(first.body["recovery_code"].as_str().map(str::len), Some(23));
+        let r = app
+            .call(
+                Method::GET,
+                "/wallet/api/v1/credentials",
+                &session_of(&first),
+                None,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        let second = app.login("wallet", "admin@wallet.example", PASSWORD).await;
+        assert_eq!(second.status, StatusCode::OK);
+        assert!(second.body.get("recovery_code").is_none(), "shown once");
+    })
+    .await;
 }

@@ -38,7 +38,9 @@ pub trait AccountHooks: Send + Sync + 'static {
         session_secret: &'a str,
     ) -> BoxFuture<'a, ApiResult<Option<String>>>;
 
-    /// After a sign-in with the right password created a session.
+    /// After a sign-in with the right password created a session. A returned recovery code is
+    /// shown once, in the sign-in response (an account made without registration, by the
+    /// command line, gets its first one there).
     fn signed_in<'a>(
         &'a self,
         conn: &'a mut AnyConnection,
@@ -46,7 +48,7 @@ pub trait AccountHooks: Send + Sync + 'static {
         account: &'a AccountId,
         password: &'a str,
         session_secret: &'a str,
-    ) -> BoxFuture<'a, ApiResult<()>>;
+    ) -> BoxFuture<'a, ApiResult<Option<String>>>;
 
     /// After the password changed (the current one was checked).
     fn password_changed<'a>(
@@ -325,11 +327,14 @@ async fn login(
     let mut tx = ctx.db.begin().await?;
     let id = AccountId(account.id.clone());
     let session = auth::create_session(&mut tx, &ctx, &id).await?;
-    if let Some(Extension(Hooks(hooks))) = &hooks {
-        hooks
-            .signed_in(&mut tx, &ctx, &id, &input.password, &session.secret)
-            .await?;
-    }
+    let recovery_code = match &hooks {
+        Some(Extension(Hooks(hooks))) => {
+            hooks
+                .signed_in(&mut tx, &ctx, &id, &input.password, &session.secret)
+                .await?
+        }
+        None => None,
+    };
     let actor = Actor {
         account_id: Some(id.clone()),
         request_id: None,
@@ -345,7 +350,13 @@ async fn login(
     )
     .await?;
     tx.commit().await?;
-    Ok(signed_in(&ctx, StatusCode::OK, account, session, None))
+    Ok(signed_in(
+        &ctx,
+        StatusCode::OK,
+        account,
+        session,
+        recovery_code,
+    ))
 }
 
 /// Signs out: ends the session and clears the cookie.

@@ -354,30 +354,17 @@ async fn receive(
 
     let ctx = &state.ctx;
     let now_ms = ctx.now_ms();
-    let account = holder.account().as_str();
     let mut tx = ctx.db.begin().await?;
     let mut views = Vec::with_capacity(received.len());
     for (key, credential) in received {
-        let key_id = format!("hky_{}", random_token(16));
-        sqlx::query(
-            "INSERT INTO holder_keys (id, account_id, sealed, created_at) VALUES ($1, $2, $3, $4)",
+        let id = insert(
+            &mut tx,
+            ctx,
+            &holder,
+            &key.private_jwk(),
+            &credential,
+            now_ms,
         )
-        .bind(&key_id)
-        .bind(account)
-        .bind(holder.seal(&key_id, &serde_json::to_vec(&key.private_jwk())?)?)
-        .bind(now_ms)
-        .execute(&mut *tx)
-        .await?;
-        let id = format!("wcr_{}", random_token(16));
-        sqlx::query(
-            "INSERT INTO wallet_credentials (id, account_id, key_id, sealed, received_at) VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(&id)
-        .bind(account)
-        .bind(&key_id)
-        .bind(holder.seal(&id, &serde_json::to_vec(&credential)?)?)
-        .bind(now_ms)
-        .execute(&mut *tx)
         .await?;
         views.push(CredentialView {
             id,
@@ -400,17 +387,85 @@ async fn receive(
     Ok((StatusCode::CREATED, Json(views)))
 }
 
+/// Seals and inserts a credential with its holder key, in the caller's transaction.
+pub async fn insert(
+    conn: &mut sqlx::AnyConnection,
+    ctx: &carnet_service::Ctx,
+    holder: &Holder,
+    key: &Jwk,
+    credential: &StoredCredential,
+    now_ms: i64,
+) -> ApiResult<String> {
+    let account = holder.account().as_str();
+    let key_id = format!("hky_{}", random_token(16));
+    sqlx::query(
+        "INSERT INTO holder_keys (id, account_id, sealed, created_at) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(&key_id)
+    .bind(account)
+    .bind(holder.seal(&key_id, &serde_json::to_vec(key)?)?)
+    .bind(now_ms)
+    .execute(&mut *conn)
+    .await?;
+    let id = format!("wcr_{}", random_token(16));
+    sqlx::query(
+        "INSERT INTO wallet_credentials (id, account_id, key_id, sealed, received_at) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(&id)
+    .bind(account)
+    .bind(&key_id)
+    .bind(holder.seal(&id, &serde_json::to_vec(credential)?)?)
+    .bind(now_ms)
+    .execute(&mut *conn)
+    .await?;
+    if let (Some(uri), Some(idx)) = (&credential.status_list, credential.status_idx) {
+        let reference = StatusReference {
+            uri: uri.clone(),
+            idx,
+        };
+        crate::status::track(
+            conn,
+            ctx,
+            &id,
+            &credential.issuer,
+            &reference,
+            &credential.status,
+            credential.status_checked_at.map(|s| s * 1000),
+        )
+        .await?;
+    }
+    Ok(id)
+}
+
 /// Every credential of the holder, newest first, opened.
 pub async fn all(state: &WalletState, holder: &Holder) -> ApiResult<Vec<CredentialView>> {
-    let rows: Vec<(String, Vec<u8>, i64)> = sqlx::query_as(
-        "SELECT id, sealed, received_at FROM wallet_credentials WHERE account_id = $1 ORDER BY received_at DESC, id",
+    load(state, holder, None).await
+}
+
+/// The holder's credentials (or one), opened, with the status the refresh job last found.
+async fn load(
+    state: &WalletState,
+    holder: &Holder,
+    id: Option<&str>,
+) -> ApiResult<Vec<CredentialView>> {
+    type Row = (String, Vec<u8>, i64, Option<String>, Option<i64>);
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT c.id, c.sealed, c.received_at, s.status, s.checked_at FROM wallet_credentials c \
+         LEFT JOIN credential_status s ON s.credential_id = c.id \
+         WHERE c.account_id = $1 AND ($2 IS NULL OR c.id = $2) ORDER BY c.received_at DESC, c.id",
     )
     .bind(holder.account().as_str())
+    .bind(id)
     .fetch_all(state.ctx.db.pool())
     .await?;
     rows.into_iter()
-        .map(|(id, sealed, received_at)| {
-            let credential = serde_json::from_slice(&holder.open(&id, &sealed)?)?;
+        .map(|(id, sealed, received_at, status, checked_at)| {
+            let mut credential: StoredCredential =
+                serde_json::from_slice(&holder.open(&id, &sealed)?)?;
+            if let (Some(status), Some(at)) = (status, checked_at) {
+                credential.status = status;
+                credential.status_checked_at = Some(at.div_euclid(1000));
+            }
             Ok(CredentialView {
                 id,
                 received_at,
@@ -434,19 +489,10 @@ async fn find(state: &WalletState, holder: &Holder, id: &str) -> ApiResult<Crede
     if !looks_like_id(id) {
         return Err(ApiError::NotFound);
     }
-    let (sealed, received_at): (Vec<u8>, i64) = sqlx::query_as(
-        "SELECT sealed, received_at FROM wallet_credentials WHERE id = $1 AND account_id = $2",
-    )
-    .bind(id)
-    .bind(holder.account().as_str())
-    .fetch_optional(state.ctx.db.pool())
-    .await?
-    .ok_or(ApiError::NotFound)?;
-    Ok(CredentialView {
-        id: id.to_owned(),
-        received_at,
-        credential: serde_json::from_slice(&holder.open(id, &sealed)?)?,
-    })
+    load(state, holder, Some(id))
+        .await?
+        .pop()
+        .ok_or(ApiError::NotFound)
 }
 
 /// One credential.

@@ -1,8 +1,10 @@
 //! `carnet-wallet`: the trainee's service. Holder accounts whose credential store is encrypted
 //! under a data key only the holder's password, recovery code or live session opens (`vault`);
 //! credentials received over OpenID4VCI from any issuer and checked before they are stored
-//! (`credentials`), through bounded outbound requests (`remote`). The competency history,
-//! OpenID4VP presentations and directory publication come next (see ARCHITECTURE.md).
+//! (`credentials`), through bounded outbound requests (`remote`); the carnet, one history per
+//! competency across centres (`carnet`); statuses kept current by a job (`status`); export and
+//! encrypted backup (`backup`). OpenID4VP presentations and directory publication come next
+//! (see ARCHITECTURE.md).
 
 use axum::extract::FromRef;
 use axum::{Extension, Router};
@@ -13,16 +15,26 @@ use carnet_service::{Ctx, http};
 use std::sync::Arc;
 use utoipa_axum::router::OpenApiRouter;
 
+pub mod backup;
+pub mod carnet;
 pub mod credentials;
 pub mod remote;
+pub mod status;
 pub mod vault;
 
 /// The wallet's own migrations (versions 100 and up), applied after the common ones.
-pub const MIGRATIONS: &[EmbeddedMigration] = &[(
-    100,
-    "encrypted store",
-    include_str!("../../migrations/wallet/0100_store.sql"),
-)];
+pub const MIGRATIONS: &[EmbeddedMigration] = &[
+    (
+        100,
+        "encrypted store",
+        include_str!("../../migrations/wallet/0100_store.sql"),
+    ),
+    (
+        101,
+        "credential status",
+        include_str!("../../migrations/wallet/0101_credential_status.sql"),
+    ),
+];
 
 #[derive(Clone)]
 pub struct WalletState {
@@ -50,7 +62,9 @@ pub fn app(ctx: Ctx) -> Router {
         "Carnet wallet",
         OpenApiRouter::new()
             .merge(vault::router())
-            .merge(credentials::router()),
+            .merge(credentials::router())
+            .merge(carnet::router())
+            .merge(backup::router()),
         Router::new(),
     )
     .layer(Extension(Hooks(Arc::new(vault::Keyring))))
@@ -58,5 +72,7 @@ pub fn app(ctx: Ctx) -> Router {
 
 /// The wallet's background jobs.
 pub fn worker(ctx: Ctx) -> Worker {
-    Worker::new(ctx).handle(jobs::PURGE, jobs::purge)
+    Worker::new(ctx)
+        .handle(jobs::PURGE, jobs::purge)
+        .handle(status::REFRESH_STATUS, status::refresh)
 }

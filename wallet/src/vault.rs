@@ -9,7 +9,7 @@ use argon2::Argon2;
 use axum::extract::{FromRef, FromRequestParts, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use carnet_service::Ctx;
 use carnet_service::accounts::{self, AccountHooks, SignedIn};
 use carnet_service::audit::{self, Actor};
@@ -33,9 +33,9 @@ use utoipa_axum::routes;
 const RECOVERY_ALPHABET: &[u8] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 const RECOVERY_CHARS: usize = 20;
 
-/// A key derived from a secret a person knows (password or recovery code): argon2id, 19 MiB,
-/// two passes, as for password hashes.
-fn derive(secret: &str, salt: &[u8]) -> ApiResult<SecretKey> {
+/// A key derived from a secret a person knows (password, recovery code, backup passphrase):
+/// argon2id, 19 MiB, two passes, as for password hashes.
+pub fn derive(secret: &str, salt: &[u8]) -> ApiResult<SecretKey> {
     let mut out = [0u8; 32];
     Argon2::default()
         .hash_password_into(secret.as_bytes(), salt, &mut out)
@@ -178,6 +178,41 @@ async fn data_key_by_recovery(
         .map(SecretKey::from_bytes))
 }
 
+/// A new data key for `account`, wrapped by its password and a new recovery code (returned,
+/// to show once), and bound to the session.
+async fn create_keyring(
+    conn: &mut AnyConnection,
+    ctx: &Ctx,
+    account: &AccountId,
+    password: &str,
+    session_secret: &str,
+) -> ApiResult<Option<String>> {
+    let data_key = SecretKey::generate();
+    let code = recovery_code();
+    let (password_salt, recovery_salt) = (salt(), salt());
+    let by_password = derive(password, &password_salt)?
+        .seal(&aad("password", account), data_key.as_bytes())
+        .map_err(ApiError::internal)?;
+    let by_recovery = derive(&normalise_recovery_code(&code), &recovery_salt)?
+        .seal(&aad("recovery", account), data_key.as_bytes())
+        .map_err(ApiError::internal)?;
+    let now = ctx.now_ms();
+    sqlx::query(
+                "INSERT INTO holder_keyrings (account_id, password_salt, by_password, recovery_salt, by_recovery, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $6)",
+            )
+            .bind(account.as_str())
+            .bind(password_salt)
+            .bind(by_password)
+            .bind(recovery_salt)
+            .bind(by_recovery)
+            .bind(now)
+            .execute(&mut *conn)
+            .await?;
+    bind_session(conn, &data_key, session_secret).await?;
+    Ok(Some(code))
+}
+
 /// The wallet's steps in registration, sign-in and password change.
 pub struct Keyring;
 
@@ -190,45 +225,31 @@ impl AccountHooks for Keyring {
         password: &'a str,
         session_secret: &'a str,
     ) -> BoxFuture<'a, ApiResult<Option<String>>> {
-        Box::pin(async move {
-            let data_key = SecretKey::generate();
-            let code = recovery_code();
-            let (password_salt, recovery_salt) = (salt(), salt());
-            let by_password = derive(password, &password_salt)?
-                .seal(&aad("password", account), data_key.as_bytes())
-                .map_err(ApiError::internal)?;
-            let by_recovery = derive(&normalise_recovery_code(&code), &recovery_salt)?
-                .seal(&aad("recovery", account), data_key.as_bytes())
-                .map_err(ApiError::internal)?;
-            let now = ctx.now_ms();
-            sqlx::query(
-                "INSERT INTO holder_keyrings (account_id, password_salt, by_password, recovery_salt, by_recovery, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $6)",
-            )
-            .bind(account.as_str())
-            .bind(password_salt)
-            .bind(by_password)
-            .bind(recovery_salt)
-            .bind(by_recovery)
-            .bind(now)
-            .execute(&mut *conn)
-            .await?;
-            bind_session(conn, &data_key, session_secret).await?;
-            Ok(Some(code))
-        })
+        Box::pin(async move { create_keyring(conn, ctx, account, password, session_secret).await })
     }
 
     fn signed_in<'a>(
         &'a self,
         conn: &'a mut AnyConnection,
-        _ctx: &'a Ctx,
+        ctx: &'a Ctx,
         account: &'a AccountId,
         password: &'a str,
         session_secret: &'a str,
-    ) -> BoxFuture<'a, ApiResult<()>> {
+    ) -> BoxFuture<'a, ApiResult<Option<String>>> {
         Box::pin(async move {
+            let exists: Option<(String,)> =
+                sqlx::query_as("SELECT account_id FROM holder_keyrings WHERE account_id = $1")
+                    .bind(account.as_str())
+                    .fetch_optional(&mut *conn)
+                    .await?;
+            if exists.is_none() {
+                // An account made by the command line, not by registration: its store starts
+                // here, and its recovery code is shown now.
+                return create_keyring(conn, ctx, account, password, session_secret).await;
+            }
             let data_key = data_key_by_password(conn, account, password).await?;
-            bind_session(conn, &data_key, session_secret).await
+            bind_session(conn, &data_key, session_secret).await?;
+            Ok(None)
         })
     }
 
@@ -276,7 +297,6 @@ impl<S> FromRequestParts<S> for Holder
 where
     S: Send + Sync,
     Ctx: FromRef<S>,
-    WalletState: FromRef<S>,
 {
     type Rejection = ApiError;
 
@@ -309,7 +329,58 @@ where
 }
 
 pub fn router() -> OpenApiRouter<WalletState> {
-    OpenApiRouter::new().routes(routes!(recover))
+    OpenApiRouter::new()
+        .routes(routes!(recover))
+        .routes(routes!(delete_account))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AccountDeletion {
+    /// The password again, to confirm.
+    pub password: String,
+}
+
+/// Deletes the account and everything the wallet holds for it: credentials, holder keys, the
+/// keyring, sessions and tokens. Only the audit row saying so remains.
+#[utoipa::path(delete, path = "/api/v1/account", tag = "accounts", request_body = AccountDeletion,
+    responses((status = 204), (status = 401, body = Problem), (status = 422, body = Problem)))]
+async fn delete_account(
+    State(ctx): State<Ctx>,
+    holder: Holder,
+    Json(input): Json<AccountDeletion>,
+) -> ApiResult<Response> {
+    let account = holder.account().clone();
+    let (hash,): (String,) = sqlx::query_as("SELECT password_hash FROM accounts WHERE id = $1")
+        .bind(account.as_str())
+        .fetch_one(ctx.db.pool())
+        .await?;
+    if input.password.len() > 1024 || !auth::verify_password(&input.password, &hash) {
+        return Err(ApiError::invalid_field("password", "the password is wrong"));
+    }
+    let mut tx = ctx.db.begin().await?;
+    // Every table of the wallet refers to the account with ON DELETE CASCADE.
+    sqlx::query("DELETE FROM accounts WHERE id = $1")
+        .bind(account.as_str())
+        .execute(&mut *tx)
+        .await?;
+    audit::record(
+        &mut tx,
+        ctx.now_ms(),
+        &(&holder.principal).into(),
+        "account.deleted",
+        Some(account.as_str()),
+        None,
+        json!({}),
+    )
+    .await?;
+    tx.commit().await?;
+    let cookie = auth::session_cookie(&ctx.config, None);
+    Ok((
+        StatusCode::NO_CONTENT,
+        [(axum::http::header::SET_COOKIE, cookie)],
+    )
+        .into_response())
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

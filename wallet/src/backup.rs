@@ -1,0 +1,214 @@
+//! Taking the carnet elsewhere: a readable JSON export (the carnet and every credential), and an
+//! encrypted backup — credentials with their holder keys, sealed under a passphrase the holder
+//! chooses (argon2id, AES-256-GCM) — that restores into any Carnet wallet, this one or a fresh
+//! one.
+
+use crate::WalletState;
+use crate::carnet::{self, Carnet};
+use crate::credentials::{self, CredentialView, StoredCredential};
+use crate::vault::{self, Holder};
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use carnet_core::b64;
+use carnet_core::keys::Jwk;
+use carnet_service::audit;
+use carnet_service::auth;
+use carnet_service::error::{ApiError, ApiResult, Problem};
+use carnet_service::extract::Json;
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+const BACKUP_FORMAT: &str = "carnet-wallet-backup/1";
+/// Credentials in one backup, at most.
+const MAX_ITEMS: usize = 5000;
+
+pub fn router() -> OpenApiRouter<WalletState> {
+    OpenApiRouter::new()
+        .routes(routes!(export))
+        .routes(routes!(backup))
+        .routes(routes!(restore))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Export {
+    pub format: String,
+    pub exported_at: i64,
+    pub email: String,
+    pub carnet: Carnet,
+    pub credentials: Vec<CredentialView>,
+}
+
+/// Everything the wallet holds for the holder, readable (JSON, as a download).
+#[utoipa::path(get, path = "/api/v1/export", tag = "carnet",
+    responses((status = 200, body = Export), (status = 401, body = Problem)))]
+async fn export(State(state): State<WalletState>, holder: Holder) -> ApiResult<Response> {
+    let credentials = credentials::all(&state, &holder).await?;
+    let body = Export {
+        format: "carnet-wallet-export/1".into(),
+        exported_at: state.ctx.now_ms(),
+        email: holder.principal.email.clone(),
+        carnet: carnet::build(&credentials),
+        credentials,
+    };
+    Ok((
+        [
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"carnet.json\"",
+            ),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        axum::Json(body),
+    )
+        .into_response())
+}
+
+/// An encrypted backup: its passphrase never leaves the holder.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Backup {
+    /// `carnet-wallet-backup/1`.
+    pub format: String,
+    /// argon2id salt (base64url); the parameters are argon2's defaults (19 MiB, 2 passes).
+    pub salt: String,
+    /// AES-256-GCM nonce and ciphertext (base64url).
+    pub ciphertext: String,
+}
+
+#[derive(Serialize, Deserialize)]
+struct BackupItem {
+    key: Jwk,
+    credential: StoredCredential,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BackupRequest {
+    /// At least 10 characters; needed again to restore.
+    pub passphrase: String,
+}
+
+/// Makes an encrypted backup of every credential and its holder key.
+#[utoipa::path(post, path = "/api/v1/backup", tag = "carnet", request_body = BackupRequest,
+    responses((status = 200, body = Backup), (status = 401, body = Problem), (status = 422, body = Problem)))]
+async fn backup(
+    State(state): State<WalletState>,
+    holder: Holder,
+    Json(input): Json<BackupRequest>,
+) -> ApiResult<Response> {
+    auth::check_new_password(&input.passphrase)
+        .map_err(|_| ApiError::invalid_field("passphrase", "at least 10 characters"))?;
+    let rows: Vec<(String, Vec<u8>, String, Vec<u8>)> = sqlx::query_as(
+        "SELECT c.id, c.sealed, k.id, k.sealed FROM wallet_credentials c JOIN holder_keys k ON k.id = c.key_id \
+         WHERE c.account_id = $1 ORDER BY c.received_at, c.id",
+    )
+    .bind(holder.account().as_str())
+    .fetch_all(state.ctx.db.pool())
+    .await?;
+    let items = rows
+        .into_iter()
+        .map(|(id, sealed, key_id, sealed_key)| {
+            Ok(BackupItem {
+                key: serde_json::from_slice(&holder.open(&key_id, &sealed_key)?)?,
+                credential: serde_json::from_slice(&holder.open(&id, &sealed)?)?,
+            })
+        })
+        .collect::<ApiResult<Vec<_>>>()?;
+    let mut salt = [0u8; 16];
+    rand::rngs::OsRng.fill_bytes(&mut salt);
+    let ciphertext = vault::derive(&input.passphrase, &salt)?
+        .seal(BACKUP_FORMAT, &serde_json::to_vec(&items)?)
+        .map_err(ApiError::internal)?;
+    let body = Backup {
+        format: BACKUP_FORMAT.into(),
+        salt: b64::encode(salt),
+        ciphertext: b64::encode(ciphertext),
+    };
+    Ok((
+        [
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"carnet-backup.json\"",
+            ),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        axum::Json(body),
+    )
+        .into_response())
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Restore {
+    pub backup: Backup,
+    pub passphrase: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Restored {
+    pub restored: usize,
+    /// Already in this wallet.
+    pub skipped: usize,
+}
+
+/// Restores a backup into this wallet; credentials it already holds are skipped.
+#[utoipa::path(post, path = "/api/v1/backup/restore", tag = "carnet", request_body = Restore,
+    responses((status = 200, body = Restored), (status = 401, body = Problem), (status = 422, body = Problem)))]
+async fn restore(
+    State(state): State<WalletState>,
+    holder: Holder,
+    Json(input): Json<Restore>,
+) -> ApiResult<(StatusCode, Json<Restored>)> {
+    let undecodable = || ApiError::invalid_field("backup", "not a Carnet wallet backup");
+    if input.backup.format != BACKUP_FORMAT {
+        return Err(undecodable());
+    }
+    let salt = b64::decode(&input.backup.salt).ok_or_else(undecodable)?;
+    let ciphertext = b64::decode(&input.backup.ciphertext).ok_or_else(undecodable)?;
+    if input.passphrase.len() > 1024 || salt.len() < 8 {
+        return Err(undecodable());
+    }
+    let plaintext = vault::derive(&input.passphrase, &salt)?
+        .open(BACKUP_FORMAT, &ciphertext)
+        .map_err(|_| {
+            ApiError::invalid_field("passphrase", "wrong passphrase, or a damaged backup")
+        })?;
+    let items: Vec<BackupItem> = serde_json::from_slice(&plaintext).map_err(|_| undecodable())?;
+    if items.len() > MAX_ITEMS {
+        return Err(ApiError::invalid_field("backup", "too many credentials"));
+    }
+    let held: std::collections::HashSet<String> = credentials::all(&state, &holder)
+        .await?
+        .into_iter()
+        .map(|v| v.credential.sd_jwt)
+        .collect();
+    let ctx = &state.ctx;
+    let now = ctx.now_ms();
+    let (mut restored, mut skipped) = (0, 0);
+    let mut tx = ctx.db.begin().await?;
+    for item in items {
+        if held.contains(&item.credential.sd_jwt) {
+            skipped += 1;
+            continue;
+        }
+        credentials::insert(&mut tx, ctx, &holder, &item.key, &item.credential, now).await?;
+        restored += 1;
+    }
+    audit::record(
+        &mut tx,
+        now,
+        &(&holder.principal).into(),
+        "backup.restored",
+        None,
+        None,
+        json!({ "restored": restored, "skipped": skipped }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok((StatusCode::OK, Json(Restored { restored, skipped })))
+}
