@@ -133,6 +133,7 @@ async fn scenario(app: &TestApp) {
                 "session_keys",
                 "holder_keys",
                 "wallet_credentials",
+                "credential_status",
                 "audit_log",
             ],
         )
@@ -301,6 +302,47 @@ async fn scenario(app: &TestApp) {
         .await;
     assert_eq!(r.body["status"], "revoked", "{}", r.body);
 
+    // Availability, declared and read back; bad values refused.
+    let r = app
+        .call(Method::GET, "/wallet/api/v1/availability", &recovered, None)
+        .await;
+    assert_eq!(r.body["situation"], serde_json::Value::Null, "{}", r.body);
+    let declared = json!({"situation": "seeking", "available_from": "2027-02-01", "regions": ["84", "11", "84"], "contracts": ["cdi", "alternance"]});
+    let r = app
+        .call(
+            Method::PUT,
+            "/wallet/api/v1/availability",
+            &recovered,
+            Some(declared),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.body["regions"], json!(["11", "84"]));
+    for bad in [
+        json!({"situation": "retired"}),
+        json!({"regions": ["99"]}),
+        json!({"available_from": "demain"}),
+    ] {
+        let r = app
+            .call(
+                Method::PUT,
+                "/wallet/api/v1/availability",
+                &recovered,
+                Some(bad.clone()),
+            )
+            .await;
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{bad}: {}",
+            r.body
+        );
+    }
+    let r = app
+        .call(Method::GET, "/wallet/api/v1/availability", &recovered, None)
+        .await;
+    assert_eq!(r.body["situation"], "seeking");
+
     // The carnet: one competency, its history counting the copies once.
     let carnet = app
         .call(Method::GET, "/wallet/api/v1/carnet", &recovered, None)
@@ -388,6 +430,8 @@ async fn scenario(app: &TestApp) {
         "session_keys",
         "holder_keys",
         "wallet_credentials",
+        "holder_profiles",
+        "credential_status",
     ] {
         let (n,): (i64,) = sqlx::query_as(&format!("SELECT COUNT(*) FROM {table}"))
             .fetch_one(app.ctx(ServiceKind::Wallet).db.pool())

@@ -3,7 +3,7 @@
 //! credentials received over OpenID4VCI from any issuer and checked before they are stored
 //! (`credentials`), through bounded outbound requests (`remote`); the carnet, one history per
 //! competency across centres (`carnet`); statuses kept current by a job (`status`); export and
-//! encrypted backup (`backup`). OpenID4VP presentations and directory publication come next
+//! encrypted backup (`backup`); the holder's declared availability (`availability`). OpenID4VP presentations and directory publication come next
 //! (see ARCHITECTURE.md).
 
 use axum::extract::FromRef;
@@ -15,6 +15,7 @@ use carnet_service::{Ctx, http};
 use std::sync::Arc;
 use utoipa_axum::router::OpenApiRouter;
 
+pub mod availability;
 pub mod backup;
 pub mod carnet;
 pub mod credentials;
@@ -33,6 +34,11 @@ pub const MIGRATIONS: &[EmbeddedMigration] = &[
         101,
         "credential status",
         include_str!("../../migrations/wallet/0101_credential_status.sql"),
+    ),
+    (
+        102,
+        "holder profiles",
+        include_str!("../../migrations/wallet/0102_profiles.sql"),
     ),
 ];
 
@@ -64,7 +70,8 @@ pub fn app(ctx: Ctx) -> Router {
             .merge(vault::router())
             .merge(credentials::router())
             .merge(carnet::router())
-            .merge(backup::router()),
+            .merge(backup::router())
+            .merge(availability::router()),
         Router::new(),
     )
     .layer(Extension(Hooks(Arc::new(vault::Keyring))))
