@@ -36,6 +36,7 @@
 //! ```
 
 pub mod b64;
+pub mod dcql;
 pub mod json;
 pub mod jws;
 pub mod keys;
