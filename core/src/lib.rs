@@ -43,6 +43,7 @@ pub mod keys;
 pub mod levels;
 pub mod metadata;
 pub mod oid4vci;
+pub mod oid4vp;
 pub mod path;
 pub mod sd_jwt;
 pub mod siret;
