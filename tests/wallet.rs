@@ -484,3 +484,186 @@ async fn an_account_made_by_the_command_line_gets_its_store_at_sign_in() {
     })
     .await;
 }
+
+/// A verifier the test stands up: it asks with a DCQL query and keeps what it is sent.
+async fn fake_verifier() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use axum::routing::post;
+    let received = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let store = received.clone();
+    let router = axum::Router::new().route(
+        "/response",
+        post(
+            move |form: axum::Form<std::collections::HashMap<String, String>>| {
+                let store = store.clone();
+                async move {
+                    store.lock().unwrap().push(form.0["vp_token"].clone());
+                    axum::Json(
+                        json!({"redirect_uri": "https://verifier.example/done#response_code=abc"}),
+                    )
+                }
+            },
+        ),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/response", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    (url, received)
+}
+
+/// The holder answers an OpenID4VP request choosing what to share; the verifier's side checks
+/// the presentation and finds only the chosen claims; declining sends nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn presenting_only_the_chosen_claims() {
+    use carnet_core::dcql::DcqlQuery;
+    use carnet_core::metadata::{Jwks, TrustedIssuers};
+    use carnet_core::oid4vp::AuthorizationRequest;
+    use carnet_core::sd_jwt::{self, VerifyOptions};
+
+    let app = TestApp::listening(Engine::Sqlite).await;
+    let c = centre(&app).await;
+    let evaluated = c.evaluate(&app, json!("or")).await;
+    let (holder, _) = wallet_account(&app).await;
+    let r = app
+        .call(
+            Method::POST,
+            "/wallet/api/v1/credentials/receive",
+            &holder,
+            Some(json!({"offer": evaluated["offer"]["offer_link"], "tx_code": evaluated["offer"]["tx_code"], "copies": 1})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let credential = r.body[0].clone();
+    let (response_uri, received) = fake_verifier().await;
+    let request = AuthorizationRequest {
+        client_id: format!("redirect_uri:{response_uri}"),
+        response_uri: response_uri.clone(),
+        nonce: "nonce-4f1c2d".into(),
+        state: Some("offre-1".into()),
+        dcql_query: DcqlQuery::from_value(&json!({"credentials": [{"id": "soudure", "format": "dc+sd-jwt",
+            "meta": {"vct_values": [credential["vct"]]},
+            "claims": [{"id": "code", "path": ["competency", "code"]}, {"id": "level", "path": ["level", "label"]},
+                       {"id": "name", "path": ["name"]}, {"id": "evaluator", "path": ["evaluator", "name"]}],
+            "claim_sets": [["code", "level", "name", "evaluator"], ["code", "level", "name"]]}]}))
+        .unwrap(),
+        client_metadata: None,
+    };
+    let open = |link: String| {
+        app.call(
+            Method::POST,
+            "/wallet/api/v1/presentations/requests",
+            &holder,
+            Some(json!({"request": link})),
+        )
+    };
+
+    // Declining sends nothing.
+    let pending = open(request.to_link()).await;
+    assert_eq!(pending.status, StatusCode::CREATED, "{}", pending.body);
+    let id = pending.body["id"].as_str().unwrap();
+    let r = app
+        .call(
+            Method::DELETE,
+            &format!("/wallet/api/v1/presentations/requests/{id}"),
+            &holder,
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT);
+    assert!(received.lock().unwrap().is_empty());
+
+    // What is asked: three claims required, the evaluator optional.
+    let pending = open(request.to_link()).await;
+    assert_eq!(pending.body["answerable"], true, "{}", pending.body);
+    let candidate = &pending.body["queries"][0]["candidates"][0];
+    assert_eq!(candidate["credential_id"], credential["id"]);
+    assert_eq!(
+        candidate["required"],
+        json!([["competency", "code"], ["level", "label"], ["name"]])
+    );
+    assert_eq!(candidate["optional"], json!([["evaluator", "name"]]));
+    // A bad link is refused before anything happens.
+    let r = open("openid4vp://?client_id=x509_hash:abc&response_type=vp_token".into()).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+
+    let id = pending.body["id"].as_str().unwrap();
+    let r = app
+        .call(
+            Method::POST,
+            &format!("/wallet/api/v1/presentations/requests/{id}/response"),
+            &holder,
+            Some(json!({"choices": [{"query_id": "soudure", "credential_id": credential["id"], "optional": []}]})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(
+        r.body["redirect_uri"],
+        "https://verifier.example/done#response_code=abc"
+    );
+    // Answered once: the request is gone.
+    let again = app
+        .call(
+            Method::POST,
+            &format!("/wallet/api/v1/presentations/requests/{id}/response"),
+            &holder,
+            Some(json!({"choices": [{"query_id": "soudure", "credential_id": credential["id"]}]})),
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::NOT_FOUND);
+
+    // The verifier's side: the presentation verifies, bound to its nonce and client id, and
+    // carries the chosen claims only.
+    let vp_token: serde_json::Value = serde_json::from_str(&received.lock().unwrap()[0]).unwrap();
+    let presentation = vp_token["soudure"][0].as_str().unwrap();
+    let issuer = credential["issuer"].as_str().unwrap();
+    let well_known = format!("/.well-known/jwt-vc-issuer/issuer/orgs/{}", c.org);
+    let metadata = app.call(Method::GET, &well_known, &Auth::None, None).await;
+    let jwks: Jwks = serde_json::from_value(metadata.body["jwks"].clone()).unwrap();
+    let mut trusted = TrustedIssuers::default();
+    trusted.insert(issuer, &jwks).unwrap();
+    let now = START_MS / 1000;
+    let verified = sd_jwt::verify(
+        presentation,
+        &trusted,
+        &VerifyOptions::with_key_binding(now, &request.client_id, &request.nonce),
+    )
+    .unwrap();
+    assert_eq!(verified.claims["competency"]["code"], "SOUD-TIG");
+    assert_eq!(verified.claims["level"]["label"], "or");
+    assert_eq!(verified.claims["name"], "Camille Durand");
+    for withheld in ["evaluator", "session", "establishment", "validated_on"] {
+        assert!(
+            verified.claims.get(withheld).is_none(),
+            "{withheld} was disclosed"
+        );
+    }
+    assert!(
+        verified.claims["level"].get("rank").is_none(),
+        "only the label of the level"
+    );
+    assert!(
+        sd_jwt::verify(
+            presentation,
+            &trusted,
+            &VerifyOptions::with_key_binding(now, &request.client_id, "another nonce")
+        )
+        .is_err()
+    );
+
+    // The holder's log says what went where.
+    let log = app
+        .call(Method::GET, "/wallet/api/v1/presentations", &holder, None)
+        .await;
+    let entry = &log.body[0];
+    assert_eq!(entry["client_id"], request.client_id.as_str());
+    assert_eq!(
+        entry["credentials"][0]["claims"],
+        json!([["competency", "code"], ["level", "label"], ["name"]])
+    );
+    let raw = app
+        .raw_contents(
+            ServiceKind::Wallet,
+            &["presentation_log", "presentation_requests"],
+        )
+        .await;
+    assert!(!raw.contains(&response_uri), "the log is sealed");
+}

@@ -12,6 +12,8 @@ use serde_json::{Map, Value, json};
 
 /// The request object's media type (RFC 9101).
 pub const REQUEST_OBJECT_TYP: &str = "oauth-authz-req+jwt";
+/// The media type a request object is fetched as.
+pub const REQUEST_OBJECT_MEDIA_TYPE: &str = "application/oauth-authz-req+jwt";
 /// The only response mode supported: a form POST of the `vp_token` to `response_uri`.
 pub const DIRECT_POST: &str = "direct_post";
 /// The client identifier prefix of unsigned requests answered by `direct_post`.

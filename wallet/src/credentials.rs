@@ -485,7 +485,7 @@ async fn list(
     Ok(Json(all(&state, &holder).await?))
 }
 
-async fn find(state: &WalletState, holder: &Holder, id: &str) -> ApiResult<CredentialView> {
+pub async fn find(state: &WalletState, holder: &Holder, id: &str) -> ApiResult<CredentialView> {
     if !looks_like_id(id) {
         return Err(ApiError::NotFound);
     }

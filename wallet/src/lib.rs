@@ -3,7 +3,8 @@
 //! credentials received over OpenID4VCI from any issuer and checked before they are stored
 //! (`credentials`), through bounded outbound requests (`remote`); the carnet, one history per
 //! competency across centres (`carnet`); statuses kept current by a job (`status`); export and
-//! encrypted backup (`backup`); the holder's declared availability (`availability`). OpenID4VP presentations and directory publication come next
+//! encrypted backup (`backup`); the holder's declared availability (`availability`); OpenID4VP
+//! presentations with the holder's choice of claims, and their log (`presentations`). OpenID4VP presentations and directory publication come next
 //! (see ARCHITECTURE.md).
 
 use axum::extract::FromRef;
@@ -19,6 +20,7 @@ pub mod availability;
 pub mod backup;
 pub mod carnet;
 pub mod credentials;
+pub mod presentations;
 pub mod remote;
 pub mod status;
 pub mod vault;
@@ -39,6 +41,11 @@ pub const MIGRATIONS: &[EmbeddedMigration] = &[
         102,
         "holder profiles",
         include_str!("../../migrations/wallet/0102_profiles.sql"),
+    ),
+    (
+        103,
+        "presentations",
+        include_str!("../../migrations/wallet/0103_presentations.sql"),
     ),
 ];
 
@@ -71,7 +78,8 @@ pub fn app(ctx: Ctx) -> Router {
             .merge(credentials::router())
             .merge(carnet::router())
             .merge(backup::router())
-            .merge(availability::router()),
+            .merge(availability::router())
+            .merge(presentations::router()),
         Router::new(),
     )
     .layer(Extension(Hooks(Arc::new(vault::Keyring))))

@@ -92,7 +92,12 @@ impl Remote {
     /// party's OAuth `error` and description when it gave them.
     async fn json(&self, request: reqwest::RequestBuilder, what: &str) -> ApiResult<Value> {
         let (status, body) = self.send(request, what).await?;
-        let value: Option<Value> = carnet_core::json::from_slice(&body).ok();
+        // An empty success (a verifier acknowledging a direct_post) reads as `{}`.
+        let value: Option<Value> = if body.is_empty() && (200..300).contains(&status) {
+            Some(Value::Object(Default::default()))
+        } else {
+            carnet_core::json::from_slice(&body).ok()
+        };
         if !(200..300).contains(&status) {
             let reason = value
                 .as_ref()

@@ -1,0 +1,451 @@
+//! Presenting credentials over OpenID4VP 1.0: the holder pastes or scans a request; the wallet
+//! reads it (by value, or fetching the request object), finds the credentials answering each
+//! DCQL credential query, and shows exactly which claims are required and which optional. The
+//! holder picks a credential per query and the optional claims to share; the wallet builds each
+//! presentation with key binding (`aud` = the verifier's client identifier, its `nonce`), posts
+//! the `vp_token` to the `response_uri` (`direct_post`), and logs what it shared, with whom and
+//! when, in the holder's store. Declining sends nothing.
+
+use crate::WalletState;
+use crate::credentials::{self, CredentialView};
+use crate::remote;
+use crate::vault::Holder;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use carnet_core::keys::{Jwk, SigningKey};
+use carnet_core::oid4vp::{self, AuthorizationRequest, RequestSource};
+use carnet_core::path::ClaimPath;
+use carnet_core::sd_jwt::{KeyBindingInput, SdJwt};
+use carnet_service::audit;
+use carnet_service::error::{ApiError, ApiResult, Problem};
+use carnet_service::extract::Json;
+use carnet_service::id::{looks_like_id, random_token};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// A pending request is answered within this time, or forgotten.
+const PENDING_MS: i64 = 15 * 60 * 1000;
+
+pub fn router() -> OpenApiRouter<WalletState> {
+    OpenApiRouter::new()
+        .routes(routes!(open_request))
+        .routes(routes!(respond))
+        .routes(routes!(decline))
+        .routes(routes!(log))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OpenRequest {
+    /// The `openid4vp://` link, as pasted or scanned.
+    pub request: String,
+}
+
+/// A request as the holder sees it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PendingRequest {
+    pub id: String,
+    /// Who asks: the verifier's client identifier.
+    pub client_id: String,
+    /// Where the answer goes.
+    pub response_uri: String,
+    pub queries: Vec<QueryView>,
+    /// Whether the holder has what it takes to answer.
+    pub answerable: bool,
+    pub expires_at: i64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct QueryView {
+    pub query_id: String,
+    pub candidates: Vec<Candidate>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Candidate {
+    pub credential_id: String,
+    pub issuer: String,
+    pub issuer_name: Option<String>,
+    pub vct: String,
+    /// Claim paths that will be shared.
+    #[schema(value_type = Vec<Object>)]
+    pub required: Vec<ClaimPath>,
+    /// Claim paths the holder may add.
+    #[schema(value_type = Vec<Object>)]
+    pub optional: Vec<ClaimPath>,
+}
+
+/// What the wallet keeps of a pending request (sealed).
+#[derive(Serialize, Deserialize)]
+struct Pending {
+    request: Map<String, Value>,
+}
+
+fn candidates(request: &AuthorizationRequest, held: &[CredentialView]) -> Vec<QueryView> {
+    request
+        .dcql_query
+        .credentials
+        .iter()
+        .map(|query| QueryView {
+            query_id: query.id.clone(),
+            candidates: held
+                .iter()
+                .filter(|v| v.credential.status == "valid" || v.credential.status == "unknown")
+                .filter_map(|v| {
+                    let requested = query.requested(&v.credential.vct, &v.credential.claims)?;
+                    Some(Candidate {
+                        credential_id: v.id.clone(),
+                        issuer: v.credential.issuer.clone(),
+                        issuer_name: v.credential.issuer_name.clone(),
+                        vct: v.credential.vct.clone(),
+                        required: requested.required,
+                        optional: requested.optional,
+                    })
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+fn view(
+    id: &str,
+    request: &AuthorizationRequest,
+    held: &[CredentialView],
+    expires_at: i64,
+) -> PendingRequest {
+    let queries = candidates(request, held);
+    let answerable_ids: Vec<&str> = queries
+        .iter()
+        .filter(|q| !q.candidates.is_empty())
+        .map(|q| q.query_id.as_str())
+        .collect();
+    PendingRequest {
+        id: id.to_owned(),
+        client_id: request.client_id.clone(),
+        response_uri: request.response_uri.clone(),
+        answerable: request.dcql_query.satisfied_by(&answerable_ids),
+        queries,
+        expires_at,
+    }
+}
+
+/// Reads a presentation request and shows what it asks, with the credentials that answer it.
+#[utoipa::path(post, path = "/api/v1/presentations/requests", tag = "presentations", request_body = OpenRequest,
+    responses((status = 201, body = PendingRequest), (status = 422, body = Problem), (status = 502, body = Problem)))]
+async fn open_request(
+    State(state): State<WalletState>,
+    holder: Holder,
+    Json(input): Json<OpenRequest>,
+) -> ApiResult<(StatusCode, Json<PendingRequest>)> {
+    if input.request.len() > 16 * 1024 {
+        return Err(ApiError::invalid_field("request", "too long"));
+    }
+    let invalid = |e: oid4vp::RequestError| ApiError::invalid_field("request", e.to_string());
+    let request = match oid4vp::parse_request_link(&input.request).map_err(invalid)? {
+        RequestSource::ByValue(request) => request,
+        RequestSource::ByReference {
+            client_id,
+            request_uri,
+            method,
+        } => {
+            if method != "get" {
+                return Err(ApiError::invalid_field(
+                    "request",
+                    "request_uri_method post is not supported",
+                ));
+            }
+            let jwt = state
+                .remote
+                .get_text(
+                    &request_uri,
+                    oid4vp::REQUEST_OBJECT_MEDIA_TYPE,
+                    "the request object",
+                )
+                .await?;
+            oid4vp::parse_request_object(&jwt, &client_id)
+                .map_err(|e| remote::invalid("the request object", e))?
+        }
+    };
+    state.remote.check(&request.response_uri, "request")?;
+    let ctx = &state.ctx;
+    let now = ctx.now_ms();
+    let id = format!("vpr_{}", random_token(16));
+    // Requests left unanswered are forgotten when the next one comes.
+    sqlx::query("DELETE FROM presentation_requests WHERE account_id = $1 AND expires_at <= $2")
+        .bind(holder.account().as_str())
+        .bind(now)
+        .execute(&mut *ctx.db.writer().await?)
+        .await?;
+    let sealed = holder.seal(
+        &id,
+        &serde_json::to_vec(&Pending {
+            request: request.to_object(),
+        })?,
+    )?;
+    sqlx::query(
+        "INSERT INTO presentation_requests (id, account_id, sealed, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(&id)
+    .bind(holder.account().as_str())
+    .bind(sealed)
+    .bind(now)
+    .bind(now + PENDING_MS)
+    .execute(&mut *ctx.db.writer().await?)
+    .await?;
+    let held = credentials::all(&state, &holder).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(view(&id, &request, &held, now + PENDING_MS)),
+    ))
+}
+
+async fn pending(
+    state: &WalletState,
+    holder: &Holder,
+    id: &str,
+) -> ApiResult<AuthorizationRequest> {
+    if !looks_like_id(id) {
+        return Err(ApiError::NotFound);
+    }
+    let (sealed,): (Vec<u8>,) = sqlx::query_as(
+        "SELECT sealed FROM presentation_requests WHERE id = $1 AND account_id = $2 AND expires_at > $3",
+    )
+    .bind(id)
+    .bind(holder.account().as_str())
+    .bind(state.ctx.now_ms())
+    .fetch_optional(state.ctx.db.pool())
+    .await?
+    .ok_or(ApiError::NotFound)?;
+    let pending: Pending = serde_json::from_slice(&holder.open(id, &sealed)?)?;
+    AuthorizationRequest::from_object(&pending.request).map_err(ApiError::internal)
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Response {
+    /// One choice per credential query answered.
+    pub choices: Vec<Choice>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Choice {
+    pub query_id: String,
+    pub credential_id: String,
+    /// The optional claims the holder agrees to share.
+    #[serde(default)]
+    #[schema(value_type = Vec<Object>)]
+    pub optional: Vec<ClaimPath>,
+}
+
+/// An entry of the presentation log.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Shared {
+    pub id: String,
+    pub client_id: String,
+    pub response_uri: String,
+    pub at: i64,
+    pub credentials: Vec<SharedCredential>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct SharedCredential {
+    pub query_id: String,
+    pub credential_id: String,
+    pub issuer: String,
+    pub vct: String,
+    #[schema(value_type = Vec<Object>)]
+    pub claims: Vec<ClaimPath>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Sent {
+    pub shared: Shared,
+    /// Where the verifier asks the holder to go next, if it said.
+    pub redirect_uri: Option<String>,
+}
+
+/// Answers a request with the holder's choices: builds the presentations, posts them to the
+/// verifier and logs what was shared.
+#[utoipa::path(post, path = "/api/v1/presentations/requests/{id}/response", tag = "presentations", request_body = Response,
+    params(("id" = String, Path)),
+    responses((status = 200, body = Sent), (status = 404, body = Problem), (status = 422, body = Problem), (status = 502, body = Problem)))]
+async fn respond(
+    State(state): State<WalletState>,
+    holder: Holder,
+    Path(id): Path<String>,
+    Json(input): Json<Response>,
+) -> ApiResult<Json<Sent>> {
+    let request = pending(&state, &holder, &id).await?;
+    let ctx = &state.ctx;
+    let now_secs = ctx.clock.now_secs();
+    let mut vp_token = Map::new();
+    let mut shared = Vec::new();
+    for choice in &input.choices {
+        let query = request
+            .dcql_query
+            .credential(&choice.query_id)
+            .ok_or_else(|| {
+                ApiError::invalid_field(
+                    "choices",
+                    format!("no credential query {}", choice.query_id),
+                )
+            })?;
+        if vp_token.contains_key(&query.id) {
+            return Err(ApiError::invalid_field(
+                "choices",
+                "one choice per credential query",
+            ));
+        }
+        let (view, key) = credential_and_key(&state, &holder, &choice.credential_id).await?;
+        let paths = query
+            .choose(
+                &view.credential.vct,
+                &view.credential.claims,
+                &choice.optional,
+            )
+            .ok_or_else(|| {
+                ApiError::invalid_field(
+                    "choices",
+                    format!("credential {} does not answer {}", view.id, query.id),
+                )
+            })?;
+        let binding = query
+            .require_cryptographic_holder_binding
+            .then_some(KeyBindingInput {
+                key: &key,
+                audience: &request.client_id,
+                nonce: &request.nonce,
+                issued_at: now_secs,
+            });
+        let presentation = SdJwt::parse(&view.credential.sd_jwt)
+            .and_then(|sd| sd.present(Some(&paths), binding))
+            .map_err(ApiError::internal)?;
+        vp_token.insert(query.id.clone(), json!([presentation]));
+        shared.push(SharedCredential {
+            query_id: query.id.clone(),
+            credential_id: view.id.clone(),
+            issuer: view.credential.issuer.clone(),
+            vct: view.credential.vct.clone(),
+            claims: paths,
+        });
+    }
+    let answered: Vec<&str> = vp_token.keys().map(String::as_str).collect();
+    if !request.dcql_query.satisfied_by(&answered) {
+        return Err(ApiError::invalid_field(
+            "choices",
+            "the request needs more credentials than those chosen",
+        ));
+    }
+    let form = oid4vp::direct_post_form(&vp_token, request.state.as_deref());
+    let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let answer = state
+        .remote
+        .post_form(
+            &request.response_uri,
+            &form,
+            "the verifier's response endpoint",
+        )
+        .await?;
+    let entry = Shared {
+        id: format!("vpl_{}", random_token(16)),
+        client_id: request.client_id.clone(),
+        response_uri: request.response_uri.clone(),
+        at: ctx.now_ms(),
+        credentials: shared,
+    };
+    let mut tx = ctx.db.begin().await?;
+    sqlx::query("DELETE FROM presentation_requests WHERE id = $1")
+        .bind(&id)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query(
+        "INSERT INTO presentation_log (id, account_id, sealed, at) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(&entry.id)
+    .bind(holder.account().as_str())
+    .bind(holder.seal(&entry.id, &serde_json::to_vec(&entry)?)?)
+    .bind(entry.at)
+    .execute(&mut *tx)
+    .await?;
+    audit::record(
+        &mut tx,
+        entry.at,
+        &(&holder.principal).into(),
+        "presentation.sent",
+        Some(&entry.id),
+        None,
+        json!({}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Json(Sent {
+        redirect_uri: answer["redirect_uri"].as_str().map(str::to_owned),
+        shared: entry,
+    }))
+}
+
+async fn credential_and_key(
+    state: &WalletState,
+    holder: &Holder,
+    credential_id: &str,
+) -> ApiResult<(CredentialView, SigningKey)> {
+    let view = credentials::find(state, holder, credential_id)
+        .await
+        .map_err(|_| {
+            ApiError::invalid_field("choices", format!("no credential {credential_id}"))
+        })?;
+    let (key_id, sealed): (String, Vec<u8>) = sqlx::query_as(
+        "SELECT k.id, k.sealed FROM holder_keys k JOIN wallet_credentials c ON c.key_id = k.id WHERE c.id = $1 AND c.account_id = $2",
+    )
+    .bind(credential_id)
+    .bind(holder.account().as_str())
+    .fetch_one(state.ctx.db.pool())
+    .await?;
+    let jwk: Jwk = serde_json::from_slice(&holder.open(&key_id, &sealed)?)?;
+    Ok((
+        view,
+        SigningKey::from_jwk(&jwk).map_err(ApiError::internal)?,
+    ))
+}
+
+/// Declines a request: nothing is sent, and the request is forgotten.
+#[utoipa::path(delete, path = "/api/v1/presentations/requests/{id}", tag = "presentations",
+    params(("id" = String, Path)), responses((status = 204), (status = 404, body = Problem)))]
+async fn decline(
+    State(state): State<WalletState>,
+    holder: Holder,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    if !looks_like_id(&id) {
+        return Err(ApiError::NotFound);
+    }
+    let done = sqlx::query("DELETE FROM presentation_requests WHERE id = $1 AND account_id = $2")
+        .bind(&id)
+        .bind(holder.account().as_str())
+        .execute(&mut *state.ctx.db.writer().await?)
+        .await?;
+    if done.rows_affected() == 0 {
+        return Err(ApiError::NotFound);
+    }
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// What the holder has shared, with whom and when, newest first.
+#[utoipa::path(get, path = "/api/v1/presentations", tag = "presentations",
+    responses((status = 200, body = Vec<Shared>), (status = 401, body = Problem)))]
+async fn log(State(state): State<WalletState>, holder: Holder) -> ApiResult<Json<Vec<Shared>>> {
+    let rows: Vec<(String, Vec<u8>)> = sqlx::query_as(
+        "SELECT id, sealed FROM presentation_log WHERE account_id = $1 ORDER BY at DESC, id LIMIT 1000",
+    )
+    .bind(holder.account().as_str())
+    .fetch_all(state.ctx.db.pool())
+    .await?;
+    rows.into_iter()
+        .map(|(id, sealed)| Ok(serde_json::from_slice(&holder.open(&id, &sealed)?)?))
+        .collect::<ApiResult<Vec<_>>>()
+        .map(Json)
+}
