@@ -486,7 +486,9 @@ async fn an_account_made_by_the_command_line_gets_its_store_at_sign_in() {
 }
 
 /// A verifier the test stands up: it asks with a DCQL query and keeps what it is sent.
-async fn fake_verifier() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+type Received = std::sync::Arc<std::sync::Mutex<Vec<(String, String)>>>;
+
+async fn fake_verifier() -> (String, Received) {
     use axum::routing::post;
     let received = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
     let store = received.clone();
@@ -496,7 +498,10 @@ async fn fake_verifier() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>
             move |form: axum::Form<std::collections::HashMap<String, String>>| {
                 let store = store.clone();
                 async move {
-                    store.lock().unwrap().push(form.0["vp_token"].clone());
+                    store.lock().unwrap().push((
+                        form.0["vp_token"].clone(),
+                        form.0["consent_receipt"].clone(),
+                    ));
                     axum::Json(
                         json!({"redirect_uri": "https://verifier.example/done#response_code=abc"}),
                     )
@@ -612,7 +617,8 @@ async fn presenting_only_the_chosen_claims() {
 
     // The verifier's side: the presentation verifies, bound to its nonce and client id, and
     // carries the chosen claims only.
-    let vp_token: serde_json::Value = serde_json::from_str(&received.lock().unwrap()[0]).unwrap();
+    let (vp_token, receipt) = received.lock().unwrap()[0].clone();
+    let vp_token: serde_json::Value = serde_json::from_str(&vp_token).unwrap();
     let presentation = vp_token["soudure"][0].as_str().unwrap();
     let issuer = credential["issuer"].as_str().unwrap();
     let well_known = format!("/.well-known/jwt-vc-issuer/issuer/orgs/{}", c.org);
@@ -647,6 +653,21 @@ async fn presenting_only_the_chosen_claims() {
             &VerifyOptions::with_key_binding(now, &request.client_id, "another nonce")
         )
         .is_err()
+    );
+    // The consent receipt: signed by the same holder key, listing exactly what was shared.
+    let holder_key =
+        carnet_core::keys::VerifyingKey::from_jwk(verified.holder.as_ref().unwrap()).unwrap();
+    let receipt = carnet_core::oid4vp::ConsentReceipt::verify(
+        &receipt,
+        &holder_key,
+        &request.client_id,
+        &request.nonce,
+    )
+    .unwrap();
+    assert_eq!(receipt.state.as_deref(), Some("offre-1"));
+    assert_eq!(
+        serde_json::to_value(&receipt.shared[0].claims).unwrap(),
+        json!([["competency", "code"], ["level", "label"], ["name"]])
     );
 
     // The holder's log says what went where.

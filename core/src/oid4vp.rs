@@ -7,7 +7,9 @@
 
 use crate::b64;
 use crate::dcql::DcqlQuery;
+use crate::keys::{KeyError, SigningKey, VerifyingKey};
 use crate::oid4vci::{percent_decode, percent_encode};
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 /// The request object's media type (RFC 9101).
@@ -263,6 +265,73 @@ pub fn direct_post_form(
     form
 }
 
+/// The media type of a consent receipt (a Carnet extension, sent beside the `vp_token`).
+pub const CONSENT_RECEIPT_TYP: &str = "carnet-consent-receipt+jwt";
+
+/// What a holder consented to share with a verifier, signed by the holder's key for one of the
+/// presented credentials, so the verifier can tie it to the holder (`cnf.jwk`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConsentReceipt {
+    /// The verifier's client identifier.
+    pub aud: String,
+    /// The request's nonce and state (an offer, for a recruiter).
+    pub nonce: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    /// Unix seconds.
+    pub iat: i64,
+    pub shared: Vec<SharedClaims>,
+}
+
+/// The claims shared from one credential.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SharedClaims {
+    pub query_id: String,
+    pub issuer: String,
+    pub vct: String,
+    pub claims: Vec<crate::path::ClaimPath>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ReceiptError {
+    #[error("the consent receipt is not a signed JWT of its type")]
+    Format,
+    #[error("the consent receipt's signature does not verify with the holder's key")]
+    Signature,
+    #[error("the consent receipt is for another request")]
+    Request,
+}
+
+impl ConsentReceipt {
+    pub fn sign(&self, key: &SigningKey) -> Result<String, KeyError> {
+        let payload = serde_json::to_value(self).unwrap_or(Value::Null);
+        crate::jws::sign(CONSENT_RECEIPT_TYP, None, &payload, key)
+    }
+
+    /// Checks a receipt against the holder key of a presented credential and the request it
+    /// answers.
+    pub fn verify(
+        jwt: &str,
+        holder: &VerifyingKey,
+        client_id: &str,
+        nonce: &str,
+    ) -> Result<ConsentReceipt, ReceiptError> {
+        let jws = crate::jws::Jws::parse(jwt).map_err(|_| ReceiptError::Format)?;
+        if jws.header_str("typ") != Some(CONSENT_RECEIPT_TYP) {
+            return Err(ReceiptError::Format);
+        }
+        if !jws.verify(holder) {
+            return Err(ReceiptError::Signature);
+        }
+        let receipt: ConsentReceipt = serde_json::from_value(Value::Object(jws.payload.clone()))
+            .map_err(|_| ReceiptError::Format)?;
+        if receipt.aud != client_id || receipt.nonce != nonce {
+            return Err(ReceiptError::Request);
+        }
+        Ok(receipt)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -389,6 +458,45 @@ mod tests {
         assert_eq!(
             parse_request_object(&format!("{}sig", r.to_request_object()), &r.client_id),
             Err(RequestError::RequestObject)
+        );
+    }
+
+    #[test]
+    fn consent_receipts() {
+        use crate::keys::Algorithm;
+        use rand::SeedableRng;
+        let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+        let key = SigningKey::generate(Algorithm::EdDSA, &mut rng);
+        let other = SigningKey::generate(Algorithm::EdDSA, &mut rng);
+        let r = request();
+        let receipt = ConsentReceipt {
+            aud: r.client_id.clone(),
+            nonce: r.nonce.clone(),
+            state: r.state.clone(),
+            iat: 1_800_000_000,
+            shared: vec![SharedClaims {
+                query_id: "identity".into(),
+                issuer: "https://centre.example/issuer/orgs/o".into(),
+                vct: "https://centre.example/issuer/vct/identity".into(),
+                claims: vec![crate::path::ClaimPath::key("email")],
+            }],
+        };
+        let jwt = receipt.sign(&key).unwrap();
+        assert_eq!(
+            ConsentReceipt::verify(&jwt, key.verifying_key(), &r.client_id, &r.nonce).unwrap(),
+            receipt
+        );
+        assert_eq!(
+            ConsentReceipt::verify(&jwt, other.verifying_key(), &r.client_id, &r.nonce),
+            Err(ReceiptError::Signature)
+        );
+        assert_eq!(
+            ConsentReceipt::verify(&jwt, key.verifying_key(), &r.client_id, "replayed"),
+            Err(ReceiptError::Request)
+        );
+        assert_eq!(
+            ConsentReceipt::verify("a.b.c", key.verifying_key(), &r.client_id, &r.nonce),
+            Err(ReceiptError::Format)
         );
     }
 

@@ -3,8 +3,9 @@
 //! DCQL credential query, and shows exactly which claims are required and which optional. The
 //! holder picks a credential per query and the optional claims to share; the wallet builds each
 //! presentation with key binding (`aud` = the verifier's client identifier, its `nonce`), posts
-//! the `vp_token` to the `response_uri` (`direct_post`), and logs what it shared, with whom and
-//! when, in the holder's store. Declining sends nothing.
+//! the `vp_token` to the `response_uri` (`direct_post`) with a consent receipt signed by the
+//! holder's key, and logs what it shared, with whom and when, in the holder's store. Declining
+//! sends nothing.
 
 use crate::WalletState;
 use crate::credentials::{self, CredentialView};
@@ -13,7 +14,9 @@ use crate::vault::Holder;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use carnet_core::keys::{Jwk, SigningKey};
-use carnet_core::oid4vp::{self, AuthorizationRequest, RequestSource};
+use carnet_core::oid4vp::{
+    self, AuthorizationRequest, ConsentReceipt, RequestSource, SharedClaims,
+};
 use carnet_core::path::ClaimPath;
 use carnet_core::sd_jwt::{KeyBindingInput, SdJwt};
 use carnet_service::audit;
@@ -249,6 +252,8 @@ pub struct Shared {
     pub response_uri: String,
     pub at: i64,
     pub credentials: Vec<SharedCredential>,
+    /// The consent receipt sent with the presentations, signed by the holder.
+    pub consent_receipt: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -284,6 +289,7 @@ async fn respond(
     let now_secs = ctx.clock.now_secs();
     let mut vp_token = Map::new();
     let mut shared = Vec::new();
+    let mut receipt_key = None;
     for choice in &input.choices {
         let query = request
             .dcql_query
@@ -325,6 +331,7 @@ async fn respond(
             .and_then(|sd| sd.present(Some(&paths), binding))
             .map_err(ApiError::internal)?;
         vp_token.insert(query.id.clone(), json!([presentation]));
+        receipt_key.get_or_insert(key);
         shared.push(SharedCredential {
             query_id: query.id.clone(),
             credential_id: view.id.clone(),
@@ -340,7 +347,33 @@ async fn respond(
             "the request needs more credentials than those chosen",
         ));
     }
-    let form = oid4vp::direct_post_form(&vp_token, request.state.as_deref());
+    // The holder's consent receipt, signed by the key of the first credential presented.
+    let receipt = ConsentReceipt {
+        aud: request.client_id.clone(),
+        nonce: request.nonce.clone(),
+        state: request.state.clone(),
+        iat: now_secs,
+        shared: shared
+            .iter()
+            .map(|s| SharedClaims {
+                query_id: s.query_id.clone(),
+                issuer: s.issuer.clone(),
+                vct: s.vct.clone(),
+                claims: s.claims.clone(),
+            })
+            .collect(),
+    };
+    let receipt = match &receipt_key {
+        Some(key) => receipt.sign(key).map_err(ApiError::internal)?,
+        None => {
+            return Err(ApiError::invalid_field(
+                "choices",
+                "choose at least one credential",
+            ));
+        }
+    };
+    let mut form = oid4vp::direct_post_form(&vp_token, request.state.as_deref());
+    form.push(("consent_receipt".to_owned(), receipt.clone()));
     let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     let answer = state
         .remote
@@ -356,6 +389,7 @@ async fn respond(
         response_uri: request.response_uri.clone(),
         at: ctx.now_ms(),
         credentials: shared,
+        consent_receipt: receipt,
     };
     let mut tx = ctx.db.begin().await?;
     sqlx::query("DELETE FROM presentation_requests WHERE id = $1")
