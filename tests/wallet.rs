@@ -301,6 +301,17 @@ async fn scenario(app: &TestApp) {
         )
         .await;
     assert_eq!(r.body["status"], "revoked", "{}", r.body);
+    // The other copy, on the same list, keeps its own status.
+    let id3 = copies[2]["id"].as_str().unwrap();
+    let r = app
+        .call(
+            Method::GET,
+            &format!("/wallet/api/v1/credentials/{id3}"),
+            &recovered,
+            None,
+        )
+        .await;
+    assert_eq!(r.body["status"], "valid", "{}", r.body);
 
     // Availability, declared and read back; bad values refused.
     let r = app

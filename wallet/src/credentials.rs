@@ -114,14 +114,14 @@ async fn issuer_keys(remote: &Remote, issuer: &str) -> ApiResult<IssuerInfo> {
 }
 
 /// The status of `reference`, from its list token signed by one of `jwks`.
-pub async fn fetch_status(
+pub async fn fetch_list(
     remote: &Remote,
     jwks: &carnet_core::metadata::Jwks,
-    reference: &StatusReference,
+    uri: &str,
     now: i64,
-) -> ApiResult<Status> {
+) -> ApiResult<StatusListToken> {
     let what = "the credential's status list";
-    let token = remote.get_text(&reference.uri, MEDIA_TYPE, what).await?;
+    let token = remote.get_text(uri, MEDIA_TYPE, what).await?;
     let kid = carnet_core::jws::Jws::parse(&token)
         .map_err(|e| remote::invalid(what, format!("{e:?}")))?
         .header_str("kid")
@@ -132,10 +132,14 @@ pub async fn fetch_status(
         .filter_map(|jwk| carnet_core::keys::VerifyingKey::from_jwk(jwk).ok())
         .find(|k| kid.as_deref().is_none_or(|kid| k.kid() == kid))
         .ok_or_else(|| remote::invalid(what, "signed by a key the issuer does not publish"))?;
-    let list = StatusListToken::verify(&token, &key, &reference.uri, now, 60, MAX_STATUS_LIST)
-        .map_err(|e| remote::invalid(what, e))?;
-    list.status_of(reference)
+    StatusListToken::verify(&token, &key, uri, now, 60, MAX_STATUS_LIST)
         .map_err(|e| remote::invalid(what, e))
+}
+
+/// The status of `reference` in its (verified) list.
+pub fn status_in(list: &StatusListToken, reference: &StatusReference) -> ApiResult<Status> {
+    list.status_of(reference)
+        .map_err(|e| remote::invalid("the credential's status list", e))
 }
 
 pub fn status_name(status: Status) -> &'static str {
@@ -302,7 +306,8 @@ async fn receive(
             .ok_or_else(|| {
                 remote::invalid("the credential response", "not one credential per proof")
             })?;
-        let mut statuses: HashMap<String, Status> = HashMap::new();
+        // One fetch per status list, however many copies point into it.
+        let mut lists: HashMap<String, StatusListToken> = HashMap::new();
         for (key, item) in keys.into_iter().zip(issued) {
             let sd_jwt = item["credential"].as_str().ok_or_else(|| {
                 remote::invalid("the credential response", "a credential is not a string")
@@ -317,11 +322,11 @@ async fn receive(
             let status = match &verified.status {
                 None => None,
                 Some(reference) => {
-                    let status = match statuses.get(&reference.uri) {
-                        Some(s) => *s,
-                        None => fetch_status(remote, &info.jwks, reference, now).await?,
-                    };
-                    statuses.insert(reference.uri.clone(), status);
+                    if !lists.contains_key(&reference.uri) {
+                        let list = fetch_list(remote, &info.jwks, &reference.uri, now).await?;
+                        lists.insert(reference.uri.clone(), list);
+                    }
+                    let status = status_in(&lists[&reference.uri], reference)?;
                     if status != Status::Valid {
                         return Err(remote::rejected(format!(
                             "its status is {}",

@@ -4,15 +4,16 @@
 //! separately under the service's secret key — the database alone still reveals nothing — and
 //! the job writes only the status it finds.
 
-use crate::credentials::fetch_status;
+use crate::credentials::{fetch_list, status_in};
 use crate::remote::Remote;
 use carnet_core::metadata::{Jwks, JwtVcIssuerMetadata, well_known_url};
 use carnet_core::sd_jwt::StatusReference;
+use carnet_core::status_list::StatusListToken;
 use carnet_service::Ctx;
 use carnet_service::error::{ApiError, ApiResult};
 use carnet_service::jobs::{self, Outcome};
 use serde::{Deserialize, Serialize};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 /// The job's kind, and how often it runs.
 pub const REFRESH_STATUS: &str = "wallet.refresh_status";
@@ -96,7 +97,8 @@ pub async fn refresh_now(ctx: &Ctx) -> ApiResult<usize> {
     .await?;
     let remote = Remote::new(ctx.config.public_url.starts_with("http://"));
     let mut keys: HashMap<String, Option<Jwks>> = HashMap::new();
-    let mut unavailable: HashSet<String> = HashSet::new();
+    // One fetch per status list per run; `None` when it could not be had this time.
+    let mut lists: HashMap<String, Option<StatusListToken>> = HashMap::new();
     let mut found: Vec<(String, String)> = Vec::new();
     let mut changed = 0;
     for (credential, sealed, previous) in rows {
@@ -123,7 +125,17 @@ pub async fn refresh_now(ctx: &Ctx) -> ApiResult<usize> {
             idx: reference.idx,
             uri: reference.uri.clone(),
         };
-        match fetch_status(&remote, jwks, &status_ref, now.div_euclid(1000)).await {
+        if !lists.contains_key(&reference.uri) {
+            let list = fetch_list(&remote, jwks, &reference.uri, now.div_euclid(1000)).await;
+            if let Err(e) = &list {
+                tracing::warn!(list = %reference.uri, error = %e, "status list unavailable");
+            }
+            lists.insert(reference.uri.clone(), list.ok());
+        }
+        let Some(list) = &lists[&reference.uri] else {
+            continue; // try again next time
+        };
+        match status_in(list, &status_ref) {
             Ok(status) => {
                 let name = crate::credentials::status_name(status).to_owned();
                 if name != previous {
@@ -131,11 +143,7 @@ pub async fn refresh_now(ctx: &Ctx) -> ApiResult<usize> {
                 }
                 found.push((credential, name));
             }
-            Err(e) => {
-                if unavailable.insert(reference.uri.clone()) {
-                    tracing::warn!(list = %reference.uri, error = %e, "status list unavailable");
-                }
-            }
+            Err(e) => tracing::warn!(%credential, error = %e, "no such status entry"),
         }
     }
     if !found.is_empty() {
