@@ -38,6 +38,16 @@ pub trait AccountHooks: Send + Sync + 'static {
         session_secret: &'a str,
     ) -> BoxFuture<'a, ApiResult<Option<String>>>;
 
+    /// Before a sign-in's transaction, once the password is checked: slow work (deriving keys
+    /// from the password) happens here, so the transaction stays short. What it returns is
+    /// handed to [`AccountHooks::signed_in`].
+    fn prepare_sign_in<'a>(
+        &'a self,
+        ctx: &'a Ctx,
+        account: &'a AccountId,
+        password: &'a str,
+    ) -> BoxFuture<'a, ApiResult<Prepared>>;
+
     /// After a sign-in with the right password created a session. A returned recovery code is
     /// shown once, in the sign-in response (an account made without registration, by the
     /// command line, gets its first one there).
@@ -47,6 +57,7 @@ pub trait AccountHooks: Send + Sync + 'static {
         ctx: &'a Ctx,
         account: &'a AccountId,
         password: &'a str,
+        prepared: Prepared,
         session_secret: &'a str,
     ) -> BoxFuture<'a, ApiResult<Option<String>>>;
 
@@ -60,6 +71,9 @@ pub trait AccountHooks: Send + Sync + 'static {
         new: &'a str,
     ) -> BoxFuture<'a, ApiResult<()>>;
 }
+
+/// What [`AccountHooks::prepare_sign_in`] hands over to [`AccountHooks::signed_in`].
+pub type Prepared = Option<Box<dyn std::any::Any + Send>>;
 
 /// A service's [`AccountHooks`], as a request extension.
 #[derive(Clone)]
@@ -324,13 +338,24 @@ async fn login(
             return Err(ApiError::InvalidCredentials);
         }
     };
-    let mut tx = ctx.db.begin().await?;
     let id = AccountId(account.id.clone());
+    let prepared = match &hooks {
+        Some(Extension(Hooks(hooks))) => hooks.prepare_sign_in(&ctx, &id, &input.password).await?,
+        None => None,
+    };
+    let mut tx = ctx.db.begin().await?;
     let session = auth::create_session(&mut tx, &ctx, &id).await?;
     let recovery_code = match &hooks {
         Some(Extension(Hooks(hooks))) => {
             hooks
-                .signed_in(&mut tx, &ctx, &id, &input.password, &session.secret)
+                .signed_in(
+                    &mut tx,
+                    &ctx,
+                    &id,
+                    &input.password,
+                    prepared,
+                    &session.secret,
+                )
                 .await?
         }
         None => None,

@@ -11,7 +11,7 @@ use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use carnet_service::Ctx;
-use carnet_service::accounts::{self, AccountHooks, SignedIn};
+use carnet_service::accounts::{self, AccountHooks, Prepared, SignedIn};
 use carnet_service::audit::{self, Actor};
 use carnet_service::auth::{self, AuthMethod, Principal};
 use carnet_service::crypto::SecretKey;
@@ -228,28 +228,51 @@ impl AccountHooks for Keyring {
         Box::pin(async move { create_keyring(conn, ctx, account, password, session_secret).await })
     }
 
+    /// Unwraps the data key with the password (argon2id) before the sign-in transaction.
+    fn prepare_sign_in<'a>(
+        &'a self,
+        ctx: &'a Ctx,
+        account: &'a AccountId,
+        password: &'a str,
+    ) -> BoxFuture<'a, ApiResult<Prepared>> {
+        Box::pin(async move {
+            let row: Option<(Vec<u8>, Vec<u8>)> = sqlx::query_as(
+                "SELECT password_salt, by_password FROM holder_keyrings WHERE account_id = $1",
+            )
+            .bind(account.as_str())
+            .fetch_optional(ctx.db.pool())
+            .await?;
+            let Some((salt, wrapped)) = row else {
+                return Ok(None);
+            };
+            let data_key = open_data_key(
+                &derive(password, &salt)?,
+                &aad("password", account),
+                &wrapped,
+            )?;
+            Ok(Some(Box::new(data_key) as Box<dyn std::any::Any + Send>))
+        })
+    }
+
     fn signed_in<'a>(
         &'a self,
         conn: &'a mut AnyConnection,
         ctx: &'a Ctx,
         account: &'a AccountId,
         password: &'a str,
+        prepared: Prepared,
         session_secret: &'a str,
     ) -> BoxFuture<'a, ApiResult<Option<String>>> {
         Box::pin(async move {
-            let exists: Option<(String,)> =
-                sqlx::query_as("SELECT account_id FROM holder_keyrings WHERE account_id = $1")
-                    .bind(account.as_str())
-                    .fetch_optional(&mut *conn)
-                    .await?;
-            if exists.is_none() {
+            match prepared.and_then(|p| p.downcast::<SecretKey>().ok()) {
+                Some(data_key) => {
+                    bind_session(conn, &data_key, session_secret).await?;
+                    Ok(None)
+                }
                 // An account made by the command line, not by registration: its store starts
                 // here, and its recovery code is shown now.
-                return create_keyring(conn, ctx, account, password, session_secret).await;
+                None => create_keyring(conn, ctx, account, password, session_secret).await,
             }
-            let data_key = data_key_by_password(conn, account, password).await?;
-            bind_session(conn, &data_key, session_secret).await?;
-            Ok(None)
         })
     }
 
