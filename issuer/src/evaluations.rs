@@ -86,21 +86,6 @@ pub struct Evaluated {
     pub offer: Option<OfferLink>,
 }
 
-fn today(now_ms: i64) -> String {
-    // Civil date from Unix days (Howard Hinnant's algorithm).
-    let days = now_ms.div_euclid(86_400_000);
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02}")
-}
-
 /// Records an evaluation; trainers and managers of the session.
 #[utoipa::path(post, path = "/api/v1/organisations/{id}/sessions/{sid}/evaluations", tag = "evaluations",
     request_body = NewEvaluation, params(("id" = String, Path), ("sid" = String, Path)),
@@ -170,7 +155,7 @@ async fn record(
     let now = ctx.now_ms();
     let assessed_on = match &input.assessed_on {
         Some(d) => date("assessed_on", d)?,
-        None => today(now),
+        None => carnet_service::clock::date_of(now),
     };
     if let Some(old) = &input.supersedes {
         let found: Option<(String,)> = sqlx::query_as(
@@ -628,12 +613,5 @@ mod tests {
         );
         assert!(super::parse_csv(b"mail,level\n").is_err());
         assert_eq!(super::split_csv_line("\"a \"\"b\"\"\",c"), ["a \"b\"", "c"]);
-    }
-
-    #[test]
-    fn civil_dates() {
-        assert_eq!(super::today(0), "1970-01-01");
-        assert_eq!(super::today(1_795_624_091_000), "2026-11-25");
-        assert_eq!(super::today(951_782_400_000), "2000-02-29");
     }
 }

@@ -53,22 +53,7 @@ pub struct TrainingSession {
     pub formation_id: Option<String>,
 }
 
-/// A calendar date `YYYY-MM-DD` (checked for shape and plausible ranges).
-pub fn date(field: &str, value: &str) -> ApiResult<String> {
-    let parts: Vec<&str> = value.split('-').collect();
-    let ok = parts.len() == 3
-        && parts[0].len() == 4
-        && parts[1].len() == 2
-        && parts[2].len() == 2
-        && parts.iter().all(|p| p.bytes().all(|b| b.is_ascii_digit()))
-        && (1..=12).contains(&parts[1].parse::<u32>().unwrap_or(0))
-        && (1..=31).contains(&parts[2].parse::<u32>().unwrap_or(0));
-    if ok {
-        Ok(value.to_owned())
-    } else {
-        Err(ApiError::invalid_field(field, "a date YYYY-MM-DD"))
-    }
-}
+pub use carnet_service::clock::check_date as date;
 
 /// Creates a session; organisation administrators and managers.
 #[utoipa::path(post, path = "/api/v1/organisations/{id}/sessions", tag = "sessions", request_body = NewSession,

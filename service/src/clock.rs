@@ -68,6 +68,33 @@ pub fn utc(secs: i64) -> (i64, u32, u32, u32, u32, u32) {
     (year, month, day, rem / 3600, rem / 60 % 60, rem % 60)
 }
 
+/// The date `YYYY-MM-DD` of a Unix time in milliseconds (UTC).
+pub fn date_of(now_ms: i64) -> String {
+    let (y, m, d, ..) = utc(now_ms.div_euclid(1000));
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+/// Checks that `value` of input `field` is a calendar date `YYYY-MM-DD` (shape and plausible
+/// ranges).
+pub fn check_date(field: &str, value: &str) -> Result<String, crate::error::ApiError> {
+    let parts: Vec<&str> = value.split('-').collect();
+    let ok = parts.len() == 3
+        && parts[0].len() == 4
+        && parts[1].len() == 2
+        && parts[2].len() == 2
+        && parts.iter().all(|p| p.bytes().all(|b| b.is_ascii_digit()))
+        && (1..=12).contains(&parts[1].parse::<u32>().unwrap_or(0))
+        && (1..=31).contains(&parts[2].parse::<u32>().unwrap_or(0));
+    if ok {
+        Ok(value.to_owned())
+    } else {
+        Err(crate::error::ApiError::invalid_field(
+            field,
+            "a date YYYY-MM-DD",
+        ))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -77,5 +104,20 @@ mod tests {
         assert_eq!(super::utc(951_825_599), (2000, 2, 29, 11, 59, 59));
         assert_eq!(super::utc(-1), (1969, 12, 31, 23, 59, 59));
         assert_eq!(super::utc(1_795_608_000), (2026, 11, 25, 12, 0, 0));
+        assert_eq!(super::date_of(951_782_400_000), "2000-02-29");
+    }
+
+    #[test]
+    fn dates_are_checked() {
+        assert!(super::check_date("d", "2026-09-01").is_ok());
+        for bad in [
+            "2026-13-01",
+            "2026-9-1",
+            "01/09/2026",
+            "2026-09-01T00:00",
+            "",
+        ] {
+            assert!(super::check_date("d", bad).is_err(), "{bad}");
+        }
     }
 }

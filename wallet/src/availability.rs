@@ -78,13 +78,8 @@ pub struct Availability {
 
 impl Availability {
     fn check(&self) -> ApiResult<()> {
-        if let Some(date) = &self.available_from
-            && !is_date(date)
-        {
-            return Err(ApiError::invalid_field(
-                "available_from",
-                "a date, YYYY-MM-DD",
-            ));
+        if let Some(date) = &self.available_from {
+            carnet_service::clock::check_date("available_from", date)?;
         }
         if let Some(unknown) = self
             .regions
@@ -98,22 +93,6 @@ impl Availability {
         }
         Ok(())
     }
-}
-
-fn is_date(text: &str) -> bool {
-    let parts: Vec<&str> = text.split('-').collect();
-    let [y, m, d] = parts.as_slice() else {
-        return false;
-    };
-    let number = |s: &str, len: usize| {
-        (s.len() == len && s.bytes().all(|b| b.is_ascii_digit()))
-            .then(|| s.parse::<u32>().ok())
-            .flatten()
-    };
-    matches!(
-        (number(y, 4), number(m, 2), number(d, 2)),
-        (Some(_), Some(1..=12), Some(1..=31))
-    )
 }
 
 const ITEM: &str = "availability";
@@ -182,21 +161,4 @@ async fn set_availability(
     .await?;
     tx.commit().await?;
     Ok(Json(input))
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn dates() {
-        assert!(super::is_date("2026-09-01"));
-        for bad in [
-            "2026-13-01",
-            "2026-9-1",
-            "01/09/2026",
-            "2026-09-01T00:00",
-            "",
-        ] {
-            assert!(!super::is_date(bad), "{bad}");
-        }
-    }
 }

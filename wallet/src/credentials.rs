@@ -92,6 +92,15 @@ struct IssuerInfo {
 }
 
 async fn issuer_keys(remote: &Remote, issuer: &str) -> ApiResult<IssuerInfo> {
+    let jwks = issuer_jwks(remote, issuer).await?;
+    let mut keys = TrustedIssuers::default();
+    keys.insert(issuer, &jwks)
+        .map_err(|e| remote::invalid("the issuer's keys", e))?;
+    Ok(IssuerInfo { keys, jwks })
+}
+
+/// The keys `issuer` publishes (JWT VC Issuer Metadata, inline or at `jwks_uri`).
+pub async fn issuer_jwks(remote: &Remote, issuer: &str) -> ApiResult<carnet_core::metadata::Jwks> {
     let what = "the issuer's JWT VC metadata";
     let url = well_known_url(issuer, "jwt-vc-issuer").map_err(|e| remote::invalid(what, e))?;
     let metadata: JwtVcIssuerMetadata = serde_json::from_value(remote.get_json(&url, what).await?)
@@ -107,10 +116,7 @@ async fn issuer_keys(remote: &Remote, issuer: &str) -> ApiResult<IssuerInfo> {
         }
         (None, None) => return Err(remote::invalid(what, "no keys")),
     };
-    let mut keys = TrustedIssuers::default();
-    keys.insert(issuer, &jwks)
-        .map_err(|e| remote::invalid(what, e))?;
-    Ok(IssuerInfo { keys, jwks })
+    Ok(jwks)
 }
 
 /// The status of `reference`, from its list token signed by one of `jwks`.

@@ -258,12 +258,12 @@ pub struct Shared {
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct SharedCredential {
-    pub query_id: String,
     pub credential_id: String,
-    pub issuer: String,
-    pub vct: String,
-    #[schema(value_type = Vec<Object>)]
-    pub claims: Vec<ClaimPath>,
+    /// The query answered, the credential's issuer and type, the claims shared: as the
+    /// consent receipt says them.
+    #[serde(flatten)]
+    #[schema(value_type = Object)]
+    pub shared: SharedClaims,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -333,11 +333,13 @@ async fn respond(
         vp_token.insert(query.id.clone(), json!([presentation]));
         receipt_key.get_or_insert(key);
         shared.push(SharedCredential {
-            query_id: query.id.clone(),
             credential_id: view.id.clone(),
-            issuer: view.credential.issuer.clone(),
-            vct: view.credential.vct.clone(),
-            claims: paths,
+            shared: SharedClaims {
+                query_id: query.id.clone(),
+                issuer: view.credential.issuer.clone(),
+                vct: view.credential.vct.clone(),
+                claims: paths,
+            },
         });
     }
     let answered: Vec<&str> = vp_token.keys().map(String::as_str).collect();
@@ -353,15 +355,7 @@ async fn respond(
         nonce: request.nonce.clone(),
         state: request.state.clone(),
         iat: now_secs,
-        shared: shared
-            .iter()
-            .map(|s| SharedClaims {
-                query_id: s.query_id.clone(),
-                issuer: s.issuer.clone(),
-                vct: s.vct.clone(),
-                claims: s.claims.clone(),
-            })
-            .collect(),
+        shared: shared.iter().map(|s| s.shared.clone()).collect(),
     };
     let receipt = match &receipt_key {
         Some(key) => receipt.sign(key).map_err(ApiError::internal)?,

@@ -4,9 +4,9 @@
 //! separately under the service's secret key — the database alone still reveals nothing — and
 //! the job writes only the status it finds.
 
-use crate::credentials::{fetch_list, status_in};
+use crate::credentials::{fetch_list, issuer_jwks, status_in};
 use crate::remote::Remote;
-use carnet_core::metadata::{Jwks, JwtVcIssuerMetadata, well_known_url};
+use carnet_core::metadata::Jwks;
 use carnet_core::sd_jwt::StatusReference;
 use carnet_core::status_list::StatusListToken;
 use carnet_service::Ctx;
@@ -115,7 +115,7 @@ pub async fn refresh_now(ctx: &Ctx) -> ApiResult<usize> {
         if !keys.contains_key(&reference.issuer) {
             keys.insert(
                 reference.issuer.clone(),
-                issuer_jwks(&remote, &reference.issuer).await,
+                issuer_jwks(&remote, &reference.issuer).await.ok(),
             );
         }
         let Some(jwks) = keys[&reference.issuer].as_ref() else {
@@ -159,12 +159,4 @@ pub async fn refresh_now(ctx: &Ctx) -> ApiResult<usize> {
         tx.commit().await?;
     }
     Ok(changed)
-}
-
-async fn issuer_jwks(remote: &Remote, issuer: &str) -> Option<Jwks> {
-    let url = well_known_url(issuer, "jwt-vc-issuer").ok()?;
-    let metadata: JwtVcIssuerMetadata =
-        serde_json::from_value(remote.get_json(&url, "issuer metadata").await.ok()?).ok()?;
-    metadata.check(issuer).ok()?;
-    metadata.jwks
 }
