@@ -92,7 +92,7 @@ pub async fn service(settings: &Settings, kind: ServiceKind) -> Result<Service, 
     match kind {
         ServiceKind::Issuer => carnet_issuer::schedule_jobs(&ctx).await,
         ServiceKind::Wallet => carnet_wallet::status::schedule(&ctx).await,
-        ServiceKind::Verifier => Ok(()),
+        ServiceKind::Verifier => carnet_verifier::schedule_jobs(&ctx).await,
     }
     .map_err(|e| e.to_string())?;
     Ok(build(kind, ctx))

@@ -665,16 +665,20 @@ async fn presenting_only_the_chosen_claims() {
         )
         .is_err()
     );
-    // The consent receipt: signed by the same holder key, listing exactly what was shared.
-    let holder_key =
-        carnet_core::keys::VerifyingKey::from_jwk(verified.holder.as_ref().unwrap()).unwrap();
-    let receipt = carnet_core::oid4vp::ConsentReceipt::verify(
-        &receipt,
-        &holder_key,
-        &request.client_id,
-        &request.nonce,
-    )
-    .unwrap();
+    // The consent receipt: signed by the holder's key for this verifier (not the credential's,
+    // so verifiers cannot link the holder by it), naming the presentation it covers and exactly
+    // what was shared.
+    let (receipt, receipt_key) =
+        carnet_core::oid4vp::ConsentReceipt::verify(&receipt, &request.client_id, &request.nonce)
+            .unwrap();
+    assert_ne!(
+        Some(receipt_key.jwk().thumbprint()),
+        verified.holder.as_ref().map(|k| k.thumbprint())
+    );
+    assert_eq!(
+        receipt.shared[0].presentation.as_deref(),
+        Some(carnet_core::oid4vp::presentation_digest(presentation).as_str())
+    );
     assert_eq!(receipt.state.as_deref(), Some("offre-1"));
     assert_eq!(
         serde_json::to_value(&receipt.shared[0].claims).unwrap(),

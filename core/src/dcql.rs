@@ -208,6 +208,65 @@ pub struct Requested {
 }
 
 impl CredentialQuery {
+    /// The most optional claims [`CredentialQuery::sd_jwt`] takes: every subset of them is one
+    /// claim set.
+    pub const MAX_OPTIONAL: usize = 6;
+
+    /// A query for an SD-JWT VC asking for the `required` claims and letting the holder add any
+    /// of the `optional` ones. DCQL has no optional claim, so each subset of them is a claim
+    /// set, most claims first: a wallet presents the first set its holder agrees to.
+    pub fn sd_jwt(
+        id: &str,
+        vct_values: Option<Vec<String>>,
+        required: &[ClaimPath],
+        optional: &[ClaimPath],
+    ) -> Result<CredentialQuery, DcqlError> {
+        identifier(id)?;
+        if optional.len() > Self::MAX_OPTIONAL {
+            return Err(DcqlError::Shape(format!(
+                "at most {} optional claims",
+                Self::MAX_OPTIONAL
+            )));
+        }
+        let all: Vec<&ClaimPath> = required.iter().chain(optional).collect();
+        if all.iter().enumerate().any(|(i, p)| all[..i].contains(p)) {
+            return Err(DcqlError::Shape("a claim is asked twice".into()));
+        }
+        let claims: Vec<ClaimQuery> = all
+            .iter()
+            .enumerate()
+            .map(|(i, path)| ClaimQuery {
+                id: Some(format!("c{i}")),
+                path: (*path).clone(),
+                values: None,
+            })
+            .collect();
+        let claim_sets = (!optional.is_empty()).then(|| {
+            let mut subsets: Vec<u32> = (0..1u32 << optional.len()).collect();
+            subsets.sort_by_key(|bits| std::cmp::Reverse(bits.count_ones()));
+            subsets
+                .into_iter()
+                .map(|bits| {
+                    (0..all.len())
+                        .filter(|&i| i < required.len() || bits & (1 << (i - required.len())) != 0)
+                        .map(|i| format!("c{i}"))
+                        .collect()
+                })
+                .filter(|set: &Vec<String>| !set.is_empty())
+                .collect()
+        });
+        let query = CredentialQuery {
+            id: id.to_owned(),
+            format: FORMAT_SD_JWT_VC.to_owned(),
+            meta: Meta { vct_values },
+            multiple: false,
+            require_cryptographic_holder_binding: true,
+            claims: (!claims.is_empty()).then_some(claims),
+            claim_sets,
+        };
+        Ok(query)
+    }
+
     fn vct_ok(&self, vct: &str) -> bool {
         self.meta
             .vct_values
@@ -410,6 +469,56 @@ mod tests {
         let mut no_email = claims();
         no_email.remove("email");
         assert!(c.requested("v", &no_email).is_none());
+    }
+
+    #[test]
+    fn optional_claims_become_claim_sets() {
+        let p = |s: &str| ClaimPath::key(s);
+        let q = CredentialQuery::sd_jwt(
+            "identity",
+            None,
+            &[p("given_name")],
+            &[p("email"), p("phone_number")],
+        )
+        .unwrap();
+        let query = DcqlQuery {
+            credentials: vec![q.clone()],
+            credential_sets: None,
+        };
+        query.check().unwrap();
+        let held = json!({"given_name": "A", "email": "a@b", "phone_number": "0102", "birthdate": "2000-01-01"});
+        let held = held.as_object().unwrap();
+        let asked = q.requested("any", held).unwrap();
+        assert_eq!(asked.required, vec![p("given_name")]);
+        assert_eq!(asked.optional, vec![p("email"), p("phone_number")]);
+        // Whatever the holder agrees to is exactly what goes.
+        assert_eq!(q.choose("any", held, &[]).unwrap(), vec![p("given_name")]);
+        assert_eq!(
+            q.choose("any", held, &[p("phone_number")]).unwrap(),
+            vec![p("given_name"), p("phone_number")]
+        );
+        assert_eq!(
+            q.choose("any", held, &[p("email"), p("phone_number")])
+                .unwrap(),
+            vec![p("given_name"), p("email"), p("phone_number")]
+        );
+        // A holder without a phone number can still answer.
+        let no_phone = json!({"given_name": "A", "email": "a@b"});
+        assert_eq!(
+            q.choose(
+                "any",
+                no_phone.as_object().unwrap(),
+                &[p("email"), p("phone_number")]
+            )
+            .unwrap(),
+            vec![p("given_name"), p("email")]
+        );
+        // Only optional claims: the empty set is no claim set.
+        let only = CredentialQuery::sd_jwt("x", None, &[], &[p("email")]).unwrap();
+        assert_eq!(only.claim_sets, Some(vec![vec!["c0".to_owned()]]));
+        let too_many: Vec<ClaimPath> = (0..7).map(|i| p(&format!("k{i}"))).collect();
+        assert!(CredentialQuery::sd_jwt("x", None, &[], &too_many).is_err());
+        assert!(CredentialQuery::sd_jwt("x", None, &[p("a")], &[p("a")]).is_err());
     }
 
     #[test]

@@ -35,6 +35,7 @@
 //! assert!(!verified.claims.contains_key("given_name"));
 //! ```
 
+pub mod availability;
 pub mod b64;
 pub mod dcql;
 pub mod json;

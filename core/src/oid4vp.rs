@@ -268,8 +268,10 @@ pub fn direct_post_form(
 /// The media type of a consent receipt (a Carnet extension, sent beside the `vp_token`).
 pub const CONSENT_RECEIPT_TYP: &str = "carnet-consent-receipt+jwt";
 
-/// What a holder consented to share with a verifier, signed by the holder's key for one of the
-/// presented credentials, so the verifier can tie it to the holder (`cnf.jwk`).
+/// What a holder consented to share with a verifier, signed by the holder's key for that
+/// verifier (carried in the header as `jwk`). It lists the digest of every presentation it
+/// covers, and each presentation's key binding signs the same fresh nonce, so the verifier
+/// knows one holder made them all and can recognise that holder again by the receipt's key.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ConsentReceipt {
     /// The verifier's client identifier.
@@ -281,6 +283,10 @@ pub struct ConsentReceipt {
     /// Unix seconds.
     pub iat: i64,
     pub shared: Vec<SharedClaims>,
+    /// What the holder declares of themselves beside the credentials (a directory profile's
+    /// availability); not verified by any issuer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub declared: Option<Value>,
 }
 
 /// The claims shared from one credential.
@@ -290,11 +296,20 @@ pub struct SharedClaims {
     pub issuer: String,
     pub vct: String,
     pub claims: Vec<crate::path::ClaimPath>,
+    /// [`presentation_digest`] of the presentation sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub presentation: Option<String>,
+}
+
+/// The digest a receipt names a presentation by: SHA-256 of its compact form, base64url.
+pub fn presentation_digest(presentation: &str) -> String {
+    use sha2::Digest;
+    b64::encode(sha2::Sha256::digest(presentation.as_bytes()))
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ReceiptError {
-    #[error("the consent receipt is not a signed JWT of its type")]
+    #[error("the consent receipt is not a signed JWT of its type with the holder's key")]
     Format,
     #[error("the consent receipt's signature does not verify with the holder's key")]
     Signature,
@@ -305,22 +320,24 @@ pub enum ReceiptError {
 impl ConsentReceipt {
     pub fn sign(&self, key: &SigningKey) -> Result<String, KeyError> {
         let payload = serde_json::to_value(self).unwrap_or(Value::Null);
-        crate::jws::sign(CONSENT_RECEIPT_TYP, None, &payload, key)
+        let header = json!({
+            "alg": key.algorithm().name(),
+            "typ": CONSENT_RECEIPT_TYP,
+            "jwk": key.public_jwk(),
+        });
+        crate::jws::sign_with_header(&header, &payload, key)
     }
 
-    /// Checks a receipt against the holder key of a presented credential and the request it
-    /// answers.
+    /// Checks a receipt's signature by the key in its header and the request it answers;
+    /// returns the receipt and that key, the holder's key for this verifier.
     pub fn verify(
         jwt: &str,
-        holder: &VerifyingKey,
         client_id: &str,
         nonce: &str,
-    ) -> Result<ConsentReceipt, ReceiptError> {
-        let jws = crate::jws::Jws::parse(jwt).map_err(|_| ReceiptError::Format)?;
-        if jws.header_str("typ") != Some(CONSENT_RECEIPT_TYP) {
-            return Err(ReceiptError::Format);
-        }
-        if !jws.verify(holder) {
+    ) -> Result<(ConsentReceipt, VerifyingKey), ReceiptError> {
+        let (jws, key) =
+            signed_with_header_key(jwt, CONSENT_RECEIPT_TYP).ok_or(ReceiptError::Format)?;
+        if !jws.verify(&key) {
             return Err(ReceiptError::Signature);
         }
         let receipt: ConsentReceipt = serde_json::from_value(Value::Object(jws.payload.clone()))
@@ -328,8 +345,95 @@ impl ConsentReceipt {
         if receipt.aud != client_id || receipt.nonce != nonce {
             return Err(ReceiptError::Request);
         }
-        Ok(receipt)
+        Ok((receipt, key))
     }
+}
+
+/// A JWS of type `typ` with its public key in the `jwk` header, and that key (unverified).
+fn signed_with_header_key<'a>(
+    jwt: &'a str,
+    typ: &str,
+) -> Option<(crate::jws::Jws<'a>, VerifyingKey)> {
+    let jws = crate::jws::Jws::parse(jwt).ok()?;
+    if jws.header_str("typ") != Some(typ) {
+        return None;
+    }
+    let jwk: crate::keys::Jwk = serde_json::from_value(jws.header.get("jwk")?.clone()).ok()?;
+    if jwk.d.is_some() {
+        return None;
+    }
+    let key = VerifyingKey::from_jwk(&jwk).ok()?;
+    key.accepts(jws.alg).then_some((jws, key))
+}
+
+/// The media type of a holder proof: a request to a verifier made by the holder of a key, in
+/// the manner of a DPoP proof (RFC 9449) — method, URL, time and a unique id, signed by the key
+/// in the header. It lets a wallet read its offers at a verifier without an account there.
+pub const HOLDER_PROOF_TYP: &str = "carnet-holder-proof+jwt";
+
+/// The HTTP header a holder proof travels in.
+pub const HOLDER_PROOF_HEADER: &str = "carnet-holder-proof";
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum HolderProofError {
+    #[error("the holder proof is not a signed JWT of its type with the holder's key")]
+    Format,
+    #[error("the holder proof's signature does not verify")]
+    Signature,
+    #[error("the holder proof is for another request")]
+    Request,
+    #[error("the holder proof is too old or from the future")]
+    Time,
+}
+
+/// Signs a holder proof for `method` on `url`.
+pub fn holder_proof(
+    key: &SigningKey,
+    method: &str,
+    url: &str,
+    iat: i64,
+    jti: &str,
+) -> Result<String, KeyError> {
+    let header = json!({
+        "alg": key.algorithm().name(),
+        "typ": HOLDER_PROOF_TYP,
+        "jwk": key.public_jwk(),
+    });
+    let payload = json!({"htm": method, "htu": url, "iat": iat, "jti": jti});
+    crate::jws::sign_with_header(&header, &payload, key)
+}
+
+/// Checks a holder proof for `method` on `url` at `now` (seconds), accepting `window` seconds
+/// either way; returns the holder's key and the proof's unique id (for replay checks).
+pub fn verify_holder_proof(
+    jwt: &str,
+    method: &str,
+    url: &str,
+    now: i64,
+    window: i64,
+) -> Result<(VerifyingKey, String), HolderProofError> {
+    let (jws, key) =
+        signed_with_header_key(jwt, HOLDER_PROOF_TYP).ok_or(HolderProofError::Format)?;
+    if !jws.verify(&key) {
+        return Err(HolderProofError::Signature);
+    }
+    let text = |name: &str| jws.payload.get(name).and_then(Value::as_str);
+    if !text("htm").is_some_and(|m| m.eq_ignore_ascii_case(method)) || text("htu") != Some(url) {
+        return Err(HolderProofError::Request);
+    }
+    let jti = text("jti")
+        .filter(|j| !j.is_empty() && j.len() <= 128)
+        .ok_or(HolderProofError::Format)?
+        .to_owned();
+    let iat = jws
+        .payload
+        .get("iat")
+        .and_then(Value::as_i64)
+        .ok_or(HolderProofError::Format)?;
+    if (iat - now).abs() > window {
+        return Err(HolderProofError::Time);
+    }
+    Ok((key, jti))
 }
 
 #[cfg(test)]
@@ -467,7 +571,7 @@ mod tests {
         use rand::SeedableRng;
         let mut rng = rand::rngs::StdRng::seed_from_u64(7);
         let key = SigningKey::generate(Algorithm::EdDSA, &mut rng);
-        let other = SigningKey::generate(Algorithm::EdDSA, &mut rng);
+        let other = SigningKey::generate(Algorithm::ES256, &mut rng);
         let r = request();
         let receipt = ConsentReceipt {
             aud: r.client_id.clone(),
@@ -479,24 +583,82 @@ mod tests {
                 issuer: "https://centre.example/issuer/orgs/o".into(),
                 vct: "https://centre.example/issuer/vct/identity".into(),
                 claims: vec![crate::path::ClaimPath::key("email")],
+                presentation: Some(presentation_digest("eyJ...~")),
             }],
+            declared: Some(json!({"situation": "seeking"})),
         };
         let jwt = receipt.sign(&key).unwrap();
+        let (read, holder) = ConsentReceipt::verify(&jwt, &r.client_id, &r.nonce).unwrap();
+        assert_eq!(read, receipt);
+        assert_eq!(holder.kid(), key.kid());
         assert_eq!(
-            ConsentReceipt::verify(&jwt, key.verifying_key(), &r.client_id, &r.nonce).unwrap(),
-            receipt
+            ConsentReceipt::verify(&jwt, &r.client_id, "replayed").err(),
+            Some(ReceiptError::Request)
         );
         assert_eq!(
-            ConsentReceipt::verify(&jwt, other.verifying_key(), &r.client_id, &r.nonce),
-            Err(ReceiptError::Signature)
+            ConsentReceipt::verify("a.b.c", &r.client_id, &r.nonce).err(),
+            Some(ReceiptError::Format)
+        );
+        // Another key in the header does not make the signature its own.
+        let parts: Vec<&str> = jwt.split('.').collect();
+        let forged_header =
+            json!({"alg": "ES256", "typ": CONSENT_RECEIPT_TYP, "jwk": other.public_jwk()});
+        let forged = format!(
+            "{}.{}.{}",
+            b64::encode(forged_header.to_string()),
+            parts[1],
+            parts[2]
         );
         assert_eq!(
-            ConsentReceipt::verify(&jwt, key.verifying_key(), &r.client_id, "replayed"),
-            Err(ReceiptError::Request)
+            ConsentReceipt::verify(&forged, &r.client_id, &r.nonce).err(),
+            Some(ReceiptError::Signature)
+        );
+        // A key whose type does not match the algorithm is refused outright.
+        let mixed = json!({"alg": "ES256", "typ": CONSENT_RECEIPT_TYP, "jwk": key.public_jwk()});
+        let mixed = format!(
+            "{}.{}.{}",
+            b64::encode(mixed.to_string()),
+            parts[1],
+            parts[2]
         );
         assert_eq!(
-            ConsentReceipt::verify("a.b.c", key.verifying_key(), &r.client_id, &r.nonce),
-            Err(ReceiptError::Format)
+            ConsentReceipt::verify(&mixed, &r.client_id, &r.nonce).err(),
+            Some(ReceiptError::Format)
+        );
+    }
+
+    #[test]
+    fn holder_proofs() {
+        use crate::keys::Algorithm;
+        use rand::SeedableRng;
+        let key = SigningKey::generate(Algorithm::ES256, &mut rand::rngs::StdRng::seed_from_u64(9));
+        let url = "https://verifier.example/api/v1/inbox";
+        let proof = holder_proof(&key, "GET", url, 1_000, "j-1").unwrap();
+        let (holder, jti) = verify_holder_proof(&proof, "GET", url, 1_030, 60).unwrap();
+        assert_eq!((holder.kid(), jti.as_str()), (key.kid(), "j-1"));
+        assert_eq!(
+            verify_holder_proof(&proof, "POST", url, 1_000, 60).unwrap_err(),
+            HolderProofError::Request
+        );
+        assert_eq!(
+            verify_holder_proof(&proof, "GET", "https://verifier.example/other", 1_000, 60)
+                .unwrap_err(),
+            HolderProofError::Request
+        );
+        assert_eq!(
+            verify_holder_proof(&proof, "GET", url, 1_100, 60).unwrap_err(),
+            HolderProofError::Time
+        );
+        let receipt_typed = proof.replace(
+            &proof[..proof.find('.').unwrap()],
+            &b64::encode(
+                json!({"alg": "ES256", "typ": CONSENT_RECEIPT_TYP, "jwk": key.public_jwk()})
+                    .to_string(),
+            ),
+        );
+        assert_eq!(
+            verify_holder_proof(&receipt_typed, "GET", url, 1_000, 60).unwrap_err(),
+            HolderProofError::Format
         );
     }
 

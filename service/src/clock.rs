@@ -77,14 +77,7 @@ pub fn date_of(now_ms: i64) -> String {
 /// Checks that `value` of input `field` is a calendar date `YYYY-MM-DD` (shape and plausible
 /// ranges).
 pub fn check_date(field: &str, value: &str) -> Result<String, crate::error::ApiError> {
-    let parts: Vec<&str> = value.split('-').collect();
-    let ok = parts.len() == 3
-        && parts[0].len() == 4
-        && parts[1].len() == 2
-        && parts[2].len() == 2
-        && parts.iter().all(|p| p.bytes().all(|b| b.is_ascii_digit()))
-        && (1..=12).contains(&parts[1].parse::<u32>().unwrap_or(0))
-        && (1..=31).contains(&parts[2].parse::<u32>().unwrap_or(0));
+    let ok = carnet_core::availability::is_date(value);
     if ok {
         Ok(value.to_owned())
     } else {

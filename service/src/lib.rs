@@ -26,6 +26,7 @@ pub mod http;
 pub mod id;
 pub mod jobs;
 pub mod pagination;
+pub mod remote;
 pub mod tenants;
 pub mod testing;
 

@@ -338,6 +338,21 @@ impl TestApp {
                 "session_keys",
                 "holder_keys",
                 "wallet_credentials",
+                "directory_publications",
+            ]);
+        }
+        if kind == ServiceKind::Verifier {
+            tables.extend([
+                "trusted_issuers",
+                "vp_requests",
+                "profiles",
+                "profile_competencies",
+                "offer_documents",
+                "offers",
+                "offer_recipients",
+                "disclosures",
+                "chats",
+                "chat_messages",
             ]);
         }
         for table in tables {

@@ -1,25 +1,66 @@
-//! `carnet-verifier`: the recruiters' service. Today: accounts, companies identified by SIRET
-//! (approved by a platform administrator before they act) and their members' roles —
-//! administrator and recruiter. Trusted issuers, the directory, search, offers and chats come
-//! next (see ARCHITECTURE.md).
+//! `carnet-verifier`: the recruiters' service. Companies identified by SIRET, approved by a
+//! platform administrator before they act, and their recruiters (`companies`); the trusted
+//! issuers and their keys (`trust`); the talent directory that wallets publish profiles to
+//! over OpenID4VP (`directory`, answers checked in `vp`) and its search (`search`); offers
+//! sent to one or many profiles, accepted with a verified presentation of only the claims the
+//! candidate chose, or declined (`offers`); the chats accepted offers open (`chats`).
 
+pub mod chats;
 mod companies;
+pub mod directory;
+pub mod offers;
+pub mod search;
+pub mod trust;
+pub mod vp;
 
 use axum::Router;
 use axum::extract::FromRef;
+use axum::routing::post;
 use carnet_service::db::EmbeddedMigration;
 use carnet_service::jobs::{self, Worker};
+use carnet_service::remote::Remote;
 use carnet_service::{Ctx, http};
+use std::sync::Arc;
 use utoipa_axum::router::OpenApiRouter;
 
 pub use companies::Companies;
 
 /// The verifier's own migrations (versions 100 and up), applied after the common ones.
-pub const MIGRATIONS: &[EmbeddedMigration] = &[];
+pub const MIGRATIONS: &[EmbeddedMigration] = &[
+    (
+        100,
+        "directory",
+        include_str!("../../migrations/verifier/0100_directory.sql"),
+    ),
+    (
+        101,
+        "offers and chats",
+        include_str!("../../migrations/verifier/0101_offers.sql"),
+    ),
+];
 
 #[derive(Clone)]
 pub struct VerifierState {
     pub ctx: Ctx,
+    pub remote: Remote,
+    pub trust: Arc<trust::Trust>,
+    pub status: Arc<vp::StatusCache>,
+    /// New chat messages, for the open event streams of this process.
+    pub chat_events: tokio::sync::broadcast::Sender<chats::Message>,
+}
+
+impl VerifierState {
+    pub fn new(ctx: Ctx) -> VerifierState {
+        // Plain-HTTP issuers only for a verifier that is itself on plain HTTP (a local set-up).
+        let allow_http = ctx.config.public_url.starts_with("http://");
+        VerifierState {
+            ctx,
+            remote: Remote::new(allow_http),
+            trust: Arc::default(),
+            status: Arc::default(),
+            chat_events: tokio::sync::broadcast::channel(1024).0,
+        }
+    }
 }
 
 impl FromRef<VerifierState> for Ctx {
@@ -30,12 +71,31 @@ impl FromRef<VerifierState> for Ctx {
 
 /// The verifier's HTTP service, to mount at its path prefix.
 pub fn app(ctx: Ctx) -> Router {
-    let state = VerifierState { ctx: ctx.clone() };
-    let api = OpenApiRouter::new().merge(companies::router());
-    http::service_router(ctx, state, "Carnet verifier", api, Router::new())
+    let state = VerifierState::new(ctx.clone());
+    let api = OpenApiRouter::new()
+        .merge(companies::router())
+        .merge(trust::router())
+        .merge(directory::router())
+        .merge(search::router())
+        .merge(offers::router())
+        .merge(chats::router());
+    // The OpenID4VP response endpoint takes a form, as the protocol says.
+    let protocol = Router::new().route(vp::RESPONSE_PATH, post(vp::respond));
+    http::service_router(ctx, state, "Carnet verifier", api, protocol)
+}
+
+/// Schedules the verifier's periodic jobs (once per database).
+pub async fn schedule_jobs(ctx: &Ctx) -> Result<(), sqlx::Error> {
+    directory::schedule(ctx).await?;
+    chats::schedule(ctx).await
 }
 
 /// The verifier's background jobs.
 pub fn worker(ctx: Ctx) -> Worker {
-    Worker::new(ctx).handle(jobs::PURGE, jobs::purge)
+    Worker::new(ctx)
+        .handle(jobs::PURGE, jobs::purge)
+        .handle(directory::RECHECK_STATUS, |ctx, _| {
+            directory::recheck_job(VerifierState::new(ctx))
+        })
+        .handle(chats::EXPIRE_CHATS, chats::expire_job)
 }

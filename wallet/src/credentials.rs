@@ -4,21 +4,21 @@
 //! them. Everything about a credential is sealed under the holder's data key.
 
 use crate::WalletState;
-use crate::remote::{self, Remote};
 use crate::vault::Holder;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use carnet_core::keys::{Algorithm, Jwk, SigningKey};
-use carnet_core::metadata::{JwtVcIssuerMetadata, TrustedIssuers, well_known_url};
+use carnet_core::metadata::{TrustedIssuers, well_known_url};
 use carnet_core::oid4vci::{
     CredentialOffer, OfferSource, PRE_AUTHORIZED_GRANT, make_proof, parse_offer_link,
 };
 use carnet_core::sd_jwt::{self, StatusReference, VerifyOptions};
-use carnet_core::status_list::{MEDIA_TYPE, Status, StatusListToken};
+use carnet_core::status_list::{Status, StatusListToken};
 use carnet_service::audit;
 use carnet_service::error::{ApiError, ApiResult, Problem};
 use carnet_service::extract::Json;
 use carnet_service::id::{looks_like_id, random_token};
+use carnet_service::remote::{self, Remote, fetch_list, issuer_jwks, status_in, status_name};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use std::collections::HashMap;
@@ -29,8 +29,6 @@ use utoipa_axum::routes;
 /// Copies asked for when the holder does not say, if the issuer allows that many.
 const DEFAULT_COPIES: usize = 3;
 const MAX_COPIES: usize = 10;
-/// The largest status list a wallet inflates (bytes).
-const MAX_STATUS_LIST: usize = 4 * 1024 * 1024;
 
 pub fn router() -> OpenApiRouter<WalletState> {
     OpenApiRouter::new()
@@ -97,64 +95,6 @@ async fn issuer_keys(remote: &Remote, issuer: &str) -> ApiResult<IssuerInfo> {
     keys.insert(issuer, &jwks)
         .map_err(|e| remote::invalid("the issuer's keys", e))?;
     Ok(IssuerInfo { keys, jwks })
-}
-
-/// The keys `issuer` publishes (JWT VC Issuer Metadata, inline or at `jwks_uri`).
-pub async fn issuer_jwks(remote: &Remote, issuer: &str) -> ApiResult<carnet_core::metadata::Jwks> {
-    let what = "the issuer's JWT VC metadata";
-    let url = well_known_url(issuer, "jwt-vc-issuer").map_err(|e| remote::invalid(what, e))?;
-    let metadata: JwtVcIssuerMetadata = serde_json::from_value(remote.get_json(&url, what).await?)
-        .map_err(|e| remote::invalid(what, e))?;
-    metadata
-        .check(issuer)
-        .map_err(|e| remote::invalid(what, e))?;
-    let jwks = match (&metadata.jwks, &metadata.jwks_uri) {
-        (Some(jwks), _) => jwks.clone(),
-        (None, Some(uri)) => {
-            serde_json::from_value(remote.get_json(uri, "the issuer's JWKS").await?)
-                .map_err(|e| remote::invalid("the issuer's JWKS", e))?
-        }
-        (None, None) => return Err(remote::invalid(what, "no keys")),
-    };
-    Ok(jwks)
-}
-
-/// The status of `reference`, from its list token signed by one of `jwks`.
-pub async fn fetch_list(
-    remote: &Remote,
-    jwks: &carnet_core::metadata::Jwks,
-    uri: &str,
-    now: i64,
-) -> ApiResult<StatusListToken> {
-    let what = "the credential's status list";
-    let token = remote.get_text(uri, MEDIA_TYPE, what).await?;
-    let kid = carnet_core::jws::Jws::parse(&token)
-        .map_err(|e| remote::invalid(what, format!("{e:?}")))?
-        .header_str("kid")
-        .map(str::to_owned);
-    let key = jwks
-        .keys
-        .iter()
-        .filter_map(|jwk| carnet_core::keys::VerifyingKey::from_jwk(jwk).ok())
-        .find(|k| kid.as_deref().is_none_or(|kid| k.kid() == kid))
-        .ok_or_else(|| remote::invalid(what, "signed by a key the issuer does not publish"))?;
-    StatusListToken::verify(&token, &key, uri, now, 60, MAX_STATUS_LIST)
-        .map_err(|e| remote::invalid(what, e))
-}
-
-/// The status of `reference` in its (verified) list.
-pub fn status_in(list: &StatusListToken, reference: &StatusReference) -> ApiResult<Status> {
-    list.status_of(reference)
-        .map_err(|e| remote::invalid("the credential's status list", e))
-}
-
-pub fn status_name(status: Status) -> &'static str {
-    match status {
-        Status::Valid => "valid",
-        Status::Invalid => "revoked",
-        Status::Suspended => "suspended",
-        _ => "unknown",
-    }
 }
 
 /// Receives the credentials of an offer: fetches the offer and the issuer's metadata, redeems
@@ -395,6 +335,8 @@ async fn receive(
     )
     .await?;
     tx.commit().await?;
+    // Profiles the holder asked to keep current now show this credential too.
+    crate::directory::republish(&state, &holder).await;
     Ok((StatusCode::CREATED, Json(views)))
 }
 

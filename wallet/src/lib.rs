@@ -4,8 +4,8 @@
 //! (`credentials`), through bounded outbound requests (`remote`); the carnet, one history per
 //! competency across centres (`carnet`); statuses kept current by a job (`status`); export and
 //! encrypted backup (`backup`); the holder's declared availability (`availability`); OpenID4VP
-//! presentations with the holder's choice of claims, and their log (`presentations`). OpenID4VP presentations and directory publication come next
-//! (see ARCHITECTURE.md).
+//! presentations with the holder's choice of claims, and their log (`presentations`); directory
+//! publication and the offers inbox at verifiers (`directory`).
 
 use axum::extract::FromRef;
 use axum::{Extension, Router};
@@ -20,8 +20,8 @@ pub mod availability;
 pub mod backup;
 pub mod carnet;
 pub mod credentials;
+pub mod directory;
 pub mod presentations;
-pub mod remote;
 pub mod status;
 pub mod vault;
 
@@ -47,12 +47,17 @@ pub const MIGRATIONS: &[EmbeddedMigration] = &[
         "presentations",
         include_str!("../../migrations/wallet/0103_presentations.sql"),
     ),
+    (
+        104,
+        "directory publications",
+        include_str!("../../migrations/wallet/0104_directory.sql"),
+    ),
 ];
 
 #[derive(Clone)]
 pub struct WalletState {
     pub ctx: Ctx,
-    pub remote: remote::Remote,
+    pub remote: carnet_service::remote::Remote,
 }
 
 impl FromRef<WalletState> for Ctx {
@@ -67,7 +72,7 @@ pub fn app(ctx: Ctx) -> Router {
     let allow_http = ctx.config.public_url.starts_with("http://");
     let state = WalletState {
         ctx: ctx.clone(),
-        remote: remote::Remote::new(allow_http),
+        remote: carnet_service::remote::Remote::new(allow_http),
     };
     http::service_router(
         ctx,
@@ -79,7 +84,8 @@ pub fn app(ctx: Ctx) -> Router {
             .merge(carnet::router())
             .merge(backup::router())
             .merge(availability::router())
-            .merge(presentations::router()),
+            .merge(presentations::router())
+            .merge(directory::router()),
         Router::new(),
     )
     .layer(Extension(Hooks(Arc::new(vault::Keyring))))

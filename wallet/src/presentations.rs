@@ -9,11 +9,10 @@
 
 use crate::WalletState;
 use crate::credentials::{self, CredentialView};
-use crate::remote;
 use crate::vault::Holder;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use carnet_core::keys::{Jwk, SigningKey};
+use carnet_core::keys::{Algorithm, Jwk, SigningKey};
 use carnet_core::oid4vp::{
     self, AuthorizationRequest, ConsentReceipt, RequestSource, SharedClaims,
 };
@@ -23,6 +22,7 @@ use carnet_service::audit;
 use carnet_service::error::{ApiError, ApiResult, Problem};
 use carnet_service::extract::Json;
 use carnet_service::id::{looks_like_id, random_token};
+use carnet_service::remote;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use utoipa::ToSchema;
@@ -229,7 +229,7 @@ async fn pending(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Response {
-    /// One choice per credential query answered.
+    /// One choice per credential query answered (several for a query that allows `multiple`).
     pub choices: Vec<Choice>,
 }
 
@@ -285,12 +285,69 @@ async fn respond(
     Json(input): Json<Response>,
 ) -> ApiResult<Json<Sent>> {
     let request = pending(&state, &holder, &id).await?;
+    let (shared, answer) =
+        answer(&state, &holder, &request, &input.choices, None, Some(&id)).await?;
+    Ok(Json(Sent {
+        redirect_uri: answer["redirect_uri"].as_str().map(str::to_owned),
+        shared,
+    }))
+}
+
+/// The holder's key for one verifier (by client identifier), made on first use: it signs the
+/// consent receipts and holder proofs sent there, so that verifier recognises the holder
+/// (and no other verifier can link them by it).
+pub async fn verifier_key(
+    state: &WalletState,
+    holder: &Holder,
+    client_id: &str,
+) -> ApiResult<SigningKey> {
+    let id = format!("vk_{}", holder.tag(&format!("verifier:{client_id}")));
+    let find = || async {
+        let row: Option<(Vec<u8>,)> =
+            sqlx::query_as("SELECT sealed FROM holder_keys WHERE id = $1 AND account_id = $2")
+                .bind(&id)
+                .bind(holder.account().as_str())
+                .fetch_optional(state.ctx.db.pool())
+                .await?;
+        row.map(|(sealed,)| {
+            let jwk: Jwk = serde_json::from_slice(&holder.open(&id, &sealed)?)?;
+            SigningKey::from_jwk(&jwk).map_err(ApiError::internal)
+        })
+        .transpose()
+    };
+    if let Some(key) = find().await? {
+        return Ok(key);
+    }
+    let key = SigningKey::generate(Algorithm::ES256, &mut rand::rngs::OsRng);
+    sqlx::query(
+        "INSERT INTO holder_keys (id, account_id, sealed, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING",
+    )
+    .bind(&id)
+    .bind(holder.account().as_str())
+    .bind(holder.seal(&id, &serde_json::to_vec(&key.private_jwk())?)?)
+    .bind(state.ctx.now_ms())
+    .execute(&mut *state.ctx.db.writer().await?)
+    .await?;
+    // Another request may have made it first: use the one stored.
+    find().await?.ok_or(ApiError::NotFound)
+}
+
+/// Presents the chosen credentials to the verifier of `request` with a consent receipt (and
+/// what the holder declares, for a directory profile), logs what was shared, and forgets the
+/// pending request `pending` if any. Returns the log entry and the verifier's answer.
+pub async fn answer(
+    state: &WalletState,
+    holder: &Holder,
+    request: &AuthorizationRequest,
+    choices: &[Choice],
+    declared: Option<Value>,
+    pending: Option<&str>,
+) -> ApiResult<(Shared, Value)> {
     let ctx = &state.ctx;
     let now_secs = ctx.clock.now_secs();
     let mut vp_token = Map::new();
     let mut shared = Vec::new();
-    let mut receipt_key = None;
-    for choice in &input.choices {
+    for choice in choices {
         let query = request
             .dcql_query
             .credential(&choice.query_id)
@@ -300,13 +357,13 @@ async fn respond(
                     format!("no credential query {}", choice.query_id),
                 )
             })?;
-        if vp_token.contains_key(&query.id) {
+        if !query.multiple && vp_token.contains_key(&query.id) {
             return Err(ApiError::invalid_field(
                 "choices",
-                "one choice per credential query",
+                format!("one credential for {}", query.id),
             ));
         }
-        let (view, key) = credential_and_key(&state, &holder, &choice.credential_id).await?;
+        let (view, key) = credential_and_key(state, holder, &choice.credential_id).await?;
         let paths = query
             .choose(
                 &view.credential.vct,
@@ -330,8 +387,6 @@ async fn respond(
         let presentation = SdJwt::parse(&view.credential.sd_jwt)
             .and_then(|sd| sd.present(Some(&paths), binding))
             .map_err(ApiError::internal)?;
-        vp_token.insert(query.id.clone(), json!([presentation]));
-        receipt_key.get_or_insert(key);
         shared.push(SharedCredential {
             credential_id: view.id.clone(),
             shared: SharedClaims {
@@ -339,8 +394,21 @@ async fn respond(
                 issuer: view.credential.issuer.clone(),
                 vct: view.credential.vct.clone(),
                 claims: paths,
+                presentation: Some(oid4vp::presentation_digest(&presentation)),
             },
         });
+        vp_token
+            .entry(query.id.clone())
+            .or_insert_with(|| json!([]))
+            .as_array_mut()
+            .expect("an array")
+            .push(presentation.into());
+    }
+    if vp_token.is_empty() {
+        return Err(ApiError::invalid_field(
+            "choices",
+            "choose at least one credential",
+        ));
     }
     let answered: Vec<&str> = vp_token.keys().map(String::as_str).collect();
     if !request.dcql_query.satisfied_by(&answered) {
@@ -349,23 +417,17 @@ async fn respond(
             "the request needs more credentials than those chosen",
         ));
     }
-    // The holder's consent receipt, signed by the key of the first credential presented.
+    // The holder's consent receipt, signed by their key for this verifier.
     let receipt = ConsentReceipt {
         aud: request.client_id.clone(),
         nonce: request.nonce.clone(),
         state: request.state.clone(),
         iat: now_secs,
         shared: shared.iter().map(|s| s.shared.clone()).collect(),
-    };
-    let receipt = match &receipt_key {
-        Some(key) => receipt.sign(key).map_err(ApiError::internal)?,
-        None => {
-            return Err(ApiError::invalid_field(
-                "choices",
-                "choose at least one credential",
-            ));
-        }
-    };
+        declared,
+    }
+    .sign(&verifier_key(state, holder, &request.client_id).await?)
+    .map_err(ApiError::internal)?;
     let mut form = oid4vp::direct_post_form(&vp_token, request.state.as_deref());
     form.push(("consent_receipt".to_owned(), receipt.clone()));
     let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
@@ -386,10 +448,12 @@ async fn respond(
         consent_receipt: receipt,
     };
     let mut tx = ctx.db.begin().await?;
-    sqlx::query("DELETE FROM presentation_requests WHERE id = $1")
-        .bind(&id)
-        .execute(&mut *tx)
-        .await?;
+    if let Some(id) = pending {
+        sqlx::query("DELETE FROM presentation_requests WHERE id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+    }
     sqlx::query(
         "INSERT INTO presentation_log (id, account_id, sealed, at) VALUES ($1, $2, $3, $4)",
     )
@@ -410,10 +474,7 @@ async fn respond(
     )
     .await?;
     tx.commit().await?;
-    Ok(Json(Sent {
-        redirect_uri: answer["redirect_uri"].as_str().map(str::to_owned),
-        shared: entry,
-    }))
+    Ok((entry, answer))
 }
 
 async fn credential_and_key(

@@ -4,14 +4,13 @@
 //! separately under the service's secret key — the database alone still reveals nothing — and
 //! the job writes only the status it finds.
 
-use crate::credentials::{fetch_list, issuer_jwks, status_in};
-use crate::remote::Remote;
 use carnet_core::metadata::Jwks;
 use carnet_core::sd_jwt::StatusReference;
 use carnet_core::status_list::StatusListToken;
 use carnet_service::Ctx;
 use carnet_service::error::{ApiError, ApiResult};
 use carnet_service::jobs::{self, Outcome};
+use carnet_service::remote::{Remote, fetch_list, issuer_jwks, status_in};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
@@ -137,7 +136,7 @@ pub async fn refresh_now(ctx: &Ctx) -> ApiResult<usize> {
         };
         match status_in(list, &status_ref) {
             Ok(status) => {
-                let name = crate::credentials::status_name(status).to_owned();
+                let name = carnet_service::remote::status_name(status).to_owned();
                 if name != previous {
                     changed += 1;
                 }

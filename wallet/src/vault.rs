@@ -303,6 +303,17 @@ impl Holder {
     }
 
     /// Seals an item of this holder's store; `id` binds the ciphertext to its row.
+    /// A stable identifier for `label`, derived from the data key: the database can find a row
+    /// by it without learning the label.
+    pub fn tag(&self, label: &str) -> String {
+        use sha2::Digest;
+        let mut hash = sha2::Sha256::new();
+        hash.update(b"carnet-wallet-tag\0");
+        hash.update(self.data_key.as_bytes());
+        hash.update(label.as_bytes());
+        carnet_core::b64::encode(&hash.finalize()[..18])
+    }
+
     pub fn seal(&self, id: &str, plaintext: &[u8]) -> ApiResult<Vec<u8>> {
         self.data_key
             .seal(&format!("{}:{id}", self.account().as_str()), plaintext)

@@ -1,10 +1,18 @@
-//! Requests to other parties (issuers, verifiers), bounded: HTTPS only (plain HTTP too when the
-//! wallet itself is served over HTTP, for a local set-up), ten-second timeouts, no redirects,
-//! 1 MiB bodies. Every failure is an `Upstream` problem naming what went wrong.
+//! Requests to other parties (issuers, wallets, verifiers), bounded: HTTPS only (plain HTTP too
+//! when the service itself is served over HTTP, for a local set-up), ten-second timeouts, no
+//! redirects, 1 MiB bodies. Every failure is an `Upstream` problem naming what went wrong. Also
+//! the two fetches every relying party makes: an issuer's published keys (JWT VC Issuer
+//! Metadata) and a verified status list token.
 
-use carnet_service::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult};
+use carnet_core::metadata::{JwtVcIssuerMetadata, well_known_url};
+use carnet_core::sd_jwt::StatusReference;
+use carnet_core::status_list::{MEDIA_TYPE, Status, StatusListToken};
 use serde_json::Value;
 use std::time::Duration;
+
+/// The largest status list inflated (bytes).
+const MAX_STATUS_LIST: usize = 4 * 1024 * 1024;
 
 const MAX_BODY: usize = 1024 * 1024;
 
@@ -26,7 +34,7 @@ impl Remote {
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(10))
             .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("carnet-wallet/", env!("CARGO_PKG_VERSION")))
+            .user_agent(concat!("carnet/", env!("CARGO_PKG_VERSION")))
             .build()
             .unwrap_or_default();
         Remote { http, allow_http }
@@ -47,12 +55,13 @@ impl Remote {
         Ok(parsed)
     }
 
-    async fn read(response: reqwest::Response, what: &str) -> ApiResult<(u16, Vec<u8>)> {
+    async fn read(
+        response: reqwest::Response,
+        what: &str,
+        max: usize,
+    ) -> ApiResult<(u16, Vec<u8>)> {
         let status = response.status().as_u16();
-        if response
-            .content_length()
-            .is_some_and(|n| n > MAX_BODY as u64)
-        {
+        if response.content_length().is_some_and(|n| n > max as u64) {
             return Err(upstream(
                 "upstream-too-large",
                 format!("{what}: the answer is too large"),
@@ -65,7 +74,7 @@ impl Remote {
             .await
             .map_err(|e| upstream("upstream-unreachable", format!("{what}: {e}")))?
         {
-            if body.len() + chunk.len() > MAX_BODY {
+            if body.len() + chunk.len() > max {
                 return Err(upstream(
                     "upstream-too-large",
                     format!("{what}: the answer is too large"),
@@ -85,7 +94,7 @@ impl Remote {
             .send()
             .await
             .map_err(|e| upstream("upstream-unreachable", format!("{what}: {e}")))?;
-        Remote::read(response, what).await
+        Remote::read(response, what, MAX_BODY).await
     }
 
     /// A JSON answer with a 2xx status; an error answer becomes `upstream-error` with the
@@ -116,6 +125,62 @@ impl Remote {
                 format!("{what}: the answer is not JSON"),
             )
         })
+    }
+
+    /// A JSON call with extra headers and an optional JSON body; an empty success reads `{}`.
+    pub async fn call(
+        &self,
+        method: reqwest::Method,
+        url: &str,
+        headers: &[(&str, &str)],
+        body: Option<&Value>,
+        what: &str,
+    ) -> ApiResult<Value> {
+        let url = self.check(url, what)?;
+        let mut request = self
+            .http
+            .request(method, url)
+            .header("accept", "application/json");
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        self.json(request, what).await
+    }
+
+    /// A binary answer (a document) of at most `max` bytes, with its content type.
+    pub async fn get_bytes(
+        &self,
+        url: &str,
+        headers: &[(&str, &str)],
+        max: usize,
+        what: &str,
+    ) -> ApiResult<(String, Vec<u8>)> {
+        let url = self.check(url, what)?;
+        let mut request = self.http.get(url);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let response = request
+            .send()
+            .await
+            .map_err(|e| upstream("upstream-unreachable", format!("{what}: {e}")))?;
+        let content_type = response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("application/octet-stream")
+            .to_owned();
+        let (status, body) = Remote::read(response, what, max).await?;
+        if !(200..300).contains(&status) {
+            return Err(upstream(
+                "upstream-error",
+                format!("{what}: status {status}"),
+            ));
+        }
+        Ok((content_type, body))
     }
 
     pub async fn get_json(&self, url: &str, what: &str) -> ApiResult<Value> {
@@ -181,4 +246,60 @@ pub fn rejected(why: impl std::fmt::Display) -> ApiError {
         "credential-rejected",
         format!("the issuer's credential was refused: {why}"),
     )
+}
+
+/// The keys `issuer` publishes (JWT VC Issuer Metadata, inline or at `jwks_uri`).
+pub async fn issuer_jwks(remote: &Remote, issuer: &str) -> ApiResult<carnet_core::metadata::Jwks> {
+    let what = "the issuer's JWT VC metadata";
+    let url = well_known_url(issuer, "jwt-vc-issuer").map_err(|e| invalid(what, e))?;
+    let metadata: JwtVcIssuerMetadata =
+        serde_json::from_value(remote.get_json(&url, what).await?).map_err(|e| invalid(what, e))?;
+    metadata.check(issuer).map_err(|e| invalid(what, e))?;
+    let jwks = match (&metadata.jwks, &metadata.jwks_uri) {
+        (Some(jwks), _) => jwks.clone(),
+        (None, Some(uri)) => {
+            serde_json::from_value(remote.get_json(uri, "the issuer's JWKS").await?)
+                .map_err(|e| invalid("the issuer's JWKS", e))?
+        }
+        (None, None) => return Err(invalid(what, "no keys")),
+    };
+    Ok(jwks)
+}
+
+/// The status of `reference`, from its list token signed by one of `jwks`.
+pub async fn fetch_list(
+    remote: &Remote,
+    jwks: &carnet_core::metadata::Jwks,
+    uri: &str,
+    now: i64,
+) -> ApiResult<StatusListToken> {
+    let what = "the credential's status list";
+    let token = remote.get_text(uri, MEDIA_TYPE, what).await?;
+    let kid = carnet_core::jws::Jws::parse(&token)
+        .map_err(|e| invalid(what, format!("{e:?}")))?
+        .header_str("kid")
+        .map(str::to_owned);
+    let key = jwks
+        .keys
+        .iter()
+        .filter_map(|jwk| carnet_core::keys::VerifyingKey::from_jwk(jwk).ok())
+        .find(|k| kid.as_deref().is_none_or(|kid| k.kid() == kid))
+        .ok_or_else(|| invalid(what, "signed by a key the issuer does not publish"))?;
+    StatusListToken::verify(&token, &key, uri, now, 60, MAX_STATUS_LIST)
+        .map_err(|e| invalid(what, e))
+}
+
+/// The status of `reference` in its (verified) list.
+pub fn status_in(list: &StatusListToken, reference: &StatusReference) -> ApiResult<Status> {
+    list.status_of(reference)
+        .map_err(|e| invalid("the credential's status list", e))
+}
+
+pub fn status_name(status: Status) -> &'static str {
+    match status {
+        Status::Valid => "valid",
+        Status::Invalid => "revoked",
+        Status::Suspended => "suspended",
+        _ => "unknown",
+    }
 }

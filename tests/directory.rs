@@ -1,0 +1,727 @@
+//! The directory, offers and chats end to end over real HTTP between the three services: a
+//! trainee publishes a profile from the wallet; recruiters of two approved companies find it;
+//! both send offers; the trainee declines one and accepts the other sharing only the e-mail;
+//! the recruiter sees the e-mail, they chat; a revoked credential leaves the profile; a silent
+//! chat is deleted after a month; withdrawing the profile deletes everything about the trainee.
+//!
+//! The privacy check plants unique personal values in the trainee's identity credential and
+//! then scans the verifier's whole database and every API response the companies got: only the
+//! e-mail appears, and only to the company the trainee accepted.
+
+mod common;
+
+use axum::http::{Method, StatusCode};
+use carnet_service::ServiceKind;
+use carnet_service::db::Engine;
+use carnet_verifier::VerifierState;
+use common::*;
+use serde_json::{Value, json};
+
+const EMAIL: &str = "kamilla.q7zx@exemple.fr";
+const PHONE: &str = "+33 6 31 41 59 26";
+const STREET: &str = "17 impasse Quetzalcoatl";
+const BIRTHDATE: &str = "1999-12-31";
+const GIVEN: &str = "Kamillavna";
+const FAMILY: &str = "Durandeau-Qwerty";
+
+struct Recruiter {
+    auth: Auth,
+    company: String,
+}
+
+async fn company(app: &TestApp, email: &str, name: &str, siret: &str, admin: &Auth) -> Recruiter {
+    let (auth, _) = app.register("verifier", email, "Recruteur").await;
+    let r = app
+        .call(
+            Method::POST,
+            "/verifier/api/v1/companies",
+            &auth,
+            Some(json!({"name": name, "siret": siret})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let company = r.body["id"].as_str().unwrap().to_owned();
+    // Not approved yet: no search.
+    let r = app
+        .call(
+            Method::GET,
+            &format!("/verifier/api/v1/companies/{company}/search"),
+            &auth,
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    let r = app
+        .call(
+            Method::POST,
+            &format!("/verifier/api/v1/companies/{company}/approval"),
+            admin,
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
+    Recruiter { auth, company }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn publish_search_offer_accept_chat() {
+    let mut engines = vec![Engine::Sqlite];
+    if std::env::var(carnet_service::testing::POSTGRES_ENV).is_ok() {
+        engines.push(Engine::Postgres);
+    } else {
+        eprintln!("PostgreSQL variant skipped: CARNET_TEST_POSTGRES_URL is not set");
+    }
+    for engine in engines {
+        let app = TestApp::listening(engine).await;
+        journey(&app).await;
+    }
+}
+
+async fn journey(app: &TestApp) {
+    // The centre validates a competency and checks the trainee's identity.
+    let c = centre(app).await;
+    let evaluated = c.evaluate(app, json!("or")).await;
+    let identity = json!({
+        "given_name": GIVEN, "family_name": FAMILY, "birthdate": BIRTHDATE,
+        "email": EMAIL, "phone_number": PHONE,
+        "address": {"street_address": STREET, "postal_code": "69002", "locality": "Lyon", "country": "FR"},
+    });
+    let offered = app
+        .call(
+            Method::PUT,
+            &format!(
+                "/issuer/api/v1/organisations/{}/trainees/{}/identity",
+                c.org, c.trainee_id
+            ),
+            &c.admin,
+            Some(identity),
+        )
+        .await;
+    assert_eq!(offered.status, StatusCode::CREATED, "{}", offered.body);
+
+    // The trainee's wallet receives both.
+    let (holder, _) = app
+        .register("wallet", "camille@example.org", "Camille Durand")
+        .await;
+    let receive = |offer: &Value, pin: &Value| {
+        app.call(
+            Method::POST,
+            "/wallet/api/v1/credentials/receive",
+            &holder,
+            Some(json!({"offer": offer, "tx_code": pin, "copies": 1})),
+        )
+    };
+    let r = receive(
+        &evaluated["offer"]["offer_link"],
+        &evaluated["offer"]["tx_code"],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let competency = r.body[0].clone();
+    let r = receive(&offered.body["offer_link"], &offered.body["tx_code"]).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let identity_id = r.body[0]["id"].as_str().unwrap().to_owned();
+    let r = app
+        .call(
+            Method::PUT,
+            "/wallet/api/v1/availability",
+            &holder,
+            Some(json!({"situation": "seeking", "available_from": "2026-07-01", "regions": ["84"], "contracts": ["cdi", "alternance"]})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+
+    // The platform trusts the centre; two companies are approved.
+    let (admin, admin_id) = app
+        .register("verifier", "admin@plateforme.example", "Admin")
+        .await;
+    app.make_platform_admin(ServiceKind::Verifier, &admin_id)
+        .await;
+    let a = company(
+        app,
+        "rh@acier.example",
+        "Aciéries du Rhône",
+        "73282932000074",
+        &admin,
+    )
+    .await;
+    let b = company(
+        app,
+        "rh@poste.example",
+        "La Poste Lyon",
+        "35600000049837",
+        &admin,
+    )
+    .await;
+    let issuer = competency["issuer"].as_str().unwrap();
+    let r = app
+        .call(
+            Method::POST,
+            "/verifier/api/v1/trusted-issuers",
+            &a.auth,
+            Some(json!({"issuer": issuer, "name": "x"})),
+        )
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::FORBIDDEN,
+        "only platform administrators"
+    );
+    let verifier_url = app.ctx(ServiceKind::Verifier).config.public_url.clone();
+
+    // Before the issuer is trusted, a publication keeps nothing: the answer is refused.
+    let publish = |body: Value| {
+        app.call(
+            Method::POST,
+            "/wallet/api/v1/directory/publications",
+            &holder,
+            Some(body),
+        )
+    };
+    let r = publish(json!({"verifier": verifier_url})).await;
+    assert_eq!(r.status, StatusCode::BAD_GATEWAY, "{}", r.body);
+    assert!(
+        r.body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("not a trusted issuer"),
+        "{}",
+        r.body
+    );
+
+    let r = app
+        .call(
+            Method::POST,
+            "/verifier/api/v1/trusted-issuers",
+            &admin,
+            Some(json!({"issuer": issuer, "name": "Centre Lyon Métallerie"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    assert_eq!(r.body["keys"], 1);
+
+    // The trainee publishes: competencies and availability, no identity data.
+    let r = publish(json!({"verifier": verifier_url, "republish": true})).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    assert_eq!(r.body["competencies"], 1, "{}", r.body);
+    let publication = r.body["id"].as_str().unwrap().to_owned();
+    let profile_id = r.body["profile_id"].as_str().unwrap().to_owned();
+    // Publishing again replaces the profile (same holder key for this verifier).
+    let r = publish(json!({"verifier": verifier_url, "republish": true})).await;
+    assert_eq!(r.body["profile_id"], profile_id.as_str(), "{}", r.body);
+
+    // Recruiters search; every response a company gets is kept for the privacy scan.
+    let mut seen_by_a = Vec::new();
+    let mut seen_by_b = Vec::new();
+    async fn search(app: &TestApp, r: &Recruiter, query: &str) -> Reply {
+        app.call(
+            Method::GET,
+            &format!("/verifier/api/v1/companies/{}/search?{query}", r.company),
+            &r.auth,
+            None,
+        )
+        .await
+    }
+    for query in [
+        "competency=SOUD-TIG",
+        "competency=H2913",
+        "q=soudure",
+        "q=SOUDURE%20tig&min_level=0.9",
+        "region=84&contract=cdi&situation=seeking&available_by=2026-09-01",
+        &format!("issuer={}", carnet_core::oid4vci::percent_encode(issuer)),
+        "sort=level",
+        "sort=recent",
+    ] {
+        let r = search(app, &a, query).await;
+        assert_eq!(r.status, StatusCode::OK, "{query}: {}", r.body);
+        assert_eq!(r.body["total"], 1, "{query}: {}", r.body);
+        seen_by_a.push(r.body.to_string());
+    }
+    for query in [
+        "competency=OTHER",
+        "min_level=1.0&q=fraisage",
+        "region=11",
+        "available_by=2026-06-01",
+        "situation=employed",
+    ] {
+        let r = search(app, &a, query).await;
+        assert_eq!(r.body["total"], 0, "{query}: {}", r.body);
+    }
+    for bad in [
+        "min_level=2",
+        "sort=salary",
+        "available_by=demain",
+        "cursor=x",
+        "limit=0",
+    ] {
+        let r = search(app, &a, bad).await;
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{bad}: {}",
+            r.body
+        );
+    }
+    let r = search(app, &a, "competency=SOUD-TIG").await;
+    let found = &r.body["items"][0];
+    assert_eq!(found["id"], profile_id.as_str());
+    assert_eq!(found["name"], "Camille Durand");
+    assert_eq!(found["regions"], json!(["84"]));
+    assert_eq!(found["competencies"][0]["code"], "SOUD-TIG");
+    assert_eq!(found["competencies"][0]["level"], "or");
+    assert_eq!(
+        found["competencies"][0]["issuer_name"],
+        "Centre Lyon Métallerie"
+    );
+    assert_eq!(
+        found["competencies"][0]["facts"]["evaluator"]["name"],
+        "Julien Martin"
+    );
+    assert_eq!(r.body["facets"]["competency"][0]["value"], "SOUD-TIG");
+    assert_eq!(r.body["facets"]["contract"].as_array().unwrap().len(), 2);
+    let r = app
+        .call(
+            Method::GET,
+            &format!(
+                "/verifier/api/v1/companies/{}/profiles/{profile_id}",
+                b.company
+            ),
+            &b.auth,
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    seen_by_b.push(r.body.to_string());
+    // Another company's member cannot use A's company.
+    let r = search(
+        app,
+        &Recruiter {
+            auth: b.auth.clone(),
+            company: a.company.clone(),
+        },
+        "q=x",
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+
+    // A: a text offer asking the e-mail (required) and the phone (optional).
+    let r = app
+        .call(
+            Method::POST,
+            &format!("/verifier/api/v1/companies/{}/offers", a.company),
+            &a.auth,
+            Some(json!({"title": "Soudeur TIG (H/F)", "body": "CDI à Vénissieux.", "contract_type": "cdi", "place": "Vénissieux",
+                "claims": [{"path": ["email"], "required": true}, {"path": ["phone_number"]}],
+                "recipients": {"profiles": [profile_id]}})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let offer_a = r.body["offer"]["id"].as_str().unwrap().to_owned();
+    // B: a PDF offer to a whole search result, asking more; sent twice with one key, made once.
+    let pdf = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n".to_vec();
+    let r = app
+        .send(
+            Method::POST,
+            &format!("/verifier/api/v1/companies/{}/documents", b.company),
+            &b.auth,
+            Some(b"not a pdf"),
+            Some("text/plain"),
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{}", r.body);
+    let r = app
+        .send(
+            Method::POST,
+            &format!("/verifier/api/v1/companies/{}/documents", b.company),
+            &b.auth,
+            Some(b"%PDF-1.4 truncated"),
+            Some("application/pdf"),
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{}", r.body);
+    let r = app
+        .send(
+            Method::POST,
+            &format!("/verifier/api/v1/companies/{}/documents", b.company),
+            &b.auth,
+            Some(&pdf),
+            Some("application/pdf"),
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let document = r.body["id"].clone();
+    let offer_b_body = json!({"title": "Agent de maintenance", "document_id": document,
+        "claims": [{"path": ["email"], "required": true}, {"path": ["phone_number"], "required": true}, {"path": ["birthdate"]}],
+        "recipients": {"search": {"competency": "SOUD-TIG"}}});
+    let mut sent = Vec::new();
+    for _ in 0..2 {
+        let r = app
+            .send(
+                Method::POST,
+                &format!("/verifier/api/v1/companies/{}/offers", b.company),
+                &b.auth,
+                Some(offer_b_body.to_string().as_bytes()),
+                Some("application/json"),
+                &[("idempotency-key", "offre-b-1")],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        sent.push(r.body["offer"]["id"].clone());
+    }
+    assert_eq!(sent[0], sent[1], "one offer for one idempotency key");
+    assert_eq!(
+        app.call(
+            Method::GET,
+            &format!("/verifier/api/v1/companies/{}/offers", b.company),
+            &b.auth,
+            None
+        )
+        .await
+        .body
+        .as_array()
+        .unwrap()
+        .len(),
+        1
+    );
+    // A claim outside the identity credential's personal data is refused.
+    let r = app
+        .call(
+            Method::POST,
+            &format!("/verifier/api/v1/companies/{}/offers", a.company),
+            &a.auth,
+            Some(json!({"title": "x", "body": "y", "claims": [{"path": ["level"]}], "recipients": {"profiles": [profile_id]}})),
+        )
+        .await;
+    assert_eq!(r.body["field"], "claims", "{}", r.body);
+
+    // The wallet's inbox: both offers, each with its own request.
+    let inbox = app
+        .call(Method::GET, "/wallet/api/v1/inbox", &holder, None)
+        .await;
+    assert_eq!(inbox.status, StatusCode::OK, "{}", inbox.body);
+    let items = inbox.body.as_array().unwrap();
+    assert_eq!(items.len(), 2, "{}", inbox.body);
+    let item = |company: &str| {
+        items
+            .iter()
+            .find(|i| i["offer"]["company"] == company)
+            .unwrap()
+            .clone()
+    };
+    let (item_a, item_b) = (item("Aciéries du Rhône"), item("La Poste Lyon"));
+    assert_eq!(item_a["offer"]["status"], "viewed");
+    assert_ne!(item_a["offer"]["request"], item_b["offer"]["request"]);
+    assert_eq!(item_b["offer"]["has_document"], true);
+    let r = app
+        .call(
+            Method::GET,
+            &format!(
+                "/wallet/api/v1/inbox/{publication}/{}/document",
+                item_b["offer"]["id"].as_str().unwrap()
+            ),
+            &holder,
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.raw, pdf);
+
+    // Declining B discloses nothing.
+    let r = app
+        .call(
+            Method::POST,
+            &format!(
+                "/wallet/api/v1/inbox/{publication}/{}/decline",
+                item_b["offer"]["id"].as_str().unwrap()
+            ),
+            &holder,
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
+
+    // Accepting A: the holder sees the e-mail required and the phone optional, shares the e-mail.
+    let pending = app
+        .call(
+            Method::POST,
+            "/wallet/api/v1/presentations/requests",
+            &holder,
+            Some(json!({"request": item_a["offer"]["request"]})),
+        )
+        .await;
+    assert_eq!(pending.status, StatusCode::CREATED, "{}", pending.body);
+    let candidate = &pending.body["queries"][0]["candidates"][0];
+    assert_eq!(candidate["credential_id"], identity_id.as_str());
+    assert_eq!(candidate["required"], json!([["email"]]));
+    assert_eq!(candidate["optional"], json!([["phone_number"]]));
+    let r = app
+        .call(
+            Method::POST,
+            &format!("/wallet/api/v1/presentations/requests/{}/response", pending.body["id"].as_str().unwrap()),
+            &holder,
+            Some(json!({"choices": [{"query_id": "identity", "credential_id": identity_id, "optional": []}]})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+
+    // A sees the e-mail, the receipt, a chat; B sees a declined offer and nothing else.
+    let r = app
+        .call(
+            Method::GET,
+            &format!("/verifier/api/v1/companies/{}/candidates", a.company),
+            &a.auth,
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let candidate = r.body[0].clone();
+    assert_eq!(candidate["disclosed"], json!({"email": EMAIL}));
+    assert!(candidate["consent_receipt"].is_string());
+    let chat = candidate["chat_id"].as_str().unwrap().to_owned();
+    seen_by_a.push(r.body.to_string());
+    let r = app
+        .call(
+            Method::GET,
+            &format!("/verifier/api/v1/companies/{}/offers/{offer_a}", a.company),
+            &a.auth,
+            None,
+        )
+        .await;
+    assert_eq!(r.body["recipients"][0]["status"], "accepted");
+    seen_by_a.push(r.body.to_string());
+    let r = app
+        .call(
+            Method::GET,
+            &format!(
+                "/verifier/api/v1/companies/{}/offers/{}",
+                b.company,
+                sent[0].as_str().unwrap()
+            ),
+            &b.auth,
+            None,
+        )
+        .await;
+    assert_eq!(r.body["recipients"][0]["status"], "declined", "{}", r.body);
+    assert!(r.body["recipients"][0]["disclosed"].is_null());
+    seen_by_b.push(r.body.to_string());
+    let r = app
+        .call(
+            Method::GET,
+            &format!("/verifier/api/v1/companies/{}/candidates", b.company),
+            &b.auth,
+            None,
+        )
+        .await;
+    assert_eq!(r.body, json!([]));
+    seen_by_b.push(r.body.to_string());
+    // The same request cannot be answered twice, nor the declined one at all.
+    let r = app
+        .call(
+            Method::POST,
+            "/wallet/api/v1/presentations/requests",
+            &holder,
+            Some(json!({"request": item_b["offer"]["request"]})),
+        )
+        .await;
+    let r = app
+        .call(
+            Method::POST,
+            &format!("/wallet/api/v1/presentations/requests/{}/response", r.body["id"].as_str().unwrap()),
+            &holder,
+            Some(json!({"choices": [{"query_id": "identity", "credential_id": identity_id, "optional": []}]})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_GATEWAY, "{}", r.body);
+
+    // They chat.
+    let r = app
+        .call(
+            Method::POST,
+            &format!(
+                "/verifier/api/v1/companies/{}/chats/{chat}/messages",
+                a.company
+            ),
+            &a.auth,
+            Some(json!({"body": "Bonjour, êtes-vous disponible jeudi ?"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let r = app
+        .call(
+            Method::POST,
+            &format!("/wallet/api/v1/inbox/{publication}/chats/{chat}/messages"),
+            &holder,
+            Some(json!({"body": "Oui, à 10 h."})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let r = app
+        .call(
+            Method::GET,
+            &format!("/wallet/api/v1/inbox/{publication}/chats/{chat}/messages"),
+            &holder,
+            None,
+        )
+        .await;
+    assert_eq!(r.body.as_array().unwrap().len(), 2, "{}", r.body);
+    let r = app
+        .call(
+            Method::GET,
+            &format!(
+                "/verifier/api/v1/companies/{}/chats/{chat}/messages",
+                b.company
+            ),
+            &b.auth,
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "B cannot read A's chat");
+
+    // The privacy scan: the verifier's whole database, and what each company was shown.
+    let tables = [
+        "profiles",
+        "profile_tags",
+        "profile_competencies",
+        "competency_frameworks",
+        "offers",
+        "offer_recipients",
+        "disclosures",
+        "chats",
+        "chat_messages",
+        "vp_requests",
+        "audit_log",
+        "jobs",
+        "trusted_issuers",
+    ];
+    let raw = app.raw_contents(ServiceKind::Verifier, &tables).await;
+    for planted in [PHONE, STREET, BIRTHDATE, GIVEN, FAMILY] {
+        assert!(!raw.contains(planted), "{planted} reached the verifier");
+        for seen in seen_by_a.iter().chain(&seen_by_b) {
+            assert!(!seen.contains(planted), "{planted} was shown");
+        }
+    }
+    assert!(raw.contains(EMAIL), "the e-mail shared is kept");
+    assert!(seen_by_a.iter().any(|s| s.contains(EMAIL)));
+    assert!(
+        !seen_by_b.iter().any(|s| s.contains(EMAIL)),
+        "B never sees the e-mail"
+    );
+
+    // The centre revokes the credential: at the next check it leaves the profile.
+    let list = app
+        .call(
+            Method::GET,
+            &format!("/issuer/api/v1/organisations/{}/credentials", c.org),
+            &c.admin,
+            None,
+        )
+        .await;
+    let issued = list
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["configuration_id"] == "competency")
+        .unwrap()
+        .clone();
+    let r = app
+        .call(
+            Method::POST,
+            &format!(
+                "/issuer/api/v1/organisations/{}/credentials/{}/status",
+                c.org,
+                issued["id"].as_str().unwrap()
+            ),
+            &c.admin,
+            Some(json!({"status": "revoked", "reason": "erreur de saisie"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
+    app.clock.advance_secs(3600);
+    let state = VerifierState::new(app.ctx(ServiceKind::Verifier).clone());
+    assert_eq!(
+        carnet_verifier::directory::recheck(&state).await.unwrap(),
+        1
+    );
+    let r = search(app, &a, "competency=SOUD-TIG").await;
+    assert_eq!(r.body["total"], 0, "{}", r.body);
+
+    // A chat silent for 23 days gets a notice; at 30 days it is gone with its messages.
+    let ctx = app.ctx(ServiceKind::Verifier);
+    app.clock.advance_secs(23 * 24 * 3600);
+    assert_eq!(carnet_verifier::chats::expire(ctx).await.unwrap(), (1, 0));
+    // Weeks later, both sign in again.
+    let holder = session_of(&app.login("wallet", "camille@example.org", PASSWORD).await);
+    let a = Recruiter {
+        auth: session_of(&app.login("verifier", "rh@acier.example", PASSWORD).await),
+        company: a.company.clone(),
+    };
+    let r = app
+        .call(
+            Method::GET,
+            &format!("/wallet/api/v1/inbox/{publication}/chats/{chat}/messages"),
+            &holder,
+            None,
+        )
+        .await;
+    assert_eq!(r.body[2]["sender"], "system", "{}", r.body);
+    app.clock.advance_secs(7 * 24 * 3600);
+    assert_eq!(carnet_verifier::chats::expire(ctx).await.unwrap(), (0, 1));
+    let holder = session_of(&app.login("wallet", "camille@example.org", PASSWORD).await);
+    let a = Recruiter {
+        auth: session_of(&app.login("verifier", "rh@acier.example", PASSWORD).await),
+        company: a.company.clone(),
+    };
+    let r = app
+        .call(
+            Method::GET,
+            &format!(
+                "/verifier/api/v1/companies/{}/chats/{chat}/messages",
+                a.company
+            ),
+            &a.auth,
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let (messages,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM chat_messages")
+        .fetch_one(ctx.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(messages, 0);
+
+    // Withdrawing the profile deletes what the verifier holds about the trainee.
+    let r = app
+        .call(
+            Method::DELETE,
+            &format!("/wallet/api/v1/directory/publications/{publication}"),
+            &holder,
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
+    for table in [
+        "profiles",
+        "profile_competencies",
+        "offer_recipients",
+        "disclosures",
+    ] {
+        let (n,): (i64,) = sqlx::query_as(&format!("SELECT COUNT(*) FROM {table}"))
+            .fetch_one(ctx.db.pool())
+            .await
+            .unwrap();
+        assert_eq!(n, 0, "{table}");
+    }
+    let r = app
+        .call(
+            Method::GET,
+            "/wallet/api/v1/directory/publications",
+            &holder,
+            None,
+        )
+        .await;
+    assert_eq!(r.body, json!([]));
+}

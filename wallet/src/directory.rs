@@ -1,0 +1,542 @@
+//! Directory publication and the offers inbox. The holder publishes a profile at a verifier:
+//! the wallet fetches the verifier's publication request and answers it with the current
+//! credential of each competency (competency facts disclosed, nothing personal), the name
+//! (from an identity credential only if the holder says so) and, if they wish, their declared
+//! availability. It republishes by itself when a credential arrives, if the holder opted in,
+//! and withdraws the profile on request. The offers sent there are read, declined and their
+//! chats used with holder proofs signed by the holder's key for that verifier — no account
+//! there. Accepting is an ordinary presentation (`presentations`) of the offer's request.
+
+use crate::WalletState;
+use crate::presentations::{self, Choice, verifier_key};
+use crate::vault::Holder;
+use crate::{availability, carnet, credentials};
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use carnet_core::oid4vp::{self, HOLDER_PROOF_HEADER, RequestSource};
+use carnet_service::audit;
+use carnet_service::error::{ApiError, ApiResult, Problem};
+use carnet_service::extract::Json;
+use carnet_service::id::{looks_like_id, random_token};
+use carnet_service::remote;
+use reqwest::Method;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+const MAX_DOCUMENT: usize = 10 * 1024 * 1024;
+
+pub fn router() -> OpenApiRouter<WalletState> {
+    OpenApiRouter::new()
+        .routes(routes!(publish, publications))
+        .routes(routes!(withdraw))
+        .routes(routes!(inbox))
+        .routes(routes!(decline))
+        .routes(routes!(document))
+        .routes(routes!(chat_messages, chat_post))
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Publish {
+    /// The verifier's address (its service URL, e.g. `https://recrutement.example/verifier`).
+    pub verifier: String,
+    /// The competency credentials to show; by default the current one of every competency.
+    #[serde(default)]
+    pub credentials: Option<Vec<String>>,
+    /// Show the given and family names of an identity credential (else the name in the
+    /// competency credentials).
+    #[serde(default)]
+    pub identity_name: bool,
+    /// Show the declared availability (default true).
+    #[serde(default = "yes")]
+    pub availability: bool,
+    /// Publish again by itself when a credential arrives.
+    #[serde(default)]
+    pub republish: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// A publication, as the wallet keeps it (sealed).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Publication {
+    pub id: String,
+    #[serde(flatten)]
+    pub choices: Publish,
+    /// The verifier's client identifier (its key for the holder is tied to it).
+    pub client_id: String,
+    pub profile_id: String,
+    /// Competency credentials the verifier kept.
+    pub competencies: i64,
+    /// Those it discarded, and why.
+    #[schema(value_type = Vec<Object>)]
+    pub discarded: Value,
+    pub published_at: i64,
+}
+
+fn base(url: &str) -> String {
+    url.trim_end_matches('/').to_owned()
+}
+
+/// Publishes (or publishes again) a profile at a verifier.
+#[utoipa::path(post, path = "/api/v1/directory/publications", tag = "directory", request_body = Publish,
+    responses((status = 201, body = Publication), (status = 422, body = Problem), (status = 502, body = Problem)))]
+async fn publish(
+    State(state): State<WalletState>,
+    holder: Holder,
+    Json(input): Json<Publish>,
+) -> ApiResult<(StatusCode, Json<Publication>)> {
+    if input.verifier.len() > 500 {
+        return Err(ApiError::invalid_field("verifier", "too long"));
+    }
+    if input.credentials.as_ref().is_some_and(|c| c.len() > 100) {
+        return Err(ApiError::invalid_field("credentials", "at most 100"));
+    }
+    state.remote.check(&input.verifier, "verifier")?;
+    let publication = publish_at(&state, &holder, input).await?;
+    Ok((StatusCode::CREATED, Json(publication)))
+}
+
+async fn publish_at(
+    state: &WalletState,
+    holder: &Holder,
+    input: Publish,
+) -> ApiResult<Publication> {
+    let verifier = base(&input.verifier);
+    let asked = state
+        .remote
+        .call(
+            Method::POST,
+            &format!("{verifier}/api/v1/directory/requests"),
+            &[],
+            None,
+            "the verifier's publication request",
+        )
+        .await?;
+    let link = asked["request"].as_str().unwrap_or_default();
+    let request = match oid4vp::parse_request_link(link) {
+        Ok(RequestSource::ByValue(request)) => request,
+        Ok(_) => {
+            return Err(remote::invalid(
+                "the verifier's publication request",
+                "expected by value",
+            ));
+        }
+        Err(e) => return Err(remote::invalid("the verifier's publication request", e)),
+    };
+    state.remote.check(&request.response_uri, "request")?;
+    let held = credentials::all(state, holder).await?;
+    let book = carnet::build(&held);
+    let competency_ids: Vec<String> = match &input.credentials {
+        Some(ids) => ids.clone(),
+        None => book
+            .competencies
+            .iter()
+            .filter_map(|c| c.current.as_ref().map(|e| e.credential_id.clone()))
+            .collect(),
+    };
+    let mut choices = Vec::new();
+    if let Some(query) = request.dcql_query.credential("competencies") {
+        for id in &competency_ids {
+            let Some(view) = held.iter().find(|v| &v.id == id) else {
+                return Err(ApiError::invalid_field(
+                    "credentials",
+                    format!("no credential {id}"),
+                ));
+            };
+            // Every competency fact the verifier may show.
+            let optional = query
+                .requested(&view.credential.vct, &view.credential.claims)
+                .map(|r| r.optional)
+                .unwrap_or_default();
+            choices.push(Choice {
+                query_id: query.id.clone(),
+                credential_id: id.clone(),
+                optional,
+            });
+        }
+    }
+    if input.identity_name
+        && let Some(query) = request.dcql_query.credential("identity")
+    {
+        let identity = book.identities.iter().find(|e| {
+            e.status == "valid"
+                && held.iter().any(|v| {
+                    v.id == e.credential_id
+                        && query
+                            .requested(&v.credential.vct, &v.credential.claims)
+                            .is_some()
+                })
+        });
+        if let Some(identity) = identity {
+            choices.push(Choice {
+                query_id: query.id.clone(),
+                credential_id: identity.credential_id.clone(),
+                optional: Vec::new(),
+            });
+        }
+    }
+    if choices.is_empty() {
+        return Err(ApiError::invalid_field(
+            "credentials",
+            "no valid competency credential to publish",
+        ));
+    }
+    let declared = if input.availability {
+        Some(serde_json::to_value(
+            availability::load(state, holder).await?,
+        )?)
+    } else {
+        None
+    };
+    let (_, answer) =
+        presentations::answer(state, holder, &request, &choices, declared, None).await?;
+    let publication = Publication {
+        id: format!("pub_{}", holder.tag(&format!("publication:{verifier}"))),
+        choices: Publish { verifier, ..input },
+        client_id: request.client_id.clone(),
+        profile_id: answer["profile_id"].as_str().unwrap_or_default().to_owned(),
+        competencies: answer["competencies"].as_i64().unwrap_or_default(),
+        discarded: answer["discarded"].clone(),
+        published_at: state.ctx.now_ms(),
+    };
+    let sealed = holder.seal(&publication.id, &serde_json::to_vec(&publication)?)?;
+    let mut tx = state.ctx.db.begin().await?;
+    sqlx::query(
+        "INSERT INTO directory_publications (id, account_id, sealed, updated_at) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (id) DO UPDATE SET sealed = excluded.sealed, updated_at = excluded.updated_at",
+    )
+    .bind(&publication.id)
+    .bind(holder.account().as_str())
+    .bind(sealed)
+    .bind(publication.published_at)
+    .execute(&mut *tx)
+    .await?;
+    audit::record(
+        &mut tx,
+        publication.published_at,
+        &(&holder.principal).into(),
+        "profile.published",
+        Some(&publication.id),
+        None,
+        json!({}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(publication)
+}
+
+/// The holder's publications.
+pub async fn all(state: &WalletState, holder: &Holder) -> ApiResult<Vec<Publication>> {
+    let rows: Vec<(String, Vec<u8>)> = sqlx::query_as(
+        "SELECT id, sealed FROM directory_publications WHERE account_id = $1 ORDER BY updated_at DESC",
+    )
+    .bind(holder.account().as_str())
+    .fetch_all(state.ctx.db.pool())
+    .await?;
+    rows.into_iter()
+        .map(|(id, sealed)| Ok(serde_json::from_slice(&holder.open(&id, &sealed)?)?))
+        .collect()
+}
+
+/// Publishes again, with the same choices, wherever the holder asked for it; failures are
+/// logged, not raised (the credential that triggered it is stored already).
+pub async fn republish(state: &WalletState, holder: &Holder) {
+    let Ok(publications) = all(state, holder).await else {
+        return;
+    };
+    for p in publications.into_iter().filter(|p| p.choices.republish) {
+        if let Err(e) = publish_at(state, holder, p.choices.clone()).await {
+            tracing::warn!(verifier = %p.choices.verifier, error = %e, "republishing failed");
+        }
+    }
+}
+
+/// Where the holder has published.
+#[utoipa::path(get, path = "/api/v1/directory/publications", tag = "directory",
+    responses((status = 200, body = Vec<Publication>), (status = 401, body = Problem)))]
+async fn publications(
+    State(state): State<WalletState>,
+    holder: Holder,
+) -> ApiResult<Json<Vec<Publication>>> {
+    Ok(Json(all(&state, &holder).await?))
+}
+
+async fn find(state: &WalletState, holder: &Holder, id: &str) -> ApiResult<Publication> {
+    if !looks_like_id(id) {
+        return Err(ApiError::NotFound);
+    }
+    let (sealed,): (Vec<u8>,) = sqlx::query_as(
+        "SELECT sealed FROM directory_publications WHERE id = $1 AND account_id = $2",
+    )
+    .bind(id)
+    .bind(holder.account().as_str())
+    .fetch_optional(state.ctx.db.pool())
+    .await?
+    .ok_or(ApiError::NotFound)?;
+    Ok(serde_json::from_slice(&holder.open(id, &sealed)?)?)
+}
+
+/// Calls the verifier of `publication` with a holder proof.
+async fn call(
+    state: &WalletState,
+    holder: &Holder,
+    publication: &Publication,
+    method: Method,
+    path: &str,
+    body: Option<&Value>,
+    what: &str,
+) -> ApiResult<Value> {
+    let url = format!("{}{path}", publication.choices.verifier);
+    let proof = proof(state, holder, publication, method.as_str(), &url).await?;
+    state
+        .remote
+        .call(method, &url, &[(HOLDER_PROOF_HEADER, &proof)], body, what)
+        .await
+}
+
+async fn proof(
+    state: &WalletState,
+    holder: &Holder,
+    publication: &Publication,
+    method: &str,
+    url: &str,
+) -> ApiResult<String> {
+    let key = verifier_key(state, holder, &publication.client_id).await?;
+    oid4vp::holder_proof(
+        &key,
+        method,
+        url,
+        state.ctx.clock.now_secs(),
+        &random_token(16),
+    )
+    .map_err(ApiError::internal)
+}
+
+/// Withdraws the profile from the verifier (which deletes what it holds about the holder) and
+/// forgets the publication.
+#[utoipa::path(delete, path = "/api/v1/directory/publications/{id}", tag = "directory",
+    params(("id" = String, Path)), responses((status = 204), (status = 404, body = Problem), (status = 502, body = Problem)))]
+async fn withdraw(
+    State(state): State<WalletState>,
+    holder: Holder,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    let publication = find(&state, &holder, &id).await?;
+    match call(
+        &state,
+        &holder,
+        &publication,
+        Method::DELETE,
+        "/api/v1/directory/profile",
+        None,
+        "the verifier",
+    )
+    .await
+    {
+        Ok(_) => {}
+        // Gone there already: forget it here too.
+        Err(ApiError::Upstream { detail, .. }) if detail.ends_with("status 404") => {}
+        Err(e) => return Err(e),
+    }
+    let now = state.ctx.now_ms();
+    let mut tx = state.ctx.db.begin().await?;
+    sqlx::query("DELETE FROM directory_publications WHERE id = $1 AND account_id = $2")
+        .bind(&id)
+        .bind(holder.account().as_str())
+        .execute(&mut *tx)
+        .await?;
+    audit::record(
+        &mut tx,
+        now,
+        &(&holder.principal).into(),
+        "profile.withdrawn",
+        Some(&id),
+        None,
+        json!({}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InboxEntry {
+    pub publication_id: String,
+    pub verifier: String,
+    /// The offer as the verifier describes it (company, title, text, claims asked, status, the
+    /// `request` to accept with…).
+    #[schema(value_type = Object)]
+    pub offer: Value,
+}
+
+/// The offers received at every verifier where the holder published. A verifier that cannot be
+/// reached is skipped and named in the log.
+#[utoipa::path(get, path = "/api/v1/inbox", tag = "directory",
+    responses((status = 200, body = Vec<InboxEntry>), (status = 401, body = Problem)))]
+async fn inbox(
+    State(state): State<WalletState>,
+    holder: Holder,
+) -> ApiResult<Json<Vec<InboxEntry>>> {
+    let mut entries = Vec::new();
+    for publication in all(&state, &holder).await? {
+        let offers = call(
+            &state,
+            &holder,
+            &publication,
+            Method::GET,
+            "/api/v1/directory/inbox",
+            None,
+            "the verifier's inbox",
+        )
+        .await;
+        match offers {
+            Ok(Value::Array(offers)) => {
+                entries.extend(offers.into_iter().map(|offer| InboxEntry {
+                    publication_id: publication.id.clone(),
+                    verifier: publication.choices.verifier.clone(),
+                    offer,
+                }))
+            }
+            Ok(_) => {
+                tracing::warn!(verifier = %publication.choices.verifier, "an inbox that is not a list")
+            }
+            Err(e) => {
+                tracing::warn!(verifier = %publication.choices.verifier, error = %e, "inbox unavailable")
+            }
+        }
+    }
+    Ok(Json(entries))
+}
+
+fn offer_path(offer: &str, rest: &str) -> ApiResult<String> {
+    if !looks_like_id(offer) {
+        return Err(ApiError::NotFound);
+    }
+    Ok(format!("/api/v1/directory/inbox/{offer}{rest}"))
+}
+
+/// Declines an offer: the verifier learns only that.
+#[utoipa::path(post, path = "/api/v1/inbox/{publication}/{offer}/decline", tag = "directory",
+    params(("publication" = String, Path), ("offer" = String, Path)),
+    responses((status = 204), (status = 404, body = Problem), (status = 502, body = Problem)))]
+async fn decline(
+    State(state): State<WalletState>,
+    holder: Holder,
+    Path(path): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
+    let publication = find(&state, &holder, &path.0).await?;
+    let url = offer_path(&path.1, "/decline")?;
+    call(
+        &state,
+        &holder,
+        &publication,
+        Method::POST,
+        &url,
+        None,
+        "the verifier",
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// An offer's PDF, fetched from the verifier.
+#[utoipa::path(get, path = "/api/v1/inbox/{publication}/{offer}/document", tag = "directory",
+    params(("publication" = String, Path), ("offer" = String, Path)),
+    responses((status = 200, description = "the PDF"), (status = 404, body = Problem), (status = 502, body = Problem)))]
+async fn document(
+    State(state): State<WalletState>,
+    holder: Holder,
+    Path(path): Path<(String, String)>,
+) -> ApiResult<Response> {
+    let publication = find(&state, &holder, &path.0).await?;
+    let url = format!(
+        "{}{}",
+        publication.choices.verifier,
+        offer_path(&path.1, "/document")?
+    );
+    let proof = proof(&state, &holder, &publication, "GET", &url).await?;
+    let (_, bytes) = state
+        .remote
+        .get_bytes(
+            &url,
+            &[(HOLDER_PROOF_HEADER, &proof)],
+            MAX_DOCUMENT,
+            "the offer's document",
+        )
+        .await?;
+    if !bytes.starts_with(b"%PDF-") {
+        return Err(remote::invalid("the offer's document", "not a PDF"));
+    }
+    Ok(([(header::CONTENT_TYPE, "application/pdf")], bytes).into_response())
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewMessage {
+    pub body: String,
+}
+
+fn chat_path(chat: &str) -> ApiResult<String> {
+    if !looks_like_id(chat) {
+        return Err(ApiError::NotFound);
+    }
+    Ok(format!("/api/v1/directory/chats/{chat}/messages"))
+}
+
+/// The messages of a chat with a recruiter.
+#[utoipa::path(get, path = "/api/v1/inbox/{publication}/chats/{chat}/messages", tag = "directory",
+    params(("publication" = String, Path), ("chat" = String, Path)),
+    responses((status = 200, body = Vec<Object>), (status = 404, body = Problem), (status = 502, body = Problem)))]
+async fn chat_messages(
+    State(state): State<WalletState>,
+    holder: Holder,
+    Path(path): Path<(String, String)>,
+) -> ApiResult<Json<Value>> {
+    let publication = find(&state, &holder, &path.0).await?;
+    let url = chat_path(&path.1)?;
+    Ok(Json(
+        call(
+            &state,
+            &holder,
+            &publication,
+            Method::GET,
+            &url,
+            None,
+            "the chat",
+        )
+        .await?,
+    ))
+}
+
+/// Writes to a chat with a recruiter.
+#[utoipa::path(post, path = "/api/v1/inbox/{publication}/chats/{chat}/messages", tag = "directory", request_body = NewMessage,
+    params(("publication" = String, Path), ("chat" = String, Path)),
+    responses((status = 201, body = Object), (status = 404, body = Problem), (status = 502, body = Problem)))]
+async fn chat_post(
+    State(state): State<WalletState>,
+    holder: Holder,
+    Path(path): Path<(String, String)>,
+    Json(input): Json<NewMessage>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let publication = find(&state, &holder, &path.0).await?;
+    let url = chat_path(&path.1)?;
+    let body = json!({ "body": input.body });
+    let sent = call(
+        &state,
+        &holder,
+        &publication,
+        Method::POST,
+        &url,
+        Some(&body),
+        "the chat",
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(sent)))
+}
