@@ -52,6 +52,10 @@ pub struct ServerArgs {
     /// [default: <data-dir>/secret.key, created on first start].
     #[arg(long, env = "CARNET_SECRET_KEY", hide_env_values = true)]
     pub secret_key: Option<String>,
+    /// Days the verifier keeps what a candidate disclosed after the last contact
+    /// [default: 730, two years as the CNIL advises].
+    #[arg(long, env = "CARNET_RETENTION_DAYS")]
+    pub retention_days: Option<u32>,
     /// Log filter (tracing's EnvFilter syntax) [default: info].
     #[arg(long, env = "CARNET_LOG")]
     pub log: Option<String>,
@@ -69,6 +73,7 @@ pub struct Settings {
     pub public_url: String,
     pub log: String,
     pub log_json: bool,
+    pub retention_days: u32,
     args: ServerArgs,
 }
 
@@ -95,6 +100,7 @@ impl ServerArgs {
             verifier_database_url: self.verifier_database_url.or(file.verifier_database_url),
             files: self.files.or(file.files),
             secret_key: self.secret_key.or(file.secret_key),
+            retention_days: self.retention_days.or(file.retention_days),
             log: self.log.or(file.log),
             log_json: self.log_json || file.log_json,
         };
@@ -115,6 +121,11 @@ impl ServerArgs {
                 .to_owned(),
             log: merged.log.clone().unwrap_or_else(|| "info".into()),
             log_json: merged.log_json,
+            retention_days: match merged.retention_days {
+                None => 730,
+                Some(days @ 1..=3650) => days,
+                Some(_) => return Err("retention_days: 1 to 3650".into()),
+            },
             args: merged,
         })
     }

@@ -79,11 +79,10 @@ pub async fn service(settings: &Settings, kind: ServiceKind) -> Result<Service, 
     let ctx = Ctx {
         db,
         clock: Arc::new(SystemClock),
-        config: Arc::new(ServiceConfig::new(
-            kind,
-            &settings.service_url(kind),
-            settings.secret_key()?,
-        )),
+        config: Arc::new(ServiceConfig {
+            retention_days: i64::from(settings.retention_days),
+            ..ServiceConfig::new(kind, &settings.service_url(kind), settings.secret_key()?)
+        }),
         files: files::open_store(&settings.files_location(kind)).map_err(|e| e.to_string())?,
     };
     jobs::schedule_purge(&ctx)

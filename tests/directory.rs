@@ -304,7 +304,24 @@ async fn journey(app: &TestApp) {
     .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
 
-    // A: a text offer asking the e-mail (required) and the phone (optional).
+    // A writes a quiz to send with its offer.
+    let r = app
+        .call(
+            Method::POST,
+            &format!("/verifier/api/v1/companies/{}/quizzes", a.company),
+            &a.auth,
+            Some(json!({"title": "Pré-requis soudure", "questions": [
+                {"id": "gaz", "prompt": "Gaz de protection du TIG ?", "kind": "single_choice", "options": ["Argon", "CO2"], "correct": 0, "points": 2},
+                {"id": "epi", "prompt": "Équipements obligatoires ?", "kind": "multiple_choice", "options": ["Masque", "Gants", "Cravate"], "correct": [0, 1]},
+                {"id": "motivation", "prompt": "Pourquoi ce poste ?", "kind": "short_answer", "points": 3},
+            ]})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let quiz = r.body["id"].as_str().unwrap().to_owned();
+    assert_eq!(r.body["max"], 6);
+
+    // A: a text offer asking the e-mail (required) and the phone (optional), with the quiz.
     let r = app
         .call(
             Method::POST,
@@ -312,7 +329,7 @@ async fn journey(app: &TestApp) {
             &a.auth,
             Some(json!({"title": "Soudeur TIG (H/F)", "body": "CDI à Vénissieux.", "contract_type": "cdi", "place": "Vénissieux",
                 "claims": [{"path": ["email"], "required": true}, {"path": ["phone_number"]}],
-                "recipients": {"profiles": [profile_id]}})),
+                "quiz_id": quiz, "recipients": {"profiles": [profile_id]}})),
         )
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
@@ -428,6 +445,77 @@ async fn journey(app: &TestApp) {
         .await;
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(r.raw, pdf);
+
+    // The quiz, without its answers; answered once.
+    let quizzes = app
+        .call(Method::GET, "/wallet/api/v1/quizzes", &holder, None)
+        .await;
+    assert_eq!(quizzes.status, StatusCode::OK, "{}", quizzes.body);
+    let assignment = quizzes.body[0]["offer"]["id"].as_str().unwrap().to_owned();
+    assert!(
+        !quizzes.body.to_string().contains("correct"),
+        "{}",
+        quizzes.body
+    );
+    let answer = json!({"answers": {"gaz": 0, "epi": [0], "motivation": "J'aime le métal."}});
+    let path = format!("/wallet/api/v1/quizzes/{publication}/{assignment}/answers");
+    let r = app
+        .call(Method::POST, &path, &holder, Some(answer.clone()))
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
+    let r = app.call(Method::POST, &path, &holder, Some(answer)).await;
+    assert_eq!(
+        r.status,
+        StatusCode::BAD_GATEWAY,
+        "answered once: {}",
+        r.body
+    );
+    let results = app
+        .call(
+            Method::GET,
+            &format!("/verifier/api/v1/companies/{}/quizzes/{quiz}", a.company),
+            &a.auth,
+            None,
+        )
+        .await;
+    let result = &results.body["results"][0];
+    assert_eq!(
+        (
+            result["grade"]["score"].as_u64(),
+            result["grade"]["pending"].as_bool()
+        ),
+        (Some(2), Some(true)),
+        "{}",
+        results.body
+    );
+    let r = app
+        .call(
+            Method::POST,
+            &format!(
+                "/verifier/api/v1/companies/{}/quizzes/{quiz}/assignments/{}/grades",
+                a.company,
+                result["assignment_id"].as_str().unwrap()
+            ),
+            &a.auth,
+            Some(json!({"points": {"motivation": 3}})),
+        )
+        .await;
+    assert_eq!(
+        (r.body["score"].as_u64(), r.body["pending"].as_bool()),
+        (Some(5), Some(false)),
+        "{}",
+        r.body
+    );
+    let r = app
+        .call(
+            Method::GET,
+            &format!("/verifier/api/v1/companies/{}/quizzes/{quiz}", b.company),
+            &b.auth,
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "B cannot read A's quiz");
+    seen_by_a.push(results.body.to_string());
 
     // Declining B discloses nothing.
     let r = app
@@ -693,7 +781,45 @@ async fn journey(app: &TestApp) {
         .unwrap();
     assert_eq!(messages, 0);
 
-    // Withdrawing the profile deletes what the verifier holds about the trainee.
+    // The disclosure outlives the chat, within the retention period; the trainee erases it.
+    assert_eq!(
+        carnet_verifier::retention::run(ctx).await.unwrap(),
+        Default::default()
+    );
+    let r = app
+        .call(
+            Method::DELETE,
+            &format!(
+                "/wallet/api/v1/inbox/{publication}/{}/disclosure",
+                item_a["offer"]["id"].as_str().unwrap()
+            ),
+            &holder,
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
+    let r = app
+        .call(
+            Method::GET,
+            &format!("/verifier/api/v1/companies/{}/candidates", a.company),
+            &a.auth,
+            None,
+        )
+        .await;
+    assert!(r.body[0]["disclosed"].is_null(), "{}", r.body);
+    let (kept,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM disclosures")
+        .fetch_one(ctx.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(kept, 0);
+
+    // Two years without contact: the profile goes with everything attached.
+    app.clock.advance_secs(731 * 24 * 3600);
+    let deleted = carnet_verifier::retention::run(ctx).await.unwrap();
+    assert_eq!((deleted.disclosures, deleted.profiles), (0, 1));
+    let holder = session_of(&app.login("wallet", "camille@example.org", PASSWORD).await);
+
+    // Withdrawing deletes what the verifier holds (nothing is left here: the wallet forgets it).
     let r = app
         .call(
             Method::DELETE,

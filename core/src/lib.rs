@@ -46,6 +46,7 @@ pub mod metadata;
 pub mod oid4vci;
 pub mod oid4vp;
 pub mod path;
+pub mod quiz;
 pub mod sd_jwt;
 pub mod siret;
 pub mod status_list;

@@ -40,16 +40,19 @@ CREATE TABLE offer_recipients (
 CREATE INDEX offer_recipients_profile ON offer_recipients (profile_id, sent_at);
 
 -- What a candidate disclosed on accepting, verified: only those claims, and the consent
--- receipt they signed. Deleted after the retention period or when the candidate asks.
+-- receipt they signed. Deleted once the retention period has passed since the last contact
+-- (the acceptance, or a chat message), or at once when the candidate asks.
 CREATE TABLE disclosures (
     recipient_id TEXT PRIMARY KEY REFERENCES offer_recipients (id) ON DELETE CASCADE,
     company_id TEXT NOT NULL,
     profile_id TEXT NOT NULL REFERENCES profiles (id) ON DELETE CASCADE,
     claims TEXT NOT NULL,
     consent_receipt TEXT NOT NULL,
-    received_at BIGINT NOT NULL
+    received_at BIGINT NOT NULL,
+    last_contact_at BIGINT NOT NULL
 );
 CREATE INDEX disclosures_company ON disclosures (company_id, received_at);
+CREATE INDEX disclosures_contact ON disclosures (last_contact_at);
 
 -- A private chat between a company and a candidate, opened when the candidate accepts an
 -- offer. With no message for 30 days it is deleted, messages included (a notice goes to both

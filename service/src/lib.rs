@@ -88,6 +88,9 @@ pub struct ServiceConfig {
     pub login_window_secs: i64,
     /// Seals secrets at rest (issuer keys, offer codes).
     pub secret_key: crypto::SecretKey,
+    /// How long a verifier keeps what a candidate disclosed after the last contact, in days
+    /// (two years by default, as the CNIL advises for candidates' data).
+    pub retention_days: i64,
 }
 
 impl ServiceConfig {
@@ -105,6 +108,7 @@ impl ServiceConfig {
             login_max_failures: 5,
             login_window_secs: 15 * 60,
             secret_key,
+            retention_days: 730,
         }
     }
 

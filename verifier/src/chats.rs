@@ -206,6 +206,19 @@ async fn post(
         .bind(chat)
         .execute(&mut *tx)
         .await?;
+    // A message is a contact: the retention period of what the candidate disclosed restarts.
+    sqlx::query(
+        "UPDATE disclosures SET last_contact_at = $1 WHERE recipient_id = (SELECT recipient_id FROM chats WHERE id = $2)",
+    )
+    .bind(message.at)
+    .bind(chat)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query("UPDATE profiles SET last_contact_at = $1 WHERE id = (SELECT profile_id FROM chats WHERE id = $2)")
+        .bind(message.at)
+        .bind(chat)
+        .execute(&mut *tx)
+        .await?;
     tx.commit().await?;
     let _ = state.chat_events.send(message.clone());
     Ok(message)

@@ -3,12 +3,16 @@
 //! issuers and their keys (`trust`); the talent directory that wallets publish profiles to
 //! over OpenID4VP (`directory`, answers checked in `vp`) and its search (`search`); offers
 //! sent to one or many profiles, accepted with a verified presentation of only the claims the
-//! candidate chose, or declined (`offers`); the chats accepted offers open (`chats`).
+//! candidate chose, or declined (`offers`); recruiters' quizzes (`quizzes`); the chats accepted
+//! offers open (`chats`); the
+//! deletion of disclosed data after the retention period (`retention`).
 
 pub mod chats;
 mod companies;
 pub mod directory;
 pub mod offers;
+pub mod quizzes;
+pub mod retention;
 pub mod search;
 pub mod trust;
 pub mod vp;
@@ -36,6 +40,11 @@ pub const MIGRATIONS: &[EmbeddedMigration] = &[
         101,
         "offers and chats",
         include_str!("../../migrations/verifier/0101_offers.sql"),
+    ),
+    (
+        102,
+        "quizzes",
+        include_str!("../../migrations/verifier/0102_quizzes.sql"),
     ),
 ];
 
@@ -78,6 +87,7 @@ pub fn app(ctx: Ctx) -> Router {
         .merge(directory::router())
         .merge(search::router())
         .merge(offers::router())
+        .merge(quizzes::router())
         .merge(chats::router());
     // The OpenID4VP response endpoint takes a form, as the protocol says.
     let protocol = Router::new().route(vp::RESPONSE_PATH, post(vp::respond));
@@ -87,6 +97,7 @@ pub fn app(ctx: Ctx) -> Router {
 /// Schedules the verifier's periodic jobs (once per database).
 pub async fn schedule_jobs(ctx: &Ctx) -> Result<(), sqlx::Error> {
     directory::schedule(ctx).await?;
+    retention::schedule(ctx).await?;
     chats::schedule(ctx).await
 }
 
@@ -98,4 +109,5 @@ pub fn worker(ctx: Ctx) -> Worker {
             directory::recheck_job(VerifierState::new(ctx))
         })
         .handle(chats::EXPIRE_CHATS, chats::expire_job)
+        .handle(retention::RETENTION, retention::job)
 }

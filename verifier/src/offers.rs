@@ -57,6 +57,7 @@ pub fn router() -> OpenApiRouter<VerifierState> {
         .routes(routes!(inbox))
         .routes(routes!(inbox_document))
         .routes(routes!(decline))
+        .routes(routes!(erase))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -199,6 +200,9 @@ pub struct NewOffer {
     /// What a candidate who accepts is asked to share from their identity credential.
     #[serde(default)]
     pub claims: Vec<AskedClaim>,
+    /// A quiz of the company to send with the offer.
+    #[serde(default)]
+    pub quiz_id: Option<String>,
     /// Days the offer stays open (default 30, at most 180).
     #[serde(default)]
     pub expires_in_days: Option<u32>,
@@ -284,6 +288,17 @@ async fn create(
             "body",
             "an offer has a text, a PDF or both",
         ));
+    }
+    if let Some(quiz) = &input.quiz_id {
+        let found: Option<(String,)> =
+            sqlx::query_as("SELECT id FROM quizzes WHERE id = $1 AND company_id = $2")
+                .bind(quiz)
+                .bind(&access.tenant.id)
+                .fetch_optional(ctx.db.pool())
+                .await?;
+        if found.is_none() {
+            return Err(ApiError::invalid_field("quiz_id", "no such quiz"));
+        }
     }
     if let Some(document) = &input.document_id {
         let found: Option<(String,)> =
@@ -406,6 +421,17 @@ async fn create(
     }
     if sent == 0 {
         return Err(ApiError::invalid_field("recipients", "no such profile"));
+    }
+    if let Some(quiz) = &input.quiz_id {
+        crate::quizzes::assign(
+            &mut tx,
+            quiz,
+            &access.tenant.id,
+            &profiles,
+            Some(&offer.id),
+            now,
+        )
+        .await?;
     }
     // One presentation request per recipient, each with its own nonce.
     let recipients: Vec<(String,)> =
@@ -838,6 +864,45 @@ async fn decline(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Erases what the holder disclosed to the company of this offer, and their chat, at once.
+#[utoipa::path(delete, path = "/api/v1/directory/inbox/{recipient}/disclosure", tag = "directory",
+    params(("recipient" = String, Path), ("carnet-holder-proof" = String, Header, description = "A holder proof for this request")),
+    responses((status = 204), (status = 404, body = Problem)))]
+async fn erase(
+    State(state): State<VerifierState>,
+    holder: ProvenHolder,
+    Path(recipient): Path<String>,
+) -> ApiResult<StatusCode> {
+    let ctx = &state.ctx;
+    let now = ctx.now_ms();
+    let mut tx = ctx.db.begin().await?;
+    let erased = sqlx::query("DELETE FROM disclosures WHERE recipient_id = $1 AND profile_id = $2")
+        .bind(&recipient)
+        .bind(&holder.profile_id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    if erased == 0 {
+        return Err(ApiError::NotFound);
+    }
+    sqlx::query("DELETE FROM chats WHERE recipient_id = $1")
+        .bind(&recipient)
+        .execute(&mut *tx)
+        .await?;
+    audit::record(
+        &mut tx,
+        now,
+        &Actor::system(),
+        "disclosure.erased",
+        Some(&recipient),
+        None,
+        json!({}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 /// The query an offer's recipient answers.
 pub async fn query_of(state: &VerifierState, recipient: &str) -> Result<DcqlQuery, Refused> {
     let (claims,): (String,) = sqlx::query_as(
@@ -893,7 +958,7 @@ pub async fn accepted(
         .execute(&mut *tx)
         .await?;
     sqlx::query(
-        "INSERT INTO disclosures (recipient_id, company_id, profile_id, claims, consent_receipt, received_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        "INSERT INTO disclosures (recipient_id, company_id, profile_id, claims, consent_receipt, received_at, last_contact_at) VALUES ($1, $2, $3, $4, $5, $6, $6)",
     )
     .bind(recipient)
     .bind(&company)

@@ -35,8 +35,11 @@ pub fn router() -> OpenApiRouter<WalletState> {
         .routes(routes!(withdraw))
         .routes(routes!(inbox))
         .routes(routes!(decline))
+        .routes(routes!(erase))
         .routes(routes!(document))
         .routes(routes!(chat_messages, chat_post))
+        .routes(routes!(quizzes))
+        .routes(routes!(answer_quiz))
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -422,6 +425,81 @@ fn offer_path(offer: &str, rest: &str) -> ApiResult<String> {
     Ok(format!("/api/v1/directory/inbox/{offer}{rest}"))
 }
 
+/// The quizzes recruiters sent, at every verifier where the holder published.
+#[utoipa::path(get, path = "/api/v1/quizzes", tag = "directory",
+    responses((status = 200, body = Vec<InboxEntry>), (status = 401, body = Problem)))]
+async fn quizzes(
+    State(state): State<WalletState>,
+    holder: Holder,
+) -> ApiResult<Json<Vec<InboxEntry>>> {
+    let mut entries = Vec::new();
+    for publication in all(&state, &holder).await? {
+        match call(
+            &state,
+            &holder,
+            &publication,
+            Method::GET,
+            "/api/v1/directory/quizzes",
+            None,
+            "the verifier's quizzes",
+        )
+        .await
+        {
+            Ok(Value::Array(quizzes)) => {
+                entries.extend(quizzes.into_iter().map(|offer| InboxEntry {
+                    publication_id: publication.id.clone(),
+                    verifier: publication.choices.verifier.clone(),
+                    offer,
+                }))
+            }
+            Ok(_) => {
+                tracing::warn!(verifier = %publication.choices.verifier, "quizzes that are not a list")
+            }
+            Err(e) => {
+                tracing::warn!(verifier = %publication.choices.verifier, error = %e, "quizzes unavailable")
+            }
+        }
+    }
+    Ok(Json(entries))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct QuizAnswers {
+    /// By question id: an option number, a list of option numbers, or a text.
+    #[schema(value_type = Object)]
+    pub answers: Value,
+}
+
+/// Answers a quiz (once).
+#[utoipa::path(post, path = "/api/v1/quizzes/{publication}/{assignment}/answers", tag = "directory", request_body = QuizAnswers,
+    params(("publication" = String, Path), ("assignment" = String, Path)),
+    responses((status = 204), (status = 404, body = Problem), (status = 502, body = Problem)))]
+async fn answer_quiz(
+    State(state): State<WalletState>,
+    holder: Holder,
+    Path(path): Path<(String, String)>,
+    Json(input): Json<QuizAnswers>,
+) -> ApiResult<StatusCode> {
+    let publication = find(&state, &holder, &path.0).await?;
+    if !looks_like_id(&path.1) {
+        return Err(ApiError::NotFound);
+    }
+    let url = format!("/api/v1/directory/quizzes/{}/answers", path.1);
+    let body = json!({ "answers": input.answers });
+    call(
+        &state,
+        &holder,
+        &publication,
+        Method::POST,
+        &url,
+        Some(&body),
+        "the verifier",
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 /// Declines an offer: the verifier learns only that.
 #[utoipa::path(post, path = "/api/v1/inbox/{publication}/{offer}/decline", tag = "directory",
     params(("publication" = String, Path), ("offer" = String, Path)),
@@ -438,6 +516,30 @@ async fn decline(
         &holder,
         &publication,
         Method::POST,
+        &url,
+        None,
+        "the verifier",
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Asks the verifier to erase at once what the holder disclosed with this offer (and the chat).
+#[utoipa::path(delete, path = "/api/v1/inbox/{publication}/{offer}/disclosure", tag = "directory",
+    params(("publication" = String, Path), ("offer" = String, Path)),
+    responses((status = 204), (status = 404, body = Problem), (status = 502, body = Problem)))]
+async fn erase(
+    State(state): State<WalletState>,
+    holder: Holder,
+    Path(path): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
+    let publication = find(&state, &holder, &path.0).await?;
+    let url = offer_path(&path.1, "/disclosure")?;
+    call(
+        &state,
+        &holder,
+        &publication,
+        Method::DELETE,
         &url,
         None,
         "the verifier",

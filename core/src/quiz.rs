@@ -1,0 +1,410 @@
+//! Quizzes, shared by training centres and recruiters: single choice, multiple choice and short
+//! answer questions with points; checked when written; shown to candidates without their
+//! answers; graded deterministically — a choice question scores its points only when the
+//! answer is exactly right, a short answer scores when it matches an accepted answer (case,
+//! accents and spacing aside) and otherwise waits for a person to grade it. Nobody is rejected
+//! automatically: a grade is a number for a person to read.
+
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+
+pub const MAX_QUESTIONS: usize = 100;
+pub const MAX_OPTIONS: usize = 20;
+pub const MAX_TEXT: usize = 2000;
+pub const MAX_POINTS: u32 = 1000;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Quiz {
+    pub title: String,
+    pub questions: Vec<Question>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Question {
+    /// Unique within the quiz (`[A-Za-z0-9_-]`).
+    pub id: String,
+    pub prompt: String,
+    #[serde(default = "one")]
+    pub points: u32,
+    #[serde(flatten)]
+    pub kind: Kind,
+}
+
+fn one() -> u32 {
+    1
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Kind {
+    SingleChoice {
+        options: Vec<String>,
+        /// Index of the right option.
+        correct: usize,
+    },
+    MultipleChoice {
+        options: Vec<String>,
+        /// Indexes of the right options (the answer must be exactly these).
+        correct: BTreeSet<usize>,
+    },
+    ShortAnswer {
+        /// Answers accepted automatically; none: graded by a person.
+        #[serde(default)]
+        accepted: Vec<String>,
+    },
+}
+
+/// A candidate's answer to one question.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Answer {
+    Choice(usize),
+    Choices(BTreeSet<usize>),
+    Text(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum QuizError {
+    #[error("{0}")]
+    Invalid(String),
+}
+
+fn invalid(text: impl Into<String>) -> QuizError {
+    QuizError::Invalid(text.into())
+}
+
+fn text_ok(text: &str) -> bool {
+    !text.trim().is_empty() && text.chars().count() <= MAX_TEXT && !text.contains('\0')
+}
+
+/// How one question was graded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "grade", rename_all = "snake_case")]
+pub enum Graded {
+    /// Scored automatically.
+    Auto {
+        points: u32,
+    },
+    /// A short answer waiting for a person.
+    Pending,
+    /// Graded by a person.
+    Manual {
+        points: u32,
+    },
+    Unanswered,
+}
+
+/// The grading of a whole quiz.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Grade {
+    pub questions: BTreeMap<String, Graded>,
+    pub score: u32,
+    pub max: u32,
+    /// Whether some answers still wait for a person.
+    pub pending: bool,
+}
+
+/// Lower case, accents and repeated spaces removed: how short answers compare.
+fn normalise(text: &str) -> String {
+    let folded: String = text
+        .chars()
+        .flat_map(char::to_lowercase)
+        .map(|c| match c {
+            'à' | 'â' | 'ä' | 'á' => 'a',
+            'é' | 'è' | 'ê' | 'ë' => 'e',
+            'î' | 'ï' | 'í' => 'i',
+            'ô' | 'ö' | 'ó' => 'o',
+            'ù' | 'û' | 'ü' | 'ú' => 'u',
+            'ç' => 'c',
+            c => c,
+        })
+        .collect();
+    folded.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+impl Quiz {
+    /// Checks a quiz as written: a title, 1 to 100 questions with unique ids, prompts, 2 to 20
+    /// options, right answers among them, points up to 1000.
+    pub fn check(&self) -> Result<(), QuizError> {
+        if !text_ok(&self.title) || self.title.chars().count() > 200 {
+            return Err(invalid("title: 1 to 200 characters"));
+        }
+        if self.questions.is_empty() || self.questions.len() > MAX_QUESTIONS {
+            return Err(invalid(format!("questions: 1 to {MAX_QUESTIONS}")));
+        }
+        let mut ids = BTreeSet::new();
+        for q in &self.questions {
+            let id_ok = (1..=64).contains(&q.id.len())
+                && q.id
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+            if !id_ok || !ids.insert(q.id.as_str()) {
+                return Err(invalid(format!(
+                    "question id {:?}: unique, A-Z a-z 0-9 _ -",
+                    q.id
+                )));
+            }
+            if !text_ok(&q.prompt) {
+                return Err(invalid(format!("question {}: a prompt", q.id)));
+            }
+            if q.points > MAX_POINTS {
+                return Err(invalid(format!(
+                    "question {}: at most {MAX_POINTS} points",
+                    q.id
+                )));
+            }
+            let options_ok = |options: &[String]| {
+                (2..=MAX_OPTIONS).contains(&options.len()) && options.iter().all(|o| text_ok(o))
+            };
+            match &q.kind {
+                Kind::SingleChoice { options, correct } => {
+                    if !options_ok(options) || *correct >= options.len() {
+                        return Err(invalid(format!(
+                            "question {}: 2 to {MAX_OPTIONS} options, the right one among them",
+                            q.id
+                        )));
+                    }
+                }
+                Kind::MultipleChoice { options, correct } => {
+                    if !options_ok(options) || correct.iter().any(|c| *c >= options.len()) {
+                        return Err(invalid(format!(
+                            "question {}: 2 to {MAX_OPTIONS} options, the right ones among them",
+                            q.id
+                        )));
+                    }
+                }
+                Kind::ShortAnswer { accepted } => {
+                    if accepted.len() > MAX_OPTIONS || !accepted.iter().all(|a| text_ok(a)) {
+                        return Err(invalid(format!(
+                            "question {}: at most {MAX_OPTIONS} accepted answers",
+                            q.id
+                        )));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The quiz as a candidate sees it: no right answers.
+    pub fn for_candidates(&self) -> serde_json::Value {
+        let questions: Vec<serde_json::Value> = self
+            .questions
+            .iter()
+            .map(|q| {
+                let (kind, options) = match &q.kind {
+                    Kind::SingleChoice { options, .. } => ("single_choice", Some(options)),
+                    Kind::MultipleChoice { options, .. } => ("multiple_choice", Some(options)),
+                    Kind::ShortAnswer { .. } => ("short_answer", None),
+                };
+                serde_json::json!({"id": q.id, "prompt": q.prompt, "points": q.points, "kind": kind, "options": options})
+            })
+            .collect();
+        serde_json::json!({"title": self.title, "questions": questions})
+    }
+
+    pub fn max(&self) -> u32 {
+        self.questions.iter().map(|q| q.points).sum()
+    }
+
+    /// Grades a candidate's answers. An answer to no question, or of the wrong shape for its
+    /// question, is refused; a question left out is unanswered.
+    pub fn grade(&self, answers: &BTreeMap<String, Answer>) -> Result<Grade, QuizError> {
+        if let Some(unknown) = answers
+            .keys()
+            .find(|id| !self.questions.iter().any(|q| &q.id == *id))
+        {
+            return Err(invalid(format!("no question {unknown:?}")));
+        }
+        let mut questions = BTreeMap::new();
+        for q in &self.questions {
+            let points = |right: bool| Graded::Auto {
+                points: if right { q.points } else { 0 },
+            };
+            let graded = match (&q.kind, answers.get(&q.id)) {
+                (_, None) => Graded::Unanswered,
+                (Kind::SingleChoice { options, correct }, Some(Answer::Choice(c)))
+                    if *c < options.len() =>
+                {
+                    points(c == correct)
+                }
+                (Kind::MultipleChoice { options, correct }, Some(answer)) => {
+                    let chosen: BTreeSet<usize> = match answer {
+                        Answer::Choices(c) => c.clone(),
+                        Answer::Choice(c) => BTreeSet::from([*c]),
+                        Answer::Text(_) => {
+                            return Err(invalid(format!("question {}: option numbers", q.id)));
+                        }
+                    };
+                    if chosen.iter().any(|c| *c >= options.len()) {
+                        return Err(invalid(format!("question {}: no such option", q.id)));
+                    }
+                    points(&chosen == correct)
+                }
+                (Kind::ShortAnswer { accepted }, Some(Answer::Text(text))) => {
+                    if text.chars().count() > MAX_TEXT || text.contains('\0') {
+                        return Err(invalid(format!(
+                            "question {}: at most {MAX_TEXT} characters",
+                            q.id
+                        )));
+                    }
+                    let given = normalise(text);
+                    if accepted.iter().any(|a| normalise(a) == given) {
+                        points(true)
+                    } else if accepted.is_empty() {
+                        Graded::Pending
+                    } else {
+                        points(false)
+                    }
+                }
+                _ => {
+                    return Err(invalid(format!(
+                        "question {}: not an answer of its kind",
+                        q.id
+                    )));
+                }
+            };
+            questions.insert(q.id.clone(), graded);
+        }
+        Ok(Grade::total(questions, self.max()))
+    }
+
+    /// Applies a person's points to pending (or manually graded) short answers.
+    pub fn grade_by_hand(
+        &self,
+        grade: &Grade,
+        points: &BTreeMap<String, u32>,
+    ) -> Result<Grade, QuizError> {
+        let mut questions = grade.questions.clone();
+        for (id, given) in points {
+            let q = self
+                .questions
+                .iter()
+                .find(|q| &q.id == id)
+                .ok_or_else(|| invalid(format!("no question {id:?}")))?;
+            if !matches!(q.kind, Kind::ShortAnswer { .. }) {
+                return Err(invalid(format!(
+                    "question {id}: only short answers are graded by hand"
+                )));
+            }
+            if *given > q.points {
+                return Err(invalid(format!(
+                    "question {id}: at most {} points",
+                    q.points
+                )));
+            }
+            match questions.get(id) {
+                Some(Graded::Pending | Graded::Manual { .. } | Graded::Auto { .. }) => {
+                    questions.insert(id.clone(), Graded::Manual { points: *given });
+                }
+                _ => return Err(invalid(format!("question {id}: not answered"))),
+            }
+        }
+        Ok(Grade::total(questions, self.max()))
+    }
+}
+
+impl Grade {
+    fn total(questions: BTreeMap<String, Graded>, max: u32) -> Grade {
+        let score = questions
+            .values()
+            .map(|g| match g {
+                Graded::Auto { points } | Graded::Manual { points } => *points,
+                _ => 0,
+            })
+            .sum();
+        let pending = questions.values().any(|g| *g == Graded::Pending);
+        Grade {
+            questions,
+            score,
+            max,
+            pending,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn quiz() -> Quiz {
+        serde_json::from_value(json!({"title": "Soudure", "questions": [
+            {"id": "gaz", "prompt": "Gaz de protection du TIG ?", "kind": "single_choice", "options": ["Argon", "CO2"], "correct": 0, "points": 2},
+            {"id": "epi", "prompt": "Équipements obligatoires ?", "kind": "multiple_choice", "options": ["Masque", "Gants", "Cravate"], "correct": [0, 1]},
+            {"id": "electrode", "prompt": "Matériau de l'électrode ?", "kind": "short_answer", "accepted": ["Tungstène"]},
+            {"id": "motivation", "prompt": "Pourquoi ce métier ?", "kind": "short_answer", "points": 3},
+        ]}))
+        .unwrap()
+    }
+
+    #[test]
+    fn grading_is_deterministic() {
+        let q = quiz();
+        q.check().unwrap();
+        assert_eq!(q.max(), 7);
+        let answers: BTreeMap<String, Answer> = serde_json::from_value(json!({
+            "gaz": 0, "epi": [1, 0], "electrode": "  TUNGSTENE ", "motivation": "J'aime le métal."
+        }))
+        .unwrap();
+        let grade = q.grade(&answers).unwrap();
+        assert_eq!((grade.score, grade.pending), (4, true));
+        assert_eq!(grade.questions["motivation"], Graded::Pending);
+        let graded = q
+            .grade_by_hand(&grade, &BTreeMap::from([("motivation".into(), 2)]))
+            .unwrap();
+        assert_eq!((graded.score, graded.pending), (6, false));
+        assert!(
+            q.grade_by_hand(&grade, &BTreeMap::from([("motivation".into(), 4)]))
+                .is_err()
+        );
+        assert!(
+            q.grade_by_hand(&grade, &BTreeMap::from([("gaz".into(), 1)]))
+                .is_err()
+        );
+        // Partly right is wrong; left out is unanswered; no question is invented.
+        let answers: BTreeMap<String, Answer> =
+            serde_json::from_value(json!({"epi": [0]})).unwrap();
+        let grade = q.grade(&answers).unwrap();
+        assert_eq!(grade.questions["epi"], Graded::Auto { points: 0 });
+        assert_eq!(grade.questions["gaz"], Graded::Unanswered);
+        let answers: BTreeMap<String, Answer> = serde_json::from_value(json!({"nope": 1})).unwrap();
+        assert!(q.grade(&answers).is_err());
+        let answers: BTreeMap<String, Answer> = serde_json::from_value(json!({"gaz": 5})).unwrap();
+        assert!(q.grade(&answers).is_err());
+        let answers: BTreeMap<String, Answer> =
+            serde_json::from_value(json!({"gaz": "Argon"})).unwrap();
+        assert!(q.grade(&answers).is_err());
+    }
+
+    #[test]
+    fn candidates_do_not_see_the_answers() {
+        let shown = quiz().for_candidates().to_string();
+        assert!(
+            !shown.contains("correct") && !shown.contains("accepted") && !shown.contains("Tungst")
+        );
+        assert!(shown.contains("Gaz de protection"));
+    }
+
+    #[test]
+    fn quizzes_are_checked() {
+        let typo = json!({"title": "T", "questions": [{"id": "a", "prompt": "P", "kind": "short_answer", "acepted": []}]});
+        assert!(serde_json::from_value::<Quiz>(typo).is_err());
+        let mut q = quiz();
+        q.questions[0].kind = Kind::SingleChoice {
+            options: vec!["A".into(), "B".into()],
+            correct: 2,
+        };
+        assert!(q.check().is_err());
+        let mut q = quiz();
+        q.questions[1].id = "gaz".into();
+        assert!(q.check().is_err());
+        let mut q = quiz();
+        q.questions.clear();
+        assert!(q.check().is_err());
+        let mut q = quiz();
+        q.questions[0].points = MAX_POINTS + 1;
+        assert!(q.check().is_err());
+    }
+}
