@@ -80,3 +80,11 @@ CREATE TABLE holder_proofs (
     jti TEXT PRIMARY KEY,
     expires_at BIGINT NOT NULL
 );
+
+-- The distinct competency names, for free-text search: a small table scanned instead of every
+-- profile's competencies.
+CREATE TABLE competency_names (
+    code TEXT NOT NULL,
+    name_folded TEXT NOT NULL,
+    PRIMARY KEY (code, name_folded)
+);

@@ -255,6 +255,13 @@ pub async fn published(state: &VerifierState, id: &str, answer: Answer) -> Resul
         .bind(now)
         .execute(&mut *tx)
         .await?;
+        sqlx::query(
+            "INSERT INTO competency_names (code, name_folded) VALUES ($1, $2) ON CONFLICT (code, name_folded) DO NOTHING",
+        )
+        .bind(&code)
+        .bind(fold(&competency_name))
+        .execute(&mut *tx)
+        .await?;
         if let Some(codes) = competency["framework_codes"].as_object() {
             for (framework, code) in codes.iter().take(20) {
                 let Some(code) = code.as_str().map(str::trim).filter(|c| !c.is_empty()) else {

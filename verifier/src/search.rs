@@ -19,6 +19,9 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 const MAX_OFFSET: i64 = 10_000;
+/// Matching profiles are counted, and facets computed, over at most this many: beyond, a
+/// count would cost a scan of the whole result for every search.
+const COUNT_CAP: i64 = 1000;
 
 pub fn router() -> OpenApiRouter<VerifierState> {
     OpenApiRouter::new()
@@ -104,11 +107,13 @@ pub struct Facet {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SearchResult {
+    /// Matching profiles, counted up to 1,000 (then `total_exact` is false).
     pub total: i64,
+    pub total_exact: bool,
     pub items: Vec<ProfileView>,
     pub next_cursor: Option<String>,
-    /// Counts over all matching profiles, by `competency`, `issuer`, `situation`, `region`,
-    /// `contract`.
+    /// Counts over the matching profiles (the first 1,000 when there are more), by
+    /// `competency`, `issuer`, `situation`, `region`, `contract`.
     pub facets: HashMap<String, Vec<Facet>>,
 }
 
@@ -137,6 +142,7 @@ impl Filter {
             profile: String::new(),
             binds: Vec::new(),
         };
+        let mut selective = false;
         let text = |field: &str, v: &Option<String>| -> ApiResult<Option<String>> {
             match v.as_deref().map(str::trim) {
                 None | Some("") => Ok(None),
@@ -148,9 +154,12 @@ impl Filter {
         };
         if let Some(code) = text("competency", &q.competency)? {
             let n = f.bind(Bind::Text(code));
+            // By its own code or a framework code, each through its index.
             f.competency += &format!(
-                " AND (c.code = {n} OR EXISTS (SELECT 1 FROM competency_frameworks cf WHERE cf.competency_id = c.id AND cf.code = {n}))"
+                " AND c.id IN (SELECT pc.id FROM profile_competencies pc WHERE pc.code = {n} \
+                 UNION ALL SELECT cf.competency_id FROM competency_frameworks cf WHERE cf.code = {n})"
             );
+            selective = true;
         }
         if let Some(words) = text("q", &q.q)? {
             for word in fold(&words).split_whitespace().take(5) {
@@ -161,8 +170,12 @@ impl Filter {
                 if escaped.is_empty() {
                     continue;
                 }
+                // Over the few distinct competency names, then by code.
                 let n = f.bind(Bind::Text(format!("%{escaped}%")));
-                f.competency += &format!(" AND c.name_folded LIKE {n}");
+                f.competency += &format!(
+                    " AND c.code IN (SELECT cn.code FROM competency_names cn WHERE cn.name_folded LIKE {n}) AND c.name_folded LIKE {n}"
+                );
+                selective = true;
             }
         }
         if let Some(min) = q.min_level {
@@ -176,10 +189,19 @@ impl Filter {
             let n = f.bind(Bind::Text(issuer));
             f.competency += &format!(" AND c.issuer = {n}");
         }
-        f.profile = format!(
-            "EXISTS (SELECT 1 FROM profile_competencies c WHERE c.profile_id = p.id AND {})",
-            f.competency
-        );
+        // A competency condition that narrows: gather its profiles through the indexes; else
+        // check each profile met (in the order asked, so a page stops early).
+        f.profile = if selective {
+            format!(
+                "p.id IN (SELECT c.profile_id FROM profile_competencies c WHERE {})",
+                f.competency
+            )
+        } else {
+            format!(
+                "EXISTS (SELECT 1 FROM profile_competencies c WHERE c.profile_id = p.id AND {})",
+                f.competency
+            )
+        };
         if let Some(situation) = text("situation", &q.situation)? {
             if !["in_training", "seeking", "employed"].contains(&situation.as_str()) {
                 return Err(ApiError::invalid_field(
@@ -195,9 +217,10 @@ impl Filter {
             ("contract", "contract", &q.contract),
         ] {
             if let Some(value) = text(field, value)? {
+                // Through the index of declared values.
                 let n = f.bind(Bind::Text(value));
                 f.profile += &format!(
-                    " AND EXISTS (SELECT 1 FROM profile_tags t WHERE t.profile_id = p.id AND t.kind = '{kind}' AND t.value = {n})"
+                    " AND p.id IN (SELECT t.profile_id FROM profile_tags t WHERE t.kind = '{kind}' AND t.value = {n})"
                 );
             }
         }
@@ -271,73 +294,70 @@ async fn search(
     let next_cursor = (rows.len() as i64 > limit && offset + limit <= MAX_OFFSET)
         .then(|| (offset + limit).to_string());
     rows.truncate(limit as usize);
-    let total_sql = format!("SELECT COUNT(*) FROM profiles p WHERE {}", filter.profile);
-    let (total,): (i64,) = filter.query(&total_sql).fetch_one(pool).await?;
+    // Counted among the first matches only: exact up to the cap, a lower bound beyond.
+    let matched = format!(
+        "(SELECT p.id, p.situation FROM profiles p WHERE {} LIMIT {COUNT_CAP}) m",
+        filter.profile
+    );
+    let (total,): (i64,) = filter
+        .query(&format!("SELECT COUNT(*) FROM {matched}"))
+        .fetch_one(pool)
+        .await?;
     let items = views(&state, rows).await?;
     let names = state.trust.snapshot(&state).await?;
     let mut facets = HashMap::new();
-    let counted = |rows: Vec<(Option<String>, i64)>| -> Vec<Facet> {
+    let counted = |rows: Vec<(Option<String>, Option<String>, i64)>| -> Vec<Facet> {
         rows.into_iter()
-            .filter_map(|(value, count)| {
+            .filter_map(|(value, label, count)| {
                 Some(Facet {
+                    label: label.or_else(|| names.names.get(value.as_deref()?).cloned()),
                     value: value?,
-                    label: None,
                     count,
                 })
             })
             .collect()
     };
-    let sql = format!(
-        "SELECT p.situation, COUNT(*) FROM profiles p WHERE {} GROUP BY p.situation ORDER BY 2 DESC",
-        filter.profile
-    );
-    facets.insert(
-        "situation".to_owned(),
-        counted(filter.query(&sql).fetch_all(pool).await?),
-    );
-    for kind in ["region", "contract"] {
-        let sql = format!(
-            "SELECT t.value, COUNT(*) FROM profile_tags t JOIN profiles p ON p.id = t.profile_id WHERE t.kind = '{kind}' AND {} GROUP BY t.value ORDER BY 2 DESC",
-            filter.profile
-        );
+    let shown = "c.status = 'valid' AND c.issuer IN (SELECT issuer FROM trusted_issuers)";
+    let queries = [
+        (
+            "situation",
+            format!(
+                "SELECT m.situation, NULL, COUNT(*) FROM {matched} GROUP BY m.situation ORDER BY 3 DESC"
+            ),
+        ),
+        (
+            "region",
+            format!(
+                "SELECT t.value, NULL, COUNT(*) FROM {matched} JOIN profile_tags t ON t.profile_id = m.id WHERE t.kind = 'region' GROUP BY t.value ORDER BY 3 DESC, 1"
+            ),
+        ),
+        (
+            "contract",
+            format!(
+                "SELECT t.value, NULL, COUNT(*) FROM {matched} JOIN profile_tags t ON t.profile_id = m.id WHERE t.kind = 'contract' GROUP BY t.value ORDER BY 3 DESC, 1"
+            ),
+        ),
+        (
+            "competency",
+            format!(
+                "SELECT c.code, MIN(c.name), COUNT(DISTINCT c.profile_id) FROM {matched} JOIN profile_competencies c ON c.profile_id = m.id WHERE {shown} GROUP BY c.code ORDER BY 3 DESC, 1 LIMIT 30"
+            ),
+        ),
+        (
+            "issuer",
+            format!(
+                "SELECT c.issuer, NULL, COUNT(DISTINCT c.profile_id) FROM {matched} JOIN profile_competencies c ON c.profile_id = m.id WHERE {shown} GROUP BY c.issuer ORDER BY 3 DESC, 1"
+            ),
+        ),
+    ];
+    for (name, sql) in queries {
         facets.insert(
-            kind.to_owned(),
+            name.to_owned(),
             counted(filter.query(&sql).fetch_all(pool).await?),
         );
     }
-    let sql = format!(
-        "SELECT c.code, MIN(c.name), COUNT(DISTINCT p.id) FROM profile_competencies c JOIN profiles p ON p.id = c.profile_id \
-         WHERE {} AND {} GROUP BY c.code ORDER BY 3 DESC, 1 LIMIT 30",
-        filter.competency, filter.profile
-    );
-    let rows: Vec<(String, String, i64)> = filter.query(&sql).fetch_all(pool).await?;
-    facets.insert(
-        "competency".to_owned(),
-        rows.into_iter()
-            .map(|(value, label, count)| Facet {
-                value,
-                label: Some(label),
-                count,
-            })
-            .collect(),
-    );
-    let sql = format!(
-        "SELECT c.issuer, COUNT(DISTINCT p.id) FROM profile_competencies c JOIN profiles p ON p.id = c.profile_id \
-         WHERE {} AND {} GROUP BY c.issuer ORDER BY 2 DESC",
-        filter.competency, filter.profile
-    );
-    let rows: Vec<(String, i64)> = filter.query(&sql).fetch_all(pool).await?;
-    facets.insert(
-        "issuer".to_owned(),
-        rows.into_iter()
-            .map(|(value, count)| Facet {
-                label: names.names.get(&value).cloned(),
-                value,
-                count,
-            })
-            .collect(),
-    );
     Ok(Json(SearchResult {
+        total_exact: total < COUNT_CAP,
         total,
         items,
         next_cursor,
