@@ -850,4 +850,49 @@ async fn journey(app: &TestApp) {
         )
         .await;
     assert_eq!(r.body, json!([]));
+
+    // Deleting the wallet account withdraws what it published: the centre validates the
+    // competency again (the first credential is revoked), the trainee publishes it, then leaves.
+    let trainer = session_of(
+        &app.login("issuer", "formateur@centre.example", PASSWORD)
+            .await,
+    );
+    let c = Centre { trainer, ..c };
+    let evaluated = c.evaluate(app, json!("argent")).await;
+    let r = app
+        .call(
+            Method::POST,
+            "/wallet/api/v1/credentials/receive",
+            &holder,
+            Some(json!({"offer": evaluated["offer"]["offer_link"], "tx_code": evaluated["offer"]["tx_code"], "copies": 1})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let r = app
+        .call(
+            Method::POST,
+            "/wallet/api/v1/directory/publications",
+            &holder,
+            Some(json!({"verifier": verifier_url})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let profiles = || async {
+        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM profiles")
+            .fetch_one(ctx.db.pool())
+            .await
+            .unwrap();
+        n
+    };
+    assert_eq!(profiles().await, 1);
+    let r = app
+        .call(
+            Method::DELETE,
+            "/wallet/api/v1/account",
+            &holder,
+            Some(json!({"password": PASSWORD})),
+        )
+        .await;
+    assert!(r.status.is_success(), "{}", r.body);
+    assert_eq!(profiles().await, 0);
 }

@@ -369,6 +369,29 @@ async fn withdraw(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Withdraws every profile the holder published (the account is being deleted); a verifier
+/// that cannot be reached is logged, and its retention period will delete the profile.
+pub async fn withdraw_all(state: &WalletState, holder: &Holder) {
+    let Ok(publications) = all(state, holder).await else {
+        return;
+    };
+    for p in publications {
+        let done = call(
+            state,
+            holder,
+            &p,
+            Method::DELETE,
+            "/api/v1/directory/profile",
+            None,
+            "the verifier",
+        )
+        .await;
+        if let Err(e) = done {
+            tracing::warn!(verifier = %p.choices.verifier, error = %e, "withdrawing a profile failed");
+        }
+    }
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct InboxEntry {
     pub publication_id: String,

@@ -306,8 +306,7 @@ impl Holder {
     /// A stable identifier for `label`, derived from the data key: the database can find a row
     /// by it without learning the label.
     pub fn tag(&self, label: &str) -> String {
-        use sha2::Digest;
-        let mut hash = sha2::Sha256::new();
+        let mut hash = Sha256::new();
         hash.update(b"carnet-wallet-tag\0");
         hash.update(self.data_key.as_bytes());
         hash.update(label.as_bytes());
@@ -380,10 +379,11 @@ pub struct AccountDeletion {
 #[utoipa::path(delete, path = "/api/v1/account", tag = "accounts", request_body = AccountDeletion,
     responses((status = 204), (status = 401, body = Problem), (status = 422, body = Problem)))]
 async fn delete_account(
-    State(ctx): State<Ctx>,
+    State(state): State<WalletState>,
     holder: Holder,
     Json(input): Json<AccountDeletion>,
 ) -> ApiResult<Response> {
+    let ctx = &state.ctx;
     let account = holder.account().clone();
     let (hash,): (String,) = sqlx::query_as("SELECT password_hash FROM accounts WHERE id = $1")
         .bind(account.as_str())
@@ -392,6 +392,8 @@ async fn delete_account(
     if input.password.len() > 1024 || !auth::verify_password(&input.password, &hash) {
         return Err(ApiError::invalid_field("password", "the password is wrong"));
     }
+    // Profiles published at verifiers go first, while the holder's keys still exist.
+    crate::directory::withdraw_all(&state, &holder).await;
     let mut tx = ctx.db.begin().await?;
     // Every table of the wallet refers to the account with ON DELETE CASCADE.
     sqlx::query("DELETE FROM accounts WHERE id = $1")
