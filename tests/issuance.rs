@@ -15,15 +15,15 @@ use carnet_core::status_list::{Status, StatusListToken};
 use common::*;
 use serde_json::{Value, json};
 
-const HOST: &str = "http://carnet.test";
-
 /// A wallet that knows only URLs and the protocols.
 struct Wallet<'a> {
     app: &'a TestApp,
 }
 
+/// The path of a URL of the app under test (whatever its host: `carnet.test`, or a loopback port).
 fn local(url: &str) -> &str {
-    url.strip_prefix(HOST).unwrap_or(url)
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    rest.find('/').map_or("/", |i| &rest[i..])
 }
 
 fn percent_decode(s: &str) -> String {
@@ -67,7 +67,7 @@ impl Wallet<'_> {
     }
 
     async fn endpoints(&self, issuer: &str) -> Endpoints {
-        let (scheme_host, path) = issuer.split_at(HOST.len());
+        let (scheme_host, path) = issuer.split_at(issuer.len() - local(issuer).len());
         let meta = self
             .get(&format!(
                 "{scheme_host}/.well-known/openid-credential-issuer{path}"
@@ -844,4 +844,120 @@ async fn identity_and_completion_credentials() {
         assert_eq!(types.body["display"][0]["name"], "Certificat de réalisation");
     })
     .await;
+}
+
+/// A wallet that speaks plain OpenID4VP — no Carnet consent receipt — publishes a directory
+/// profile when its credentials are bound to one key, which the verifier then knows it by;
+/// credentials bound to different keys, with nothing tying them together, are refused.
+#[tokio::test]
+async fn a_plain_openid4vp_wallet_publishes_to_the_directory() {
+    use carnet_service::ServiceKind;
+    // Listening: the verifier reads the credentials' status lists over HTTP.
+    let mut engines = vec![carnet_service::db::Engine::Sqlite];
+    if std::env::var(carnet_service::testing::POSTGRES_ENV).is_ok() {
+        engines.push(carnet_service::db::Engine::Postgres);
+    }
+    for engine in engines {
+        let app = TestApp::listening(engine).await;
+        let c = centre(&app).await;
+        let wallet = Wallet { app: &app };
+        let rng = &mut rand::rngs::OsRng;
+        let (one, other) = (
+            SigningKey::generate(Algorithm::EdDSA, rng),
+            SigningKey::generate(Algorithm::ES256, rng),
+        );
+        let mut credentials = Vec::new();
+        for (level, key) in [("argent", &one), ("or", &one), ("bronze", &other)] {
+            let evaluated = c.evaluate(&app, json!(level)).await;
+            let link = evaluated["offer"]["offer_link"].as_str().unwrap();
+            credentials.push(
+                wallet
+                    .receive(link, evaluated["offer"]["tx_code"].as_str(), key)
+                    .await,
+            );
+        }
+        // The verifier trusts the centre (its keys as published).
+        let iss = sd_jwt::SdJwt::parse(&credentials[0]).unwrap().payload()["iss"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let metadata = wallet
+            .get(&jwt_vc_issuer_metadata_url(&iss).unwrap())
+            .await
+            .body;
+        let verifier = app.ctx(ServiceKind::Verifier);
+        sqlx::query("INSERT INTO trusted_issuers (issuer, name, jwks, fetched_at, created_at) VALUES ($1, 'Centre', $2, 0, 0)")
+            .bind(&iss)
+            .bind(metadata["jwks"].to_string())
+            .execute(verifier.db.pool())
+            .await
+            .unwrap();
+        let r = publish_plain(&app, &[(&credentials[0], &one), (&credentials[2], &other)]).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
+        assert!(
+            r.body["error_description"]
+                .as_str()
+                .unwrap()
+                .contains("same holder key"),
+            "{}",
+            r.body
+        );
+        let r = publish_plain(&app, &[(&credentials[0], &one), (&credentials[1], &one)]).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        assert_eq!(r.body["competencies"], 2, "{}", r.body);
+        let (holder_kid,): (String,) = sqlx::query_as("SELECT holder_kid FROM profiles")
+            .fetch_one(verifier.db.pool())
+            .await
+            .unwrap();
+        assert_eq!(holder_kid, one.kid());
+    }
+}
+
+/// Answers a fresh publication request with these credentials, each presented whole with key
+/// binding, and no consent receipt.
+async fn publish_plain(app: &TestApp, presented: &[(&String, &SigningKey)]) -> Reply {
+    use carnet_core::oid4vci::percent_encode;
+    use carnet_core::oid4vp::{RequestSource, parse_request_link};
+    let r = app
+        .call(
+            Method::POST,
+            "/verifier/api/v1/directory/requests",
+            &Auth::None,
+            None,
+        )
+        .await;
+    let Ok(RequestSource::ByValue(request)) =
+        parse_request_link(r.body["request"].as_str().unwrap())
+    else {
+        panic!("a request by value")
+    };
+    let presentations: Vec<String> = presented
+        .iter()
+        .map(|(credential, key)| {
+            let kb = sd_jwt::KeyBindingInput {
+                key,
+                audience: &request.client_id,
+                nonce: &request.nonce,
+                issued_at: now_secs(app),
+            };
+            sd_jwt::SdJwt::parse(credential)
+                .unwrap()
+                .present(None, Some(kb))
+                .unwrap()
+        })
+        .collect();
+    let form = format!(
+        "vp_token={}&state={}",
+        percent_encode(&json!({"competencies": presentations}).to_string()),
+        percent_encode(request.state.as_deref().unwrap())
+    );
+    app.send(
+        Method::POST,
+        local(&request.response_uri),
+        &Auth::None,
+        Some(form.as_bytes()),
+        Some("application/x-www-form-urlencoded"),
+        &[],
+    )
+    .await
 }

@@ -47,7 +47,7 @@ CREATE TABLE disclosures (
     company_id TEXT NOT NULL,
     profile_id TEXT NOT NULL REFERENCES profiles (id) ON DELETE CASCADE,
     claims TEXT NOT NULL,
-    consent_receipt TEXT NOT NULL,
+    consent_receipt TEXT,
     received_at BIGINT NOT NULL,
     last_contact_at BIGINT NOT NULL
 );

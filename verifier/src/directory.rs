@@ -148,7 +148,11 @@ fn name_of(answer: &Answer) -> Option<String> {
 pub async fn published(state: &VerifierState, id: &str, answer: Answer) -> Result<Value, Refused> {
     let ctx = &state.ctx;
     let name = name_of(&answer).ok_or_else(|| Refused::invalid("no name was disclosed"))?;
-    let declared: Availability = match &answer.receipt.declared {
+    let declared = answer
+        .receipt
+        .as_ref()
+        .and_then(|(r, _)| r.declared.as_ref());
+    let declared: Availability = match declared {
         None => Availability::default(),
         Some(value) => serde_json::from_value::<Availability>(value.clone())
             .map_err(|e| Refused::invalid(format!("the declared availability: {e}")))?

@@ -964,7 +964,7 @@ pub async fn accepted(
     .bind(&company)
     .bind(&profile)
     .bind(claims.to_string())
-    .bind(&answer.receipt_jwt)
+    .bind(answer.receipt.as_ref().map(|(_, jwt)| jwt.clone()))
     .bind(now)
     .execute(&mut *tx)
     .await?;

@@ -4,7 +4,9 @@
 //! each presentation verified (issuer signature by a trusted issuer's key, key binding to this
 //! verifier and the request's nonce, the DCQL query met, status valid), a failed one discarded;
 //! the holder's consent receipt verified and covering exactly the presentations kept, which
-//! makes the receipt's key the holder's key here; the credential sets satisfied. Only the
+//! makes the receipt's key the holder's key here (a wallet that sends no receipt, as plain
+//! OpenID4VP wallets do, must bind every credential to one key, which is then the holder's);
+//! the credential sets satisfied. Only the
 //! claims asked for are kept.
 
 use crate::{VerifierState, directory, offers};
@@ -151,10 +153,11 @@ pub struct Discarded {
 /// A verified answer.
 #[derive(Debug)]
 pub struct Answer {
-    /// The holder's key for this verifier (the consent receipt's).
+    /// The holder's key for this verifier: the consent receipt's, or without a receipt the one
+    /// key every presented credential is bound to.
     pub holder: VerifyingKey,
-    pub receipt: ConsentReceipt,
-    pub receipt_jwt: String,
+    /// The consent receipt and its compact form, when the wallet sent one.
+    pub receipt: Option<(ConsentReceipt, String)>,
     pub presented: Vec<Presented>,
     pub discarded: Vec<Discarded>,
 }
@@ -265,11 +268,14 @@ pub async fn check(
         .get("vp_token")
         .and_then(|t| carnet_core::json::object_from_slice(t.as_bytes()))
         .ok_or_else(|| Refused::invalid("vp_token is not a JSON object"))?;
-    let receipt_jwt = form
+    let receipt = form
         .get("consent_receipt")
-        .ok_or_else(|| Refused::invalid("a consent receipt is required"))?;
-    let (receipt, holder) = ConsentReceipt::verify(receipt_jwt, &client_id, nonce)
-        .map_err(|e| Refused::invalid(e.to_string()))?;
+        .map(|jwt| {
+            ConsentReceipt::verify(jwt, &client_id, nonce)
+                .map(|(receipt, key)| (receipt, key, jwt.clone()))
+                .map_err(|e| Refused::invalid(e.to_string()))
+        })
+        .transpose()?;
     let mut items: Vec<(&CredentialQuery, &str)> = Vec::new();
     for (query_id, value) in &vp_token {
         let credential_query = query
@@ -292,18 +298,20 @@ pub async fn check(
         return Err(Refused::invalid("too many presentations"));
     }
     // The receipt covers exactly the presentations sent.
-    let mut digests: Vec<String> = items.iter().map(|(_, p)| presentation_digest(p)).collect();
-    let mut covered: Vec<String> = receipt
-        .shared
-        .iter()
-        .filter_map(|s| s.presentation.clone())
-        .collect();
-    digests.sort();
-    covered.sort();
-    if digests != covered {
-        return Err(Refused::invalid(
-            "the consent receipt does not cover exactly the presentations sent",
-        ));
+    if let Some((receipt, _, _)) = &receipt {
+        let mut digests: Vec<String> = items.iter().map(|(_, p)| presentation_digest(p)).collect();
+        let mut covered: Vec<String> = receipt
+            .shared
+            .iter()
+            .filter_map(|s| s.presentation.clone())
+            .collect();
+        digests.sort();
+        covered.sort();
+        if digests != covered {
+            return Err(Refused::invalid(
+                "the consent receipt does not cover exactly the presentations sent",
+            ));
+        }
     }
     let now = ctx.clock.now_secs();
     let options = VerifyOptions::with_key_binding(now, &client_id, nonce);
@@ -398,13 +406,31 @@ pub async fn check(
             reasons.join("; ")
         )));
     }
+    let (holder, receipt) = match receipt {
+        Some((receipt, key, jwt)) => (key, Some((receipt, jwt))),
+        None => (common_holder(&presented)?, None),
+    };
     Ok(Answer {
         holder,
         receipt,
-        receipt_jwt: receipt_jwt.clone(),
         presented,
         discarded,
     })
+}
+
+/// Without a consent receipt, the one key every presented credential is bound to.
+fn common_holder(presented: &[Presented]) -> Result<VerifyingKey, Refused> {
+    let refuse = || {
+        Refused::invalid(
+            "without a consent receipt, every credential must be bound to the same holder key",
+        )
+    };
+    let mut keys = presented.iter().map(|p| p.verified.holder.as_ref());
+    let first = keys.next().flatten().ok_or_else(refuse)?;
+    if keys.any(|k| k.map(|k| k.thumbprint()) != Some(first.thumbprint())) {
+        return Err(refuse());
+    }
+    VerifyingKey::from_jwk(first).map_err(|_| refuse())
 }
 
 /// The values of `claims` at `paths`, in an object of the same shape; a path with an index or
