@@ -294,6 +294,21 @@ impl Api {
         })
     }
 
+    async fn get(&self, path: &str) -> Result<Value, String> {
+        let (status, reply, _) = call(
+            &self.router,
+            Method::GET,
+            &format!("{}{path}", self.prefix),
+            &[("cookie", self.cookie.as_str())],
+            None,
+        )
+        .await?;
+        if status >= 300 {
+            return Err(format!("GET {path}: {status} {reply}"));
+        }
+        Ok(reply)
+    }
+
     async fn post(&self, path: &str, body: Value) -> Result<Value, String> {
         self.send(Method::POST, path, body).await
     }
@@ -373,6 +388,7 @@ async fn seed(services: &[Service], settings: &Settings) -> Result<(), String> {
         progress("trainee accounts (centres)", i + 1, TRAINEES.len());
     }
     let (mut competencies, mut courses, mut evaluations, mut offers) = (0, 0, 0, 0);
+    let mut organisations = Vec::new();
     for (n, c) in CENTRES.iter().enumerate() {
         let admin = Api::sign_up(&router, &issuer.1, &c.admin, false).await?;
         let org = admin
@@ -381,6 +397,7 @@ async fn seed(services: &[Service], settings: &Settings) -> Result<(), String> {
                 json!({"name": c.name, "siret": c.siret, "address": c.address}),
             )
             .await?;
+        organisations.push((org["id"].as_str().unwrap_or_default().to_owned(), c.name));
         let base = format!(
             "/api/v1/organisations/{}",
             org["id"].as_str().unwrap_or_default()
@@ -567,7 +584,106 @@ async fn seed(services: &[Service], settings: &Settings) -> Result<(), String> {
         TRAINEES.len(),
         COMPANIES.len()
     );
+    // The directory needs the services to reach each other over HTTP: best effort.
+    match directory(&router, settings, &v_admin, &organisations).await {
+        Ok((published, sent)) => println!(
+            "Seeded the directory: {published} profiles published from the wallets, an offer sent to {sent} of them."
+        ),
+        Err(e) => println!("The directory was not seeded ({e}); wallets can publish later."),
+    }
     Ok(())
+}
+
+/// Over the network, as in real use: the platform trusts the centres' issuers; every trainee's
+/// wallet receives its credential offers and publishes a profile with a declared
+/// availability; a recruiter sends an offer to the welders found. The services are served on
+/// the configured address for the time it takes.
+async fn directory(
+    router: &Router,
+    settings: &Settings,
+    v_admin: &Api,
+    organisations: &[(String, &str)],
+) -> Result<(usize, u64), String> {
+    let listener = tokio::net::TcpListener::bind(settings.addr)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", settings.addr))?;
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let app = router.clone();
+    let server = tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async {
+                let _ = stopped.await;
+            })
+            .await
+    });
+    let result = async {
+        let prefix = |k: ServiceKind| settings.service_url(k);
+        let path = |k: ServiceKind| {
+            let url = settings.service_url(k);
+            let rest = url.split_once("://").map_or(url.as_str(), |(_, r)| r).to_owned();
+            rest.find('/').map_or(String::new(), |i| rest[i..].to_owned())
+        };
+        for (org, name) in organisations {
+            v_admin
+                .post(
+                    "/api/v1/trusted-issuers",
+                    json!({"issuer": format!("{}/orgs/{org}", prefix(ServiceKind::Issuer)), "name": name}),
+                )
+                .await?;
+        }
+        let situations = ["seeking", "in_training", "seeking", "employed"];
+        let regions = ["84", "75", "11", "84", "93"];
+        let mut published = 0;
+        for (i, t) in TRAINEES.iter().enumerate() {
+            let at_centre = Api::sign_up(router, &path(ServiceKind::Issuer), t, true).await?;
+            let offers = at_centre.get("/api/v1/me/credential-offers").await?;
+            let wallet = Api::sign_up(router, &path(ServiceKind::Wallet), t, true).await?;
+            let open = offers.as_array().into_iter().flatten().filter(|o| o["redeemed"] == false);
+            for offer in open {
+                wallet
+                    .post(
+                        "/api/v1/credentials/receive",
+                        json!({"offer": offer["offer_link"], "tx_code": offer["tx_code"], "copies": 2}),
+                    )
+                    .await?;
+            }
+            wallet
+                .send(
+                    Method::PUT,
+                    "/api/v1/availability",
+                    json!({"situation": situations[i % 4], "available_from": "2026-09-01",
+                           "regions": [regions[i % 5]], "contracts": if i % 2 == 0 { json!(["cdi"]) } else { json!(["alternance", "cdd"]) }}),
+                )
+                .await?;
+            if wallet
+                .post(
+                    "/api/v1/directory/publications",
+                    json!({"verifier": prefix(ServiceKind::Verifier), "republish": true}),
+                )
+                .await
+                .is_ok()
+            {
+                published += 1;
+            }
+            progress("directory profiles", i + 1, TRAINEES.len());
+        }
+        let recruiter = Api::sign_up(router, &path(ServiceKind::Verifier), &COMPANIES[0].recruiter, true).await?;
+        let companies = recruiter.get("/api/v1/companies").await?;
+        let company = companies["items"][0]["id"].as_str().unwrap_or_default().to_owned();
+        let sent = recruiter
+            .post(
+                &format!("/api/v1/companies/{company}/offers"),
+                json!({"title": "Soudeur TIG (H/F)", "body": "CDI à Vénissieux, atelier de chaudronnerie inox.", "contract_type": "cdi", "place": "Vénissieux",
+                       "claims": [{"path": ["email"], "required": true}, {"path": ["phone_number"]}],
+                       "recipients": {"search": {"competency": "SOUD-TIG"}}}),
+            )
+            .await?;
+        Ok((published, sent["recipients"].as_u64().unwrap_or(0)))
+    }
+    .await;
+    let _ = stop.send(());
+    let _ = server.await;
+    result
 }
 
 fn print_accounts(settings: &Settings) {

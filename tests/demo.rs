@@ -1,5 +1,6 @@
 //! `carnet demo` seeds through the services' own API: it must succeed on a fresh data
-//! directory, and a second start must find the seed and leave it alone.
+//! directory (the directory too: the wallets publish over HTTP while the seed serves the
+//! services), and a second start must find the seed and leave it alone.
 
 use carnet::config::ServerArgs;
 use carnet_service::ServiceKind;
@@ -10,7 +11,14 @@ async fn the_demo_seeds_once() {
         "carnet-demo-test-{}",
         carnet_service::id::random_token(6)
     ));
+    // A free port: the seed serves the services there while the wallets publish.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let settings = ServerArgs {
+        addr: Some(([127, 0, 0, 1], port).into()),
         data_dir: Some(dir.clone()),
         log: Some("warn".into()),
         ..ServerArgs::default()
@@ -34,6 +42,21 @@ async fn the_demo_seeds_once() {
     assert_eq!(count("formations").await, 2);
     assert!(count("credential_offers").await > 20);
     let offers = count("credential_offers").await;
+    // Every trainee's wallet published a profile; a recruiter sent an offer to the welders.
+    let verifier = &services
+        .iter()
+        .find(|s| s.kind == ServiceKind::Verifier)
+        .unwrap()
+        .ctx;
+    let verifier_count = |table: &'static str| async move {
+        let (n,): (i64,) = sqlx::query_as(&format!("SELECT COUNT(*) FROM {table}"))
+            .fetch_one(verifier.db.pool())
+            .await
+            .unwrap();
+        n
+    };
+    assert_eq!(verifier_count("profiles").await, 12);
+    assert!(verifier_count("offer_recipients").await > 0);
     drop(services);
     // Seeded already: nothing is added.
     let services = carnet::demo::prepare(&settings).await.unwrap();
