@@ -14,8 +14,8 @@
 //! CARNET_BENCH_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/carnet_bench cargo run --release --example directory_load
 //! ```
 
-use carnet::config::ServerArgs;
-use carnet::server;
+mod load;
+
 use carnet_core::keys::{Algorithm, SigningKey};
 use carnet_core::metadata::Jwks;
 use carnet_core::oid4vp::{self, ConsentReceipt, RequestSource, SharedClaims};
@@ -24,7 +24,7 @@ use carnet_core::sd_jwt::{self, Credential, KeyBindingInput, SdJwt};
 use carnet_service::ServiceKind;
 use serde_json::{Value, json};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 const PORT: u16 = 18_778;
 const ISSUER: &str = "https://centre.bench/issuer/orgs/bench";
@@ -38,51 +38,12 @@ async fn main() {
     let publications = args.next().unwrap_or(1000);
     let concurrency = args.next().unwrap_or(16);
     let repeats = args.next().unwrap_or(100);
-    let data_dir = std::env::temp_dir().join(format!("carnet-dir-bench-{}", std::process::id()));
-    let postgres = std::env::var("CARNET_BENCH_POSTGRES_URL").ok();
-    let settings = ServerArgs {
-        addr: Some(([127, 0, 0, 1], PORT).into()),
-        data_dir: Some(data_dir.clone()),
-        verifier_database_url: postgres.clone(),
-        log: Some("warn".into()),
-        ..ServerArgs::default()
-    }
-    .resolve()
-    .unwrap();
-    carnet::cli::init_logging(&settings);
-    let base = format!("http://127.0.0.1:{PORT}");
-    let mut services = Vec::new();
-    for kind in ServiceKind::ALL {
-        services.push(server::service(&settings, kind).await.unwrap());
-    }
-    let ctx = services
-        .iter()
-        .find(|s| s.kind == ServiceKind::Verifier)
-        .unwrap()
-        .ctx
-        .clone();
-    let serve_settings = settings.clone();
-    tokio::spawn(async move { server::serve(services, &serve_settings).await.unwrap() });
-    let http = reqwest::Client::builder()
-        .pool_max_idle_per_host(concurrency)
-        .build()
-        .unwrap();
-    while http
-        .get(format!("{base}/verifier/ready"))
-        .send()
-        .await
-        .is_err()
-    {
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    println!(
-        "engine: {}",
-        if postgres.is_some() {
-            "PostgreSQL"
-        } else {
-            "SQLite"
-        }
-    );
+    let load::Running {
+        base,
+        http,
+        data_dir,
+        ctx,
+    } = load::start(PORT, ServiceKind::Verifier, concurrency).await;
 
     // The trusted issuer, with its keys, as an administrator would have added it.
     let rng = &mut rand::rngs::OsRng;
@@ -147,8 +108,8 @@ async fn main() {
         latencies.len() * 5,
         latencies.len() as f64 / elapsed,
         (latencies.len() * 5) as f64 / elapsed,
-        percentile(&latencies, 0.5),
-        percentile(&latencies, 0.99),
+        load::percentile(&latencies, 0.5),
+        load::percentile(&latencies, 0.99),
     );
 
     // 2. The directory.
@@ -210,16 +171,16 @@ async fn main() {
         latencies.sort();
         println!(
             "| {name} | {:.1} | {:.1} | {total} |",
-            percentile(&latencies, 0.5),
-            percentile(&latencies, 0.99)
+            load::percentile(&latencies, 0.5),
+            load::percentile(&latencies, 0.99)
         );
         all.extend(latencies);
     }
     all.sort();
     println!(
         "| all | {:.1} | {:.1} | |",
-        percentile(&all, 0.5),
-        percentile(&all, 0.99)
+        load::percentile(&all, 0.5),
+        load::percentile(&all, 0.99)
     );
 
     // 3. A bulk offer to 10,000 profiles.
@@ -248,10 +209,6 @@ async fn main() {
     } else {
         let _ = std::fs::remove_dir_all(data_dir);
     }
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> f64 {
-    sorted[((sorted.len() as f64 * p) as usize).min(sorted.len() - 1)].as_secs_f64() * 1000.0
 }
 
 /// A wallet's answer to a publication request: five competency credentials presented with key

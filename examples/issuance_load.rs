@@ -8,14 +8,14 @@
 //! CARNET_BENCH_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/carnet_bench cargo run --release --example issuance_load
 //! ```
 
-use carnet::config::ServerArgs;
-use carnet::server;
+mod load;
+
 use carnet_core::keys::{Algorithm, SigningKey};
 use carnet_core::oid4vci::{CredentialOffer, make_proof};
 use carnet_service::ServiceKind;
 use serde_json::{Value, json};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 const PORT: u16 = 18_777;
 
@@ -28,45 +28,12 @@ async fn main() {
     let concurrency = args.next().unwrap_or(32);
     // Copies per exchange: one credential request with that many proofs (batch issuance).
     let copies = args.next().unwrap_or(1);
-    let data_dir = std::env::temp_dir().join(format!("carnet-bench-{}", std::process::id()));
-    let postgres = std::env::var("CARNET_BENCH_POSTGRES_URL").ok();
-    let settings = ServerArgs {
-        addr: Some(([127, 0, 0, 1], PORT).into()),
-        data_dir: Some(data_dir.clone()),
-        issuer_database_url: postgres.clone(),
-        log: Some("warn".into()),
-        ..ServerArgs::default()
-    }
-    .resolve()
-    .unwrap();
-    carnet::cli::init_logging(&settings);
-    let base = format!("http://127.0.0.1:{PORT}");
-    let mut services = Vec::new();
-    for kind in ServiceKind::ALL {
-        services.push(server::service(&settings, kind).await.unwrap());
-    }
-    let serve_settings = settings.clone();
-    tokio::spawn(async move { server::serve(services, &serve_settings).await.unwrap() });
-    let http = reqwest::Client::builder()
-        .pool_max_idle_per_host(concurrency)
-        .build()
-        .unwrap();
-    while http
-        .get(format!("{base}/issuer/ready"))
-        .send()
-        .await
-        .is_err()
-    {
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    println!(
-        "engine: {}",
-        if postgres.is_some() {
-            "PostgreSQL"
-        } else {
-            "SQLite"
-        }
-    );
+    let load::Running {
+        base,
+        http,
+        data_dir,
+        ..
+    } = load::start(PORT, ServiceKind::Issuer, concurrency).await;
 
     let links = seed(&http, &base, total).await;
     println!(
@@ -98,7 +65,6 @@ async fn main() {
     }
     let elapsed = started.elapsed();
     latencies.sort();
-    let pct = |p: f64| latencies[((latencies.len() as f64 * p) as usize).min(latencies.len() - 1)];
     let issued = latencies.len() * copies;
     println!(
         "{issued} credentials ({} exchanges of 4 HTTP requests, {copies} per exchange) in {:.2} s: {:.0} credentials/s; \
@@ -106,8 +72,8 @@ async fn main() {
         latencies.len(),
         elapsed.as_secs_f64(),
         issued as f64 / elapsed.as_secs_f64(),
-        pct(0.5).as_secs_f64() * 1000.0,
-        pct(0.99).as_secs_f64() * 1000.0
+        load::percentile(&latencies, 0.5),
+        load::percentile(&latencies, 0.99)
     );
     let _ = std::fs::remove_dir_all(data_dir);
 }

@@ -85,12 +85,12 @@ pub async fn service(settings: &Settings, kind: ServiceKind) -> Result<Service, 
         }),
         files: files::open_store(&settings.files_location(kind)).map_err(|e| e.to_string())?,
     };
-    jobs::schedule_purge(&ctx)
+    jobs::schedule(&ctx, jobs::PURGE)
         .await
         .map_err(|e| e.to_string())?;
     match kind {
         ServiceKind::Issuer => carnet_issuer::schedule_jobs(&ctx).await,
-        ServiceKind::Wallet => carnet_wallet::status::schedule(&ctx).await,
+        ServiceKind::Wallet => jobs::schedule(&ctx, carnet_wallet::status::REFRESH_STATUS).await,
         ServiceKind::Verifier => carnet_verifier::schedule_jobs(&ctx).await,
     }
     .map_err(|e| e.to_string())?;

@@ -12,7 +12,6 @@ mod common;
 
 use axum::http::{Method, StatusCode};
 use carnet_service::ServiceKind;
-use carnet_service::db::Engine;
 use carnet_verifier::VerifierState;
 use common::*;
 use serde_json::{Value, json};
@@ -65,13 +64,7 @@ async fn company(app: &TestApp, email: &str, name: &str, siret: &str, admin: &Au
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn publish_search_offer_accept_chat() {
-    let mut engines = vec![Engine::Sqlite];
-    if std::env::var(carnet_service::testing::POSTGRES_ENV).is_ok() {
-        engines.push(Engine::Postgres);
-    } else {
-        eprintln!("PostgreSQL variant skipped: CARNET_TEST_POSTGRES_URL is not set");
-    }
-    for engine in engines {
+    for engine in engines() {
         let app = TestApp::listening(engine).await;
         journey(&app).await;
     }

@@ -853,11 +853,7 @@ async fn identity_and_completion_credentials() {
 async fn a_plain_openid4vp_wallet_publishes_to_the_directory() {
     use carnet_service::ServiceKind;
     // Listening: the verifier reads the credentials' status lists over HTTP.
-    let mut engines = vec![carnet_service::db::Engine::Sqlite];
-    if std::env::var(carnet_service::testing::POSTGRES_ENV).is_ok() {
-        engines.push(carnet_service::db::Engine::Postgres);
-    }
-    for engine in engines {
+    for engine in engines() {
         let app = TestApp::listening(engine).await;
         let c = centre(&app).await;
         let wallet = Wallet { app: &app };

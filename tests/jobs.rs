@@ -120,8 +120,8 @@ async fn purge_removes_expired_sessions_and_reschedules_itself() {
     each_engine(|app| async move {
         let ctx = app.ctx(ServiceKind::Issuer).clone();
         app.register("issuer", "old@example.org", "Old").await;
-        jobs::schedule_purge(&ctx).await.unwrap();
-        jobs::schedule_purge(&ctx).await.unwrap(); // once per database
+        jobs::schedule(&ctx, jobs::PURGE).await.unwrap();
+        jobs::schedule(&ctx, jobs::PURGE).await.unwrap(); // once per database
         let worker = carnet_issuer::worker(ctx.clone());
         app.clock.advance_secs(8 * 24 * 3600);
         assert_eq!(worker.run_due().await.unwrap().ran, 1);

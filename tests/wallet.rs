@@ -30,13 +30,7 @@ async fn wallet_account(app: &TestApp) -> (Auth, String) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn receive_store_and_reopen() {
-    let mut engines = vec![Engine::Sqlite];
-    if std::env::var(carnet_service::testing::POSTGRES_ENV).is_ok() {
-        engines.push(Engine::Postgres);
-    } else {
-        eprintln!("PostgreSQL variant skipped: CARNET_TEST_POSTGRES_URL is not set");
-    }
-    for engine in engines {
+    for engine in engines() {
         let app = TestApp::listening(engine).await;
         scenario(&app).await;
     }

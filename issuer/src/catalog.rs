@@ -42,19 +42,7 @@ pub struct Scale {
     pub scale: LevelScale,
 }
 
-pub(crate) fn text(field: &str, value: &str, max: usize) -> ApiResult<String> {
-    let value = value.trim();
-    if value.is_empty()
-        || value.chars().count() > max
-        || value.chars().any(|c| c.is_control() && c != '\n')
-    {
-        return Err(ApiError::invalid_field(
-            field,
-            format!("1 to {max} characters"),
-        ));
-    }
-    Ok(value.to_owned())
-}
+pub(crate) use carnet_service::extract::text;
 
 /// Defines a level scale; organisation staff.
 #[utoipa::path(post, path = "/api/v1/organisations/{id}/scales", tag = "competencies", request_body = NewScale,

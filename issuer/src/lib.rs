@@ -131,17 +131,7 @@ pub const PURGE_PROTOCOL: &str = "issuer.purge_protocol";
 
 /// Schedules the issuer's periodic jobs (once per database).
 pub async fn schedule_jobs(ctx: &Ctx) -> Result<(), sqlx::Error> {
-    let mut conn = ctx.db.writer().await?;
-    let now = ctx.now_ms();
-    jobs::enqueue(
-        &mut conn,
-        now,
-        PURGE_PROTOCOL,
-        &serde_json::Value::Null,
-        now,
-        Some(PURGE_PROTOCOL),
-    )
-    .await
+    jobs::schedule(ctx, PURGE_PROTOCOL).await
 }
 
 async fn purge_protocol(ctx: Ctx, _: serde_json::Value) -> Result<jobs::Outcome, String> {

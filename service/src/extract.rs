@@ -8,6 +8,33 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+/// A text field: trimmed, 1 to `max` characters, no control character but line breaks.
+pub fn text(field: &str, value: &str, max: usize) -> Result<String, ApiError> {
+    let value = value.trim();
+    if value.is_empty()
+        || value.chars().count() > max
+        || value.chars().any(|c| c.is_control() && c != '\n')
+    {
+        return Err(ApiError::invalid_field(
+            field,
+            format!("1 to {max} characters"),
+        ));
+    }
+    Ok(value.to_owned())
+}
+
+/// An optional text field: absent or blank is `None`, otherwise as [`text`].
+pub fn optional_text(
+    field: &str,
+    value: Option<&str>,
+    max: usize,
+) -> Result<Option<String>, ApiError> {
+    value
+        .filter(|v| !v.trim().is_empty())
+        .map(|v| text(field, v, max))
+        .transpose()
+}
+
 /// JSON request and response bodies. Request types use `#[serde(deny_unknown_fields)]`, so a
 /// misspelt field is an error, not silently ignored.
 #[derive(Debug, Clone, Copy, Default)]

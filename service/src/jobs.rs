@@ -193,17 +193,12 @@ pub fn backoff_ms(attempts: i64) -> i64 {
 /// idempotency records. Scheduled once per database (`unique_key`).
 pub const PURGE: &str = "foundation.purge";
 
-pub async fn schedule_purge(ctx: &Ctx) -> Result<(), sqlx::Error> {
+/// Schedules the periodic job `kind` to run now, once per database (its kind is its
+/// `unique_key`); its handler says when it runs next (`Outcome::RunAgainAt`).
+pub async fn schedule(ctx: &Ctx, kind: &str) -> Result<(), sqlx::Error> {
     let mut conn = ctx.db.writer().await?;
-    enqueue(
-        &mut conn,
-        ctx.now_ms(),
-        PURGE,
-        &Value::Null,
-        ctx.now_ms(),
-        Some(PURGE),
-    )
-    .await
+    let now = ctx.now_ms();
+    enqueue(&mut conn, now, kind, &Value::Null, now, Some(kind)).await
 }
 
 pub async fn purge(ctx: Ctx, _payload: Value) -> Result<Outcome, String> {

@@ -9,6 +9,7 @@ use crate::Ctx;
 use crate::audit::{self, Actor};
 use crate::auth::{Principal, normalise_email};
 use crate::error::{ApiError, ApiResult};
+use crate::extract::text;
 use crate::id::random_token;
 use crate::pagination::{Cursor, Page, PageQuery, page};
 use axum::extract::{FromRef, FromRequestParts, RawPathParams};
@@ -82,20 +83,6 @@ struct TenantRow {
     address: String,
     approved_at: Option<i64>,
     created_at: i64,
-}
-
-fn text(field: &str, value: &str, max: usize) -> ApiResult<String> {
-    let value = value.trim();
-    if value.is_empty()
-        || value.chars().count() > max
-        || value.chars().any(|c| c.is_control() && c != '\n')
-    {
-        return Err(ApiError::invalid_field(
-            field,
-            format!("1 to {max} characters"),
-        ));
-    }
-    Ok(value.to_owned())
 }
 
 /// Creates a tenant; its creator becomes its administrator.

@@ -71,20 +71,27 @@ impl Reply {
     }
 }
 
+/// The engines a test runs on: SQLite, and PostgreSQL when it is configured.
+pub fn engines() -> Vec<Engine> {
+    if std::env::var(carnet_service::testing::POSTGRES_ENV).is_ok() {
+        vec![Engine::Sqlite, Engine::Postgres]
+    } else {
+        eprintln!(
+            "PostgreSQL variant skipped: {} is not set",
+            carnet_service::testing::POSTGRES_ENV
+        );
+        vec![Engine::Sqlite]
+    }
+}
+
 /// Runs `test` once per available engine.
 pub async fn each_engine<F, Fut>(test: F)
 where
     F: Fn(TestApp) -> Fut,
     Fut: std::future::Future<Output = ()>,
 {
-    test(TestApp::new(Engine::Sqlite).await).await;
-    if std::env::var(carnet_service::testing::POSTGRES_ENV).is_ok() {
-        test(TestApp::new(Engine::Postgres).await).await;
-    } else {
-        eprintln!(
-            "PostgreSQL variant skipped: {} is not set",
-            carnet_service::testing::POSTGRES_ENV
-        );
+    for engine in engines() {
+        test(TestApp::new(engine).await).await;
     }
 }
 

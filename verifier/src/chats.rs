@@ -14,7 +14,7 @@ use carnet_service::Ctx;
 use carnet_service::error::{ApiError, ApiResult, Problem};
 use carnet_service::extract::{Json, Query};
 use carnet_service::id::random_token;
-use carnet_service::jobs::{self, Outcome};
+use carnet_service::jobs::Outcome;
 use futures_util::Stream;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -184,19 +184,13 @@ async fn post(
     author: Option<&str>,
     body: &str,
 ) -> ApiResult<Message> {
-    let body = body.trim();
-    if body.is_empty() || body.chars().count() > MAX_MESSAGE || body.contains('\0') {
-        return Err(ApiError::invalid_field(
-            "body",
-            format!("1 to {MAX_MESSAGE} characters"),
-        ));
-    }
+    let body = carnet_service::extract::text("body", body, MAX_MESSAGE)?;
     let ctx = &state.ctx;
     let message = Message {
         id: format!("msg_{}", random_token(16)),
         chat_id: chat.to_owned(),
         sender: sender.to_owned(),
-        body: body.to_owned(),
+        body,
         at: ctx.now_ms(),
     };
     let mut tx = ctx.db.begin().await?;
@@ -354,21 +348,6 @@ async fn holder_events(
 ) -> ApiResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
     check_side(&state.ctx, &chat, &Side::Candidate(&holder.profile_id)).await?;
     Ok(events(state.chat_events.subscribe(), chat))
-}
-
-/// Schedules the expiry job (once per database).
-pub async fn schedule(ctx: &Ctx) -> Result<(), sqlx::Error> {
-    let mut conn = ctx.db.writer().await?;
-    let now = ctx.now_ms();
-    jobs::enqueue(
-        &mut conn,
-        now,
-        EXPIRE_CHATS,
-        &Value::Null,
-        now,
-        Some(EXPIRE_CHATS),
-    )
-    .await
 }
 
 /// One pass: notices to chats silent for 23 days, deletion of those silent for 30. Returns

@@ -14,12 +14,11 @@ use carnet_core::availability::Availability;
 use carnet_core::dcql::{CredentialQuery, CredentialSet, DcqlQuery};
 use carnet_core::oid4vp::{HOLDER_PROOF_HEADER, verify_holder_proof};
 use carnet_core::path::ClaimPath;
-use carnet_service::Ctx;
 use carnet_service::audit::{self, Actor};
 use carnet_service::error::{ApiError, ApiResult, Problem};
 use carnet_service::extract::Json;
 use carnet_service::id::random_token;
-use carnet_service::jobs::{self, Outcome};
+use carnet_service::jobs::Outcome;
 use serde::Serialize;
 use serde_json::{Value, json};
 use utoipa::ToSchema;
@@ -397,21 +396,6 @@ async fn withdraw(
     .await?;
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-/// Schedules the status re-check (once per database).
-pub async fn schedule(ctx: &Ctx) -> Result<(), sqlx::Error> {
-    let mut conn = ctx.db.writer().await?;
-    let now = ctx.now_ms();
-    jobs::enqueue(
-        &mut conn,
-        now,
-        RECHECK_STATUS,
-        &Value::Null,
-        now,
-        Some(RECHECK_STATUS),
-    )
-    .await
 }
 
 /// One re-check pass over the competencies not checked for an hour; returns how many changed.

@@ -96,9 +96,14 @@ pub fn app(ctx: Ctx) -> Router {
 
 /// Schedules the verifier's periodic jobs (once per database).
 pub async fn schedule_jobs(ctx: &Ctx) -> Result<(), sqlx::Error> {
-    directory::schedule(ctx).await?;
-    retention::schedule(ctx).await?;
-    chats::schedule(ctx).await
+    for kind in [
+        directory::RECHECK_STATUS,
+        retention::RETENTION,
+        chats::EXPIRE_CHATS,
+    ] {
+        jobs::schedule(ctx, kind).await?;
+    }
+    Ok(())
 }
 
 /// The verifier's background jobs.

@@ -19,7 +19,7 @@ use carnet_core::dcql::{CredentialQuery, DcqlQuery};
 use carnet_core::path::ClaimPath;
 use carnet_service::audit::{self, Actor};
 use carnet_service::error::{ApiError, ApiResult, Problem};
-use carnet_service::extract::{Json, Query};
+use carnet_service::extract::{Json, Query, optional_text as text};
 use carnet_service::id::{looks_like_id, random_token};
 use carnet_service::tenants::Access;
 use serde::{Deserialize, Serialize};
@@ -227,17 +227,6 @@ pub struct Sent {
     pub offer: Offer,
     /// Recipients the offer went to.
     pub recipients: usize,
-}
-
-fn text(field: &str, value: Option<&str>, max: usize) -> ApiResult<Option<String>> {
-    match value.map(str::trim) {
-        None | Some("") => Ok(None),
-        Some(v) if v.chars().count() > max || v.contains('\0') => Err(ApiError::invalid_field(
-            field,
-            format!("at most {max} characters"),
-        )),
-        Some(v) => Ok(Some(v.to_owned())),
-    }
 }
 
 /// The DCQL query of an offer: the identity credential with the claims asked.

@@ -8,25 +8,11 @@
 use carnet_service::Ctx;
 use carnet_service::audit::{self, Actor};
 use carnet_service::error::ApiResult;
-use carnet_service::jobs::{self, Outcome};
+use carnet_service::jobs::Outcome;
 use serde_json::{Value, json};
 
 pub const RETENTION: &str = "verifier.retention";
 const EVERY_MS: i64 = 24 * 3600 * 1000;
-
-pub async fn schedule(ctx: &Ctx) -> Result<(), sqlx::Error> {
-    let mut conn = ctx.db.writer().await?;
-    let now = ctx.now_ms();
-    jobs::enqueue(
-        &mut conn,
-        now,
-        RETENTION,
-        &Value::Null,
-        now,
-        Some(RETENTION),
-    )
-    .await
-}
 
 /// What one pass deleted.
 #[derive(Debug, Default, PartialEq, Eq)]

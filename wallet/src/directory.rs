@@ -410,35 +410,40 @@ async fn inbox(
     State(state): State<WalletState>,
     holder: Holder,
 ) -> ApiResult<Json<Vec<InboxEntry>>> {
-    let mut entries = Vec::new();
-    for publication in all(&state, &holder).await? {
-        let offers = call(
+    Ok(Json(
+        gather(
             &state,
             &holder,
-            &publication,
-            Method::GET,
             "/api/v1/directory/inbox",
-            None,
             "the verifier's inbox",
         )
-        .await;
-        match offers {
-            Ok(Value::Array(offers)) => {
-                entries.extend(offers.into_iter().map(|offer| InboxEntry {
-                    publication_id: publication.id.clone(),
-                    verifier: publication.choices.verifier.clone(),
-                    offer,
-                }))
-            }
-            Ok(_) => {
-                tracing::warn!(verifier = %publication.choices.verifier, "an inbox that is not a list")
-            }
+        .await?,
+    ))
+}
+
+/// What every verifier where the holder published lists at `path`, each item with its
+/// publication; a verifier that cannot be reached is skipped and named in the log.
+async fn gather(
+    state: &WalletState,
+    holder: &Holder,
+    path: &str,
+    what: &str,
+) -> ApiResult<Vec<InboxEntry>> {
+    let mut entries = Vec::new();
+    for publication in all(state, holder).await? {
+        match call(state, holder, &publication, Method::GET, path, None, what).await {
+            Ok(Value::Array(items)) => entries.extend(items.into_iter().map(|offer| InboxEntry {
+                publication_id: publication.id.clone(),
+                verifier: publication.choices.verifier.clone(),
+                offer,
+            })),
+            Ok(_) => tracing::warn!(verifier = %publication.choices.verifier, "{what}: not a list"),
             Err(e) => {
-                tracing::warn!(verifier = %publication.choices.verifier, error = %e, "inbox unavailable")
+                tracing::warn!(verifier = %publication.choices.verifier, error = %e, "{what}: unavailable")
             }
         }
     }
-    Ok(Json(entries))
+    Ok(entries)
 }
 
 fn offer_path(offer: &str, rest: &str) -> ApiResult<String> {
@@ -448,6 +453,29 @@ fn offer_path(offer: &str, rest: &str) -> ApiResult<String> {
     Ok(format!("/api/v1/directory/inbox/{offer}{rest}"))
 }
 
+/// Acts on an offer at the verifier of a publication (`(publication, offer)` from the path).
+async fn on_offer(
+    state: &WalletState,
+    holder: &Holder,
+    (publication, offer): &(String, String),
+    method: Method,
+    rest: &str,
+) -> ApiResult<StatusCode> {
+    let publication = find(state, holder, publication).await?;
+    let url = offer_path(offer, rest)?;
+    call(
+        state,
+        holder,
+        &publication,
+        method,
+        &url,
+        None,
+        "the verifier",
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 /// The quizzes recruiters sent, at every verifier where the holder published.
 #[utoipa::path(get, path = "/api/v1/quizzes", tag = "directory",
     responses((status = 200, body = Vec<InboxEntry>), (status = 401, body = Problem)))]
@@ -455,35 +483,15 @@ async fn quizzes(
     State(state): State<WalletState>,
     holder: Holder,
 ) -> ApiResult<Json<Vec<InboxEntry>>> {
-    let mut entries = Vec::new();
-    for publication in all(&state, &holder).await? {
-        match call(
+    Ok(Json(
+        gather(
             &state,
             &holder,
-            &publication,
-            Method::GET,
             "/api/v1/directory/quizzes",
-            None,
             "the verifier's quizzes",
         )
-        .await
-        {
-            Ok(Value::Array(quizzes)) => {
-                entries.extend(quizzes.into_iter().map(|offer| InboxEntry {
-                    publication_id: publication.id.clone(),
-                    verifier: publication.choices.verifier.clone(),
-                    offer,
-                }))
-            }
-            Ok(_) => {
-                tracing::warn!(verifier = %publication.choices.verifier, "quizzes that are not a list")
-            }
-            Err(e) => {
-                tracing::warn!(verifier = %publication.choices.verifier, error = %e, "quizzes unavailable")
-            }
-        }
-    }
-    Ok(Json(entries))
+        .await?,
+    ))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -532,19 +540,7 @@ async fn decline(
     holder: Holder,
     Path(path): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
-    let publication = find(&state, &holder, &path.0).await?;
-    let url = offer_path(&path.1, "/decline")?;
-    call(
-        &state,
-        &holder,
-        &publication,
-        Method::POST,
-        &url,
-        None,
-        "the verifier",
-    )
-    .await?;
-    Ok(StatusCode::NO_CONTENT)
+    on_offer(&state, &holder, &path, Method::POST, "/decline").await
 }
 
 /// Asks the verifier to erase at once what the holder disclosed with this offer (and the chat).
@@ -556,19 +552,7 @@ async fn erase(
     holder: Holder,
     Path(path): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
-    let publication = find(&state, &holder, &path.0).await?;
-    let url = offer_path(&path.1, "/disclosure")?;
-    call(
-        &state,
-        &holder,
-        &publication,
-        Method::DELETE,
-        &url,
-        None,
-        "the verifier",
-    )
-    .await?;
-    Ok(StatusCode::NO_CONTENT)
+    on_offer(&state, &holder, &path, Method::DELETE, "/disclosure").await
 }
 
 /// An offer's PDF, fetched from the verifier.

@@ -9,7 +9,7 @@ use carnet_core::sd_jwt::StatusReference;
 use carnet_core::status_list::StatusListToken;
 use carnet_service::Ctx;
 use carnet_service::error::{ApiError, ApiResult};
-use carnet_service::jobs::{self, Outcome};
+use carnet_service::jobs::Outcome;
 use carnet_service::remote::{Remote, fetch_list, issuer_jwks, status_in};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -59,21 +59,6 @@ pub async fn track(
     .execute(&mut *conn)
     .await?;
     Ok(())
-}
-
-/// Schedules the refresh (once per database).
-pub async fn schedule(ctx: &Ctx) -> Result<(), sqlx::Error> {
-    let mut conn = ctx.db.writer().await?;
-    let now = ctx.now_ms();
-    jobs::enqueue(
-        &mut conn,
-        now,
-        REFRESH_STATUS,
-        &serde_json::Value::Null,
-        now,
-        Some(REFRESH_STATUS),
-    )
-    .await
 }
 
 /// The job: every tracked credential not checked for an hour, grouped by status list (one
