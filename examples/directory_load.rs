@@ -314,15 +314,29 @@ async fn generate(ctx: &carnet_service::Ctx, n: usize) {
              SELECT 'pcb_' || n || '_' || k, 'prb_' || n, '{ISSUER}', 'C' || {skewed}, 'Compétence ' || {skewed} || ' ' || {words}, 'competence ' || {skewed} || ' ' || {words}, \
              'niveau', ((n + k) % 101) / 100.0, '2026-06-12', '{{}}', 'valid', 1800000000000 FROM seq, slots"
         ),
-        "INSERT INTO competency_frameworks (competency_id, framework, code) SELECT id, 'rncp', 'RNCP' || (10000 + (CAST(substr(code, 2) AS INTEGER) * 37) % 500) FROM profile_competencies WHERE substr(id, 1, 4) = 'pcb_'".to_owned(),
-        "INSERT INTO competency_names (code, name_folded) SELECT DISTINCT code, name_folded FROM profile_competencies WHERE 1 = 1 ON CONFLICT (code, name_folded) DO NOTHING".to_owned(),
-        "ANALYZE".to_owned(),
+        "INSERT INTO framework_codes (framework_code, code) SELECT DISTINCT 'RNCP' || (10000 + (CAST(substr(code, 2) AS INTEGER) * 37) % 500), code FROM profile_competencies WHERE substr(id, 1, 4) = 'pcb_' ON CONFLICT (framework_code, code) DO NOTHING".to_owned(),
+        "INSERT INTO competency_names (code, name_folded, name) SELECT code, name_folded, MIN(name) FROM profile_competencies GROUP BY code, name_folded ON CONFLICT (code, name_folded) DO NOTHING".to_owned(),
     ];
     for sql in statements {
+        let t = Instant::now();
         let mut tx = ctx.db.begin().await.unwrap();
         sqlx::query(&sql).execute(&mut *tx).await.unwrap();
         tx.commit().await.unwrap();
+        println!(
+            "  {:.1} s  {}",
+            t.elapsed().as_secs_f64(),
+            &sql[..sql.len().min(60)]
+        );
     }
+    let t = Instant::now();
+    let mut tx = ctx.db.begin().await.unwrap();
+    carnet_verifier::search::reindex(&mut tx, carnet_verifier::search::Scope::All)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    println!("  {:.1} s  search index", t.elapsed().as_secs_f64());
+    let mut analyze = ctx.db.writer().await.unwrap();
+    sqlx::query("ANALYZE").execute(&mut *analyze).await.unwrap();
 }
 
 /// An approved company and its recruiter's session: (cookie, CSRF token, company id).

@@ -77,6 +77,7 @@ pub async fn open(settings: &Settings, kind: ServiceKind) -> Result<Db, String> 
 pub async fn service(settings: &Settings, kind: ServiceKind) -> Result<Service, String> {
     let db = open(settings, kind).await?;
     let ctx = Ctx {
+        bus: carnet_service::bus::Bus::new(&db),
         db,
         clock: Arc::new(SystemClock),
         config: Arc::new(ServiceConfig {

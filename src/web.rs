@@ -2,21 +2,14 @@
 //! (`?lang=en` or `Accept-Language`). Its strings live in [`CATALOG`], not in the markup.
 
 use axum::Router;
-use axum::extract::Query;
-use axum::http::{HeaderMap, header};
+use axum::http::header;
 use axum::response::{Html, IntoResponse};
 use axum::routing::get;
 use carnet_service::ServiceKind;
-use serde::Deserialize;
-
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum Lang {
-    Fr,
-    En,
-}
+use carnet_service::i18n::{Catalog, Lang, escape};
 
 /// Every string of the page, per language: (key, French, English).
-const CATALOG: &[(&str, &str, &str)] = &[
+const CATALOG: Catalog = &[
     ("lang", "fr", "en"),
     (
         "title",
@@ -55,53 +48,16 @@ const CATALOG: &[(&str, &str, &str)] = &[
     ("switch.href", "?lang=en", "?lang=fr"),
 ];
 
-pub fn t(lang: Lang, key: &str) -> &'static str {
-    CATALOG
-        .iter()
-        .find(|(k, _, _)| *k == key)
-        .map(|(_, fr, en)| if lang == Lang::En { *en } else { *fr })
-        .unwrap_or("")
-}
-
-/// `?lang=` first, then the first of `fr`/`en` in `Accept-Language`, then French.
-pub fn negotiate(query: Option<&str>, headers: &HeaderMap) -> Lang {
-    let pick = |s: &str| match s.trim().get(..2) {
-        Some("en") => Some(Lang::En),
-        Some("fr") => Some(Lang::Fr),
-        _ => None,
-    };
-    if let Some(lang) = query.and_then(pick) {
-        return lang;
-    }
-    headers
-        .get(header::ACCEPT_LANGUAGE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            v.split(',')
-                .find_map(|part| pick(part.split(';').next().unwrap_or("")))
-        })
-        .unwrap_or(Lang::Fr)
-}
-
-#[derive(Deserialize)]
-struct LangQuery {
-    lang: Option<String>,
-}
-
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
+fn t(lang: Lang, key: &str) -> &'static str {
+    lang.t(CATALOG, key)
 }
 
 pub fn landing(links: Vec<(ServiceKind, String)>) -> Router {
     Router::new().route(
         "/",
-        get(move |Query(q): Query<LangQuery>, headers: HeaderMap| {
+        get(move |lang: Lang| {
             let links = links.clone();
             async move {
-                let lang = negotiate(q.lang.as_deref(), &headers);
                 let cards: String = links
                     .iter()
                     .map(|(kind, url)| {
@@ -135,17 +91,6 @@ pub fn landing(links: Vec<(ServiceKind, String)>) -> Router {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn french_by_default_english_on_request() {
-        let mut headers = HeaderMap::new();
-        assert_eq!(negotiate(None, &headers), Lang::Fr);
-        headers.insert(header::ACCEPT_LANGUAGE, "en-GB,en;q=0.9".parse().unwrap());
-        assert_eq!(negotiate(None, &headers), Lang::En);
-        assert_eq!(negotiate(Some("fr"), &headers), Lang::Fr);
-        headers.insert(header::ACCEPT_LANGUAGE, "de-DE, fr;q=0.5".parse().unwrap());
-        assert_eq!(negotiate(None, &headers), Lang::Fr);
-    }
 
     #[test]
     fn every_key_has_both_languages() {

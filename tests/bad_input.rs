@@ -151,7 +151,27 @@ async fn every_endpoint_rejects_bad_input_cleanly() {
                         Some(json!({"title": "S", "starts_on": "2026-01-05", "ends_on": "2026-03-27"})),
                     )
                     .await;
-                r.body["id"].as_str().unwrap().to_owned()
+                let session = r.body["id"].as_str().unwrap().to_owned();
+                // Also a trainee of it, for the endpoints only trainees reach (check-in).
+                let r = app
+                    .call(
+                        Method::POST,
+                        &format!("/issuer/api/v1/organisations/{tenant}/members"),
+                        &admin,
+                        Some(json!({"email": "admin@issuer.example", "role": "trainee"})),
+                    )
+                    .await;
+                assert!(r.status.is_success(), "{}", r.body);
+                let r = app
+                    .call(
+                        Method::POST,
+                        &format!("/issuer/api/v1/organisations/{tenant}/sessions/{session}/members"),
+                        &admin,
+                        Some(json!({"email": "admin@issuer.example", "role": "trainee"})),
+                    )
+                    .await;
+                assert!(r.status.is_success(), "{}", r.body);
+                session
             } else {
                 "none".to_owned()
             };

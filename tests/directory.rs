@@ -666,7 +666,7 @@ async fn journey(app: &TestApp) {
         "profiles",
         "profile_tags",
         "profile_competencies",
-        "competency_frameworks",
+        "search_index",
         "offers",
         "offer_recipients",
         "disclosures",
@@ -825,6 +825,7 @@ async fn journey(app: &TestApp) {
     for table in [
         "profiles",
         "profile_competencies",
+        "search_index",
         "offer_recipients",
         "disclosures",
     ] {
@@ -888,4 +889,233 @@ async fn journey(app: &TestApp) {
         .await;
     assert!(r.status.is_success(), "{}", r.body);
     assert_eq!(profiles().await, 0);
+}
+
+/// Search over many profiles written straight into the verifier's database (as the load test
+/// does): a framework code standing for two competency codes finds each profile once, ranks by
+/// best level across both, pages without gaps or repeats, counts facets, filters by issuer, and
+/// forgets an issuer no longer trusted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn search_ranks_pages_and_counts_over_many_profiles() {
+    for engine in engines() {
+        let app = TestApp::new(engine).await;
+        let ctx = app.ctx(ServiceKind::Verifier);
+        let (admin, admin_id) = app
+            .register("verifier", "admin@plateforme.example", "Admin")
+            .await;
+        app.make_platform_admin(ServiceKind::Verifier, &admin_id)
+            .await;
+        let a = company(
+            &app,
+            "rh@acier.example",
+            "Aciéries",
+            "73282932000074",
+            &admin,
+        )
+        .await;
+        let mut tx = ctx.db.begin().await.unwrap();
+        for (issuer, name) in [
+            ("https://a.example", "Centre A"),
+            ("https://b.example", "Centre B"),
+        ] {
+            sqlx::query("INSERT INTO trusted_issuers (issuer, name, jwks, fetched_at, created_at) VALUES ($1, $2, '{\"keys\":[]}', 0, 0)")
+                .bind(issuer)
+                .bind(name)
+                .execute(&mut *tx)
+                .await
+                .unwrap();
+        }
+        // Profile n holds TIG (issuer A, level n/40) if n is even, MIG (issuer B, level n/50)
+        // if n % 3 == 0, both under framework code RNCP1; and ELEC (issuer A) always.
+        for n in 0..40i64 {
+            let id = format!("prf_{n:02}");
+            sqlx::query("INSERT INTO profiles (id, holder_kid, holder_jwk, name, situation, published_at, updated_at, last_contact_at) VALUES ($1, $2, '{}', $3, $4, 0, $5, 0)")
+                .bind(&id)
+                .bind(format!("kid{n}"))
+                .bind(format!("Candidat {:02}", 39 - n))
+                .bind(if n % 2 == 0 { "seeking" } else { "employed" })
+                .bind(n)
+                .execute(&mut *tx)
+                .await
+                .unwrap();
+            sqlx::query(
+                "INSERT INTO profile_tags (profile_id, kind, value) VALUES ($1, 'region', $2)",
+            )
+            .bind(&id)
+            .bind(if n < 10 { "84" } else { "11" })
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+            let mut held = vec![("ELEC", "Électricité", "https://a.example", 0.5)];
+            if n % 2 == 0 {
+                held.push(("TIG", "Soudure TIG", "https://a.example", n as f64 / 40.0));
+            }
+            if n % 3 == 0 {
+                held.push(("MIG", "Soudure MIG", "https://b.example", n as f64 / 50.0));
+            }
+            for (k, (code, name, issuer, level)) in held.into_iter().enumerate() {
+                sqlx::query("INSERT INTO profile_competencies (id, profile_id, issuer, code, name, name_folded, level_value, claims, status, checked_at) VALUES ($1, $2, $3, $4, $5, $6, $7, '{}', 'valid', 0)")
+                    .bind(format!("pco_{n}_{k}"))
+                    .bind(&id)
+                    .bind(issuer)
+                    .bind(code)
+                    .bind(name)
+                    .bind(carnet_verifier::directory::fold(name))
+                    .bind(level)
+                    .execute(&mut *tx)
+                    .await
+                    .unwrap();
+            }
+        }
+        for (framework_code, code) in [("RNCP1", "TIG"), ("RNCP1", "MIG")] {
+            sqlx::query("INSERT INTO framework_codes (framework_code, code) VALUES ($1, $2)")
+                .bind(framework_code)
+                .bind(code)
+                .execute(&mut *tx)
+                .await
+                .unwrap();
+        }
+        for (code, name) in [
+            ("TIG", "Soudure TIG"),
+            ("MIG", "Soudure MIG"),
+            ("ELEC", "Électricité"),
+        ] {
+            sqlx::query(
+                "INSERT INTO competency_names (code, name_folded, name) VALUES ($1, $2, $3)",
+            )
+            .bind(code)
+            .bind(carnet_verifier::directory::fold(name))
+            .bind(name)
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        }
+        carnet_verifier::search::reindex(&mut tx, carnet_verifier::search::Scope::All)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+
+        let search = |query: String| {
+            let (app, a) = (&app, &a);
+            async move {
+                let r = app
+                    .call(
+                        Method::GET,
+                        &format!("/verifier/api/v1/companies/{}/search?{query}", a.company),
+                        &a.auth,
+                        None,
+                    )
+                    .await;
+                assert_eq!(r.status, StatusCode::OK, "{query}: {}", r.body);
+                r.body
+            }
+        };
+        let ids = |body: &Value| -> Vec<String> {
+            body["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|p| p["id"].as_str().unwrap().to_owned())
+                .collect()
+        };
+        let welders: Vec<i64> = (0..40).filter(|n| n % 2 == 0 || n % 3 == 0).collect();
+        let all = search("competency=RNCP1&limit=100&sort=level".into()).await;
+        assert_eq!(all["total"], welders.len(), "{all}");
+        assert_eq!(all["total_exact"], true);
+        // By best level across TIG and MIG, then name.
+        let best = |n: i64| {
+            let tig = if n % 2 == 0 { n as f64 / 40.0 } else { -1.0 };
+            let mig = if n % 3 == 0 { n as f64 / 50.0 } else { -1.0 };
+            tig.max(mig)
+        };
+        let mut expected = welders.clone();
+        expected.sort_by(|x, y| {
+            best(*y)
+                .partial_cmp(&best(*x))
+                .unwrap()
+                .then((39 - x).cmp(&(39 - y)))
+        });
+        let expected: Vec<String> = expected.iter().map(|n| format!("prf_{n:02}")).collect();
+        assert_eq!(ids(&all), expected);
+        // Pages of 7 give the same order, each profile once.
+        for sort in ["level", "name", "recent"] {
+            let whole = ids(&search(format!("competency=RNCP1&limit=100&sort={sort}")).await);
+            let mut paged = Vec::new();
+            let mut cursor = String::new();
+            loop {
+                let page = search(format!("competency=RNCP1&limit=7&sort={sort}{cursor}")).await;
+                paged.extend(ids(&page));
+                match page["next_cursor"].as_str() {
+                    Some(next) => cursor = format!("&cursor={next}"),
+                    None => break,
+                }
+            }
+            assert_eq!(paged, whole, "{sort}");
+        }
+        let recent = ids(&search("sort=recent&limit=3".into()).await);
+        assert_eq!(recent, ["prf_39", "prf_38", "prf_37"]);
+        let by_name = ids(&search("limit=2".into()).await);
+        assert_eq!(by_name, ["prf_39", "prf_38"]);
+        // Facets over the matches.
+        let facets = &all["facets"];
+        let count = |facet: &str, value: &str| {
+            facets[facet]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|f| f["value"] == value)
+                .map(|f| (f["count"].as_i64().unwrap(), f["label"].clone()))
+        };
+        assert_eq!(count("competency", "TIG"), Some((20, json!("Soudure TIG"))));
+        assert_eq!(count("competency", "MIG"), Some((14, json!("Soudure MIG"))));
+        assert_eq!(count("competency", "ELEC").unwrap().0, welders.len() as i64);
+        assert_eq!(
+            count("issuer", "https://b.example"),
+            Some((14, json!("Centre B")))
+        );
+        assert_eq!(count("situation", "seeking").unwrap().0, 20);
+        assert_eq!(
+            count("region", "84").unwrap().0,
+            welders.iter().filter(|n| **n < 10).count() as i64
+        );
+        // Words, minimum level, issuer, region, each as the profiles say.
+        let total = |query: &str| {
+            let query = query.to_owned();
+            async { search(query).await["total"].as_i64().unwrap() }
+        };
+        assert_eq!(total("q=soudure").await, welders.len() as i64);
+        assert_eq!(total("q=soudure%20mig").await, 14);
+        assert_eq!(total("q=electricite&region=84").await, 10);
+        assert_eq!(total("region=84").await, 10);
+        assert_eq!(total("region=84&situation=seeking&sort=level").await, 5);
+        assert_eq!(total("region=11&competency=RNCP1").await, 27 - 7);
+        assert_eq!(total("competency=TIG&min_level=0.5").await, 10);
+        assert_eq!(total("competency=RNCP1&q=mig&min_level=0.5").await, 5);
+        assert_eq!(
+            total("competency=RNCP1&issuer=https%3A%2F%2Fb.example").await,
+            14
+        );
+        assert_eq!(
+            total("issuer=https%3A%2F%2Fb.example&min_level=0.6").await,
+            4
+        );
+        assert_eq!(total("competency=NONE").await, 0);
+        assert_eq!(total("q=plomberie").await, 0);
+        // An issuer no longer trusted leaves the search at once.
+        let r = app
+            .call(
+                Method::DELETE,
+                "/verifier/api/v1/trusted-issuers?issuer=https%3A%2F%2Fb.example",
+                &admin,
+                None,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
+        assert_eq!(total("competency=MIG").await, 0);
+        assert_eq!(total("competency=RNCP1").await, 20);
+        assert_eq!(total("issuer=https%3A%2F%2Fb.example").await, 0);
+        assert_eq!(total("").await, 40);
+        assert_eq!(total("region=84&competency=MIG").await, 0);
+        assert_eq!(total("region=84").await, 10);
+    }
 }

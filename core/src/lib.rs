@@ -37,6 +37,7 @@
 
 pub mod availability;
 pub mod b64;
+pub mod calendar;
 pub mod dcql;
 pub mod json;
 pub mod jws;

@@ -1,8 +1,9 @@
 //! The two other credentials a centre issues: the **identity** credential, from the identity the
 //! centre checked at enrolment (every personal claim selectively disclosable, the address parts
 //! too), and the **completion certificate** ("certificat de réalisation") of a session, with its
-//! dates and hours — the planned hours until attendance is recorded.
+//! dates and hours — planned, and attended as the attendance records them.
 
+use crate::attendance;
 use crate::catalog::text;
 use crate::offers::{self, COMPLETION, IDENTITY, OfferLink};
 use crate::sessions::{self, SessionManager, date};
@@ -208,11 +209,16 @@ async fn certify_completion(
         .bind(&input.trainee_id)
         .fetch_one(ctx.db.pool())
         .await?;
+    // Hours attended, from the attendance (émargement); unknown while none is recorded.
+    let attended = attendance::attended_minutes(ctx, &session.id, &input.trainee_id)
+        .await?
+        .map_or(Value::Null, |minutes| {
+            json!((minutes as f64 / 60.0 * 100.0).round() / 100.0)
+        });
     let claims = json!({
         "name": name,
         "formation": { "title": session.title, "starts_on": session.starts_on, "ends_on": session.ends_on },
-        // Attended hours come with attendance (émargement); until then the planned hours.
-        "hours": { "planned": session.planned_hours, "attended": Value::Null },
+        "hours": { "planned": session.planned_hours, "attended": attended },
         "establishment": { "name": access.org.tenant.name, "siret": access.org.tenant.siret },
         "session_id": session.id,
     });

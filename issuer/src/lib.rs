@@ -3,6 +3,8 @@
 //! sessions, evaluations, and competency credentials issued over OpenID4VCI (pre-authorized
 //! code flow) with Token Status Lists for revocation and suspension.
 
+mod attendance;
+mod calendar;
 mod catalog;
 mod certificates;
 mod courses;
@@ -13,6 +15,7 @@ mod metadata;
 mod offers;
 mod organisations;
 mod qr;
+mod rooms;
 mod sessions;
 mod status;
 mod vci;
@@ -61,6 +64,16 @@ pub const MIGRATIONS: &[EmbeddedMigration] = &[
         "status lists without a counter",
         include_str!("../../migrations/issuer/0105_status_list_counter.sql"),
     ),
+    (
+        106,
+        "calendar and attendance",
+        include_str!("../../migrations/issuer/0106_calendar_attendance.sql"),
+    ),
+    (
+        107,
+        "rooms",
+        include_str!("../../migrations/issuer/0107_rooms.sql"),
+    ),
 ];
 
 #[derive(Clone)]
@@ -100,7 +113,10 @@ pub fn app(ctx: Ctx) -> (Router, Router) {
         .merge(status::router())
         .merge(certificates::router())
         .merge(courses::router())
-        .merge(invitations::router());
+        .merge(invitations::router())
+        .merge(calendar::router())
+        .merge(attendance::router())
+        .merge(rooms::router());
     // OpenID4VCI and status lists speak their own protocols, outside the JSON API.
     let protocol = Router::new()
         .route(
@@ -111,6 +127,7 @@ pub fn app(ctx: Ctx) -> (Router, Router) {
         .route("/orgs/{org}/nonce", post(vci::nonce))
         .route("/orgs/{org}/credential", post(vci::credential))
         .route("/status/{list}", get(status::status_list_token))
+        .route("/calendar/{token}", get(calendar::feed))
         .route("/vct/{configuration}", get(metadata::type_metadata));
     let root = metadata::well_known(state.clone());
     (

@@ -7,6 +7,7 @@ use crate::{IssuerState, Managers, Organisations};
 use axum::extract::{FromRef, FromRequestParts, RawPathParams, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
+use carnet_core::calendar::Zone;
 use carnet_service::Ctx;
 use carnet_service::audit;
 use carnet_service::auth::normalise_email;
@@ -41,6 +42,9 @@ pub struct NewSession {
     /// The formation this session is an instance of.
     #[serde(default)]
     pub formation_id: Option<String>,
+    /// The time zone of its calendar (IANA name; `Europe/Paris` by default).
+    #[serde(default)]
+    pub timezone: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema, sqlx::FromRow, Clone)]
@@ -51,6 +55,7 @@ pub struct TrainingSession {
     pub ends_on: String,
     pub planned_hours: i64,
     pub formation_id: Option<String>,
+    pub timezone: String,
 }
 
 pub use carnet_service::clock::check_date as date;
@@ -86,6 +91,14 @@ async fn create_session(
             ));
         }
     }
+    let timezone = match input.timezone.as_deref() {
+        None => Zone::Paris,
+        Some(name) => Zone::parse(name).ok_or_else(|| {
+            ApiError::invalid_field("timezone", "a time zone of France, such as Europe/Paris")
+        })?,
+    }
+    .name()
+    .to_owned();
     let id = format!("ses_{}", random_token(16));
     let now = ctx.now_ms();
     let org = &access.tenant.id;
@@ -94,8 +107,8 @@ async fn create_session(
         return Err(ApiError::invalid_field("planned_hours", "at most 10000"));
     }
     sqlx::query(
-        "INSERT INTO training_sessions (id, organisation_id, title, starts_on, ends_on, planned_hours, formation_id, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        "INSERT INTO training_sessions (id, organisation_id, title, starts_on, ends_on, planned_hours, formation_id, timezone, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
         .bind(&id)
         .bind(org)
@@ -104,6 +117,7 @@ async fn create_session(
         .bind(&ends_on)
         .bind(i64::from(input.planned_hours))
         .bind(&input.formation_id)
+        .bind(&timezone)
         .bind(now)
         .execute(&mut *tx)
         .await?;
@@ -134,6 +148,7 @@ async fn create_session(
             ends_on,
             planned_hours: i64::from(input.planned_hours),
             formation_id: input.formation_id,
+            timezone,
         }),
     ))
 }
@@ -146,7 +161,7 @@ async fn list_sessions(
     Member(access): Member<Organisations>,
 ) -> ApiResult<Json<Vec<TrainingSession>>> {
     let rows = sqlx::query_as(
-        "SELECT id, title, starts_on, ends_on, planned_hours, formation_id FROM training_sessions WHERE organisation_id = $1 ORDER BY starts_on DESC LIMIT 1000",
+        "SELECT id, title, starts_on, ends_on, planned_hours, formation_id, timezone FROM training_sessions WHERE organisation_id = $1 ORDER BY starts_on DESC LIMIT 1000",
     )
     .bind(&access.tenant.id)
     .fetch_all(ctx.db.pool())
@@ -200,7 +215,7 @@ where
         .ok_or(ApiError::NotFound)?;
     let ctx = Ctx::from_ref(state);
     let session: TrainingSession =
-        sqlx::query_as("SELECT id, title, starts_on, ends_on, planned_hours, formation_id FROM training_sessions WHERE id = $1 AND organisation_id = $2")
+        sqlx::query_as("SELECT id, title, starts_on, ends_on, planned_hours, formation_id, timezone FROM training_sessions WHERE id = $1 AND organisation_id = $2")
             .bind(&sid)
             .bind(&org.tenant.id)
             .fetch_optional(ctx.db.pool())
@@ -240,6 +255,41 @@ where
         session_access(parts, state, &["trainer", "manager"])
             .await
             .map(SessionStaff)
+    }
+}
+
+/// Any member of the session in the path (organisation administrators too).
+pub struct SessionParticipant(pub SessionAccess);
+
+impl<S: Send + Sync> FromRequestParts<S> for SessionParticipant
+where
+    Ctx: FromRef<S>,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        session_access(parts, state, &ROLES)
+            .await
+            .map(SessionParticipant)
+    }
+}
+
+/// A trainee of the session in the path (a trainee only: administrators are not trainees).
+pub struct SessionTrainee(pub SessionAccess);
+
+impl<S: Send + Sync> FromRequestParts<S> for SessionTrainee
+where
+    Ctx: FromRef<S>,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let access = session_access(parts, state, &["trainee"]).await?;
+        if access.roles.iter().any(|r| r == "trainee") {
+            Ok(SessionTrainee(access))
+        } else {
+            Err(ApiError::Forbidden)
+        }
     }
 }
 

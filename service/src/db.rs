@@ -184,6 +184,11 @@ impl Db {
         self.engine
     }
 
+    /// The connection URL.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
     /// The process's turn to write on SQLite (none on PostgreSQL). Bounded like the pool's own
     /// wait, so a bug that nests writes fails loudly rather than hanging.
     async fn turn(&self) -> Result<Option<tokio::sync::OwnedMutexGuard<()>>, sqlx::Error> {

@@ -16,6 +16,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod auth;
+pub mod bus;
 pub mod clock;
 pub mod crypto;
 pub mod db;
@@ -23,6 +24,7 @@ pub mod error;
 pub mod extract;
 pub mod files;
 pub mod http;
+pub mod i18n;
 pub mod id;
 pub mod jobs;
 pub mod pagination;
@@ -136,6 +138,8 @@ pub struct Ctx {
     pub config: Arc<ServiceConfig>,
     /// Uploaded files (course resources, offer PDFs).
     pub files: Arc<dyn files::FileStore>,
+    /// Live updates (chats, rooms) across instances.
+    pub bus: Arc<bus::Bus>,
 }
 
 impl Ctx {

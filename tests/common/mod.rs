@@ -132,6 +132,7 @@ impl TestApp {
             let db = Db::connect(&test_db.url).await.unwrap();
             db.migrate(server::migrations(kind)).await.unwrap();
             let ctx = Ctx {
+                bus: carnet_service::bus::Bus::new(&db),
                 db,
                 clock: Arc::new(clock.clone()),
                 config: Arc::new(ServiceConfig::new(

@@ -8,9 +8,10 @@ use crate::VerifierState;
 use crate::directory::ProvenHolder;
 use crate::search::Recruiter;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
-use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::sse::{Event, Sse};
 use carnet_service::Ctx;
+use carnet_service::bus;
 use carnet_service::error::{ApiError, ApiResult, Problem};
 use carnet_service::extract::{Json, Query};
 use carnet_service::id::random_token;
@@ -213,8 +214,7 @@ async fn post(
         .bind(chat)
         .execute(&mut *tx)
         .await?;
-    tx.commit().await?;
-    let _ = state.chat_events.send(message.clone());
+    ctx.bus.commit(tx, &[topic(chat)]).await?;
     Ok(message)
 }
 
@@ -235,28 +235,54 @@ async fn insert(
     Ok(())
 }
 
-/// New messages of one chat as server-sent events (`message`, JSON), until the client leaves.
+fn topic(chat: &str) -> String {
+    format!("chat:{chat}")
+}
+
+/// New messages of one chat as server-sent events (`message`, JSON), from the client's
+/// `Last-Event-ID` (or now) until the client leaves.
 fn events(
-    receiver: tokio::sync::broadcast::Receiver<Message>,
+    ctx: &Ctx,
     chat: String,
-) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
-    let stream =
-        futures_util::stream::unfold((receiver, chat), |(mut receiver, chat)| async move {
-            loop {
-                match receiver.recv().await {
-                    Ok(m) if m.chat_id == chat => {
-                        let event = Event::default()
-                            .event("message")
-                            .id(m.id.clone())
-                            .data(serde_json::to_string(&m).unwrap_or_default());
-                        return Some((Ok(event), (receiver, chat)));
+    headers: &HeaderMap,
+) -> Sse<impl Stream<Item = Result<Event, Infallible>> + use<>> {
+    let start = bus::last_event_id(headers).unwrap_or_else(|| ctx.now_ms().to_string());
+    let reader = ctx.clone();
+    bus::live(&ctx.bus, &topic(&chat), Some(start), move |cursor| {
+        let (ctx, chat) = (reader.clone(), chat.clone());
+        async move {
+            let (at, id) = cursor
+                .as_deref()
+                .and_then(bus::parse_cursor)
+                .unwrap_or((0, String::new()));
+            let rows: Vec<(String, String, String, i64)> = sqlx::query_as(
+                "SELECT id, sender, body, at FROM chat_messages WHERE chat_id = $1 AND (at > $2 OR (at = $2 AND id > $3)) \
+                 ORDER BY at, id LIMIT 100",
+            )
+            .bind(&chat)
+            .bind(at)
+            .bind(&id)
+            .fetch_all(ctx.db.pool())
+            .await?;
+            Ok(rows
+                .into_iter()
+                .map(|(id, sender, body, at)| {
+                    let m = Message {
+                        chat_id: chat.clone(),
+                        id,
+                        sender,
+                        body,
+                        at,
+                    };
+                    bus::Item {
+                        cursor: bus::cursor(m.at, &m.id),
+                        event: "message",
+                        data: serde_json::to_string(&m).unwrap_or_default(),
                     }
-                    Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
-                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
-                }
-            }
-        });
-    Sse::new(stream).keep_alive(KeepAlive::default())
+                })
+                .collect())
+        }
+    })
 }
 
 /// A chat's messages, oldest first, for the company's recruiters.
@@ -302,10 +328,11 @@ async fn company_events(
     State(state): State<VerifierState>,
     Recruiter(access): Recruiter,
     Path(path): Path<(String, String)>,
+    headers: HeaderMap,
 ) -> ApiResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
     let chat = path.1;
     check_side(&state.ctx, &chat, &Side::Company(&access.tenant.id)).await?;
-    Ok(events(state.chat_events.subscribe(), chat))
+    Ok(events(&state.ctx, chat, &headers))
 }
 
 /// A chat's messages, for the candidate (holder proof).
@@ -345,9 +372,10 @@ async fn holder_events(
     State(state): State<VerifierState>,
     holder: ProvenHolder,
     Path(chat): Path<String>,
+    headers: HeaderMap,
 ) -> ApiResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
     check_side(&state.ctx, &chat, &Side::Candidate(&holder.profile_id)).await?;
-    Ok(events(state.chat_events.subscribe(), chat))
+    Ok(events(&state.ctx, chat, &headers))
 }
 
 /// One pass: notices to chats silent for 23 days, deletion of those silent for 30. Returns
@@ -394,7 +422,8 @@ pub async fn expire(ctx: &Ctx) -> ApiResult<(usize, usize)> {
         )
         .await?;
     }
-    tx.commit().await?;
+    let noticed: Vec<String> = due.iter().map(|(chat, _)| topic(chat)).collect();
+    ctx.bus.commit(tx, &noticed).await?;
     Ok((due.len(), deleted))
 }
 

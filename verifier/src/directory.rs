@@ -6,6 +6,7 @@
 //! suspended credential leaves the profile's visible competencies.
 
 use crate::VerifierState;
+use crate::search::{self, Scope};
 use crate::vp::{self, Answer, Refused};
 use axum::extract::{FromRequestParts, State};
 use axum::http::StatusCode;
@@ -259,29 +260,34 @@ pub async fn published(state: &VerifierState, id: &str, answer: Answer) -> Resul
         .execute(&mut *tx)
         .await?;
         sqlx::query(
-            "INSERT INTO competency_names (code, name_folded) VALUES ($1, $2) ON CONFLICT (code, name_folded) DO NOTHING",
+            "INSERT INTO competency_names (code, name_folded, name) VALUES ($1, $2, $3) ON CONFLICT (code, name_folded) DO NOTHING",
         )
         .bind(&code)
         .bind(fold(&competency_name))
+        .bind(&competency_name)
         .execute(&mut *tx)
         .await?;
         if let Some(codes) = competency["framework_codes"].as_object() {
-            for (framework, code) in codes.iter().take(20) {
-                let Some(code) = code.as_str().map(str::trim).filter(|c| !c.is_empty()) else {
+            for framework_code in codes.values().take(20) {
+                let Some(framework_code) = framework_code
+                    .as_str()
+                    .map(str::trim)
+                    .filter(|c| !c.is_empty() && c.len() <= 500)
+                else {
                     continue;
                 };
                 sqlx::query(
-                    "INSERT INTO competency_frameworks (competency_id, framework, code) VALUES ($1, $2, $3)",
+                    "INSERT INTO framework_codes (framework_code, code) VALUES ($1, $2) ON CONFLICT (framework_code, code) DO NOTHING",
                 )
-                .bind(&competency_id)
-                .bind(framework.to_lowercase())
-                .bind(code)
+                .bind(framework_code)
+                .bind(&code)
                 .execute(&mut *tx)
                 .await?;
             }
         }
         stored += 1;
     }
+    search::reindex(&mut tx, Scope::Profile(&profile_id)).await?;
     audit::record(
         &mut tx,
         now,
@@ -398,12 +404,13 @@ async fn withdraw(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// One re-check pass over the competencies not checked for an hour; returns how many changed.
+/// One re-check pass over the competencies not checked for an hour; returns how many profiles
+/// changed.
 pub async fn recheck(state: &VerifierState) -> ApiResult<usize> {
     let ctx = &state.ctx;
     let now = ctx.now_ms();
-    let rows: Vec<(String, String, String, i64, String)> = sqlx::query_as(
-        "SELECT id, issuer, status_uri, status_idx, status FROM profile_competencies \
+    let rows: Vec<(String, String, String, String, i64, String)> = sqlx::query_as(
+        "SELECT id, profile_id, issuer, status_uri, status_idx, status FROM profile_competencies \
          WHERE status_uri IS NOT NULL AND status <> 'revoked' AND checked_at < $1 ORDER BY checked_at LIMIT $2",
     )
     .bind(now - RECHECK_EVERY_MS + 60_000)
@@ -412,8 +419,8 @@ pub async fn recheck(state: &VerifierState) -> ApiResult<usize> {
     .await?;
     state.status.clear().await;
     let mut found = Vec::new();
-    let mut changed = 0;
-    for (id, issuer, uri, idx, previous) in rows {
+    let mut changed = std::collections::BTreeSet::new();
+    for (id, profile_id, issuer, uri, idx, previous) in rows {
         let Ok(idx) = u64::try_from(idx) else {
             continue;
         };
@@ -421,7 +428,7 @@ pub async fn recheck(state: &VerifierState) -> ApiResult<usize> {
             Ok(status) => {
                 let name = carnet_service::remote::status_name(status);
                 if name != previous {
-                    changed += 1;
+                    changed.insert(profile_id);
                 }
                 found.push((id, name));
             }
@@ -440,9 +447,12 @@ pub async fn recheck(state: &VerifierState) -> ApiResult<usize> {
             .execute(&mut *tx)
             .await?;
         }
+        for profile_id in &changed {
+            search::reindex(&mut tx, Scope::Profile(profile_id)).await?;
+        }
         tx.commit().await?;
     }
-    Ok(changed)
+    Ok(changed.len())
 }
 
 /// The job around [`recheck`].

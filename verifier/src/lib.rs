@@ -46,6 +46,11 @@ pub const MIGRATIONS: &[EmbeddedMigration] = &[
         "quizzes",
         include_str!("../../migrations/verifier/0102_quizzes.sql"),
     ),
+    (
+        103,
+        "search index",
+        include_str!("../../migrations/verifier/0103_search.sql"),
+    ),
 ];
 
 #[derive(Clone)]
@@ -54,8 +59,6 @@ pub struct VerifierState {
     pub remote: Remote,
     pub trust: Arc<trust::Trust>,
     pub status: Arc<vp::StatusCache>,
-    /// New chat messages, for the open event streams of this process.
-    pub chat_events: tokio::sync::broadcast::Sender<chats::Message>,
 }
 
 impl VerifierState {
@@ -67,7 +70,6 @@ impl VerifierState {
             remote: Remote::new(allow_http),
             trust: Arc::default(),
             status: Arc::default(),
-            chat_events: tokio::sync::broadcast::channel(1024).0,
         }
     }
 }

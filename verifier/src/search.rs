@@ -8,6 +8,7 @@ use crate::VerifierState;
 use crate::companies::Companies;
 use crate::directory::fold;
 use axum::extract::{Path, State};
+use carnet_core::availability::{Contract, REGIONS, Situation};
 use carnet_service::error::{ApiError, ApiResult, Problem};
 use carnet_service::extract::{Json, Query};
 use carnet_service::tenants::{Access, Staff};
@@ -117,119 +118,184 @@ pub struct SearchResult {
     pub facets: HashMap<String, Vec<Facet>>,
 }
 
+#[derive(Clone)]
 enum Bind {
     Text(String),
     Float(f64),
 }
 
-/// The conditions of a search as SQL over `profiles p` and, for competencies, `c`.
-struct Filter {
-    competency: String,
-    profile: String,
+/// How many competency codes a search by words may turn into before it checks each profile
+/// instead.
+const MAX_KEYS: usize = 64;
+
+/// A search planned over `search_index s`: the keys whose index ranges hold the matches
+/// (`c:<code>` for a competency's holders, `r:<code>` for a region's profiles, `''` for every
+/// profile), and the conditions each row must meet.
+#[derive(Clone)]
+struct Plan {
+    keys: Vec<String>,
+    row: String,
     binds: Vec<Bind>,
 }
 
-impl Filter {
+fn text(field: &str, v: &Option<String>) -> ApiResult<Option<String>> {
+    match v.as_deref().map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(s) if s.chars().count() > 200 => Err(ApiError::invalid_field(field, "too long")),
+        Some(s) => Ok(Some(s.to_owned())),
+    }
+}
+
+/// A declared value (situation, contract type) read as its enumeration.
+fn declared<T: serde::de::DeserializeOwned>(
+    field: &str,
+    value: &Option<String>,
+    expected: &str,
+) -> ApiResult<Option<String>> {
+    let Some(value) = text(field, value)? else {
+        return Ok(None);
+    };
+    serde_json::from_value::<T>(Value::String(value.clone()))
+        .map_err(|_| ApiError::invalid_field(field, expected))?;
+    Ok(Some(value))
+}
+
+impl Plan {
     fn bind(&mut self, value: Bind) -> String {
         self.binds.push(value);
         format!("${}", self.binds.len())
     }
 
-    fn new(q: &SearchQuery) -> ApiResult<Filter> {
-        let mut f = Filter {
-            competency: "c.status = 'valid' AND c.issuer IN (SELECT issuer FROM trusted_issuers)"
-                .into(),
-            profile: String::new(),
+    async fn new(state: &VerifierState, q: &SearchQuery) -> ApiResult<Plan> {
+        let pool = state.ctx.db.pool();
+        let mut plan = Plan {
+            keys: vec![String::new()],
+            row: "1 = 1".into(),
             binds: Vec::new(),
         };
-        let mut selective = false;
-        let text = |field: &str, v: &Option<String>| -> ApiResult<Option<String>> {
-            match v.as_deref().map(str::trim) {
-                None | Some("") => Ok(None),
-                Some(s) if s.chars().count() > 200 => {
-                    Err(ApiError::invalid_field(field, "too long"))
-                }
-                Some(s) => Ok(Some(s.to_owned())),
-            }
+        // Conditions on one of the profile's competencies, checked when the row's key cannot
+        // answer for them (words beside a code, an issuer).
+        let mut competency = Vec::new();
+        let mut exact = false;
+        let words: Vec<String> = match text("q", &q.q)? {
+            None => Vec::new(),
+            Some(words) => fold(&words)
+                .split_whitespace()
+                .map(|w| {
+                    w.chars()
+                        .filter(|c| !matches!(c, '%' | '_' | '\\'))
+                        .collect::<String>()
+                })
+                .filter(|w| !w.is_empty())
+                .take(5)
+                .map(|w| format!("%{w}%"))
+                .collect(),
         };
         if let Some(code) = text("competency", &q.competency)? {
-            let n = f.bind(Bind::Text(code));
-            // By its own code or a framework code, each through its index.
-            f.competency += &format!(
-                " AND c.id IN (SELECT pc.id FROM profile_competencies pc WHERE pc.code = {n} \
-                 UNION ALL SELECT cf.competency_id FROM competency_frameworks cf WHERE cf.code = {n})"
-            );
-            selective = true;
-        }
-        if let Some(words) = text("q", &q.q)? {
-            for word in fold(&words).split_whitespace().take(5) {
-                let escaped: String = word
-                    .chars()
-                    .filter(|c| !matches!(c, '%' | '_' | '\\'))
-                    .collect();
-                if escaped.is_empty() {
-                    continue;
+            // Its own code, and the codes seen with it as a framework code.
+            let seen: Vec<(String,)> =
+                sqlx::query_as("SELECT code FROM framework_codes WHERE framework_code = $1")
+                    .bind(&code)
+                    .fetch_all(pool)
+                    .await?;
+            plan.keys = std::iter::once(code)
+                .chain(seen.into_iter().map(|(c,)| c))
+                .map(|c| format!("c:{c}"))
+                .collect();
+            plan.keys.dedup();
+            for word in &words {
+                let n = plan.bind(Bind::Text(word.clone()));
+                competency.push(format!("c.name_folded LIKE {n}"));
+                exact = true;
+            }
+        } else if !words.is_empty() {
+            // The few codes whose names hold every word, from the table of distinct names.
+            let mut sql = "SELECT DISTINCT code FROM competency_names WHERE 1 = 1".to_owned();
+            for i in 1..=words.len() {
+                sql += &format!(" AND name_folded LIKE ${i}");
+            }
+            sql += &format!(" ORDER BY code LIMIT {}", MAX_KEYS + 1);
+            let mut query = sqlx::query_as::<_, (String,)>(&sql);
+            for word in &words {
+                query = query.bind(word.clone());
+            }
+            let codes = query.fetch_all(pool).await?;
+            if codes.len() <= MAX_KEYS {
+                plan.keys = codes.into_iter().map(|(c,)| format!("c:{c}")).collect();
+            } else {
+                for word in &words {
+                    let n = plan.bind(Bind::Text(word.clone()));
+                    competency.push(format!("c.name_folded LIKE {n}"));
+                    exact = true;
                 }
-                // Over the few distinct competency names, then by code.
-                let n = f.bind(Bind::Text(format!("%{escaped}%")));
-                f.competency += &format!(
-                    " AND c.code IN (SELECT cn.code FROM competency_names cn WHERE cn.name_folded LIKE {n}) AND c.name_folded LIKE {n}"
-                );
-                selective = true;
             }
         }
         if let Some(min) = q.min_level {
             if !(0.0..=1.0).contains(&min) {
                 return Err(ApiError::invalid_field("min_level", "between 0 and 1"));
             }
-            let n = f.bind(Bind::Float(min));
-            f.competency += &format!(" AND c.level_value >= {n}");
+            let n = plan.bind(Bind::Float(min));
+            plan.row += &format!(" AND s.level >= {n}");
+            competency.push(format!("c.level_value >= {n}"));
         }
         if let Some(issuer) = text("issuer", &q.issuer)? {
-            let n = f.bind(Bind::Text(issuer));
-            f.competency += &format!(" AND c.issuer = {n}");
+            let n = plan.bind(Bind::Text(issuer));
+            competency.push(format!("c.issuer = {n}"));
+            exact = true;
         }
-        // A competency condition that narrows: gather its profiles through the indexes; else
-        // check each profile met (in the order asked, so a page stops early).
-        f.profile = if selective {
-            format!(
-                "p.id IN (SELECT c.profile_id FROM profile_competencies c WHERE {})",
-                f.competency
-            )
-        } else {
-            format!(
-                "EXISTS (SELECT 1 FROM profile_competencies c WHERE c.profile_id = p.id AND {})",
-                f.competency
-            )
-        };
-        if let Some(situation) = text("situation", &q.situation)? {
-            if !["in_training", "seeking", "employed"].contains(&situation.as_str()) {
-                return Err(ApiError::invalid_field(
-                    "situation",
-                    "in_training, seeking or employed",
-                ));
-            }
-            let n = f.bind(Bind::Text(situation));
-            f.profile += &format!(" AND p.situation = {n}");
+        if exact {
+            plan.row += &format!(
+                " AND EXISTS (SELECT 1 FROM profile_competencies c WHERE c.profile_id = s.profile_id \
+                 AND (s.key NOT LIKE 'c:%' OR 'c:' || c.code = s.key) AND c.status = 'valid' \
+                 AND c.issuer IN (SELECT issuer FROM trusted_issuers) AND {})",
+                competency.join(" AND ")
+            );
         }
-        for (kind, field, value) in [
-            ("region", "region", &q.region),
-            ("contract", "contract", &q.contract),
-        ] {
-            if let Some(value) = text(field, value)? {
-                // Through the index of declared values.
-                let n = f.bind(Bind::Text(value));
-                f.profile += &format!(
-                    " AND p.id IN (SELECT t.profile_id FROM profile_tags t WHERE t.kind = '{kind}' AND t.value = {n})"
-                );
+        if let Some(situation) = declared::<Situation>(
+            "situation",
+            &q.situation,
+            "in_training, seeking or employed",
+        )? {
+            let n = plan.bind(Bind::Text(situation));
+            plan.row += &format!(" AND s.situation = {n}");
+        }
+        if let Some(region) = text("region", &q.region)? {
+            if !REGIONS.iter().any(|(code, _)| *code == region) {
+                return Err(ApiError::invalid_field("region", "an INSEE region code"));
             }
+            // Through its own key, unless a competency narrows the search further.
+            if plan.keys == [""] {
+                plan.keys = vec![format!("r:{region}")];
+            } else {
+                let n = plan.bind(Bind::Text(format!("%,{region},%")));
+                plan.row += &format!(" AND s.regions LIKE {n}");
+            }
+        }
+        if let Some(contract) = declared::<Contract>(
+            "contract",
+            &q.contract,
+            "cdi, cdd, interim, alternance, stage or freelance",
+        )? {
+            let n = plan.bind(Bind::Text(format!("%,{contract},%")));
+            plan.row += &format!(" AND s.contracts LIKE {n}");
         }
         if let Some(date) = text("available_by", &q.available_by)? {
             carnet_service::clock::check_date("available_by", &date)?;
-            let n = f.bind(Bind::Text(date));
-            f.profile += &format!(" AND (p.available_from IS NULL OR p.available_from <= {n})");
+            let n = plan.bind(Bind::Text(date));
+            plan.row += &format!(" AND (s.available_from IS NULL OR s.available_from <= {n})");
         }
-        Ok(f)
+        Ok(plan)
+    }
+
+    /// The keys as a list of bound parameters.
+    fn key_list(&mut self) -> String {
+        let keys = std::mem::take(&mut self.keys);
+        let list: Vec<String> = keys
+            .iter()
+            .map(|k| self.bind(Bind::Text(k.clone())))
+            .collect();
+        self.keys = keys;
+        list.join(", ")
     }
 
     fn query<'q, O>(
@@ -261,8 +327,6 @@ async fn search(
     _recruiter: Recruiter,
     Query(q): Query<SearchQuery>,
 ) -> ApiResult<Json<SearchResult>> {
-    let ctx = &state.ctx;
-    let filter = Filter::new(&q)?;
     let limit = i64::from(q.limit.unwrap_or(20));
     if !(1..=100).contains(&limit) {
         return Err(ApiError::invalid_field("limit", "1 to 100"));
@@ -275,94 +339,184 @@ async fn search(
             .filter(|o| (0..=MAX_OFFSET).contains(o))
             .ok_or_else(|| ApiError::invalid_field("cursor", "not a cursor of this search"))?,
     };
-    let order = match q.sort.as_deref().unwrap_or("name") {
-        "name" => "p.name, p.id".to_owned(),
-        "recent" => "p.updated_at DESC, p.id".to_owned(),
-        "level" => format!(
-            "(SELECT MAX(c.level_value) FROM profile_competencies c WHERE c.profile_id = p.id AND {}) DESC, p.name, p.id",
-            filter.competency
+    // The order within one key's index, and over the rows of every key, a profile once.
+    let (inner, outer) = match q.sort.as_deref().unwrap_or("name") {
+        "name" => ("s.name, s.profile_id", "sort_name, profile_id"),
+        "recent" => (
+            "s.updated_at DESC, s.profile_id DESC",
+            "sort_updated DESC, profile_id DESC",
+        ),
+        "level" => (
+            "s.level DESC, s.name, s.profile_id",
+            "sort_level DESC, sort_name, profile_id",
         ),
         _ => return Err(ApiError::invalid_field("sort", "name, recent or level")),
     };
-    let pool = ctx.db.pool();
+    let mut plan = Plan::new(&state, &q).await?;
+    if plan.keys.is_empty() {
+        return Ok(Json(SearchResult {
+            total: 0,
+            total_exact: true,
+            items: Vec::new(),
+            next_cursor: None,
+            facets: HashMap::new(),
+        }));
+    }
+    let pool = state.ctx.db.pool();
+    // Each key's first rows in the order asked, read off its index; a profile under several
+    // keys is among the first of at least one of them.
+    let mut page = plan.clone();
+    let ranges: Vec<String> = plan
+        .keys
+        .iter()
+        .enumerate()
+        .map(|(i, key)| {
+            let n = page.bind(Bind::Text(key.clone()));
+            format!(
+                "SELECT * FROM (SELECT s.profile_id, s.name, s.situation, s.available_from, s.updated_at, s.level \
+                 FROM search_index s WHERE s.key = {n} AND {} ORDER BY {inner} LIMIT {}) k{i}",
+                plan.row,
+                offset + limit + 1
+            )
+        })
+        .collect();
     let sql = format!(
-        "SELECT p.id, p.name, p.situation, p.available_from, p.updated_at FROM profiles p WHERE {} ORDER BY {order} LIMIT {} OFFSET {offset}",
-        filter.profile,
+        "SELECT profile_id, MIN(name) AS sort_name, MIN(situation), MIN(available_from), MAX(updated_at) AS sort_updated, MAX(level) AS sort_level \
+         FROM ({}) u GROUP BY profile_id ORDER BY {outer} LIMIT {} OFFSET {offset}",
+        ranges.join(" UNION ALL "),
         limit + 1
     );
-    let mut rows: Vec<ProfileRow> = filter.query(&sql).fetch_all(pool).await?;
+    type PageRow = (String, String, Option<String>, Option<String>, i64, f64);
+    let mut rows: Vec<PageRow> = page.query(&sql).fetch_all(pool).await?;
     let next_cursor = (rows.len() as i64 > limit && offset + limit <= MAX_OFFSET)
         .then(|| (offset + limit).to_string());
     rows.truncate(limit as usize);
-    // Counted among the first matches only: exact up to the cap, a lower bound beyond.
-    let matched = format!(
-        "(SELECT p.id, p.situation FROM profiles p WHERE {} LIMIT {COUNT_CAP}) m",
-        filter.profile
-    );
-    let (total,): (i64,) = filter
-        .query(&format!("SELECT COUNT(*) FROM {matched}"))
-        .fetch_one(pool)
-        .await?;
+    let rows = rows
+        .into_iter()
+        .map(|(id, name, situation, available_from, updated_at, _)| {
+            (id, name, situation, available_from, updated_at)
+        })
+        .collect();
     let items = views(&state, rows).await?;
-    let names = state.trust.snapshot(&state).await?;
-    let mut facets = HashMap::new();
-    let counted = |rows: Vec<(Option<String>, Option<String>, i64)>| -> Vec<Facet> {
-        rows.into_iter()
-            .filter_map(|(value, label, count)| {
-                Some(Facet {
-                    label: label.or_else(|| names.names.get(value.as_deref()?).cloned()),
-                    value: value?,
-                    count,
-                })
-            })
-            .collect()
-    };
-    let shown = "c.status = 'valid' AND c.issuer IN (SELECT issuer FROM trusted_issuers)";
-    let queries = [
-        (
-            "situation",
-            format!(
-                "SELECT m.situation, NULL, COUNT(*) FROM {matched} GROUP BY m.situation ORDER BY 3 DESC"
-            ),
-        ),
-        (
-            "region",
-            format!(
-                "SELECT t.value, NULL, COUNT(*) FROM {matched} JOIN profile_tags t ON t.profile_id = m.id WHERE t.kind = 'region' GROUP BY t.value ORDER BY 3 DESC, 1"
-            ),
-        ),
-        (
-            "contract",
-            format!(
-                "SELECT t.value, NULL, COUNT(*) FROM {matched} JOIN profile_tags t ON t.profile_id = m.id WHERE t.kind = 'contract' GROUP BY t.value ORDER BY 3 DESC, 1"
-            ),
-        ),
-        (
-            "competency",
-            format!(
-                "SELECT c.code, MIN(c.name), COUNT(DISTINCT c.profile_id) FROM {matched} JOIN profile_competencies c ON c.profile_id = m.id WHERE {shown} GROUP BY c.code ORDER BY 3 DESC, 1 LIMIT 30"
-            ),
-        ),
-        (
-            "issuer",
-            format!(
-                "SELECT c.issuer, NULL, COUNT(DISTINCT c.profile_id) FROM {matched} JOIN profile_competencies c ON c.profile_id = m.id WHERE {shown} GROUP BY c.issuer ORDER BY 3 DESC, 1"
-            ),
-        ),
-    ];
-    for (name, sql) in queries {
-        facets.insert(
-            name.to_owned(),
-            counted(filter.query(&sql).fetch_all(pool).await?),
-        );
-    }
+    let (total, total_exact, facets) = facets(&state, &mut plan).await?;
     Ok(Json(SearchResult {
-        total_exact: total < COUNT_CAP,
         total,
+        total_exact,
         items,
         next_cursor,
         facets,
     }))
+}
+
+/// The number of matching profiles and the facets, over the first [`COUNT_CAP`] matches.
+async fn facets(
+    state: &VerifierState,
+    plan: &mut Plan,
+) -> ApiResult<(i64, bool, HashMap<String, Vec<Facet>>)> {
+    let pool = state.ctx.db.pool();
+    let keys = plan.key_list();
+    // The first matches, read off the keys' indexes; counted in the database, so that only a
+    // few rows come back (each row costs more to hand over than to count).
+    let matched = format!(
+        "SELECT s.profile_id FROM search_index s WHERE s.key IN ({keys}) AND {} LIMIT {COUNT_CAP}",
+        plan.row
+    );
+    let (rows, total): (i64, i64) = plan
+        .query(&format!(
+            "SELECT COUNT(*), COUNT(DISTINCT m.profile_id) FROM ({matched}) m"
+        ))
+        .fetch_one(pool)
+        .await?;
+    let mut counts: HashMap<&str, HashMap<String, i64>> = HashMap::new();
+    let mut count = |facet: &'static str, value: &str, n: i64| {
+        *counts
+            .entry(facet)
+            .or_default()
+            .entry(value.to_owned())
+            .or_default() += n;
+    };
+    if total > 0 {
+        // The profiles' declared values, one row per distinct combination.
+        type Row = (Option<String>, String, String, Option<String>, i64);
+        let rows: Vec<Row> = plan
+            .query(&format!(
+                "SELECT a.situation, a.regions, a.contracts, a.issuers, COUNT(*) FROM search_index a \
+                 WHERE a.key = '' AND a.profile_id IN ({matched}) GROUP BY a.situation, a.regions, a.contracts, a.issuers"
+            ))
+            .fetch_all(pool)
+            .await?;
+        for (situation, regions, contracts, issuers, n) in &rows {
+            if let Some(situation) = situation {
+                count("situation", situation, *n);
+            }
+            for (facet, list) in [("region", regions), ("contract", contracts)] {
+                for value in list.split(',').filter(|v| !v.is_empty()) {
+                    count(facet, value, *n);
+                }
+            }
+            for issuer in issuers.iter().flat_map(|i| i.split(' ')) {
+                count("issuer", issuer, *n);
+            }
+        }
+        // The competencies they hold: their `c:` keys.
+        let rows: Vec<(String, i64)> = plan
+            .query(&format!(
+                "SELECT a.key, COUNT(*) FROM search_index a WHERE a.profile_id IN ({matched}) \
+                 AND a.key >= 'c:' AND a.key < 'c;' GROUP BY a.key ORDER BY 2 DESC, 1 LIMIT 30"
+            ))
+            .fetch_all(pool)
+            .await?;
+        for (key, n) in &rows {
+            if let Some(code) = key.strip_prefix("c:") {
+                count("competency", code, *n);
+            }
+        }
+    }
+    let exact = rows < COUNT_CAP;
+    let names = state.trust.snapshot(state).await?;
+    let mut facets = HashMap::new();
+    for facet in ["competency", "issuer", "situation", "region", "contract"] {
+        let mut values: Vec<(String, i64)> = counts
+            .remove(facet)
+            .unwrap_or_default()
+            .into_iter()
+            .collect();
+        values.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        values.truncate(30);
+        let labels: HashMap<String, String> = match facet {
+            "issuer" => names.names.clone(),
+            "competency" if !values.is_empty() => {
+                let list: Vec<String> = (1..=values.len()).map(|i| format!("${i}")).collect();
+                let sql = format!(
+                    "SELECT code, MIN(name) FROM competency_names WHERE code IN ({}) GROUP BY code",
+                    list.join(", ")
+                );
+                let mut query = sqlx::query_as::<_, (String, Option<String>)>(&sql);
+                for (code, _) in &values {
+                    query = query.bind(code.clone());
+                }
+                query
+                    .fetch_all(pool)
+                    .await?
+                    .into_iter()
+                    .filter_map(|(code, name)| Some((code, name?)))
+                    .collect()
+            }
+            _ => HashMap::new(),
+        };
+        facets.insert(
+            facet.to_owned(),
+            values
+                .into_iter()
+                .map(|(value, count)| Facet {
+                    label: labels.get(&value).cloned(),
+                    value,
+                    count,
+                })
+                .collect(),
+        );
+    }
+    Ok((total, exact, facets))
 }
 
 /// Profile ids matching a search, all of them up to `max` (for an offer to a whole result).
@@ -371,13 +525,71 @@ pub async fn matching_ids(
     q: &SearchQuery,
     max: i64,
 ) -> ApiResult<Vec<String>> {
-    let filter = Filter::new(q)?;
+    let mut plan = Plan::new(state, q).await?;
+    if plan.keys.is_empty() {
+        return Ok(Vec::new());
+    }
+    let keys = plan.key_list();
     let sql = format!(
-        "SELECT p.id FROM profiles p WHERE {} ORDER BY p.id LIMIT {max}",
-        filter.profile
+        "SELECT DISTINCT s.profile_id FROM search_index s WHERE s.key IN ({keys}) AND {} ORDER BY s.profile_id LIMIT {max}",
+        plan.row
     );
-    let rows: Vec<(String,)> = filter.query(&sql).fetch_all(state.ctx.db.pool()).await?;
+    let rows: Vec<(String,)> = plan.query(&sql).fetch_all(state.ctx.db.pool()).await?;
     Ok(rows.into_iter().map(|(id,)| id).collect())
+}
+
+/// What a search's index derives from for some profiles.
+pub enum Scope<'a> {
+    Profile(&'a str),
+    /// The profiles holding a competency from this issuer (whose trust changed).
+    Issuer(&'a str),
+    All,
+}
+
+/// Rebuilds the search index of the profiles in `scope`, in the caller's transaction (the
+/// same statements as migration 0103 runs over every profile).
+pub async fn reindex(conn: &mut sqlx::AnyConnection, scope: Scope<'_>) -> ApiResult<()> {
+    let (within, value) = match scope {
+        Scope::Profile(id) => ("= $1", Some(id)),
+        Scope::Issuer(issuer) => (
+            "IN (SELECT profile_id FROM profile_competencies WHERE issuer = $1)",
+            Some(issuer),
+        ),
+        Scope::All => ("IS NOT NULL", None),
+    };
+    let statements = [
+        format!("DELETE FROM search_index WHERE profile_id {within}"),
+        format!(
+            "INSERT INTO search_index (profile_id, key, name, updated_at, level, situation, available_from, regions, contracts) \
+             SELECT p.id, 'c:' || c.code, p.name, p.updated_at, COALESCE(MAX(c.level_value), -1), p.situation, p.available_from, \
+             COALESCE((SELECT ',' || string_agg(t.value, ',') || ',' FROM profile_tags t WHERE t.profile_id = p.id AND t.kind = 'region'), ''), \
+             COALESCE((SELECT ',' || string_agg(t.value, ',') || ',' FROM profile_tags t WHERE t.profile_id = p.id AND t.kind = 'contract'), '') \
+             FROM profiles p JOIN profile_competencies c ON c.profile_id = p.id \
+             WHERE p.id {within} AND c.status = 'valid' AND c.issuer IN (SELECT issuer FROM trusted_issuers) \
+             GROUP BY p.id, c.code"
+        ),
+        format!(
+            "INSERT INTO search_index (profile_id, key, name, updated_at, level, situation, available_from, regions, contracts, issuers) \
+             SELECT s.profile_id, '', MIN(s.name), MIN(s.updated_at), MAX(s.level), MIN(s.situation), MIN(s.available_from), MIN(s.regions), MIN(s.contracts), \
+             (SELECT string_agg(i.issuer, ' ') FROM (SELECT DISTINCT c.issuer FROM profile_competencies c \
+              WHERE c.profile_id = s.profile_id AND c.status = 'valid' AND c.issuer IN (SELECT issuer FROM trusted_issuers)) i) \
+             FROM search_index s WHERE s.profile_id {within} GROUP BY s.profile_id"
+        ),
+        format!(
+            "INSERT INTO search_index (profile_id, key, name, updated_at, level, situation, available_from, regions, contracts) \
+             SELECT s.profile_id, 'r:' || t.value, s.name, s.updated_at, s.level, s.situation, s.available_from, s.regions, s.contracts \
+             FROM search_index s JOIN profile_tags t ON t.profile_id = s.profile_id AND t.kind = 'region' \
+             WHERE s.key = '' AND s.profile_id {within}"
+        ),
+    ];
+    for sql in statements {
+        let mut query = sqlx::query(&sql);
+        if let Some(value) = value {
+            query = query.bind(value);
+        }
+        query.execute(&mut *conn).await?;
+    }
+    Ok(())
 }
 
 /// The views of some profiles, with their valid competencies from trusted issuers.

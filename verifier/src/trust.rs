@@ -6,6 +6,7 @@
 //! competencies from issuers still on it.
 
 use crate::VerifierState;
+use crate::search::{self, Scope};
 use axum::extract::State;
 use axum::http::StatusCode;
 use carnet_core::metadata::{Jwks, TrustedIssuers};
@@ -200,6 +201,7 @@ async fn add(
         json!({ "name": name, "keys": jwks.keys.len() }),
     )
     .await?;
+    search::reindex(&mut tx, Scope::Issuer(&input.issuer)).await?;
     tx.commit().await?;
     state.trust.invalidate().await;
     Ok((
@@ -247,6 +249,7 @@ async fn remove(
         json!({}),
     )
     .await?;
+    search::reindex(&mut tx, Scope::Issuer(&which.issuer)).await?;
     tx.commit().await?;
     state.trust.invalidate().await;
     Ok(StatusCode::NO_CONTENT)

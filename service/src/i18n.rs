@@ -1,0 +1,103 @@
+//! Languages of the pages: French by default, English on request (`?lang=en` or
+//! `Accept-Language`). Each page's strings live in a catalog of `(key, French, English)`, never
+//! in the markup.
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, header};
+use std::convert::Infallible;
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Lang {
+    Fr,
+    En,
+}
+
+/// Strings per language: (key, French, English).
+pub type Catalog = &'static [(&'static str, &'static str, &'static str)];
+
+impl Lang {
+    /// `fr` or `en`.
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::Fr => "fr",
+            Lang::En => "en",
+        }
+    }
+
+    /// The string of `key` in this language; empty when the catalog lacks it (a test per
+    /// catalog checks that none is missing).
+    pub fn t(self, catalog: Catalog, key: &str) -> &'static str {
+        catalog
+            .iter()
+            .find(|(k, _, _)| *k == key)
+            .map(|(_, fr, en)| if self == Lang::En { *en } else { *fr })
+            .unwrap_or("")
+    }
+}
+
+/// `?lang=` first, then the first of `fr`/`en` in `Accept-Language`, then French.
+pub fn negotiate(query: Option<&str>, headers: &HeaderMap) -> Lang {
+    let pick = |s: &str| match s.trim().get(..2) {
+        Some("en") => Some(Lang::En),
+        Some("fr") => Some(Lang::Fr),
+        _ => None,
+    };
+    if let Some(lang) = query.and_then(pick) {
+        return lang;
+    }
+    headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.split(',')
+                .find_map(|part| pick(part.split(';').next().unwrap_or("")))
+        })
+        .unwrap_or(Lang::Fr)
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Lang {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Lang, Infallible> {
+        let query = parts.uri.query().and_then(|q| {
+            q.split('&')
+                .find_map(|pair| pair.strip_prefix("lang="))
+                .map(str::to_owned)
+        });
+        Ok(negotiate(query.as_deref(), &parts.headers))
+    }
+}
+
+/// Escapes text for HTML content and attribute values.
+pub fn escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn french_unless_english_is_asked() {
+        let mut headers = HeaderMap::new();
+        assert_eq!(negotiate(None, &headers), Lang::Fr);
+        headers.insert(
+            header::ACCEPT_LANGUAGE,
+            "de-DE, en-GB;q=0.8, fr;q=0.5".parse().unwrap(),
+        );
+        assert_eq!(negotiate(None, &headers), Lang::En);
+        assert_eq!(negotiate(Some("fr"), &headers), Lang::Fr);
+        const C: Catalog = &[("hello", "bonjour", "hello")];
+        assert_eq!(Lang::Fr.t(C, "hello"), "bonjour");
+        assert_eq!(Lang::En.t(C, "missing"), "");
+        assert_eq!(
+            escape("<a href=\"x\">'&'</a>"),
+            "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;"
+        );
+    }
+}
