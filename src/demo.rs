@@ -545,6 +545,7 @@ async fn seed(services: &[Service], settings: &Settings) -> Result<(), String> {
             evaluations += report["created"].as_u64().unwrap_or(0) as usize;
             offers += report["offers"].as_u64().unwrap_or(0) as usize;
         }
+        session_life(&admin, &trainer, &session_base, &base, starts_on, &course_ids).await?;
         progress("training centres", n + 1, CENTRES.len());
     }
 
@@ -591,6 +592,80 @@ async fn seed(services: &[Service], settings: &Settings) -> Result<(), String> {
         ),
         Err(e) => println!("The directory was not seeded ({e}); wallets can publish later."),
     }
+    Ok(())
+}
+
+/// The first days of a session: its calendar (two courses and an exam), the attendance of the
+/// first half-day taken and countersigned, a word in the information room, a quiz open for the
+/// whole session.
+async fn session_life(
+    manager: &Api,
+    trainer: &Api,
+    session_base: &str,
+    base: &str,
+    starts_on: &str,
+    course_ids: &[Value],
+) -> Result<(), String> {
+    let day = |d: u32| {
+        let (y, m, first) = (&starts_on[..4], &starts_on[5..7], &starts_on[8..10]);
+        format!("{y}-{m}-{:02}", first.parse::<u32>().unwrap_or(1) + d)
+    };
+    let course = |i: usize| course_ids.get(i).or(course_ids.first()).cloned().unwrap_or(Value::Null);
+    for (kind, title, start, end, course) in [
+        ("course", "Accueil et module 1", format!("{}T09:00", day(0)), format!("{}T12:30", day(0)), course(0)),
+        ("course", "Module 1 : pratique à l'atelier", format!("{}T13:30", day(0)), format!("{}T17:00", day(0)), course(0)),
+        ("exam", "Évaluation du module 1", format!("{}T14:00", day(1)), format!("{}T16:00", day(1)), course(1)),
+    ] {
+        manager
+            .post(
+                &format!("{session_base}/events"),
+                json!({"kind": kind, "title": title, "starts_at": start, "ends_at": end, "place": "Atelier 1", "course_id": course}),
+            )
+            .await?;
+    }
+    trainer
+        .post(&format!("{session_base}/attendance/slots/from-calendar"), json!(null))
+        .await?;
+    let table = trainer.get(&format!("{session_base}/attendance")).await?;
+    if let Some(first) = table["slots"][0]["id"].as_str() {
+        let marks: Vec<Value> = table["trainees"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .enumerate()
+            .map(|(i, t)| json!({"trainee_id": t["account_id"], "status": if i == 2 { "late" } else { "present" }}))
+            .collect();
+        let slot = format!("{session_base}/attendance/slots/{first}");
+        trainer
+            .send(Method::PUT, &format!("{slot}/marks"), json!({"marks": marks}))
+            .await?;
+        trainer.post(&format!("{slot}/countersign"), json!(null)).await?;
+    }
+    let rooms = trainer.get(&format!("{session_base}/rooms")).await?;
+    if let Some(info) = rooms[0]["id"].as_str() {
+        trainer
+            .post(
+                &format!("{session_base}/rooms/{info}/messages"),
+                json!({"body": "Bienvenue ! Pensez à vos équipements de protection dès le premier jour."}),
+            )
+            .await?;
+    }
+    let quiz = trainer
+        .post(
+            &format!("{base}/quizzes"),
+            json!({"title": "Sécurité à l'atelier", "questions": [
+                {"id": "q1", "prompt": "Quels équipements sont obligatoires ?", "kind": "multiple_choice",
+                 "options": ["Masque", "Gants", "Lunettes de soleil"], "correct": [0, 1], "points": 2},
+                {"id": "q2", "prompt": "Que faire avant d'allumer le poste ?", "kind": "short_answer", "points": 2}
+            ]}),
+        )
+        .await?;
+    trainer
+        .post(
+            &format!("{session_base}/quizzes"),
+            json!({"quiz_id": quiz["id"], "opens_at": format!("{}T08:00", day(0)), "closes_at": format!("{}T18:00", day(4))}),
+        )
+        .await?;
     Ok(())
 }
 

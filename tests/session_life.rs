@@ -1033,3 +1033,242 @@ async fn rooms(app: &TestApp) {
             .unwrap();
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn quizzes_open_answer_once_grade_and_evidence() {
+    for engine in engines() {
+        let app = TestApp::new(engine).await;
+        quizzes(&app).await;
+    }
+}
+
+async fn quizzes(app: &TestApp) {
+    let c = centre(app).await;
+    let org = format!("/issuer/api/v1/organisations/{}", c.org);
+    let base = format!("{org}/sessions/{}", c.session);
+    let call = |method: Method, path: String, auth: Auth, body: Option<Value>| async move {
+        app.call(method, &path, &auth, body).await
+    };
+    let quiz = json!({"title": "Sécurité à l'atelier", "questions": [
+        {"id": "q1", "prompt": "Gaz de protection du TIG ?", "kind": "single_choice", "options": ["Argon", "CO2"], "correct": 0, "points": 2},
+        {"id": "q2", "prompt": "Équipements obligatoires ?", "kind": "multiple_choice", "options": ["Masque", "Gants", "Cravate"], "correct": [0, 1], "points": 2},
+        {"id": "q3", "prompt": "Pourquoi meuler la pointe ?", "kind": "short_answer", "points": 3}
+    ]});
+    let r = call(
+        Method::POST,
+        format!("{org}/quizzes"),
+        c.trainee.clone(),
+        Some(quiz.clone()),
+    )
+    .await;
+    assert_eq!(r.problem(), "forbidden");
+    let r = call(
+        Method::POST,
+        format!("{org}/quizzes"),
+        c.trainer.clone(),
+        Some(json!({"title": "x", "questions": []})),
+    )
+    .await;
+    assert_eq!(r.problem(), "invalid");
+    let r = call(
+        Method::POST,
+        format!("{org}/quizzes"),
+        c.trainer.clone(),
+        Some(quiz),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    assert_eq!(r.body["max"], 7);
+    let quiz_id = r.body["id"].as_str().unwrap().to_owned();
+
+    // Opened to the session from 09:00 to 10:00 on 15 January (now is 09:00).
+    let window = json!({"quiz_id": quiz_id, "opens_at": "2027-01-15T09:00", "closes_at": "2027-01-15T10:00"});
+    let r = call(
+        Method::POST,
+        format!("{base}/quizzes"),
+        c.trainee.clone(),
+        Some(window.clone()),
+    )
+    .await;
+    assert_eq!(r.problem(), "forbidden");
+    let r = call(Method::POST, format!("{base}/quizzes"), c.trainer.clone(), Some(json!({"quiz_id": quiz_id, "opens_at": "2027-01-15T10:00", "closes_at": "2027-01-15T09:00"}))).await;
+    assert_eq!(r.problem(), "invalid");
+    let r = call(
+        Method::POST,
+        format!("{base}/quizzes"),
+        c.trainer.clone(),
+        Some(window),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    assert_eq!(r.body["state"], "open");
+    let opening = r.body["id"].as_str().unwrap().to_owned();
+    let later = call(Method::POST, format!("{base}/quizzes"), c.trainer.clone(), Some(json!({"quiz_id": quiz_id, "opens_at": "2027-01-20T09:00", "closes_at": "2027-01-20T10:00"}))).await;
+    let later = later.body["id"].as_str().unwrap().to_owned();
+
+    // The trainee sees the questions without their answers.
+    let r = call(
+        Method::GET,
+        format!("{base}/quizzes"),
+        c.trainee.clone(),
+        None,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let shown = r.body[0]["questions"].to_string();
+    assert!(
+        shown.contains("Gaz de protection") && !shown.contains("correct"),
+        "{shown}"
+    );
+    assert_eq!(r.body[1]["state"], "upcoming");
+    assert_eq!(r.body[1]["questions"], Value::Null);
+
+    // Answered once; not before it opens; not after it closes; trainers do not answer.
+    let answers = json!({"answers": {"q1": 0, "q2": [0, 1], "q3": "Pour concentrer l'arc"}});
+    let answer = |opening: &str| format!("{base}/quizzes/{opening}/answers");
+    let r = call(
+        Method::POST,
+        answer(&opening),
+        c.trainer.clone(),
+        Some(answers.clone()),
+    )
+    .await;
+    assert_eq!(r.problem(), "forbidden");
+    let r = call(
+        Method::POST,
+        answer(&later),
+        c.trainee.clone(),
+        Some(answers.clone()),
+    )
+    .await;
+    assert_eq!(r.problem(), "conflict");
+    let r = call(
+        Method::POST,
+        answer(&opening),
+        c.trainee.clone(),
+        Some(json!({"answers": {"q9": 0}})),
+    )
+    .await;
+    assert_eq!(r.problem(), "invalid");
+    let r = call(
+        Method::POST,
+        answer(&opening),
+        c.trainee.clone(),
+        Some(answers.clone()),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    assert_eq!(
+        (r.body["score"].as_u64(), r.body["pending"].as_bool()),
+        (Some(4), Some(true))
+    );
+    let r = call(
+        Method::POST,
+        answer(&opening),
+        c.trainee.clone(),
+        Some(answers.clone()),
+    )
+    .await;
+    assert_eq!(r.problem(), "conflict", "a quiz is answered once");
+    app.clock.advance_secs(3600);
+    let (lea, _) = app
+        .register("issuer", "lea@example.org", "Léa Martin")
+        .await;
+    for path in [format!("{org}/members"), format!("{base}/members")] {
+        let r = call(
+            Method::POST,
+            path,
+            c.admin.clone(),
+            Some(json!({"email": "lea@example.org", "role": "trainee"})),
+        )
+        .await;
+        assert!(r.status.is_success(), "{}", r.body);
+    }
+    let r = call(Method::POST, answer(&opening), lea.clone(), Some(answers)).await;
+    assert_eq!(r.problem(), "conflict", "closed at 10:00");
+
+    // Results per trainee; the short answer graded by hand.
+    let r = call(
+        Method::GET,
+        format!("{base}/quizzes/{opening}/results"),
+        c.trainee.clone(),
+        None,
+    )
+    .await;
+    assert_eq!(r.problem(), "forbidden");
+    let r = call(
+        Method::GET,
+        format!("{base}/quizzes/{opening}/results"),
+        c.trainer.clone(),
+        None,
+    )
+    .await;
+    assert_eq!(r.body.as_array().unwrap().len(), 2, "{}", r.body);
+    let camille = r
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["trainee_id"] == c.trainee_id.as_str())
+        .unwrap();
+    assert_eq!(camille["answers"]["q3"], "Pour concentrer l'arc");
+    let grades = format!("{base}/quizzes/{opening}/results/{}/grades", c.trainee_id);
+    let r = call(
+        Method::POST,
+        grades.clone(),
+        c.trainer.clone(),
+        Some(json!({"points": {"q3": 9}})),
+    )
+    .await;
+    assert_eq!(r.problem(), "invalid");
+    let r = call(
+        Method::POST,
+        grades,
+        c.trainer.clone(),
+        Some(json!({"points": {"q3": 3}})),
+    )
+    .await;
+    assert_eq!(
+        (r.body["score"].as_u64(), r.body["pending"].as_bool()),
+        (Some(7), Some(false))
+    );
+    let r = call(
+        Method::GET,
+        format!("{base}/quizzes"),
+        c.trainee.clone(),
+        None,
+    )
+    .await;
+    assert_eq!(r.body[0]["result"]["score"], 7);
+
+    // The result as the evidence of an evaluation: the credential says which quiz and score.
+    let evaluate = |evidence: &str| json!({"trainee_id": c.trainee_id, "competency_id": c.competency, "assessment": "or", "evidence_quiz_id": evidence, "pin": false});
+    let r = call(
+        Method::POST,
+        format!("{base}/evaluations"),
+        c.trainer.clone(),
+        Some(evaluate(&later)),
+    )
+    .await;
+    assert_eq!(r.problem(), "invalid", "not answered: {}", r.body);
+    let r = call(
+        Method::POST,
+        format!("{base}/evaluations"),
+        c.trainer.clone(),
+        Some(evaluate(&opening)),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    assert_eq!(r.body["evaluation"]["evidence_quiz_id"], opening.as_str());
+    let (claims,): (String,) = sqlx::query_as(
+        "SELECT claims FROM credential_offers WHERE configuration_id = 'competency'",
+    )
+    .fetch_one(app.ctx(ServiceKind::Issuer).db.pool())
+    .await
+    .unwrap();
+    let claims: Value = serde_json::from_str(&claims).unwrap();
+    assert_eq!(
+        claims["evidence"]["quiz"],
+        json!({"title": "Sécurité à l'atelier", "score": 7, "max": 7, "pending": false})
+    );
+}

@@ -5,6 +5,7 @@
 
 use crate::catalog::{self, competency_claim, text};
 use crate::offers::{self, OfferLink};
+use crate::quizzes;
 use crate::sessions::{self, SessionAccess, SessionStaff, date};
 use crate::{IssuerState, Organisations};
 use axum::extract::State;
@@ -46,6 +47,10 @@ pub struct NewEvaluation {
     /// An uploaded file of the organisation as evidence (a photo of the weld, a report…).
     #[serde(default)]
     pub evidence_resource_id: Option<String>,
+    /// A quiz opened to the session that the trainee answered: its result is the evidence, and
+    /// the credential says so (`evidence.quiz`: title, score, out of).
+    #[serde(default)]
+    pub evidence_quiz_id: Option<String>,
     /// `YYYY-MM-DD`; today by default.
     #[serde(default)]
     pub assessed_on: Option<String>,
@@ -74,6 +79,7 @@ pub struct Evaluation {
     pub comment: String,
     pub evidence_url: Option<String>,
     pub evidence_resource_id: Option<String>,
+    pub evidence_quiz_id: Option<String>,
     pub assessed_on: String,
     pub supersedes: Option<String>,
     pub created_at: i64,
@@ -152,6 +158,19 @@ async fn record(
             ));
         }
     }
+    let quiz_evidence = match &input.evidence_quiz_id {
+        None => None,
+        Some(opening) => Some(
+            quizzes::evidence(ctx, &session.id, opening, &input.trainee_id)
+                .await?
+                .ok_or_else(|| {
+                    ApiError::invalid_field(
+                        "evidence_quiz_id",
+                        "no answer of this trainee to that quiz of the session",
+                    )
+                })?,
+        ),
+    };
     let now = ctx.now_ms();
     let assessed_on = match &input.assessed_on {
         Some(d) => date("assessed_on", d)?,
@@ -194,6 +213,7 @@ async fn record(
         comment,
         evidence_url,
         evidence_resource_id: input.evidence_resource_id.clone(),
+        evidence_quiz_id: input.evidence_quiz_id.clone(),
         assessed_on,
         supersedes: input.supersedes.clone(),
         created_at: now,
@@ -208,7 +228,7 @@ async fn record(
     let inserted = sqlx::query(
         "INSERT INTO evaluations (id, organisation_id, session_id, trainee_id, competency_id, evaluator_id, evaluator_role, \
          validated, level_label, level_rank, level_value, score, comment, evidence_url, assessed_on, supersedes, created_at, \
-         evidence_resource_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
+         evidence_resource_id, evidence_quiz_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
     )
     .bind(&evaluation.id)
     .bind(org)
@@ -228,6 +248,7 @@ async fn record(
     .bind(&evaluation.supersedes)
     .bind(now)
     .bind(&evaluation.evidence_resource_id)
+    .bind(&evaluation.evidence_quiz_id)
     .execute(&mut *tx)
     .await;
     if let Err(sqlx::Error::Database(e)) = &inserted
@@ -252,7 +273,7 @@ async fn record(
     )
     .await?;
     let offer = if level.validated {
-        let claims = json!({
+        let mut claims = json!({
             "name": trainee_name,
             "competency": competency_claim(&competency),
             "level": { "scale": scale.name, "label": level.label, "rank": level.rank, "value": level.value },
@@ -262,6 +283,9 @@ async fn record(
             "session": { "id": session.id, "title": session.title, "starts_on": session.starts_on, "ends_on": session.ends_on },
             "evaluation_id": evaluation.id,
         });
+        if let Some(evidence) = quiz_evidence {
+            claims["evidence"] = evidence;
+        }
         let link = offers::create(
             &mut tx,
             state,
@@ -443,6 +467,7 @@ async fn evaluate_bulk(
                     comment: row.comment,
                     evidence_url: None,
                     evidence_resource_id: None,
+                    evidence_quiz_id: None,
                     assessed_on: None,
                     supersedes: None,
                     pin: input.pin,
@@ -560,7 +585,7 @@ struct HistoryQuery {
 }
 
 const SELECT: &str = "SELECT id, organisation_id, session_id, trainee_id, competency_id, evaluator_id, evaluator_role, validated, \
-    level_label, level_rank, level_value, comment, evidence_url, evidence_resource_id, assessed_on, supersedes, created_at FROM evaluations";
+    level_label, level_rank, level_value, comment, evidence_url, evidence_resource_id, evidence_quiz_id, assessed_on, supersedes, created_at FROM evaluations";
 
 /// The organisation's evaluations, for its staff, optionally of one trainee (every evaluation,
 /// validated or not, superseded ones included).

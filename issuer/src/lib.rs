@@ -15,6 +15,7 @@ mod metadata;
 mod offers;
 mod organisations;
 mod qr;
+mod quizzes;
 mod rooms;
 mod sessions;
 mod status;
@@ -74,6 +75,11 @@ pub const MIGRATIONS: &[EmbeddedMigration] = &[
         "rooms",
         include_str!("../../migrations/issuer/0107_rooms.sql"),
     ),
+    (
+        108,
+        "session quizzes",
+        include_str!("../../migrations/issuer/0108_quizzes.sql"),
+    ),
 ];
 
 #[derive(Clone)]
@@ -116,7 +122,8 @@ pub fn app(ctx: Ctx) -> (Router, Router) {
         .merge(invitations::router())
         .merge(calendar::router())
         .merge(attendance::router())
-        .merge(rooms::router());
+        .merge(rooms::router())
+        .merge(quizzes::router());
     // OpenID4VCI and status lists speak their own protocols, outside the JSON API.
     let protocol = Router::new()
         .route(
