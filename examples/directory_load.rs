@@ -227,7 +227,7 @@ fn answer(
         let holder = SigningKey::generate(Algorithm::EdDSA, rng);
         let claims = json!({
             "name": format!("Candidat {i}"),
-            "competency": {"id": format!("cmp_{k}"), "code": format!("C{}", (i + k * 7) % 500), "name": format!("Soudure {k}"), "framework_codes": {"rncp": format!("RNCP{}", 10_000 + k)}},
+            "competency": {"id": format!("cmp_{k}"), "code": format!("C{}", (i + k * 7) % 500), "name": format!("Soudure {k}"), "framework_codes": {"rncp": format!("RNCP{}", 10_000 + ((i + k * 7) % 500) * 37 % 500)}},
             "level": {"label": "or", "value": 1.0, "rank": 3, "scale": "Médailles"},
             "validated_on": "2026-06-12", "evaluator": {"name": "Julien Martin"}, "establishment": {"name": "Centre", "siret": "45218903800014"},
             "session": {"title": "Soudeur 2026"},

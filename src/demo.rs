@@ -545,7 +545,15 @@ async fn seed(services: &[Service], settings: &Settings) -> Result<(), String> {
             evaluations += report["created"].as_u64().unwrap_or(0) as usize;
             offers += report["offers"].as_u64().unwrap_or(0) as usize;
         }
-        session_life(&admin, &trainer, &session_base, &base, starts_on, &course_ids).await?;
+        session_life(
+            &admin,
+            &trainer,
+            &session_base,
+            &base,
+            starts_on,
+            &course_ids,
+        )
+        .await?;
         progress("training centres", n + 1, CENTRES.len());
     }
 
@@ -610,11 +618,35 @@ async fn session_life(
         let (y, m, first) = (&starts_on[..4], &starts_on[5..7], &starts_on[8..10]);
         format!("{y}-{m}-{:02}", first.parse::<u32>().unwrap_or(1) + d)
     };
-    let course = |i: usize| course_ids.get(i).or(course_ids.first()).cloned().unwrap_or(Value::Null);
+    let course = |i: usize| {
+        course_ids
+            .get(i)
+            .or(course_ids.first())
+            .cloned()
+            .unwrap_or(Value::Null)
+    };
     for (kind, title, start, end, course) in [
-        ("course", "Accueil et module 1", format!("{}T09:00", day(0)), format!("{}T12:30", day(0)), course(0)),
-        ("course", "Module 1 : pratique à l'atelier", format!("{}T13:30", day(0)), format!("{}T17:00", day(0)), course(0)),
-        ("exam", "Évaluation du module 1", format!("{}T14:00", day(1)), format!("{}T16:00", day(1)), course(1)),
+        (
+            "course",
+            "Accueil et module 1",
+            format!("{}T09:00", day(0)),
+            format!("{}T12:30", day(0)),
+            course(0),
+        ),
+        (
+            "course",
+            "Module 1 : pratique à l'atelier",
+            format!("{}T13:30", day(0)),
+            format!("{}T17:00", day(0)),
+            course(0),
+        ),
+        (
+            "exam",
+            "Évaluation du module 1",
+            format!("{}T14:00", day(1)),
+            format!("{}T16:00", day(1)),
+            course(1),
+        ),
     ] {
         manager
             .post(
@@ -624,7 +656,10 @@ async fn session_life(
             .await?;
     }
     trainer
-        .post(&format!("{session_base}/attendance/slots/from-calendar"), json!(null))
+        .post(
+            &format!("{session_base}/attendance/slots/from-calendar"),
+            json!(null),
+        )
         .await?;
     let table = trainer.get(&format!("{session_base}/attendance")).await?;
     if let Some(first) = table["slots"][0]["id"].as_str() {
@@ -637,9 +672,15 @@ async fn session_life(
             .collect();
         let slot = format!("{session_base}/attendance/slots/{first}");
         trainer
-            .send(Method::PUT, &format!("{slot}/marks"), json!({"marks": marks}))
+            .send(
+                Method::PUT,
+                &format!("{slot}/marks"),
+                json!({"marks": marks}),
+            )
             .await?;
-        trainer.post(&format!("{slot}/countersign"), json!(null)).await?;
+        trainer
+            .post(&format!("{slot}/countersign"), json!(null))
+            .await?;
     }
     let rooms = trainer.get(&format!("{session_base}/rooms")).await?;
     if let Some(info) = rooms[0]["id"].as_str() {

@@ -423,6 +423,33 @@ async fn journey(app: &TestApp) {
     };
     let (item_a, item_b) = (item("Aciéries du Rhône"), item("La Poste Lyon"));
     assert_eq!(item_a["offer"]["status"], "viewed");
+    // A backup carries the publication and the holder's key for that verifier: restored into
+    // another wallet account, the inbox there reads the same offers.
+    let backup = app
+        .call(
+            Method::POST,
+            "/wallet/api/v1/backup",
+            &holder,
+            Some(json!({"passphrase": "backup passphrase 2026"})),
+        )
+        .await;
+    assert_eq!(backup.status, StatusCode::OK, "{}", backup.body);
+    let (elsewhere, _) = app
+        .register("wallet", "camille.ailleurs@example.org", "Camille Durand")
+        .await;
+    let r = app
+        .call(
+            Method::POST,
+            "/wallet/api/v1/backup/restore",
+            &elsewhere,
+            Some(json!({"backup": backup.body, "passphrase": "backup passphrase 2026"})),
+        )
+        .await;
+    assert_eq!(r.body["publications"], 1, "{}", r.body);
+    let r = app
+        .call(Method::GET, "/wallet/api/v1/inbox", &elsewhere, None)
+        .await;
+    assert_eq!(r.body.as_array().map(Vec::len), Some(2), "{}", r.body);
     assert_ne!(item_a["offer"]["request"], item_b["offer"]["request"]);
     assert_eq!(item_b["offer"]["has_document"], true);
     let r = app
@@ -967,7 +994,20 @@ async fn search_ranks_pages_and_counts_over_many_profiles() {
                     .unwrap();
             }
         }
-        for (framework_code, code) in [("RNCP1", "TIG"), ("RNCP1", "MIG")] {
+        // A framework code seen with more codes than a search reads index by index.
+        let mut seen: Vec<(String, String)> = (0..70)
+            .map(|i| ("ESCO-BIG".to_owned(), format!("X{i}")))
+            .collect();
+        seen.extend(
+            [
+                ("RNCP1", "TIG"),
+                ("RNCP1", "MIG"),
+                ("ESCO-BIG", "TIG"),
+                ("ESCO-BIG", "MIG"),
+            ]
+            .map(|(f, c)| (f.to_owned(), c.to_owned())),
+        );
+        for (framework_code, code) in seen {
             sqlx::query("INSERT INTO framework_codes (framework_code, code) VALUES ($1, $2)")
                 .bind(framework_code)
                 .bind(code)
@@ -1100,6 +1140,11 @@ async fn search_ranks_pages_and_counts_over_many_profiles() {
             4
         );
         assert_eq!(total("competency=NONE").await, 0);
+        assert_eq!(total("competency=ESCO-BIG").await, welders.len() as i64);
+        assert_eq!(
+            total("competency=ESCO-BIG&region=84&min_level=0.1").await,
+            4
+        );
         assert_eq!(total("q=plomberie").await, 0);
         // An issuer no longer trusted leaves the search at once.
         let r = app

@@ -402,9 +402,15 @@ async fn scenario(app: &TestApp) {
     let r = restore("not the passphrase").await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
     let r = restore("backup passphrase 2026").await;
-    assert_eq!(r.body, json!({"restored": 2, "skipped": 0}));
+    assert_eq!(
+        r.body,
+        json!({"restored": 2, "skipped": 0, "publications": 0})
+    );
     let r = restore("backup passphrase 2026").await;
-    assert_eq!(r.body, json!({"restored": 0, "skipped": 2}));
+    assert_eq!(
+        r.body,
+        json!({"restored": 0, "skipped": 2, "publications": 0})
+    );
     let r = fresh
         .call(Method::GET, "/wallet/api/v1/carnet", &elsewhere, None)
         .await;

@@ -28,6 +28,13 @@ from sd_jwt.verifier import SDJWTVerifier
 
 ALL = object()  # "disclose this claim and everything beneath it"
 
+# What a peer issuer makes selectively disclosable (as run.sh's PEER_SD): top-level claims, a
+# whole object and some of its members (course/title stays visible), every array element.
+PEER_SD_PATHS = {
+    ("given_name",), ("family_name",), ("email",), ("score",), ("course",), ("course", "level"),
+    ("course", "provider"), ("skills", "0"), ("skills", "1"), ("skills", "2"),
+}
+
 
 def load_jwk(path):
     with open(path, encoding="utf-8") as f:

@@ -355,6 +355,60 @@ neg_peer_old_typ() { # PEER
   expect_subset "$CK/claims-accepted.json" "$p"
 }
 
+# --- the Carnet wallet receives over OpenID4VCI from an issuer built on the Python peer
+
+free_port() { "$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+
+# flow_wallet_receives_py ALG: `carnet serve wallet` and py_issuer.py (its credentials made by
+# the reference implementation) on loopback; a holder signs up, receives two copies through
+# the offer link, and the wallet's carnet shows what the peer issued.
+flow_wallet_receives_py() {
+  local alg=$1 wport iport pids=()
+  wport=$(free_port)
+  iport=$(free_port)
+  trap 'kill "${pids[@]}" 2>/dev/null || true' EXIT
+  CARNET_DATA_DIR="$CK/wallet" CARNET_LOG=warn "$CARNET" serve wallet --addr "127.0.0.1:$wport" \
+    >"$CK/wallet.log" 2>&1 &
+  pids+=($!)
+  (cd "$HERE" && exec "$PY" py_issuer.py --port "$iport" --issuer-key "$WORK/issuer-$alg.jwk" \
+    --claims "$CLAIMS" --vct "$VCT" --code "code-$RANDOM-$RANDOM") >"$CK/offer" 2>"$CK/issuer.log" &
+  pids+=($!)
+  local base="http://127.0.0.1:$wport/wallet/api/v1" tries=0
+  until [ -s "$CK/offer" ] && curl -s -o /dev/null "$base/me"; do
+    tries=$((tries + 1))
+    [ "$tries" -lt 100 ] || fail_with "the wallet or the issuer did not start: $(brief "$CK/wallet.log") $(brief "$CK/issuer.log")"
+    sleep 0.2
+  done
+  step "sign up" "$CK/signup.json" curl -sf -c "$CK/cookies" -H 'content-type: application/json' \
+    -d '{"email":"zoe@example.org","password":"interop password 2026","display_name":"Zoë"}' "$base/accounts"
+  local csrf
+  csrf=$("$PY" -c 'import json, sys; print(json.load(open(sys.argv[1]))["csrf_token"])' "$CK/signup.json")
+  "$PY" -c 'import json, sys; print(json.dumps({"offer": open(sys.argv[1]).read().strip(), "copies": 2}))' \
+    "$CK/offer" >"$CK/receive-request.json"
+  step "receive" "$CK/received.json" curl -s -b "$CK/cookies" -H "x-csrf-token: $csrf" \
+    -H 'content-type: application/json' --data-binary "@$CK/receive-request.json" "$base/credentials/receive"
+  "$PY" - "$CK/received.json" "http://127.0.0.1:$iport" "$VCT" 2>"$CK/reason" <<'PYEOF' || exit 1
+import json, sys
+got = json.load(open(sys.argv[1]))
+if not isinstance(got, list) or len(got) != 2:
+    sys.exit(f"expected two credentials, got {json.dumps(got)[:300]}")
+for c in got:
+    assert c["issuer"] == sys.argv[2], c["issuer"]
+    assert c["vct"] == sys.argv[3], c["vct"]
+    assert c["issuer_name"] == "Python reference issuer", c["issuer_name"]
+    claims = c["claims"]
+    assert claims["given_name"] == "Zoë", claims
+    assert claims["course"]["level"] == "advanced", claims
+    assert claims["skills"] == ["rust", "sd-jwt", "jose"], claims
+    assert "_sd" not in json.dumps(claims), "digests leaked"
+assert got[0]["sd_jwt"] != got[1]["sd_jwt"], "two copies, each its own"
+PYEOF
+  : >"$CK/reason"
+  step "credentials" "$CK/list.json" curl -sf -b "$CK/cookies" "$base/credentials"
+  "$PY" -c 'import json, sys; l = json.load(open(sys.argv[1])); sys.exit(0 if len(l) == 2 else "stored: %d" % len(l))' "$CK/list.json" \
+    || fail_with "the wallet does not list both credentials"
+}
+
 # ------------------------------------------------------------------------------- the matrix
 
 START=$(date +%s)
@@ -391,6 +445,11 @@ for p in py js; do
       check "$p-issue-$alg/$p-present-kb$halg/carnet-verify" flow_peer_peer_c "$p" "$alg" "$halg"
     done
   done
+done
+
+# The Carnet wallet receives from an issuer built on the Python peer, over OpenID4VCI.
+for alg in EdDSA ES256; do
+  check "py-issuer-$alg/openid4vci/carnet-wallet-receives" flow_wallet_receives_py "$alg"
 done
 
 # 3. Negative interop checks

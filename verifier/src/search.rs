@@ -193,16 +193,27 @@ impl Plan {
         };
         if let Some(code) = text("competency", &q.competency)? {
             // Its own code, and the codes seen with it as a framework code.
-            let seen: Vec<(String,)> =
-                sqlx::query_as("SELECT code FROM framework_codes WHERE framework_code = $1")
-                    .bind(&code)
-                    .fetch_all(pool)
-                    .await?;
-            plan.keys = std::iter::once(code)
-                .chain(seen.into_iter().map(|(c,)| c))
-                .map(|c| format!("c:{c}"))
-                .collect();
-            plan.keys.dedup();
+            let seen: Vec<(String,)> = sqlx::query_as(&format!(
+                "SELECT code FROM framework_codes WHERE framework_code = $1 ORDER BY code LIMIT {MAX_KEYS}"
+            ))
+            .bind(&code)
+            .fetch_all(pool)
+            .await?;
+            if seen.len() < MAX_KEYS {
+                plan.keys = std::iter::once(code)
+                    .chain(seen.into_iter().map(|(c,)| c))
+                    .map(|c| format!("c:{c}"))
+                    .collect();
+                plan.keys.sort();
+                plan.keys.dedup();
+            } else {
+                // Too many codes to read each one's index: check each profile instead.
+                let n = plan.bind(Bind::Text(code));
+                competency.push(format!(
+                    "(c.code = {n} OR c.code IN (SELECT f.code FROM framework_codes f WHERE f.framework_code = {n}))"
+                ));
+                exact = true;
+            }
             for word in &words {
                 let n = plan.bind(Bind::Text(word.clone()));
                 competency.push(format!("c.name_folded LIKE {n}"));

@@ -1,11 +1,14 @@
 //! Taking the carnet elsewhere: a readable JSON export (the carnet and every credential), and an
-//! encrypted backup — credentials with their holder keys, sealed under a passphrase the holder
-//! chooses (argon2id, AES-256-GCM) — that restores into any Carnet wallet, this one or a fresh
-//! one.
+//! encrypted backup — credentials with their holder keys, the directory publications and the
+//! holder's key for each of their verifiers (so that the verifiers still recognise the holder:
+//! inbox, chats, withdrawal), sealed under a passphrase the holder chooses (argon2id,
+//! AES-256-GCM) — that restores into any Carnet wallet, this one or a fresh one.
 
 use crate::WalletState;
 use crate::carnet::{self, Carnet};
 use crate::credentials::{self, CredentialView, StoredCredential};
+use crate::directory::{self, Publication};
+use crate::presentations;
 use crate::vault::{self, Holder};
 use axum::extract::State;
 use axum::http::{StatusCode, header};
@@ -23,7 +26,9 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-const BACKUP_FORMAT: &str = "carnet-wallet-backup/1";
+const BACKUP_FORMAT: &str = "carnet-wallet-backup/2";
+/// Backups of the first format (credentials and their keys only) restore too.
+const BACKUP_FORMAT_1: &str = "carnet-wallet-backup/1";
 /// Credentials in one backup, at most.
 const MAX_ITEMS: usize = 5000;
 
@@ -72,7 +77,7 @@ async fn export(State(state): State<WalletState>, holder: Holder) -> ApiResult<R
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Backup {
-    /// `carnet-wallet-backup/1`.
+    /// `carnet-wallet-backup/2` (or `/1`, credentials only).
     pub format: String,
     /// argon2id salt (base64url); the parameters are argon2's defaults (19 MiB, 2 passes).
     pub salt: String,
@@ -86,6 +91,25 @@ struct BackupItem {
     credential: StoredCredential,
 }
 
+/// What a backup holds.
+#[derive(Serialize, Deserialize)]
+#[serde(untagged)]
+enum Contents {
+    Full {
+        credentials: Vec<BackupItem>,
+        publications: Vec<Publication>,
+        verifier_keys: Vec<VerifierKey>,
+    },
+    /// `carnet-wallet-backup/1`.
+    Credentials(Vec<BackupItem>),
+}
+
+#[derive(Serialize, Deserialize)]
+struct VerifierKey {
+    client_id: String,
+    key: Jwk,
+}
+
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BackupRequest {
@@ -93,7 +117,8 @@ pub struct BackupRequest {
     pub passphrase: String,
 }
 
-/// Makes an encrypted backup of every credential and its holder key.
+/// Makes an encrypted backup of every credential and its holder key, the directory
+/// publications and the holder's keys for their verifiers.
 #[utoipa::path(post, path = "/api/v1/backup", tag = "carnet", request_body = BackupRequest,
     responses((status = 200, body = Backup), (status = 401, body = Problem), (status = 422, body = Problem)))]
 async fn backup(
@@ -119,10 +144,27 @@ async fn backup(
             })
         })
         .collect::<ApiResult<Vec<_>>>()?;
+    let publications = directory::all(&state, &holder).await?;
+    let mut verifier_keys = Vec::new();
+    for p in &publications {
+        if let Some(key) =
+            presentations::existing_verifier_key(&state, &holder, &p.client_id).await?
+        {
+            verifier_keys.push(VerifierKey {
+                client_id: p.client_id.clone(),
+                key: key.private_jwk(),
+            });
+        }
+    }
+    let contents = Contents::Full {
+        credentials: items,
+        publications,
+        verifier_keys,
+    };
     let mut salt = [0u8; 16];
     rand::rngs::OsRng.fill_bytes(&mut salt);
     let ciphertext = vault::derive(&input.passphrase, &salt)?
-        .seal(BACKUP_FORMAT, &serde_json::to_vec(&items)?)
+        .seal(BACKUP_FORMAT, &serde_json::to_vec(&contents)?)
         .map_err(ApiError::internal)?;
     let body = Backup {
         format: BACKUP_FORMAT.into(),
@@ -154,6 +196,8 @@ pub struct Restored {
     pub restored: usize,
     /// Already in this wallet.
     pub skipped: usize,
+    /// Directory publications restored (those this wallet had already are kept).
+    pub publications: usize,
 }
 
 /// Restores a backup into this wallet; credentials it already holds are skipped.
@@ -165,7 +209,8 @@ async fn restore(
     Json(input): Json<Restore>,
 ) -> ApiResult<(StatusCode, Json<Restored>)> {
     let undecodable = || ApiError::invalid_field("backup", "not a Carnet wallet backup");
-    if input.backup.format != BACKUP_FORMAT {
+    let format = input.backup.format.as_str();
+    if format != BACKUP_FORMAT && format != BACKUP_FORMAT_1 {
         return Err(undecodable());
     }
     let salt = b64::decode(&input.backup.salt).ok_or_else(undecodable)?;
@@ -174,12 +219,21 @@ async fn restore(
         return Err(undecodable());
     }
     let plaintext = vault::derive(&input.passphrase, &salt)?
-        .open(BACKUP_FORMAT, &ciphertext)
+        .open(format, &ciphertext)
         .map_err(|_| {
             ApiError::invalid_field("passphrase", "wrong passphrase, or a damaged backup")
         })?;
-    let items: Vec<BackupItem> = serde_json::from_slice(&plaintext).map_err(|_| undecodable())?;
-    if items.len() > MAX_ITEMS {
+    let (items, publications, verifier_keys) =
+        match serde_json::from_slice(&plaintext).map_err(|_| undecodable())? {
+            Contents::Full {
+                credentials,
+                publications,
+                verifier_keys,
+            } => (credentials, publications, verifier_keys),
+            Contents::Credentials(items) => (items, Vec::new(), Vec::new()),
+        };
+    if items.len() > MAX_ITEMS || publications.len() > MAX_ITEMS || verifier_keys.len() > MAX_ITEMS
+    {
         return Err(ApiError::invalid_field("backup", "too many credentials"));
     }
     let held: std::collections::HashSet<String> = credentials::all(&state, &holder)
@@ -199,6 +253,16 @@ async fn restore(
         credentials::insert(&mut tx, ctx, &holder, &item.key, &item.credential, now).await?;
         restored += 1;
     }
+    // A verifier's key first: a publication is only worth having with it.
+    let mut restored_publications = 0;
+    for k in &verifier_keys {
+        presentations::store_verifier_key(&mut tx, &holder, &k.client_id, &k.key, now).await?;
+    }
+    for p in &publications {
+        if directory::store(&mut tx, &holder, p, false).await? {
+            restored_publications += 1;
+        }
+    }
     audit::record(
         &mut tx,
         now,
@@ -206,9 +270,16 @@ async fn restore(
         "backup.restored",
         None,
         None,
-        json!({ "restored": restored, "skipped": skipped }),
+        json!({ "restored": restored, "skipped": skipped, "publications": restored_publications }),
     )
     .await?;
     tx.commit().await?;
-    Ok((StatusCode::OK, Json(Restored { restored, skipped })))
+    Ok((
+        StatusCode::OK,
+        Json(Restored {
+            restored,
+            skipped,
+            publications: restored_publications,
+        }),
+    ))
 }

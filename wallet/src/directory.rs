@@ -201,7 +201,7 @@ async fn publish_at(
     let (_, answer) =
         presentations::answer(state, holder, &request, &choices, declared, None).await?;
     let publication = Publication {
-        id: format!("pub_{}", holder.tag(&format!("publication:{verifier}"))),
+        id: publication_id(holder, &verifier),
         choices: Publish { verifier, ..input },
         client_id: request.client_id.clone(),
         profile_id: answer["profile_id"].as_str().unwrap_or_default().to_owned(),
@@ -209,18 +209,8 @@ async fn publish_at(
         discarded: answer["discarded"].clone(),
         published_at: state.ctx.now_ms(),
     };
-    let sealed = holder.seal(&publication.id, &serde_json::to_vec(&publication)?)?;
     let mut tx = state.ctx.db.begin().await?;
-    sqlx::query(
-        "INSERT INTO directory_publications (id, account_id, sealed, updated_at) VALUES ($1, $2, $3, $4) \
-         ON CONFLICT (id) DO UPDATE SET sealed = excluded.sealed, updated_at = excluded.updated_at",
-    )
-    .bind(&publication.id)
-    .bind(holder.account().as_str())
-    .bind(sealed)
-    .bind(publication.published_at)
-    .execute(&mut *tx)
-    .await?;
+    store(&mut tx, holder, &publication, true).await?;
     audit::record(
         &mut tx,
         publication.published_at,
@@ -233,6 +223,39 @@ async fn publish_at(
     .await?;
     tx.commit().await?;
     Ok(publication)
+}
+
+fn publication_id(holder: &Holder, verifier: &str) -> String {
+    format!("pub_{}", holder.tag(&format!("publication:{verifier}")))
+}
+
+/// Keeps a publication, sealed (its id is this holder's for its verifier); an existing one is
+/// replaced when `replace`, else kept. Whether it was stored.
+pub async fn store(
+    conn: &mut sqlx::AnyConnection,
+    holder: &Holder,
+    publication: &Publication,
+    replace: bool,
+) -> ApiResult<bool> {
+    let mut publication = publication.clone();
+    publication.id = publication_id(holder, &publication.choices.verifier);
+    let sealed = holder.seal(&publication.id, &serde_json::to_vec(&publication)?)?;
+    let conflict = if replace {
+        "DO UPDATE SET sealed = excluded.sealed, updated_at = excluded.updated_at"
+    } else {
+        "DO NOTHING"
+    };
+    let done = sqlx::query(&format!(
+        "INSERT INTO directory_publications (id, account_id, sealed, updated_at) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (id) {conflict}"
+    ))
+    .bind(&publication.id)
+    .bind(holder.account().as_str())
+    .bind(sealed)
+    .bind(publication.published_at)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
 }
 
 /// The holder's publications.

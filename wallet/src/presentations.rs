@@ -293,6 +293,51 @@ async fn respond(
     }))
 }
 
+fn verifier_key_id(holder: &Holder, client_id: &str) -> String {
+    format!("vk_{}", holder.tag(&format!("verifier:{client_id}")))
+}
+
+/// The holder's key for one verifier, if there is one yet.
+pub async fn existing_verifier_key(
+    state: &WalletState,
+    holder: &Holder,
+    client_id: &str,
+) -> ApiResult<Option<SigningKey>> {
+    let id = verifier_key_id(holder, client_id);
+    let row: Option<(Vec<u8>,)> =
+        sqlx::query_as("SELECT sealed FROM holder_keys WHERE id = $1 AND account_id = $2")
+            .bind(&id)
+            .bind(holder.account().as_str())
+            .fetch_optional(state.ctx.db.pool())
+            .await?;
+    row.map(|(sealed,)| {
+        let jwk: Jwk = serde_json::from_slice(&holder.open(&id, &sealed)?)?;
+        SigningKey::from_jwk(&jwk).map_err(ApiError::internal)
+    })
+    .transpose()
+}
+
+/// Stores the holder's key for one verifier unless it has one; whether it was stored.
+pub async fn store_verifier_key(
+    conn: &mut sqlx::AnyConnection,
+    holder: &Holder,
+    client_id: &str,
+    key: &Jwk,
+    now_ms: i64,
+) -> ApiResult<bool> {
+    let id = verifier_key_id(holder, client_id);
+    let done = sqlx::query(
+        "INSERT INTO holder_keys (id, account_id, sealed, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING",
+    )
+    .bind(&id)
+    .bind(holder.account().as_str())
+    .bind(holder.seal(&id, &serde_json::to_vec(key)?)?)
+    .bind(now_ms)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
 /// The holder's key for one verifier (by client identifier), made on first use: it signs the
 /// consent receipts and holder proofs sent there, so that verifier recognises the holder
 /// (and no other verifier can link them by it).
@@ -301,35 +346,24 @@ pub async fn verifier_key(
     holder: &Holder,
     client_id: &str,
 ) -> ApiResult<SigningKey> {
-    let id = format!("vk_{}", holder.tag(&format!("verifier:{client_id}")));
-    let find = || async {
-        let row: Option<(Vec<u8>,)> =
-            sqlx::query_as("SELECT sealed FROM holder_keys WHERE id = $1 AND account_id = $2")
-                .bind(&id)
-                .bind(holder.account().as_str())
-                .fetch_optional(state.ctx.db.pool())
-                .await?;
-        row.map(|(sealed,)| {
-            let jwk: Jwk = serde_json::from_slice(&holder.open(&id, &sealed)?)?;
-            SigningKey::from_jwk(&jwk).map_err(ApiError::internal)
-        })
-        .transpose()
-    };
-    if let Some(key) = find().await? {
+    if let Some(key) = existing_verifier_key(state, holder, client_id).await? {
         return Ok(key);
     }
     let key = SigningKey::generate(Algorithm::ES256, &mut rand::rngs::OsRng);
-    sqlx::query(
-        "INSERT INTO holder_keys (id, account_id, sealed, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING",
+    let mut writer = state.ctx.db.writer().await?;
+    store_verifier_key(
+        &mut writer,
+        holder,
+        client_id,
+        &key.private_jwk(),
+        state.ctx.now_ms(),
     )
-    .bind(&id)
-    .bind(holder.account().as_str())
-    .bind(holder.seal(&id, &serde_json::to_vec(&key.private_jwk())?)?)
-    .bind(state.ctx.now_ms())
-    .execute(&mut *state.ctx.db.writer().await?)
     .await?;
+    drop(writer);
     // Another request may have made it first: use the one stored.
-    find().await?.ok_or(ApiError::NotFound)
+    existing_verifier_key(state, holder, client_id)
+        .await?
+        .ok_or(ApiError::NotFound)
 }
 
 /// Presents the chosen credentials to the verifier of `request` with a consent receipt (and
