@@ -273,9 +273,7 @@ fn answer(
     .unwrap();
     let mut token = serde_json::Map::new();
     token.insert("competencies".into(), Value::Array(presentations));
-    let mut form = oid4vp::direct_post_form(&token, request.state.as_deref());
-    form.push(("consent_receipt".into(), receipt));
-    form
+    oid4vp::response_form(request, &token, &[("consent_receipt", &receipt)]).unwrap()
 }
 
 fn now_secs() -> i64 {

@@ -942,11 +942,38 @@ async fn publish_plain(app: &TestApp, presented: &[(&String, &SigningKey)]) -> R
                 .unwrap()
         })
         .collect();
-    let form = format!(
+    // The verifier asks for an encrypted response (direct_post.jwt) and takes no other.
+    let token = json!({"competencies": presentations});
+    let plain = format!(
         "vp_token={}&state={}",
-        percent_encode(&json!({"competencies": presentations}).to_string()),
+        percent_encode(&token.to_string()),
         percent_encode(request.state.as_deref().unwrap())
     );
+    let r = app
+        .send(
+            Method::POST,
+            local(&request.response_uri),
+            &Auth::None,
+            Some(plain.as_bytes()),
+            Some("application/x-www-form-urlencoded"),
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
+    assert!(
+        r.body["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("encrypted")
+    );
+    // A plain wallet encrypts the same parameters to the request's key.
+    let form: Vec<String> =
+        carnet_core::oid4vp::response_form(&request, token.as_object().unwrap(), &[])
+            .unwrap()
+            .into_iter()
+            .map(|(name, value)| format!("{name}={}", percent_encode(&value)))
+            .collect();
+    let form = form.join("&");
     app.send(
         Method::POST,
         local(&request.response_uri),

@@ -562,6 +562,7 @@ async fn presenting_only_the_chosen_claims() {
             "claim_sets": [["code", "level", "name", "evaluator"], ["code", "level", "name"]]}]}))
         .unwrap(),
         client_metadata: None,
+        response_mode: carnet_core::oid4vp::DIRECT_POST.into(),
     };
     let open = |link: String| {
         app.call(

@@ -16,8 +16,12 @@ use serde_json::{Map, Value, json};
 pub const REQUEST_OBJECT_TYP: &str = "oauth-authz-req+jwt";
 /// The media type a request object is fetched as.
 pub const REQUEST_OBJECT_MEDIA_TYPE: &str = "application/oauth-authz-req+jwt";
-/// The only response mode supported: a form POST of the `vp_token` to `response_uri`.
+/// A form POST of the `vp_token` to `response_uri`.
 pub const DIRECT_POST: &str = "direct_post";
+/// The same, encrypted to the verifier's key for this request (`response=<JWE>`; §8.3).
+pub const DIRECT_POST_JWT: &str = "direct_post.jwt";
+/// Content encryptions of encrypted responses (HAIP: ECDH-ES on P-256 with these).
+pub const RESPONSE_ENCS: [&str; 2] = ["A128GCM", "A256GCM"];
 /// The client identifier prefix of unsigned requests answered by `direct_post`.
 pub const REDIRECT_URI_PREFIX: &str = "redirect_uri:";
 
@@ -31,8 +35,10 @@ pub enum RequestError {
     Malformed(&'static str),
     #[error("response_type must be vp_token")]
     ResponseType,
-    #[error("response_mode {0:?} is not supported (direct_post only)")]
+    #[error("response_mode {0:?} is not supported (direct_post or direct_post.jwt)")]
     ResponseMode(String),
+    #[error("direct_post.jwt needs an ECDH-ES P-256 key in client_metadata.jwks")]
+    NoEncryptionKey,
     #[error("redirect_uri must not come with direct_post")]
     RedirectUri,
     #[error("client identifiers of this kind are not supported: {0}")]
@@ -49,6 +55,8 @@ pub enum RequestError {
 #[derive(Debug, Clone, PartialEq)]
 pub struct AuthorizationRequest {
     pub client_id: String,
+    /// `direct_post`, or `direct_post.jwt` (then `client_metadata` carries the key).
+    pub response_mode: String,
     pub response_uri: String,
     pub nonce: String,
     pub state: Option<String>,
@@ -165,9 +173,9 @@ impl AuthorizationRequest {
         if required("response_type")? != "vp_token" {
             return Err(RequestError::ResponseType);
         }
-        let mode = required("response_mode")?;
-        if mode != DIRECT_POST {
-            return Err(RequestError::ResponseMode(mode));
+        let response_mode = required("response_mode")?;
+        if response_mode != DIRECT_POST && response_mode != DIRECT_POST_JWT {
+            return Err(RequestError::ResponseMode(response_mode));
         }
         if object.contains_key("redirect_uri") {
             return Err(RequestError::RedirectUri);
@@ -184,21 +192,26 @@ impl AuthorizationRequest {
             .ok_or(RequestError::Missing("dcql_query"))?;
         let dcql_query =
             DcqlQuery::from_value(dcql).map_err(|e| RequestError::Dcql(e.to_string()))?;
-        Ok(AuthorizationRequest {
+        let request = AuthorizationRequest {
             nonce: required("nonce")?,
             state: text("state")?,
             client_metadata: object.get("client_metadata").cloned(),
             client_id,
+            response_mode,
             response_uri,
             dcql_query,
-        })
+        };
+        if request.response_mode == DIRECT_POST_JWT && request.encryption().is_none() {
+            return Err(RequestError::NoEncryptionKey);
+        }
+        Ok(request)
     }
 
     /// The request as its parameters (JSON), for a request object or a link.
     pub fn to_object(&self) -> Map<String, Value> {
         let mut object = json!({
             "response_type": "vp_token",
-            "response_mode": DIRECT_POST,
+            "response_mode": self.response_mode,
             "client_id": self.client_id,
             "response_uri": self.response_uri,
             "nonce": self.nonce,
@@ -211,6 +224,29 @@ impl AuthorizationRequest {
             object["client_metadata"] = metadata.clone();
         }
         object.as_object().cloned().unwrap_or_default()
+    }
+
+    /// For `direct_post.jwt`: the verifier's key to encrypt the response to (the first EC P-256
+    /// key of `client_metadata.jwks` meant for encryption) and the content encryption to use
+    /// (the first of `encrypted_response_enc_values_supported` HAIP allows; A128GCM when absent).
+    pub fn encryption(&self) -> Option<(Value, &'static str)> {
+        let metadata = self.client_metadata.as_ref()?;
+        let key = metadata["jwks"]["keys"].as_array()?.iter().find(|k| {
+            k["kty"] == "EC"
+                && k["crv"] == "P-256"
+                && k.get("d").is_none()
+                && k.get("use").is_none_or(|u| u == "enc")
+                && k.get("alg").is_none_or(|a| a == "ECDH-ES")
+        })?;
+        let enc = match metadata.get("encrypted_response_enc_values_supported") {
+            None => RESPONSE_ENCS[0],
+            Some(values) => *RESPONSE_ENCS.iter().find(|e| {
+                values
+                    .as_array()
+                    .is_some_and(|v| v.iter().any(|x| x == **e))
+            })?,
+        };
+        Some((key.clone(), enc))
     }
 
     /// The request as an unsigned request object (`alg: none`), to serve at a `request_uri`.
@@ -249,20 +285,128 @@ pub fn request_link(client_id: &str, request_uri: &str) -> String {
     )
 }
 
-/// The `direct_post` form: `vp_token` (a JSON object from credential query id to the
-/// presentations answering it) and `state`.
-pub fn direct_post_form(
+/// The form answering `request`: `vp_token` (a JSON object from credential query id to the
+/// presentations answering it), `state` and any `extra` parameters — as they are for
+/// `direct_post`, or encrypted to the verifier's key as `response=<JWE>` for
+/// `direct_post.jwt` (where `vp_token` is a JSON object inside).
+pub fn response_form(
+    request: &AuthorizationRequest,
     vp_token: &Map<String, Value>,
-    state: Option<&str>,
-) -> Vec<(String, String)> {
-    let mut form = vec![(
-        "vp_token".to_owned(),
-        Value::Object(vp_token.clone()).to_string(),
-    )];
-    if let Some(state) = state {
-        form.push(("state".to_owned(), state.to_owned()));
+    extra: &[(&str, &str)],
+) -> Result<Vec<(String, String)>, ResponseEncryptionError> {
+    let mut parameters = Map::new();
+    parameters.insert("vp_token".into(), Value::Object(vp_token.clone()));
+    if let Some(state) = &request.state {
+        parameters.insert("state".into(), json!(state));
     }
-    form
+    for (name, value) in extra {
+        parameters.insert((*name).into(), json!(value));
+    }
+    if request.response_mode == DIRECT_POST_JWT {
+        let (key, enc) = request
+            .encryption()
+            .ok_or_else(|| ResponseEncryptionError::Key("no encryption key".into()))?;
+        return Ok(vec![(
+            "response".into(),
+            encrypt_response(&parameters, &key, enc)?,
+        )]);
+    }
+    Ok(parameters
+        .into_iter()
+        .map(|(name, value)| {
+            let text = match value {
+                Value::String(s) => s,
+                other => other.to_string(),
+            };
+            (name, text)
+        })
+        .collect())
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ResponseEncryptionError {
+    #[error("the key cannot encrypt: {0}")]
+    Key(String),
+    #[error("the response cannot be decrypted: {0}")]
+    Decrypt(String),
+    #[error("the decrypted response is not a JSON object")]
+    NotAnObject,
+}
+
+/// Encrypts a response's parameters (`vp_token` as a JSON object, `state`, …) to the
+/// verifier's public key: a compact JWE, ECDH-ES on P-256, with the key's `kid` in the header.
+/// (The ephemeral key and IV come from OpenSSL's generator.)
+pub fn encrypt_response(
+    parameters: &Map<String, Value>,
+    key: &Value,
+    enc: &str,
+) -> Result<String, ResponseEncryptionError> {
+    use josekit::jwe::{ECDH_ES, JweHeader};
+    let bad = |e: josekit::JoseError| ResponseEncryptionError::Key(e.to_string());
+    let object = key.as_object().cloned().unwrap_or_default();
+    let jwk = josekit::jwk::Jwk::from_map(object.clone()).map_err(bad)?;
+    let encrypter = ECDH_ES.encrypter_from_jwk(&jwk).map_err(bad)?;
+    let mut header = JweHeader::new();
+    header.set_content_encryption(enc);
+    if let Some(kid) = object.get("kid").and_then(Value::as_str) {
+        header.set_key_id(kid);
+    }
+    josekit::jwe::serialize_compact(
+        Value::Object(parameters.clone()).to_string().as_bytes(),
+        &header,
+        &encrypter,
+    )
+    .map_err(bad)
+}
+
+/// The `kid` in an encrypted response's header (unauthenticated: it only says which key to
+/// try).
+pub fn encrypted_response_kid(jwe: &str) -> Option<String> {
+    let header = jwe.split('.').next()?;
+    let header = crate::json::object_from_slice(&b64::decode(header)?)?;
+    header.get("kid")?.as_str().map(str::to_owned)
+}
+
+/// Decrypts an encrypted response with the verifier's private key for the request; only
+/// ECDH-ES with A128GCM or A256GCM.
+pub fn decrypt_response(
+    jwe: &str,
+    private_key: &Value,
+) -> Result<Map<String, Value>, ResponseEncryptionError> {
+    use josekit::jwe::ECDH_ES;
+    let key = |e: josekit::JoseError| ResponseEncryptionError::Key(e.to_string());
+    let jwk = josekit::jwk::Jwk::from_map(private_key.as_object().cloned().unwrap_or_default())
+        .map_err(key)?;
+    let decrypter = ECDH_ES.decrypter_from_jwk(&jwk).map_err(key)?;
+    let (payload, header) = josekit::jwe::deserialize_compact(jwe, &decrypter)
+        .map_err(|e| ResponseEncryptionError::Decrypt(e.to_string()))?;
+    if !header
+        .content_encryption()
+        .is_some_and(|e| RESPONSE_ENCS.contains(&e))
+    {
+        return Err(ResponseEncryptionError::Decrypt(
+            "content encryption other than A128GCM or A256GCM".into(),
+        ));
+    }
+    crate::json::object_from_slice(&payload).ok_or(ResponseEncryptionError::NotAnObject)
+}
+
+/// A fresh key pair for one request's encrypted response: (private JWK, public JWK), ECDH-ES on
+/// P-256, the public one with `kid`, `use: enc` and `alg: ECDH-ES`.
+pub fn response_key_pair(kid: &str) -> Result<(Value, Value), ResponseEncryptionError> {
+    use josekit::jwe::ECDH_ES;
+    let bad = |e: josekit::JoseError| ResponseEncryptionError::Key(e.to_string());
+    let pair = ECDH_ES
+        .generate_ec_key_pair(josekit::jwk::alg::ec::EcCurve::P256)
+        .map_err(bad)?;
+    let mut private = pair.to_jwk_private_key();
+    private.set_key_id(kid);
+    let mut public = pair.to_jwk_public_key();
+    public.set_key_id(kid);
+    public.set_key_use("enc");
+    public.set_algorithm("ECDH-ES");
+    let value = |jwk: josekit::jwk::Jwk| Value::Object(jwk.as_ref().clone());
+    Ok((value(private), value(public)))
 }
 
 /// The media type of a consent receipt (a Carnet extension, sent beside the `vp_token`).
@@ -452,6 +596,7 @@ mod tests {
             )
             .unwrap(),
             client_metadata: None,
+            response_mode: DIRECT_POST.into(),
         }
     }
 
@@ -662,15 +807,85 @@ mod tests {
         );
     }
 
+    fn request_with(response_mode: &str, client_metadata: Option<Value>) -> AuthorizationRequest {
+        AuthorizationRequest {
+            response_mode: response_mode.into(),
+            client_metadata,
+            ..request()
+        }
+    }
+
     #[test]
     fn the_answer_is_a_form() {
         let mut token = Map::new();
         token.insert("identity".into(), json!(["eyJ...~"]));
-        let form = direct_post_form(&token, Some("offer-42"));
+        let form = response_form(
+            &request_with(DIRECT_POST, None),
+            &token,
+            &[("consent_receipt", "r")],
+        )
+        .unwrap();
         assert_eq!(
-            form[0],
-            ("vp_token".into(), r#"{"identity":["eyJ...~"]}"#.into())
+            form,
+            [
+                ("vp_token".into(), r#"{"identity":["eyJ...~"]}"#.into()),
+                ("state".into(), "offer-42".into()),
+                ("consent_receipt".into(), "r".into()),
+            ]
         );
-        assert_eq!(form[1], ("state".into(), "offer-42".into()));
+    }
+
+    #[test]
+    fn an_encrypted_answer_opens_only_with_the_request_key() {
+        let (private, public) = response_key_pair("req-1").unwrap();
+        assert!(public.get("d").is_none() && private.get("d").is_some());
+        let metadata = json!({"jwks": {"keys": [public]}, "encrypted_response_enc_values_supported": ["A256GCM", "A128GCM"]});
+        let encrypted = request_with(DIRECT_POST_JWT, Some(metadata.clone()));
+        // Through a link, as a wallet reads it.
+        let RequestSource::ByValue(read) = parse_request_link(&encrypted.to_link()).unwrap() else {
+            panic!("by value");
+        };
+        assert_eq!(read, encrypted);
+        assert_eq!(read.encryption().unwrap().1, "A128GCM");
+        let mut token = Map::new();
+        token.insert("identity".into(), json!(["eyJ...~"]));
+        let form = response_form(&read, &token, &[("consent_receipt", "r")]).unwrap();
+        assert_eq!(form.len(), 1);
+        assert_eq!(form[0].0, "response");
+        let jwe = &form[0].1;
+        assert_eq!(encrypted_response_kid(jwe).as_deref(), Some("req-1"));
+        let opened = decrypt_response(jwe, &private).unwrap();
+        assert_eq!(opened["vp_token"], json!({"identity": ["eyJ...~"]}));
+        assert_eq!(opened["state"], "offer-42");
+        assert_eq!(opened["consent_receipt"], "r");
+        let (other, _) = response_key_pair("req-2").unwrap();
+        assert!(decrypt_response(jwe, &other).is_err());
+        let mut tampered = jwe.clone();
+        tampered.pop();
+        tampered.push(if jwe.ends_with('A') { 'B' } else { 'A' });
+        assert!(decrypt_response(&tampered, &private).is_err());
+        // direct_post.jwt without a key to encrypt to is refused.
+        let mut object = encrypted.to_object();
+        object.remove("client_metadata");
+        assert_eq!(
+            AuthorizationRequest::from_object(&object).unwrap_err(),
+            RequestError::NoEncryptionKey
+        );
+        object.insert(
+            "client_metadata".into(),
+            json!({"jwks": {"keys": [{"kty": "OKP", "crv": "X25519", "x": "AA"}]}}),
+        );
+        assert_eq!(
+            AuthorizationRequest::from_object(&object).unwrap_err(),
+            RequestError::NoEncryptionKey
+        );
+        // Only the encodings HAIP allows.
+        let only_cbc = request_with(
+            DIRECT_POST_JWT,
+            Some(
+                json!({"jwks": metadata["jwks"], "encrypted_response_enc_values_supported": ["A128CBC-HS256"]}),
+            ),
+        );
+        assert!(only_cbc.encryption().is_none());
     }
 }

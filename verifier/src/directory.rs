@@ -117,10 +117,11 @@ async fn publication_request(
     let id = format!("pub_{}", random_token(16));
     let expires_at = now + REQUEST_TTL_MS;
     let nonce = vp::create(&mut *ctx.db.writer().await?, &id, PURPOSE, now, expires_at).await?;
+    let key = vp::response_key(ctx, &id).await?;
     Ok((
         StatusCode::CREATED,
         Json(PublicationRequest {
-            request: vp::link(ctx, &id, &nonce, query()),
+            request: vp::link(ctx, &id, &nonce, query(), key),
             expires_at,
         }),
     ))

@@ -51,6 +51,11 @@ pub const MIGRATIONS: &[EmbeddedMigration] = &[
         "search index",
         include_str!("../../migrations/verifier/0103_search.sql"),
     ),
+    (
+        104,
+        "response encryption keys",
+        include_str!("../../migrations/verifier/0104_response_keys.sql"),
+    ),
 ];
 
 #[derive(Clone)]

@@ -24,6 +24,7 @@ use carnet_service::id::{looks_like_id, random_token};
 use carnet_service::tenants::Access;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+use std::collections::HashMap;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
 use utoipa_axum::routes;
@@ -732,15 +733,23 @@ async fn inbox(
         .bind(&holder.profile_id)
         .execute(&mut *ctx.db.writer().await?)
         .await?;
+    // The requests still to answer, each with its response key.
+    let mut keys = HashMap::new();
+    for r in &rows {
+        let status = status_now(if r.9 == "sent" { "viewed" } else { &r.9 }, r.11, now);
+        if r.12.is_some() && status == "viewed" {
+            keys.insert(r.0.clone(), vp::response_key(ctx, &r.0).await?);
+        }
+    }
     Ok(Json(
         rows.into_iter()
             .map(|r| {
                 let claims: Vec<AskedClaim> = serde_json::from_str(&r.8).unwrap_or_default();
                 let status = status_now(if r.9 == "sent" { "viewed" } else { &r.9 }, r.11, now);
-                let request = match (&r.12, status.as_str()) {
-                    (Some(nonce), "viewed") => offer_query(&claims)
+                let request = match (&r.12, keys.remove(&r.0)) {
+                    (Some(nonce), Some(key)) => offer_query(&claims)
                         .ok()
-                        .map(|q| vp::link(ctx, &r.0, nonce, q)),
+                        .map(|q| vp::link(ctx, &r.0, nonce, q, key)),
                     _ => None,
                 };
                 InboxItem {

@@ -16,12 +16,12 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use carnet_core::dcql::{CredentialQuery, DcqlQuery, resolve};
 use carnet_core::keys::VerifyingKey;
-use carnet_core::oid4vp::{AuthorizationRequest, ConsentReceipt, presentation_digest};
+use carnet_core::oid4vp::{self, AuthorizationRequest, ConsentReceipt, presentation_digest};
 use carnet_core::path::{ClaimPath, PathElement};
 use carnet_core::sd_jwt::{self, Verified, VerifyError, VerifyOptions};
 use carnet_core::status_list::{Status, StatusListToken};
 use carnet_service::Ctx;
-use carnet_service::error::ApiError;
+use carnet_service::error::{ApiError, ApiResult};
 use carnet_service::id::random_token;
 use carnet_service::remote::{fetch_list, status_in};
 use serde::Serialize;
@@ -66,15 +66,59 @@ pub async fn create(
     Ok(nonce)
 }
 
-/// The `openid4vp://` link of request `id` (its `state`), by value.
-pub fn link(ctx: &Ctx, id: &str, nonce: &str, query: DcqlQuery) -> String {
+/// The public key request `id`'s response is to be encrypted to, made (and its private half
+/// sealed) the first time the request is handed out.
+pub async fn response_key(ctx: &Ctx, id: &str) -> ApiResult<Value> {
+    let find = || async {
+        let row: Option<(Option<String>,)> =
+            sqlx::query_as("SELECT response_jwk FROM vp_requests WHERE id = $1")
+                .bind(id)
+                .fetch_optional(ctx.db.pool())
+                .await?;
+        let (jwk,) = row.ok_or(ApiError::NotFound)?;
+        jwk.map(|j| serde_json::from_str::<Value>(&j))
+            .transpose()
+            .map_err(ApiError::from)
+    };
+    if let Some(jwk) = find().await? {
+        return Ok(jwk);
+    }
+    let (private, public) = oid4vp::response_key_pair(id).map_err(ApiError::internal)?;
+    let sealed = ctx
+        .config
+        .secret_key
+        .seal(id, &serde_json::to_vec(&private)?)
+        .map_err(ApiError::internal)?;
+    sqlx::query(
+        "UPDATE vp_requests SET response_key = $1, response_jwk = $2 WHERE id = $3 AND response_key IS NULL",
+    )
+    .bind(sealed)
+    .bind(public.to_string())
+    .bind(id)
+    .execute(&mut *ctx.db.writer().await?)
+    .await?;
+    // Another request may have made it first: the one stored stands.
+    find().await?.ok_or(ApiError::NotFound)
+}
+
+/// The `openid4vp://` link of request `id` (its `state`), by value, asking for a response
+/// encrypted to `key` (`direct_post.jwt`).
+pub fn link(ctx: &Ctx, id: &str, nonce: &str, query: DcqlQuery, key: Value) -> String {
     AuthorizationRequest {
         client_id: client_id(ctx),
+        response_mode: oid4vp::DIRECT_POST_JWT.to_owned(),
         response_uri: response_uri(ctx),
         nonce: nonce.to_owned(),
         state: Some(id.to_owned()),
         dcql_query: query,
-        client_metadata: None,
+        client_metadata: Some(json!({
+            "jwks": { "keys": [key] },
+            "encrypted_response_enc_values_supported": oid4vp::RESPONSE_ENCS,
+            "vp_formats_supported": { carnet_core::oid4vci::FORMAT_SD_JWT_VC: {
+                "sd-jwt_alg_values": ["Ed25519", "EdDSA", "ES256"],
+                "kb-jwt_alg_values": ["Ed25519", "EdDSA", "ES256"],
+            }},
+        })),
     }
     .to_link()
 }
@@ -218,25 +262,36 @@ impl IntoResponse for Refused {
     }
 }
 
-/// `POST /api/v1/oid4vp/response`: where wallets `direct_post` their answers. The `state`
-/// names the request; it is answered once.
+/// `POST /api/v1/oid4vp/response`: where wallets post their answers, encrypted
+/// (`direct_post.jwt`: `response=<JWE>` to the request's key) when the request asked so. The
+/// `state` names the request; it is answered once.
 pub async fn respond(
     State(state): State<VerifierState>,
-    Form(form): Form<HashMap<String, String>>,
+    Form(mut form): Form<HashMap<String, String>>,
 ) -> Result<axum::Json<Value>, Refused> {
+    if let Some(jwe) = form.get("response") {
+        form = decrypt(&state.ctx, jwe).await?;
+    }
     let id = form
         .get("state")
         .ok_or_else(|| Refused::invalid("the answer has no state"))?;
-    let row: Option<(String, String, i64)> =
-        sqlx::query_as("SELECT nonce, purpose, expires_at FROM vp_requests WHERE id = $1")
-            .bind(id)
-            .fetch_optional(state.ctx.db.pool())
-            .await?;
-    let Some((nonce, purpose, expires_at)) = row else {
+    let row: Option<(String, String, i64, Option<Vec<u8>>)> = sqlx::query_as(
+        "SELECT nonce, purpose, expires_at, response_key FROM vp_requests WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(state.ctx.db.pool())
+    .await?;
+    let Some((nonce, purpose, expires_at, key)) = row else {
         return Err(Refused::invalid(
             "no such request, or it was answered already",
         ));
     };
+    // A request that asked for an encrypted response takes no other.
+    if key.is_some() && !form.contains_key(DECRYPTED) {
+        return Err(Refused::invalid(
+            "this request asked for an encrypted response (direct_post.jwt)",
+        ));
+    }
     if expires_at <= state.ctx.now_ms() {
         return Err(Refused::invalid("the request has expired"));
     }
@@ -253,6 +308,46 @@ pub async fn respond(
         _ => return Err(Refused::invalid("no such request")),
     };
     Ok(axum::Json(result))
+}
+
+/// Marks a form that came encrypted (never a parameter a wallet can send: it has a space).
+const DECRYPTED: &str = "decrypted response";
+
+/// The parameters of an encrypted response, decrypted with the key of the request its header
+/// names; that request must be the one its `state` names.
+async fn decrypt(ctx: &Ctx, jwe: &str) -> Result<HashMap<String, String>, Refused> {
+    let kid = oid4vp::encrypted_response_kid(jwe)
+        .ok_or_else(|| Refused::invalid("the encrypted response names no key"))?;
+    let row: Option<(Option<Vec<u8>>,)> =
+        sqlx::query_as("SELECT response_key FROM vp_requests WHERE id = $1")
+            .bind(&kid)
+            .fetch_optional(ctx.db.pool())
+            .await?;
+    let sealed = row
+        .and_then(|(k,)| k)
+        .ok_or_else(|| Refused::invalid("no such request, or it was answered already"))?;
+    let private: Value = ctx
+        .config
+        .secret_key
+        .open(&kid, &sealed)
+        .ok()
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+        .ok_or_else(|| Refused::from(ApiError::internal("a response key does not open")))?;
+    let parameters =
+        oid4vp::decrypt_response(jwe, &private).map_err(|e| Refused::invalid(e.to_string()))?;
+    let mut form = HashMap::new();
+    for (name, value) in parameters {
+        let text = match value {
+            Value::String(s) => s,
+            other => other.to_string(),
+        };
+        form.insert(name, text);
+    }
+    if form.get("state") != Some(&kid) {
+        return Err(Refused::invalid("the response is for another request"));
+    }
+    form.insert(DECRYPTED.to_owned(), String::new());
+    Ok(form)
 }
 
 /// Verifies an answer to `query` for `nonce`.

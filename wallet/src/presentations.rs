@@ -462,8 +462,8 @@ pub async fn answer(
     }
     .sign(&verifier_key(state, holder, &request.client_id).await?)
     .map_err(ApiError::internal)?;
-    let mut form = oid4vp::direct_post_form(&vp_token, request.state.as_deref());
-    form.push(("consent_receipt".to_owned(), receipt.clone()));
+    let form = oid4vp::response_form(request, &vp_token, &[("consent_receipt", &receipt)])
+        .map_err(|e| ApiError::invalid_field("request", e.to_string()))?;
     let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     let answer = state
         .remote
