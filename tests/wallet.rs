@@ -377,6 +377,42 @@ async fn scenario(app: &TestApp) {
             .contains("attachment")
     );
     assert_eq!(export.body["credentials"].as_array().unwrap().len(), 2);
+    // The printable carnet, French by default, English on request.
+    let page = app
+        .send(
+            Method::GET,
+            "/wallet/api/v1/export/print",
+            &recovered,
+            None,
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    let html = String::from_utf8(page.raw).unwrap();
+    assert!(
+        html.contains("Carnet de compétences") && html.contains("Soudure TIG"),
+        "{html}"
+    );
+    assert!(
+        html.contains("Centre Lyon Métallerie") && html.contains("valide"),
+        "{html}"
+    );
+    let page = app
+        .send(
+            Method::GET,
+            "/wallet/api/v1/export/print?lang=en",
+            &recovered,
+            None,
+            None,
+            &[],
+        )
+        .await;
+    assert!(
+        String::from_utf8(page.raw)
+            .unwrap()
+            .contains("Competency logbook")
+    );
 
     // An encrypted backup restores into a fresh wallet, once.
     let backup = app

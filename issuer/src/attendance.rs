@@ -13,7 +13,6 @@ use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use carnet_core::calendar::{HalfDay, LocalTime, Zone};
 use carnet_service::Ctx;
-use carnet_service::audit;
 use carnet_service::error::{ApiError, ApiResult, Problem};
 use carnet_service::extract::{Json, optional_text, text};
 use carnet_service::i18n::{Catalog, Lang, escape};
@@ -421,16 +420,15 @@ async fn add_slot(
             "this half-day already has its slot".into(),
         ));
     }
-    audit::record(
-        &mut tx,
-        now,
-        &access.org.actor(),
-        "attendance.slot_added",
-        Some(&slot.id),
-        Some(&access.org.tenant.id),
-        json!({ "session": access.session.id, "day": slot.day, "half": slot.half }),
-    )
-    .await?;
+    access
+        .audit(
+            &mut tx,
+            now,
+            "attendance.slot_added",
+            Some(&slot.id),
+            json!({ "day": slot.day, "half": slot.half }),
+        )
+        .await?;
     tx.commit().await?;
     Ok((StatusCode::CREATED, Json(slot)))
 }
@@ -490,16 +488,15 @@ async fn slots_from_calendar(
             created += 1;
         }
     }
-    audit::record(
-        &mut tx,
-        now,
-        &access.org.actor(),
-        "attendance.slots_derived",
-        Some(&access.session.id),
-        Some(&access.org.tenant.id),
-        json!({ "created": created }),
-    )
-    .await?;
+    access
+        .audit(
+            &mut tx,
+            now,
+            "attendance.slots_derived",
+            Some(&access.session.id),
+            json!({ "created": created }),
+        )
+        .await?;
     tx.commit().await?;
     Ok(Json(Derived {
         created,
@@ -585,20 +582,12 @@ async fn mark(
             .execute(&mut *tx)
             .await?;
     }
-    audit::record(
-        &mut tx,
-        now,
-        &access.org.actor(),
-        "attendance.marked",
-        Some(&slot.id),
-        Some(&access.org.tenant.id),
-        json!({
-            "session": access.session.id,
+    access
+        .audit(&mut tx, now, "attendance.marked", Some(&slot.id), json!({
             "marks": checked.iter().map(|(t, s, _)| json!({"trainee": t, "status": s})).collect::<Vec<_>>(),
             "countersignature_withdrawn": withdrawn,
-        }),
-    )
-    .await?;
+        }))
+        .await?;
     tx.commit().await?;
     let all = marks(&ctx, &access.session.id).await?;
     Ok(Json(
@@ -703,16 +692,15 @@ async fn check_in(
     if done.rows_affected() == 0 {
         return Err(ApiError::Conflict("already marked in this slot".into()));
     }
-    audit::record(
-        &mut tx,
-        now,
-        &access.org.actor(),
-        "attendance.checked_in",
-        Some(&slot.id),
-        Some(&access.org.tenant.id),
-        json!({ "session": access.session.id, "status": status }),
-    )
-    .await?;
+    access
+        .audit(
+            &mut tx,
+            now,
+            "attendance.checked_in",
+            Some(&slot.id),
+            json!({ "status": status }),
+        )
+        .await?;
     tx.commit().await?;
     Ok(Json(Mark {
         slot_id: slot.id,
@@ -759,16 +747,15 @@ async fn countersign(
     .bind(&slot.id)
     .execute(&mut *tx)
     .await?;
-    audit::record(
-        &mut tx,
-        now,
-        &access.org.actor(),
-        "attendance.countersigned",
-        Some(&slot.id),
-        Some(&access.org.tenant.id),
-        json!({ "session": access.session.id }),
-    )
-    .await?;
+    access
+        .audit(
+            &mut tx,
+            now,
+            "attendance.countersigned",
+            Some(&slot.id),
+            json!({}),
+        )
+        .await?;
     tx.commit().await?;
     Ok(Json(load_slot(&ctx, &access.session.id, &slot.id).await?.0))
 }
@@ -1091,9 +1078,7 @@ mod tests {
 
     #[test]
     fn every_key_has_both_languages() {
-        for (key, fr, en) in CATALOG {
-            assert!(!fr.is_empty() && !en.is_empty(), "{key}");
-        }
+        carnet_service::i18n::assert_complete(CATALOG);
         assert_eq!(format_hours(210), "3.5");
         assert_eq!(format_hours(180), "3");
         assert_eq!(clock("9:00"), None);

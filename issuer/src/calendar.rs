@@ -201,16 +201,15 @@ async fn create_event(
     .bind(now)
     .execute(&mut *tx)
     .await?;
-    audit::record(
-        &mut tx,
-        now,
-        &access.org.actor(),
-        "calendar.event_created",
-        Some(&id),
-        Some(org),
-        json!({ "session": access.session.id, "kind": e.kind, "starts_at": e.starts_at }),
-    )
-    .await?;
+    access
+        .audit(
+            &mut tx,
+            now,
+            "calendar.event_created",
+            Some(&id),
+            json!({ "kind": e.kind, "starts_at": e.starts_at }),
+        )
+        .await?;
     tx.commit().await?;
     Ok((
         StatusCode::CREATED,
@@ -338,16 +337,15 @@ async fn change_event(
     .bind(&old.id)
     .execute(&mut *tx)
     .await?;
-    audit::record(
-        &mut tx,
-        now,
-        &access.org.actor(),
-        "calendar.event_changed",
-        Some(&old.id),
-        Some(org),
-        json!({ "session": access.session.id, "starts_at": e.starts_at, "ends_at": e.ends_at }),
-    )
-    .await?;
+    access
+        .audit(
+            &mut tx,
+            now,
+            "calendar.event_changed",
+            Some(&old.id),
+            json!({ "starts_at": e.starts_at, "ends_at": e.ends_at }),
+        )
+        .await?;
     tx.commit().await?;
     Ok(Json(load(&ctx, &access.session.id, &old.id).await?))
 }
@@ -374,16 +372,15 @@ async fn cancel_event(
     .bind(&old.id)
     .execute(&mut *tx)
     .await?;
-    audit::record(
-        &mut tx,
-        now,
-        &access.org.actor(),
-        "calendar.event_cancelled",
-        Some(&old.id),
-        Some(&access.org.tenant.id),
-        json!({ "session": access.session.id }),
-    )
-    .await?;
+    access
+        .audit(
+            &mut tx,
+            now,
+            "calendar.event_cancelled",
+            Some(&old.id),
+            json!({}),
+        )
+        .await?;
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -228,16 +228,9 @@ async fn open(
     .bind(now)
     .execute(&mut *tx)
     .await?;
-    audit::record(
-        &mut tx,
-        now,
-        &access.org.actor(),
-        "quiz.opened",
-        Some(&id),
-        Some(org),
-        json!({ "quiz": input.quiz_id, "session": access.session.id, "opens_at": opens.to_string(), "closes_at": closes.to_string() }),
-    )
-    .await?;
+    access
+        .audit(&mut tx, now, "quiz.opened", Some(&id), json!({ "quiz": input.quiz_id, "opens_at": opens.to_string(), "closes_at": closes.to_string() }))
+        .await?;
     tx.commit().await?;
     let (opens_at, closes_at) = (opens.to_string(), closes.to_string());
     Ok((
@@ -389,16 +382,15 @@ async fn answer(
     if done.rows_affected() == 0 {
         return Err(ApiError::Conflict("this quiz was answered already".into()));
     }
-    audit::record(
-        &mut tx,
-        now,
-        &access.org.actor(),
-        "quiz.answered",
-        Some(&id),
-        Some(&access.org.tenant.id),
-        json!({ "score": grade.score, "pending": grade.pending }),
-    )
-    .await?;
+    access
+        .audit(
+            &mut tx,
+            now,
+            "quiz.answered",
+            Some(&id),
+            json!({ "score": grade.score, "pending": grade.pending }),
+        )
+        .await?;
     tx.commit().await?;
     Ok((StatusCode::CREATED, Json(grade)))
 }
@@ -490,16 +482,15 @@ async fn grade_by_hand(
     .bind(&trainee)
     .execute(&mut *tx)
     .await?;
-    audit::record(
-        &mut tx,
-        now,
-        &access.org.actor(),
-        "quiz.graded",
-        Some(&id),
-        Some(&access.org.tenant.id),
-        json!({ "trainee": trainee, "score": graded.score, "points": input.points }),
-    )
-    .await?;
+    access
+        .audit(
+            &mut tx,
+            now,
+            "quiz.graded",
+            Some(&id),
+            json!({ "trainee": trainee, "score": graded.score, "points": input.points }),
+        )
+        .await?;
     tx.commit().await?;
     Ok(Json(graded))
 }

@@ -11,7 +11,6 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::sse::{Event, Sse};
 use carnet_service::Ctx;
-use carnet_service::audit;
 use carnet_service::bus;
 use carnet_service::error::{ApiError, ApiResult, Problem};
 use carnet_service::extract::{Json, Query, optional_text, text};
@@ -490,16 +489,15 @@ async fn remove_message(
     .bind(&id)
     .execute(&mut *tx)
     .await?;
-    audit::record(
-        &mut tx,
-        now,
-        &access.org.actor(),
-        "room.message_removed",
-        Some(&id),
-        Some(&access.org.tenant.id),
-        json!({ "session": access.session.id, "room": room, "author": author, "body": body }),
-    )
-    .await?;
+    access
+        .audit(
+            &mut tx,
+            now,
+            "room.message_removed",
+            Some(&id),
+            json!({ "room": room, "author": author, "body": body }),
+        )
+        .await?;
     ctx.bus.commit(tx, &[topic(&room)]).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -632,16 +630,15 @@ async fn mute(
     .bind(now)
     .execute(&mut *tx)
     .await?;
-    audit::record(
-        &mut tx,
-        now,
-        &access.org.actor(),
-        "room.member_muted",
-        Some(&input.account_id),
-        Some(&access.org.tenant.id),
-        json!({ "session": access.session.id, "until": until, "reason": reason }),
-    )
-    .await?;
+    access
+        .audit(
+            &mut tx,
+            now,
+            "room.member_muted",
+            Some(&input.account_id),
+            json!({ "until": until, "reason": reason }),
+        )
+        .await?;
     tx.commit().await?;
     Ok(Json(Muted {
         account_id: input.account_id,
@@ -666,16 +663,15 @@ async fn unmute(
         .execute(&mut *tx)
         .await?;
     if done.rows_affected() > 0 {
-        audit::record(
-            &mut tx,
-            now,
-            &access.org.actor(),
-            "room.member_unmuted",
-            Some(&path.2),
-            Some(&access.org.tenant.id),
-            json!({ "session": access.session.id }),
-        )
-        .await?;
+        access
+            .audit(
+                &mut tx,
+                now,
+                "room.member_unmuted",
+                Some(&path.2),
+                json!({}),
+            )
+            .await?;
     }
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
@@ -687,8 +683,6 @@ mod tests {
 
     #[test]
     fn every_key_has_both_languages() {
-        for (key, fr, en) in CATALOG {
-            assert!(!fr.is_empty() && !en.is_empty(), "{key}");
-        }
+        carnet_service::i18n::assert_complete(CATALOG);
     }
 }

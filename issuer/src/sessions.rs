@@ -193,6 +193,33 @@ pub struct SessionAccess {
     pub roles: Vec<String>,
 }
 
+impl SessionAccess {
+    /// Records the caller's action in this session in the audit log (in the caller's
+    /// transaction), with the session named in the details.
+    pub async fn audit(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        at: i64,
+        action: &str,
+        target: Option<&str>,
+        mut details: serde_json::Value,
+    ) -> Result<(), sqlx::Error> {
+        if let Some(object) = details.as_object_mut() {
+            object.insert("session".into(), json!(self.session.id));
+        }
+        audit::record(
+            conn,
+            at,
+            &self.org.actor(),
+            action,
+            target,
+            Some(&self.org.tenant.id),
+            details,
+        )
+        .await
+    }
+}
+
 /// Loads the session `{sid}` of the organisation `{id}` and the caller's roles in it; allowed
 /// when the caller holds one of `roles` there, or administers the organisation.
 async fn session_access<S: Send + Sync>(

@@ -69,6 +69,18 @@ impl<S: Send + Sync> FromRequestParts<S> for Lang {
     }
 }
 
+/// Panics unless every entry of `catalog` has both languages and its keys are unique: each
+/// catalog's test calls it.
+pub fn assert_complete(catalog: Catalog) {
+    for (i, (key, fr, en)) in catalog.iter().enumerate() {
+        assert!(!fr.is_empty() && !en.is_empty(), "{key} lacks a language");
+        assert!(
+            !catalog[..i].iter().any(|(k, _, _)| k == key),
+            "{key} is there twice"
+        );
+    }
+}
+
 /// Escapes text for HTML content and attribute values.
 pub fn escape(s: &str) -> String {
     s.replace('&', "&amp;")

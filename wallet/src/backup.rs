@@ -12,13 +12,14 @@ use crate::presentations;
 use crate::vault::{self, Holder};
 use axum::extract::State;
 use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::{Html, IntoResponse, Response};
 use carnet_core::b64;
 use carnet_core::keys::Jwk;
 use carnet_service::audit;
 use carnet_service::auth;
 use carnet_service::error::{ApiError, ApiResult, Problem};
 use carnet_service::extract::Json;
+use carnet_service::i18n::{Catalog, Lang, escape};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -35,6 +36,7 @@ const MAX_ITEMS: usize = 5000;
 pub fn router() -> OpenApiRouter<WalletState> {
     OpenApiRouter::new()
         .routes(routes!(export))
+        .routes(routes!(printable))
         .routes(routes!(backup))
         .routes(routes!(restore))
 }
@@ -69,6 +71,159 @@ async fn export(State(state): State<WalletState>, holder: Holder) -> ApiResult<R
             (header::CACHE_CONTROL, "no-store"),
         ],
         axum::Json(body),
+    )
+        .into_response())
+}
+
+const CATALOG: Catalog = &[
+    ("lang", "fr", "en"),
+    ("title", "Carnet de compétences", "Competency logbook"),
+    ("of", "de", "of"),
+    ("printed", "Édité le", "Printed on"),
+    ("competencies", "Compétences", "Competencies"),
+    (
+        "none",
+        "Aucune compétence reçue pour l'instant.",
+        "No competency received yet.",
+    ),
+    ("code", "Code", "Code"),
+    ("frameworks", "Référentiels", "Frameworks"),
+    ("level", "Niveau", "Level"),
+    ("date", "Date", "Date"),
+    ("evaluator", "Évaluateur", "Evaluator"),
+    ("establishment", "Établissement", "Establishment"),
+    ("session", "Session", "Session"),
+    ("status", "Statut", "Status"),
+    ("valid", "valide", "valid"),
+    ("revoked", "révoquée", "revoked"),
+    ("suspended", "suspendue", "suspended"),
+    ("unknown", "non vérifié", "not checked"),
+    (
+        "completions",
+        "Attestations de fin de formation",
+        "Completion certificates",
+    ),
+    ("formation", "Formation", "Course"),
+    ("dates", "Dates", "Dates"),
+    (
+        "hours",
+        "Heures (prévues / réalisées)",
+        "Hours (planned / attended)",
+    ),
+    ("issuer", "Émetteur", "Issuer"),
+    (
+        "note",
+        "Chaque ligne est une attestation signée (SD-JWT VC) que le titulaire peut présenter à un recruteur, qui en vérifie la signature et le statut.",
+        "Each line is a signed credential (SD-JWT VC) the holder can present to a recruiter, who checks its signature and status.",
+    ),
+    ("print", "Imprimer", "Print"),
+];
+
+/// The carnet as a page to print or save as PDF (French by default, `?lang=en`).
+#[utoipa::path(get, path = "/api/v1/export/print", tag = "carnet",
+    responses((status = 200, content_type = "text/html"), (status = 401, body = Problem)))]
+async fn printable(
+    State(state): State<WalletState>,
+    holder: Holder,
+    lang: Lang,
+) -> ApiResult<Response> {
+    let t = |key: &str| lang.t(CATALOG, key);
+    let credentials = credentials::all(&state, &holder).await?;
+    let carnet = carnet::build(&credentials);
+    let text = |v: &serde_json::Value| match v {
+        serde_json::Value::Null => String::new(),
+        serde_json::Value::String(s) => escape(s),
+        other => escape(&other.to_string()),
+    };
+    let mut body = String::new();
+    body += &format!("<h2>{}</h2>", t("competencies"));
+    if carnet.competencies.is_empty() {
+        body += &format!("<p>{}</p>", t("none"));
+    }
+    for c in &carnet.competencies {
+        let frameworks: Vec<String> = c
+            .framework_codes
+            .as_object()
+            .map(|m| {
+                m.iter()
+                    .map(|(k, v)| format!("{} {}", escape(&k.to_uppercase()), text(v)))
+                    .collect()
+            })
+            .unwrap_or_default();
+        body += &format!(
+            "<section><h3>{}</h3><p>{} {} · {} {}</p><table><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>",
+            escape(&c.name),
+            t("code"),
+            escape(&c.code),
+            t("frameworks"),
+            frameworks.join(", "),
+            t("level"),
+            t("date"),
+            t("evaluator"),
+            t("establishment"),
+            t("session"),
+            t("status"),
+        );
+        for e in &c.history {
+            let claims = &e.claims;
+            body += &format!(
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                text(&claims["level"]["label"]),
+                text(&claims["validated_on"]),
+                text(&claims["evaluator"]["name"]),
+                text(&claims["establishment"]["name"]),
+                text(&claims["session"]["title"]),
+                t(&e.status),
+            );
+        }
+        body += "</tbody></table></section>";
+    }
+    if !carnet.completions.is_empty() {
+        body += &format!(
+            "<h2>{}</h2><table><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>",
+            t("completions"),
+            t("formation"),
+            t("dates"),
+            t("hours"),
+            t("establishment"),
+            t("status"),
+        );
+        for e in &carnet.completions {
+            let c = &e.claims;
+            body += &format!(
+                "<tr><td>{}</td><td>{} – {}</td><td>{} / {}</td><td>{}</td><td>{}</td></tr>",
+                text(&c["formation"]["title"]),
+                text(&c["formation"]["starts_on"]),
+                text(&c["formation"]["ends_on"]),
+                text(&c["hours"]["planned"]),
+                text(&c["hours"]["attended"]),
+                text(&c["establishment"]["name"]),
+                t(&e.status),
+            );
+        }
+        body += "</tbody></table>";
+    }
+    let printed = carnet_service::clock::date_of(state.ctx.now_ms());
+    let page = format!(
+        "<!doctype html><html lang=\"{lang}\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>{title} — {name}</title><style>body{{font-family:sans-serif;margin:2em;color:#111}}table{{border-collapse:collapse;width:100%;margin-bottom:1em}}\
+         td,th{{border:1px solid #444;padding:.3em;text-align:left}}section{{break-inside:avoid}}@media print{{button{{display:none}}}}</style></head>\
+         <body><h1>{title} {of} {name}</h1><p>{printed_l} {printed}</p>{body}<p><small>{note}</small></p>\
+         <button onclick=\"print()\">{print}</button></body></html>",
+        lang = t("lang"),
+        title = t("title"),
+        of = t("of"),
+        name = escape(&holder.principal.display_name),
+        printed_l = t("printed"),
+        note = t("note"),
+        print = t("print"),
+    );
+    Ok((
+        [
+            (header::CONTENT_LANGUAGE, t("lang")),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        Html(page),
     )
         .into_response())
 }
@@ -282,4 +437,14 @@ async fn restore(
             publications: restored_publications,
         }),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_key_has_both_languages() {
+        carnet_service::i18n::assert_complete(CATALOG);
+    }
 }
