@@ -1146,6 +1146,8 @@ async fn search_ranks_pages_and_counts_over_many_profiles() {
             4
         );
         assert_eq!(total("q=plomberie").await, 0);
+        let none = search("q=plomberie".into()).await;
+        assert_eq!(none["facets"]["competency"], json!([]), "{none}");
         // An issuer no longer trusted leaves the search at once.
         let r = app
             .call(

@@ -364,15 +364,6 @@ async fn search(
         _ => return Err(ApiError::invalid_field("sort", "name, recent or level")),
     };
     let mut plan = Plan::new(&state, &q).await?;
-    if plan.keys.is_empty() {
-        return Ok(Json(SearchResult {
-            total: 0,
-            total_exact: true,
-            items: Vec::new(),
-            next_cursor: None,
-            facets: HashMap::new(),
-        }));
-    }
     let pool = state.ctx.db.pool();
     // Each key's first rows in the order asked, read off its index; a profile under several
     // keys is among the first of at least one of them.
@@ -398,7 +389,12 @@ async fn search(
         limit + 1
     );
     type PageRow = (String, String, Option<String>, Option<String>, i64, f64);
-    let mut rows: Vec<PageRow> = page.query(&sql).fetch_all(pool).await?;
+    // No key (words no competency name holds): nothing matches.
+    let mut rows: Vec<PageRow> = if ranges.is_empty() {
+        Vec::new()
+    } else {
+        page.query(&sql).fetch_all(pool).await?
+    };
     let next_cursor = (rows.len() as i64 > limit && offset + limit <= MAX_OFFSET)
         .then(|| (offset + limit).to_string());
     rows.truncate(limit as usize);
@@ -419,6 +415,8 @@ async fn search(
     }))
 }
 
+const FACETS: [&str; 5] = ["competency", "issuer", "situation", "region", "contract"];
+
 /// The number of matching profiles and the facets, over the first [`COUNT_CAP`] matches.
 async fn facets(
     state: &VerifierState,
@@ -426,6 +424,10 @@ async fn facets(
 ) -> ApiResult<(i64, bool, HashMap<String, Vec<Facet>>)> {
     let pool = state.ctx.db.pool();
     let keys = plan.key_list();
+    if keys.is_empty() {
+        let facets = FACETS.map(|f| (f.to_owned(), Vec::new())).into();
+        return Ok((0, true, facets));
+    }
     // The first matches, read off the keys' indexes; counted in the database, so that only a
     // few rows come back (each row costs more to hand over than to count).
     let matched = format!(
@@ -486,7 +488,7 @@ async fn facets(
     let exact = rows < COUNT_CAP;
     let names = state.trust.snapshot(state).await?;
     let mut facets = HashMap::new();
-    for facet in ["competency", "issuer", "situation", "region", "contract"] {
+    for facet in FACETS {
         let mut values: Vec<(String, i64)> = counts
             .remove(facet)
             .unwrap_or_default()
