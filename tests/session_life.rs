@@ -552,6 +552,24 @@ async fn life(app: &TestApp) {
         "{html}"
     );
     assert!(html.contains("Contresigné par Julien Martin"), "{html}");
+    // The page keeps to the Content-Security-Policy: its style and script are files.
+    assert!(
+        !html.contains("<style") && !html.contains("onclick"),
+        "{html}"
+    );
+    assert!(html.contains("/issuer/assets/carnet.css"), "{html}");
+    let css = app
+        .send(
+            Method::GET,
+            "/issuer/assets/carnet.css",
+            &Auth::None,
+            None,
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(css.status, StatusCode::OK);
+    assert_eq!(css.headers["content-type"], "text/css; charset=utf-8");
     let sheet = app
         .send(
             Method::GET,

@@ -10,13 +10,14 @@ use crate::calendar::session_events;
 use crate::sessions::{SessionAccess, SessionParticipant, SessionStaff, SessionTrainee};
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use carnet_core::calendar::{HalfDay, LocalTime, Zone};
 use carnet_service::Ctx;
 use carnet_service::error::{ApiError, ApiResult, Problem};
 use carnet_service::extract::{Json, optional_text, text};
 use carnet_service::i18n::{Catalog, Lang, escape};
 use carnet_service::id::random_token;
+use carnet_service::web;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -820,7 +821,6 @@ async fn trainee(
 }
 
 const CATALOG: Catalog = &[
-    ("lang", "fr", "en"),
     ("sheet", "Feuille d'émargement", "Attendance sheet"),
     ("session", "Session", "Session"),
     ("date", "Date", "Date"),
@@ -927,16 +927,12 @@ async fn sheet(
         ),
         _ => t("not_countersigned").to_owned(),
     };
-    let page = format!(
-        "<!doctype html><html lang=\"{lang}\"><head><meta charset=\"utf-8\"><title>{sheet} — {title}</title>\
-         <style>body{{font-family:sans-serif;margin:2em}}table{{border-collapse:collapse;width:100%}}\
-         td,th{{border:1px solid #333;padding:.4em;text-align:left}}@media print{{button{{display:none}}}}</style></head>\
-         <body><h1>{sheet}</h1><dl><dt>{session_l}</dt><dd>{session}</dd><dt>{title_l}</dt><dd>{title}</dd>\
+    let content = format!(
+        "<h1>{sheet}</h1><dl><dt>{session_l}</dt><dd>{session}</dd><dt>{title_l}</dt><dd>{title}</dd>\
          <dt>{date_l}</dt><dd>{day} — {half}</dd><dt>{hours_l}</dt><dd>{starts}–{ends} ({hours} h)</dd>\
          <dt>{trainers_l}</dt><dd>{trainers}</dd></dl>\
          <table><thead><tr><th>{trainee_l}</th><th>{status_l}</th><th>{signature_l}</th><th>{note_l}</th></tr></thead>\
-         <tbody>{rows}</tbody></table><p>{countersigned}</p><button onclick=\"print()\">{print}</button></body></html>",
-        lang = t("lang"),
+         <tbody>{rows}</tbody></table><p>{countersigned}</p><button type=\"button\" data-print>{print}</button>",
         sheet = t("sheet"),
         session_l = t("session"),
         session = escape(&access.session.title),
@@ -957,7 +953,8 @@ async fn sheet(
         note_l = t("note"),
         print = t("print"),
     );
-    Ok(([(header::CONTENT_LANGUAGE, t("lang"))], Html(page)).into_response())
+    let title = format!("{} — {}", t("sheet"), slot.title);
+    Ok(web::page(lang, ctx.config.path_prefix(), &title, &content))
 }
 
 fn format_hours(minutes: i64) -> String {

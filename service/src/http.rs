@@ -66,6 +66,7 @@ where
     Router::new()
         .merge(api)
         .merge(pages)
+        .merge(crate::web::assets())
         .route(
             "/api/openapi.json",
             get(move || {

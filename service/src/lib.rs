@@ -31,6 +31,7 @@ pub mod pagination;
 pub mod remote;
 pub mod tenants;
 pub mod testing;
+pub mod web;
 
 pub use clock::Clock;
 pub use db::Db;

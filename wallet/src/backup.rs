@@ -12,7 +12,7 @@ use crate::presentations;
 use crate::vault::{self, Holder};
 use axum::extract::State;
 use axum::http::{StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use carnet_core::b64;
 use carnet_core::keys::Jwk;
 use carnet_service::audit;
@@ -20,6 +20,7 @@ use carnet_service::auth;
 use carnet_service::error::{ApiError, ApiResult, Problem};
 use carnet_service::extract::Json;
 use carnet_service::i18n::{Catalog, Lang, escape};
+use carnet_service::web;
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -76,7 +77,6 @@ async fn export(State(state): State<WalletState>, holder: Holder) -> ApiResult<R
 }
 
 const CATALOG: Catalog = &[
-    ("lang", "fr", "en"),
     ("title", "Carnet de compétences", "Competency logbook"),
     ("of", "de", "of"),
     ("printed", "Édité le", "Printed on"),
@@ -204,28 +204,23 @@ async fn printable(
         body += "</tbody></table>";
     }
     let printed = carnet_service::clock::date_of(state.ctx.now_ms());
-    let page = format!(
-        "<!doctype html><html lang=\"{lang}\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>{title} — {name}</title><style>body{{font-family:sans-serif;margin:2em;color:#111}}table{{border-collapse:collapse;width:100%;margin-bottom:1em}}\
-         td,th{{border:1px solid #444;padding:.3em;text-align:left}}section{{break-inside:avoid}}@media print{{button{{display:none}}}}</style></head>\
-         <body><h1>{title} {of} {name}</h1><p>{printed_l} {printed}</p>{body}<p><small>{note}</small></p>\
-         <button onclick=\"print()\">{print}</button></body></html>",
-        lang = t("lang"),
+    let name = escape(&holder.principal.display_name);
+    let content = format!(
+        "<h1>{title} {of} {name}</h1><p>{printed_l} {printed}</p>{body}<p><small>{note}</small></p>\
+         <button type=\"button\" data-print>{print}</button>",
         title = t("title"),
         of = t("of"),
-        name = escape(&holder.principal.display_name),
         printed_l = t("printed"),
         note = t("note"),
         print = t("print"),
     );
-    Ok((
-        [
-            (header::CONTENT_LANGUAGE, t("lang")),
-            (header::CACHE_CONTROL, "no-store"),
-        ],
-        Html(page),
-    )
-        .into_response())
+    let title = format!("{} — {}", t("title"), holder.principal.display_name);
+    Ok(web::page(
+        lang,
+        state.ctx.config.path_prefix(),
+        &title,
+        &content,
+    ))
 }
 
 /// An encrypted backup: its passphrase never leaves the holder.
