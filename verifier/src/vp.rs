@@ -269,6 +269,7 @@ pub async fn respond(
     State(state): State<VerifierState>,
     Form(mut form): Form<HashMap<String, String>>,
 ) -> Result<axum::Json<Value>, Refused> {
+    let encrypted = form.contains_key("response");
     if let Some(jwe) = form.get("response") {
         form = decrypt(&state.ctx, jwe).await?;
     }
@@ -287,7 +288,7 @@ pub async fn respond(
         ));
     };
     // A request that asked for an encrypted response takes no other.
-    if key.is_some() && !form.contains_key(DECRYPTED) {
+    if key.is_some() && !encrypted {
         return Err(Refused::invalid(
             "this request asked for an encrypted response (direct_post.jwt)",
         ));
@@ -309,9 +310,6 @@ pub async fn respond(
     };
     Ok(axum::Json(result))
 }
-
-/// Marks a form that came encrypted (never a parameter a wallet can send: it has a space).
-const DECRYPTED: &str = "decrypted response";
 
 /// The parameters of an encrypted response, decrypted with the key of the request its header
 /// names; that request must be the one its `state` names.
@@ -346,7 +344,6 @@ async fn decrypt(ctx: &Ctx, jwe: &str) -> Result<HashMap<String, String>, Refuse
     if form.get("state") != Some(&kid) {
         return Err(Refused::invalid("the response is for another request"));
     }
-    form.insert(DECRYPTED.to_owned(), String::new());
     Ok(form)
 }
 
