@@ -269,35 +269,68 @@ async fn register(
     hooks: Option<Extension<Hooks>>,
     Json(input): Json<Registration>,
 ) -> ApiResult<Response> {
-    let mut tx = ctx.db.begin().await?;
-    let account = create_account(
-        &mut tx,
+    let hooks = hooks.map(|Extension(h)| h);
+    let done = sign_up(
         &ctx,
-        &Actor::system(),
+        hooks.as_ref(),
         &input.email,
         &input.password,
         &input.display_name,
+    )
+    .await?;
+    Ok(signed_in(
+        &ctx,
+        StatusCode::CREATED,
+        done.account,
+        done.session,
+        done.recovery_code,
+    ))
+}
+
+/// A new session, and what the service's hooks had to say (a wallet's recovery code, shown
+/// once).
+pub struct SessionStart {
+    pub account: Account,
+    pub session: auth::NewSession,
+    pub recovery_code: Option<String>,
+}
+
+/// Creates an account and a session for it, running the service's hooks in the same
+/// transaction (what registration does, for the API and the pages alike).
+pub async fn sign_up(
+    ctx: &Ctx,
+    hooks: Option<&Hooks>,
+    email: &str,
+    password: &str,
+    display_name: &str,
+) -> ApiResult<SessionStart> {
+    let mut tx = ctx.db.begin().await?;
+    let account = create_account(
+        &mut tx,
+        ctx,
+        &Actor::system(),
+        email,
+        password,
+        display_name,
         false,
     )
     .await?;
     let id = AccountId(account.id.clone());
-    let session = auth::create_session(&mut tx, &ctx, &id).await?;
-    let recovery_code = match &hooks {
-        Some(Extension(Hooks(hooks))) => {
+    let session = auth::create_session(&mut tx, ctx, &id).await?;
+    let recovery_code = match hooks {
+        Some(Hooks(hooks)) => {
             hooks
-                .registered(&mut tx, &ctx, &id, &input.password, &session.secret)
+                .registered(&mut tx, ctx, &id, password, &session.secret)
                 .await?
         }
         None => None,
     };
     tx.commit().await?;
-    Ok(signed_in(
-        &ctx,
-        StatusCode::CREATED,
+    Ok(SessionStart {
         account,
         session,
         recovery_code,
-    ))
+    })
 }
 
 /// Signs in: sets the session cookie and returns the CSRF token.
@@ -308,11 +341,30 @@ async fn login(
     hooks: Option<Extension<Hooks>>,
     Json(input): Json<Credentials>,
 ) -> ApiResult<Response> {
-    let email = input.email.trim().to_lowercase();
-    if input.password.len() > 1024 || email.len() > 254 || email.chars().any(char::is_control) {
+    let hooks = hooks.map(|Extension(h)| h);
+    let done = sign_in(&ctx, hooks.as_ref(), &input.email, &input.password).await?;
+    Ok(signed_in(
+        &ctx,
+        StatusCode::OK,
+        done.account,
+        done.session,
+        done.recovery_code,
+    ))
+}
+
+/// Checks the password (throttled per address) and opens a session, running the service's
+/// hooks (what signing in does, for the API and the pages alike).
+pub async fn sign_in(
+    ctx: &Ctx,
+    hooks: Option<&Hooks>,
+    email: &str,
+    password: &str,
+) -> ApiResult<SessionStart> {
+    let email = email.trim().to_lowercase();
+    if password.len() > 1024 || email.len() > 254 || email.chars().any(char::is_control) {
         return Err(ApiError::InvalidCredentials);
     }
-    check_login_allowed(&ctx, &email).await?;
+    check_login_allowed(ctx, &email).await?;
     let row: Option<(String, String, String, i64, String)> = sqlx::query_as(
         "SELECT id, email, display_name, platform_admin, password_hash FROM accounts WHERE email = $1",
     )
@@ -320,7 +372,7 @@ async fn login(
     .fetch_optional(ctx.db.pool())
     .await?;
     let account = match row {
-        Some((id, email, display_name, admin, hash)) if verify_password(&input.password, &hash) => {
+        Some((id, email, display_name, admin, hash)) if verify_password(password, &hash) => {
             Account {
                 id,
                 email,
@@ -329,33 +381,26 @@ async fn login(
             }
         }
         Some(_) => {
-            record_login_failure(&ctx, &email).await?;
+            record_login_failure(ctx, &email).await?;
             return Err(ApiError::InvalidCredentials);
         }
         None => {
-            auth::burn_password_check(&input.password);
-            record_login_failure(&ctx, &email).await?;
+            auth::burn_password_check(password);
+            record_login_failure(ctx, &email).await?;
             return Err(ApiError::InvalidCredentials);
         }
     };
     let id = AccountId(account.id.clone());
-    let prepared = match &hooks {
-        Some(Extension(Hooks(hooks))) => hooks.prepare_sign_in(&ctx, &id, &input.password).await?,
+    let prepared = match hooks {
+        Some(Hooks(hooks)) => hooks.prepare_sign_in(ctx, &id, password).await?,
         None => None,
     };
     let mut tx = ctx.db.begin().await?;
-    let session = auth::create_session(&mut tx, &ctx, &id).await?;
-    let recovery_code = match &hooks {
-        Some(Extension(Hooks(hooks))) => {
+    let session = auth::create_session(&mut tx, ctx, &id).await?;
+    let recovery_code = match hooks {
+        Some(Hooks(hooks)) => {
             hooks
-                .signed_in(
-                    &mut tx,
-                    &ctx,
-                    &id,
-                    &input.password,
-                    prepared,
-                    &session.secret,
-                )
+                .signed_in(&mut tx, ctx, &id, password, prepared, &session.secret)
                 .await?
         }
         None => None,
@@ -375,19 +420,24 @@ async fn login(
     )
     .await?;
     tx.commit().await?;
-    Ok(signed_in(
-        &ctx,
-        StatusCode::OK,
+    Ok(SessionStart {
         account,
         session,
         recovery_code,
-    ))
+    })
 }
 
 /// Signs out: ends the session and clears the cookie.
 #[utoipa::path(delete, path = "/api/v1/session", tag = "accounts",
     responses((status = 204), (status = 401, body = Problem)))]
 async fn logout(State(ctx): State<Ctx>, principal: Principal) -> ApiResult<Response> {
+    sign_out(&ctx, &principal).await?;
+    let cookie = session_cookie(&ctx.config, None);
+    Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, cookie)]).into_response())
+}
+
+/// Ends the caller's session (audited); the caller clears the cookie.
+pub async fn sign_out(ctx: &Ctx, principal: &Principal) -> ApiResult<()> {
     if let AuthMethod::Session { token_hash, .. } = &principal.method {
         let mut tx = ctx.db.begin().await?;
         sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
@@ -397,7 +447,7 @@ async fn logout(State(ctx): State<Ctx>, principal: Principal) -> ApiResult<Respo
         audit::record(
             &mut tx,
             ctx.now_ms(),
-            &(&principal).into(),
+            &principal.into(),
             "session.ended",
             Some(principal.account_id.as_str()),
             None,
@@ -406,8 +456,7 @@ async fn logout(State(ctx): State<Ctx>, principal: Principal) -> ApiResult<Respo
         .await?;
         tx.commit().await?;
     }
-    let cookie = session_cookie(&ctx.config, None);
-    Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, cookie)]).into_response())
+    Ok(())
 }
 
 #[derive(Debug, Serialize, ToSchema)]

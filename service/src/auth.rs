@@ -235,41 +235,61 @@ where
                 request_id,
             }
         } else {
-            let secret = cookie_value(&parts.headers, &cookie_name(&ctx.config))
-                .ok_or(ApiError::Unauthenticated)?;
-            let token_hash = hash_secret(secret);
-            let row: PrincipalRow = sqlx::query_as(
-                "SELECT a.id, a.email, a.display_name, a.platform_admin, s.csrf_token FROM sessions s \
-                 JOIN accounts a ON a.id = s.account_id WHERE s.token_hash = $1 AND s.expires_at > $2",
-            )
-            .bind(&token_hash)
-            .bind(now)
-            .fetch_optional(ctx.db.pool())
-            .await?
-            .ok_or(ApiError::Unauthenticated)?;
+            let principal = cookie_session(&ctx, &parts.headers, request_id).await?;
             // Cookies ride along with cross-site requests; a state change also needs the CSRF
             // token, which only our own pages and API clients that signed in know.
             if !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS) {
                 let sent = parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok());
-                if !sent.is_some_and(|s| constant_time_eq(s.as_bytes(), row.csrf_token.as_bytes()))
-                {
+                if !sent.is_some_and(|s| check_csrf(&principal, s)) {
                     return Err(ApiError::Csrf);
                 }
             }
-            Principal {
-                account_id: AccountId(row.id),
-                email: row.email,
-                display_name: row.display_name,
-                platform_admin: row.platform_admin != 0,
-                method: AuthMethod::Session {
-                    token_hash,
-                    csrf_token: row.csrf_token,
-                },
-                request_id,
-            }
+            principal
         };
         parts.extensions.insert(principal.clone());
         Ok(principal)
+    }
+}
+
+/// The principal of the session cookie in `headers`, without any CSRF check: the caller makes
+/// it (the header for the API, a form field for pages).
+pub async fn cookie_session(
+    ctx: &Ctx,
+    headers: &HeaderMap,
+    request_id: Option<String>,
+) -> Result<Principal, ApiError> {
+    let secret =
+        cookie_value(headers, &cookie_name(&ctx.config)).ok_or(ApiError::Unauthenticated)?;
+    let token_hash = hash_secret(secret);
+    let row: PrincipalRow = sqlx::query_as(
+        "SELECT a.id, a.email, a.display_name, a.platform_admin, s.csrf_token FROM sessions s \
+         JOIN accounts a ON a.id = s.account_id WHERE s.token_hash = $1 AND s.expires_at > $2",
+    )
+    .bind(&token_hash)
+    .bind(ctx.now_ms())
+    .fetch_optional(ctx.db.pool())
+    .await?
+    .ok_or(ApiError::Unauthenticated)?;
+    Ok(Principal {
+        account_id: AccountId(row.id),
+        email: row.email,
+        display_name: row.display_name,
+        platform_admin: row.platform_admin != 0,
+        method: AuthMethod::Session {
+            token_hash,
+            csrf_token: row.csrf_token,
+        },
+        request_id,
+    })
+}
+
+/// Whether `sent` is the CSRF token of the principal's session (in constant time).
+pub fn check_csrf(principal: &Principal, sent: &str) -> bool {
+    match &principal.method {
+        AuthMethod::Session { csrf_token, .. } => {
+            constant_time_eq(sent.as_bytes(), csrf_token.as_bytes())
+        }
+        _ => false,
     }
 }
 

@@ -21,6 +21,7 @@ pub mod backup;
 pub mod carnet;
 pub mod credentials;
 pub mod directory;
+pub mod pages;
 pub mod presentations;
 pub mod status;
 pub mod vault;
@@ -86,7 +87,7 @@ pub fn app(ctx: Ctx) -> Router {
             .merge(availability::router())
             .merge(presentations::router())
             .merge(directory::router()),
-        Router::new(),
+        pages::router(),
     )
     .layer(Extension(Hooks(Arc::new(vault::Keyring))))
 }
