@@ -44,6 +44,7 @@ const CATALOG: Catalog = &[
         "Search by verified competency, offers and conversations with candidates.",
     ),
     ("api", "Documentation de l'API", "API documentation"),
+    ("open", "Ouvrir", "Open"),
     ("switch", "English", "Français"),
     ("switch.href", "?lang=en", "?lang=fr"),
 ];
@@ -62,8 +63,14 @@ pub fn landing(links: Vec<(ServiceKind, String)>) -> Router {
                     .iter()
                     .map(|(kind, url)| {
                         let name = kind.name();
+                        // The portals for people that exist so far.
+                        let portal = if *kind == ServiceKind::Wallet {
+                            format!("<a href=\"{}\">{}</a> · ", escape(url), t(lang, "open"))
+                        } else {
+                            String::new()
+                        };
                         format!(
-                            "<li><h2>{title}</h2><p>{desc}</p><p><a href=\"{url}/api/docs/\">{api}</a></p></li>",
+                            "<li><h2>{title}</h2><p>{desc}</p><p>{portal}<a href=\"{url}/api/docs/\">{api}</a></p></li>",
                             url = escape(url),
                             title = t(lang, name),
                             desc = t(lang, &format!("{name}.desc")),

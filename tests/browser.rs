@@ -9,7 +9,6 @@
 
 mod common;
 
-use axum::http::{Method, StatusCode};
 use carnet_service::ServiceKind;
 use common::*;
 use fantoccini::{Client, ClientBuilder, Locator};
@@ -192,34 +191,25 @@ async fn a_trainee_keeps_a_carnet_in_the_browser() {
     b.wait_for("Votre carnet est prêt").await;
     b.screenshot("wallet-recovery-code").await;
 
-    // A centre validates a competency; the carnet receives it (through the wallet's API, with
-    // the browser's session).
+    // A centre validates a competency; the trainee pastes the offer link and its PIN.
     let c = centre(&app).await;
     let evaluated = c.evaluate(&app, json!("or")).await;
-    let cookie = b
-        .client
-        .get_named_cookie("carnet_wallet_session")
+    b.client
+        .find(Locator::Css("a[href$='/wallet']"))
+        .await
+        .unwrap()
+        .click()
         .await
         .unwrap();
-    b.client.goto(&wallet).await.unwrap();
-    b.wait_for("Mon carnet de compétences").await;
-    let source = b.client.source().await.unwrap();
-    let at = source.find("name=\"csrf\" value=\"").unwrap() + 19;
-    let csrf = &source[at..at + source[at..].find('"').unwrap()];
-    let holder = Auth::Session {
-        cookie: format!("carnet_wallet_session={}", cookie.value()),
-        csrf: csrf.to_owned(),
-    };
-    let r = app
-        .call(
-            Method::POST,
-            "/wallet/api/v1/credentials/receive",
-            &holder,
-            Some(json!({"offer": evaluated["offer"]["offer_link"], "tx_code": evaluated["offer"]["tx_code"]})),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
-    b.client.refresh().await.unwrap();
+    b.wait_for("Ajouter une attestation").await;
+    b.fill(
+        "form[action$='/receive']",
+        &[
+            ("offer", evaluated["offer"]["offer_link"].as_str().unwrap()),
+            ("tx_code", evaluated["offer"]["tx_code"].as_str().unwrap()),
+        ],
+    )
+    .await;
     let carnet = b.wait_for("Centre Lyon Métallerie").await;
     assert!(
         carnet.contains("Soudure TIG") && carnet.contains("valide"),

@@ -111,6 +111,27 @@ async fn the_wallet_pages() {
         );
         assert!(page.contains("Aucune compétence pour"), "{page}");
 
+        // Adding a credential from a pasted offer: the form's token, and a link that is one.
+        let r = form(
+            "/wallet/receive",
+            "csrf=forged&offer=x".into(),
+            Some(cookie.clone()),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+        let r = form(
+            "/wallet/receive",
+            format!("csrf={}&offer=not+a+link&tx_code=", csrf_of(&page)),
+            Some(cookie.clone()),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            html(&r).contains("n&#39;a pas pu être ajoutée"),
+            "{}",
+            html(&r)
+        );
+
         // Signing out needs the form's CSRF token.
         let r = form(
             "/wallet/sign-out",

@@ -107,6 +107,17 @@ async fn receive(
     holder: Holder,
     Json(input): Json<Receive>,
 ) -> ApiResult<(StatusCode, Json<Vec<CredentialView>>)> {
+    let views = receive_offer(&state, &holder, input).await?;
+    Ok((StatusCode::CREATED, Json(views)))
+}
+
+/// Receives and stores the credentials of an offer (see [`receive`]), for the API and the
+/// pages alike.
+pub async fn receive_offer(
+    state: &WalletState,
+    holder: &Holder,
+    input: Receive,
+) -> ApiResult<Vec<CredentialView>> {
     let remote = &state.remote;
     let copies = input.copies.unwrap_or(DEFAULT_COPIES);
     if !(1..=MAX_COPIES).contains(&copies) {
@@ -311,7 +322,7 @@ async fn receive(
         let id = insert(
             &mut tx,
             ctx,
-            &holder,
+            holder,
             &key.private_jwk(),
             &credential,
             now_ms,
@@ -336,8 +347,8 @@ async fn receive(
     .await?;
     tx.commit().await?;
     // Profiles the holder asked to keep current now show this credential too.
-    crate::directory::republish(&state, &holder).await;
-    Ok((StatusCode::CREATED, Json(views)))
+    crate::directory::republish(state, holder).await;
+    Ok(views)
 }
 
 /// Seals and inserts a credential with its holder key, in the caller's transaction.

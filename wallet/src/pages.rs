@@ -6,7 +6,7 @@
 use crate::WalletState;
 use crate::carnet::{self, Carnet};
 use crate::credentials;
-use crate::vault::Holder;
+use crate::vault::{Holder, PageHolder};
 use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -27,6 +27,7 @@ pub fn router() -> Router<WalletState> {
         .route("/sign-in", post(sign_in))
         .route("/sign-up", post(sign_up))
         .route("/sign-out", post(sign_out))
+        .route("/receive", post(receive))
 }
 
 const CATALOG: Catalog = &[
@@ -111,6 +112,24 @@ const CATALOG: Catalog = &[
         "Attestations de fin de formation",
         "Completion certificates",
     ),
+    (
+        "receive.title",
+        "Ajouter une attestation",
+        "Add a credential",
+    ),
+    (
+        "receive.intro",
+        "Collez le lien (openid-credential-offer://…) ou l'adresse que le centre vous a donnés, avec le code PIN s'il y en a un.",
+        "Paste the link (openid-credential-offer://…) or the address the centre gave you, with the PIN if there is one.",
+    ),
+    ("receive.offer", "Lien de l'offre", "Offer link"),
+    ("receive.pin", "Code PIN (s'il y en a un)", "PIN (if any)"),
+    ("receive.submit", "Ajouter à mon carnet", "Add to my carnet"),
+    (
+        "receive.failed",
+        "Cette attestation n'a pas pu être ajoutée :",
+        "This credential could not be added:",
+    ),
     ("valid", "valide", "valid"),
     ("revoked", "révoquée", "revoked"),
     ("suspended", "suspendue", "suspended"),
@@ -153,6 +172,7 @@ struct CarnetPage {
     chrome: Chrome,
     competencies: Vec<CompetencyCard>,
     completions: Vec<String>,
+    error: String,
 }
 
 fn text(v: &Value) -> String {
@@ -229,22 +249,63 @@ async fn home(
         };
         return render(lang, page.render());
     };
+    carnet_page(&state, lang, &holder, String::new()).await
+}
+
+/// The carnet page of a holder, with a message about the last form if any.
+async fn carnet_page(state: &WalletState, lang: Lang, holder: &Holder, error: String) -> Response {
     let chrome = Chrome::new(&state.ctx, lang, CATALOG).signed_in_as(&holder.principal);
-    match credentials::all(&state, &holder).await {
+    match credentials::all(state, holder).await {
         Ok(all) => {
             let (competencies, completions) = cards(&carnet::build(&all), &chrome);
-            render(
-                lang,
-                CarnetPage {
-                    chrome,
-                    competencies,
-                    completions,
-                }
-                .render(),
-            )
+            let status = if error.is_empty() {
+                StatusCode::OK
+            } else {
+                StatusCode::UNPROCESSABLE_ENTITY
+            };
+            let page = CarnetPage {
+                chrome,
+                competencies,
+                completions,
+                error,
+            };
+            (status, render(lang, page.render())).into_response()
         }
         Err(e) => e.into_response(),
     }
+}
+
+#[derive(Deserialize)]
+struct ReceiveForm {
+    csrf: String,
+    offer: String,
+    #[serde(default)]
+    tx_code: String,
+}
+
+/// Adds the credentials of a pasted offer to the carnet.
+async fn receive(
+    State(state): State<WalletState>,
+    lang: Lang,
+    holder: PageHolder,
+    Form(form): Form<ReceiveForm>,
+) -> Result<Response, ApiError> {
+    let holder = holder.check(&form.csrf)?;
+    let input = credentials::Receive {
+        offer: form.offer.trim().to_owned(),
+        tx_code: Some(form.tx_code).filter(|c| !c.trim().is_empty()),
+        copies: None,
+    };
+    Ok(
+        match credentials::receive_offer(&state, &holder, input).await {
+            Ok(_) => see_other(&carnet_service::web::home(&state.ctx), None),
+            Err(e) if e.status().is_client_error() || e.status() == StatusCode::BAD_GATEWAY => {
+                let message = format!("{} {e}", lang.t(CATALOG, "receive.failed"));
+                carnet_page(&state, lang, &holder, message).await
+            }
+            Err(e) => e.into_response(),
+        },
+    )
 }
 
 #[derive(Deserialize)]

@@ -7,8 +7,8 @@
 use crate::WalletState;
 use argon2::Argon2;
 use axum::extract::{FromRef, FromRequestParts, State};
-use axum::http::StatusCode;
 use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use carnet_service::Ctx;
 use carnet_service::accounts::{self, AccountHooks, Prepared, SignedIn};
@@ -19,6 +19,7 @@ use carnet_service::error::Problem;
 use carnet_service::error::{ApiError, ApiResult};
 use carnet_service::extract::Json;
 use carnet_service::id::{AccountId, hash_secret};
+use carnet_service::web::PageSession;
 use futures_util::future::BoxFuture;
 use rand::RngCore;
 use serde::Deserialize;
@@ -335,7 +336,47 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Holder, ApiError> {
         let principal = Principal::from_request_parts(parts, state).await?;
-        let ctx = Ctx::from_ref(state);
+        Holder::unlock(&Ctx::from_ref(state), &parts.headers, principal).await
+    }
+}
+
+/// The holder of a page's form: the store, opened by the session cookie, once the form's CSRF
+/// token is checked ([`PageHolder::check`]).
+pub struct PageHolder {
+    holder: Holder,
+    session: PageSession,
+}
+
+impl PageHolder {
+    /// The holder, if `csrf` is the form's token.
+    pub fn check(self, csrf: &str) -> Result<Holder, ApiError> {
+        self.session.check(csrf)?;
+        Ok(self.holder)
+    }
+}
+
+impl<S> FromRequestParts<S> for PageHolder
+where
+    S: Send + Sync,
+    Ctx: FromRef<S>,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<PageHolder, ApiError> {
+        let session = PageSession::from_request_parts(parts, state).await?;
+        let holder =
+            Holder::unlock(&Ctx::from_ref(state), &parts.headers, session.0.clone()).await?;
+        Ok(PageHolder { holder, session })
+    }
+}
+
+impl Holder {
+    /// Opens the store of a session's principal with the session cookie's secret.
+    async fn unlock(
+        ctx: &Ctx,
+        headers: &HeaderMap,
+        principal: Principal,
+    ) -> Result<Holder, ApiError> {
         let AuthMethod::Session { token_hash, .. } = &principal.method else {
             return Err(ApiError::BadRequest {
                 kind: "store-locked",
@@ -344,7 +385,7 @@ where
                         .into(),
             });
         };
-        let secret = auth::cookie_value(&parts.headers, &auth::cookie_name(&ctx.config))
+        let secret = auth::cookie_value(headers, &auth::cookie_name(&ctx.config))
             .ok_or(ApiError::Unauthenticated)?;
         let sealed: Option<(Vec<u8>,)> =
             sqlx::query_as("SELECT sealed_data_key FROM session_keys WHERE token_hash = $1")
