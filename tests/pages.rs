@@ -111,6 +111,16 @@ async fn the_wallet_pages() {
         );
         assert!(page.contains("Aucune compétence pour"), "{page}");
 
+        // Nothing shared yet.
+        let r = get("/wallet/shared", Some(cookie.clone()), "fr").await;
+        assert!(
+            html(&r).contains("Vous n&#39;avez encore rien partagé"),
+            "{}",
+            html(&r)
+        );
+        let r = get("/wallet/shared", None, "fr").await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "signed in only");
+
         // Adding a credential from a pasted offer: the form's token, and a link that is one.
         let r = form(
             "/wallet/receive",

@@ -732,6 +732,16 @@ async fn presenting_only_the_chosen_claims() {
         entry["credentials"][0]["claims"],
         json!([["competency", "code"], ["level", "label"], ["name"]])
     );
+    // The same, as a page.
+    let page = app.call(Method::GET, "/wallet/shared", &holder, None).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let html = String::from_utf8(page.raw).unwrap();
+    assert!(html.contains("Ce que j&#39;ai partagé"), "{html}");
+    assert!(
+        html.contains("competency › code") && html.contains("level › label"),
+        "{html}"
+    );
+    assert!(html.contains(&response_uri), "{html}");
     let raw = app
         .raw_contents(
             ServiceKind::Wallet,

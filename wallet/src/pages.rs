@@ -28,6 +28,7 @@ pub fn router() -> Router<WalletState> {
         .route("/sign-up", post(sign_up))
         .route("/sign-out", post(sign_out))
         .route("/receive", post(receive))
+        .route("/shared", get(shared))
 }
 
 const CATALOG: Catalog = &[
@@ -130,6 +131,20 @@ const CATALOG: Catalog = &[
         "Cette attestation n'a pas pu être ajoutée :",
         "This credential could not be added:",
     ),
+    ("carnet.shared", "Ce que j'ai partagé", "What I shared"),
+    ("shared.title", "Ce que j'ai partagé", "What I shared"),
+    (
+        "shared.intro",
+        "Chaque partage, avec qui et quand, et les informations transmises : votre carnet le note, avec le reçu de consentement signé envoyé au destinataire.",
+        "Every time you shared, with whom and when, and what was sent: your carnet notes it, with the signed consent receipt sent along.",
+    ),
+    ("shared.back", "Retour au carnet", "Back to the carnet"),
+    (
+        "shared.empty",
+        "Vous n'avez encore rien partagé.",
+        "You have not shared anything yet.",
+    ),
+    ("shared.fields", "informations :", "details:"),
     ("valid", "valide", "valid"),
     ("revoked", "révoquée", "revoked"),
     ("suspended", "suspendue", "suspended"),
@@ -164,6 +179,78 @@ struct EntryRow {
     evaluator: String,
     establishment: String,
     status: String,
+}
+
+struct SharedEntry {
+    verifier: String,
+    when: String,
+    credentials: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "shared.html")]
+struct SharedPage {
+    chrome: Chrome,
+    entries: Vec<SharedEntry>,
+}
+
+/// A claim path as people read it: `address › locality`, `*` for every element of a list.
+fn readable(path: &carnet_core::path::ClaimPath) -> String {
+    match path.to_json() {
+        Value::Array(items) => items
+            .iter()
+            .map(|i| match i {
+                Value::Null => "*".to_owned(),
+                other => text(other),
+            })
+            .collect::<Vec<_>>()
+            .join(" › "),
+        other => text(&other),
+    }
+}
+
+/// What the holder shared, with whom and when.
+async fn shared(
+    State(state): State<WalletState>,
+    lang: Lang,
+    holder: Result<Holder, ApiError>,
+) -> Result<Response, ApiError> {
+    // Signed out: the home page, to sign in.
+    let Ok(holder) = holder else {
+        return Ok(see_other(&carnet_service::web::home(&state.ctx), None));
+    };
+    let chrome = Chrome::new(&state.ctx, lang, CATALOG).signed_in_as(&holder.principal);
+    let entries = crate::presentations::shared_log(&state, &holder)
+        .await?
+        .into_iter()
+        .map(|e| {
+            let (y, mo, d, h, mi, _) = carnet_service::clock::utc(e.at.div_euclid(1000));
+            SharedEntry {
+                // The verifier's address, without the client identifier's prefix.
+                verifier: e
+                    .client_id
+                    .split_once(':')
+                    .map_or(e.client_id.as_str(), |(_, rest)| rest)
+                    .to_owned(),
+                when: format!("{y:04}-{mo:02}-{d:02} {h:02}:{mi:02} UTC"),
+                credentials: e
+                    .credentials
+                    .iter()
+                    .map(|c| {
+                        let fields: Vec<String> = c.shared.claims.iter().map(readable).collect();
+                        format!(
+                            "{} ({}) — {} {}",
+                            c.shared.vct,
+                            c.shared.issuer,
+                            chrome.t("shared.fields"),
+                            fields.join(", ")
+                        )
+                    })
+                    .collect(),
+            }
+        })
+        .collect();
+    Ok(render(lang, SharedPage { chrome, entries }.render()))
 }
 
 #[derive(Template)]

@@ -561,6 +561,11 @@ async fn decline(
 #[utoipa::path(get, path = "/api/v1/presentations", tag = "presentations",
     responses((status = 200, body = Vec<Shared>), (status = 401, body = Problem)))]
 async fn log(State(state): State<WalletState>, holder: Holder) -> ApiResult<Json<Vec<Shared>>> {
+    shared_log(&state, &holder).await.map(Json)
+}
+
+/// The log of what the holder shared, newest first (at most 1,000 entries).
+pub async fn shared_log(state: &WalletState, holder: &Holder) -> ApiResult<Vec<Shared>> {
     let rows: Vec<(String, Vec<u8>)> = sqlx::query_as(
         "SELECT id, sealed FROM presentation_log WHERE account_id = $1 ORDER BY at DESC, id LIMIT 1000",
     )
@@ -569,6 +574,5 @@ async fn log(State(state): State<WalletState>, holder: Holder) -> ApiResult<Json
     .await?;
     rows.into_iter()
         .map(|(id, sealed)| Ok(serde_json::from_slice(&holder.open(&id, &sealed)?)?))
-        .collect::<ApiResult<Vec<_>>>()
-        .map(Json)
+        .collect()
 }
