@@ -183,13 +183,15 @@ async fn load_slot(ctx: &Ctx, session: &str, id: &str) -> ApiResult<(Slot, Strin
     Ok((slot(row), secret))
 }
 
-async fn marks(ctx: &Ctx, session: &str) -> ApiResult<Vec<Mark>> {
+/// The marks of a session, or of one of its slots.
+async fn marks(ctx: &Ctx, session: &str, slot: Option<&str>) -> ApiResult<Vec<Mark>> {
     type Row = (String, String, String, Option<String>, String, i64);
     let rows: Vec<Row> = sqlx::query_as(
         "SELECT m.slot_id, m.trainee_id, m.status, m.note, m.source, m.marked_at FROM attendance_marks m \
-         JOIN attendance_slots s ON s.id = m.slot_id WHERE s.session_id = $1 LIMIT 200000",
+         JOIN attendance_slots s ON s.id = m.slot_id WHERE s.session_id = $1 AND ($2 IS NULL OR s.id = $2) LIMIT 200000",
     )
     .bind(session)
+    .bind(slot)
     .fetch_all(ctx.db.pool())
     .await?;
     Ok(rows
@@ -231,7 +233,7 @@ pub async fn build_table(ctx: &Ctx, session: &SessionAccess) -> ApiResult<Table>
     let id = &session.session.id;
     let (slots, marks, trainees) = (
         slots(ctx, id).await?,
-        marks(ctx, id).await?,
+        marks(ctx, id, None).await?,
         trainees(ctx, id).await?,
     );
     let taken: Vec<&Slot> = slots
@@ -590,10 +592,7 @@ async fn mark(
         }))
         .await?;
     tx.commit().await?;
-    let all = marks(&ctx, &access.session.id).await?;
-    Ok(Json(
-        all.into_iter().filter(|m| m.slot_id == slot.id).collect(),
-    ))
+    Ok(Json(marks(&ctx, &access.session.id, Some(&slot.id)).await?))
 }
 
 /// The check-in code of a slot for a 30-second window.
@@ -723,16 +722,14 @@ async fn countersign(
     Path(path): Path<(String, String, String)>,
 ) -> ApiResult<Json<Slot>> {
     let (slot, _) = load_slot(&ctx, &access.session.id, &path.2).await?;
-    let trainees = trainees(&ctx, &access.session.id).await?;
-    let marked = marks(&ctx, &access.session.id).await?;
-    let unmarked = trainees
-        .iter()
-        .filter(|t| {
-            !marked
-                .iter()
-                .any(|m| m.slot_id == slot.id && m.trainee_id == t.0)
-        })
-        .count();
+    let (unmarked,): (i64,) = sqlx::query_as(
+        "SELECT COUNT(*) FROM session_members m WHERE m.session_id = $1 AND m.role = 'trainee' \
+         AND NOT EXISTS (SELECT 1 FROM attendance_marks a WHERE a.slot_id = $2 AND a.trainee_id = m.account_id)",
+    )
+    .bind(&access.session.id)
+    .bind(&slot.id)
+    .fetch_one(ctx.db.pool())
+    .await?;
     if unmarked > 0 {
         return Err(ApiError::Conflict(format!(
             "{unmarked} trainee(s) not marked in this slot yet"
@@ -786,12 +783,7 @@ async fn trainee(
     Path(path): Path<(String, String, String)>,
 ) -> ApiResult<Json<TraineeAttendance>> {
     let account = path.2;
-    let staff = access.org.principal.platform_admin
-        || access.org.tenant.my_roles.iter().any(|r| r == "admin")
-        || access
-            .roles
-            .iter()
-            .any(|r| r == "trainer" || r == "manager");
+    let staff = access.is_staff();
     if !staff && access.org.principal.account_id.as_str() != account {
         return Err(ApiError::Forbidden);
     }
@@ -892,7 +884,7 @@ async fn sheet(
     .fetch_all(ctx.db.pool())
     .await?;
     let trainers: Vec<String> = trainers.into_iter().map(|(n,)| n).collect();
-    let marks = marks(&ctx, &access.session.id).await?;
+    let marks = marks(&ctx, &access.session.id, Some(&slot.id)).await?;
     let rows: String = trainees(&ctx, &access.session.id)
         .await?
         .iter()

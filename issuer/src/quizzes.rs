@@ -252,12 +252,18 @@ async fn open(
 
 type OpeningRow = (String, String, String, String, String);
 
-async fn openings(ctx: &Ctx, session: &str) -> ApiResult<Vec<(OpeningRow, Quiz)>> {
+/// The quizzes opened to a session, or the one opening `only`.
+async fn openings(
+    ctx: &Ctx,
+    session: &str,
+    only: Option<&str>,
+) -> ApiResult<Vec<(OpeningRow, Quiz)>> {
     let rows: Vec<(String, String, String, String, String, String)> = sqlx::query_as(
         "SELECT o.id, o.quiz_id, q.title, o.opens_at, o.closes_at, q.quiz FROM quiz_openings o JOIN quizzes q ON q.id = o.quiz_id \
-         WHERE o.session_id = $1 ORDER BY o.opens_at, o.id LIMIT 1000",
+         WHERE o.session_id = $1 AND ($2 IS NULL OR o.id = $2) ORDER BY o.opens_at, o.id LIMIT 1000",
     )
     .bind(session)
+    .bind(only)
     .fetch_all(ctx.db.pool())
     .await?;
     rows.into_iter()
@@ -279,17 +285,12 @@ async fn session_quizzes(
     State(ctx): State<Ctx>,
     SessionParticipant(access): SessionParticipant,
 ) -> ApiResult<Json<Vec<SessionQuiz>>> {
-    let staff = access.org.principal.platform_admin
-        || access.org.tenant.my_roles.iter().any(|r| r == "admin")
-        || access
-            .roles
-            .iter()
-            .any(|r| r == "trainer" || r == "manager");
+    let staff = access.is_staff();
     let now = ctx.now_ms();
     let me = access.org.principal.account_id.as_str();
     let mut out = Vec::new();
     for ((id, quiz_id, title, opens_at, closes_at), quiz) in
-        openings(&ctx, &access.session.id).await?
+        openings(&ctx, &access.session.id, None).await?
     {
         let state = window(zone_of(&access), &opens_at, &closes_at, now);
         let (questions, result, submissions) = if staff {
@@ -336,10 +337,9 @@ pub struct Answers {
 }
 
 async fn opening(ctx: &Ctx, session: &str, id: &str) -> ApiResult<(OpeningRow, Quiz)> {
-    openings(ctx, session)
+    openings(ctx, session, Some(id))
         .await?
-        .into_iter()
-        .find(|((o, ..), _)| o == id)
+        .pop()
         .ok_or(ApiError::NotFound)
 }
 

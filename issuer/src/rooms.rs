@@ -85,16 +85,6 @@ pub struct Message {
     pub cursor: String,
 }
 
-/// Trainers, managers and the organisation's administrators moderate the session's rooms.
-fn moderates(access: &SessionAccess) -> bool {
-    access.org.principal.platform_admin
-        || access.org.tenant.my_roles.iter().any(|r| r == "admin")
-        || access
-            .roles
-            .iter()
-            .any(|r| r == "trainer" || r == "manager")
-}
-
 /// The session's information room, made the first time it is needed.
 async fn information_room(ctx: &Ctx, session: &str) -> ApiResult<String> {
     let found: Option<(String,)> =
@@ -169,8 +159,8 @@ async fn room_of(ctx: &Ctx, access: &SessionAccess, room: &str) -> ApiResult<(St
     let me = access.org.principal.account_id.as_str();
     let member = members(ctx, room).await?.iter().any(|m| m.account_id == me);
     let (read, post) = match kind.as_str() {
-        INFORMATION => (true, moderates(access)),
-        _ => (member || moderates(access), member),
+        INFORMATION => (true, access.is_staff()),
+        _ => (member || access.is_staff(), member),
     };
     if !read {
         return Err(ApiError::NotFound);
@@ -217,7 +207,7 @@ async fn list_rooms(
 ) -> ApiResult<Json<Vec<Room>>> {
     let information = information_room(&ctx, &access.session.id).await?;
     let me = access.org.principal.account_id.as_str();
-    let private: Vec<(String,)> = if moderates(&access) {
+    let private: Vec<(String,)> = if access.is_staff() {
         sqlx::query_as("SELECT id FROM rooms WHERE session_id = $1 AND kind = 'private' ORDER BY created_at LIMIT 5000")
             .bind(&access.session.id)
             .fetch_all(ctx.db.pool())

@@ -193,7 +193,18 @@ pub struct SessionAccess {
     pub roles: Vec<String>,
 }
 
+/// Whether the caller administers the organisation (or the platform).
+fn administers(org: &Access<Organisations>) -> bool {
+    org.principal.platform_admin || org.tenant.my_roles.iter().any(|r| r == "admin")
+}
+
 impl SessionAccess {
+    /// Whether the caller is of the session's staff: a trainer or manager of it, or an
+    /// administrator of its organisation (who moderate, mark and see everyone's results).
+    pub fn is_staff(&self) -> bool {
+        administers(&self.org) || self.roles.iter().any(|r| r == "trainer" || r == "manager")
+    }
+
     /// Records the caller's action in this session in the audit log (in the caller's
     /// transaction), with the session named in the details.
     pub async fn audit(
@@ -256,9 +267,7 @@ where
     .fetch_all(ctx.db.pool())
     .await?;
     let held: Vec<String> = held.into_iter().map(|(r,)| r).collect();
-    let org_admin =
-        org.principal.platform_admin || org.tenant.my_roles.iter().any(|r| r == "admin");
-    if org_admin || held.iter().any(|r| roles.contains(&r.as_str())) {
+    if administers(&org) || held.iter().any(|r| roles.contains(&r.as_str())) {
         Ok(SessionAccess {
             org,
             session,

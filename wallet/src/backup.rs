@@ -130,11 +130,7 @@ async fn printable(
     let t = |key: &str| lang.t(CATALOG, key);
     let credentials = credentials::all(&state, &holder).await?;
     let carnet = carnet::build(&credentials);
-    let text = |v: &serde_json::Value| match v {
-        serde_json::Value::Null => String::new(),
-        serde_json::Value::String(s) => escape(s),
-        other => escape(&other.to_string()),
-    };
+    let text = |v: &serde_json::Value| escape(&carnet::claim_text(v));
     let mut body = String::new();
     body += &format!("<h2>{}</h2>", t("competencies"));
     if carnet.competencies.is_empty() {

@@ -67,6 +67,15 @@ pub struct Entry {
     pub claims: Value,
 }
 
+/// A claim's value as text to show: a string as it is, nothing for null, JSON otherwise.
+pub fn claim_text(value: &Value) -> String {
+    match value {
+        Value::Null => String::new(),
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
 fn entry(view: &CredentialView) -> Entry {
     let c = &view.credential;
     Entry {

@@ -4,7 +4,7 @@
 //! forms carry the session's CSRF token.
 
 use crate::WalletState;
-use crate::carnet::{self, Carnet};
+use crate::carnet::{self, Carnet, claim_text as text};
 use crate::credentials;
 use crate::vault::{Holder, PageHolder};
 use askama::Template;
@@ -260,14 +260,6 @@ struct CarnetPage {
     competencies: Vec<CompetencyCard>,
     completions: Vec<String>,
     error: String,
-}
-
-fn text(v: &Value) -> String {
-    match v {
-        Value::Null => String::new(),
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }
 }
 
 fn cards(carnet: &Carnet, chrome: &Chrome) -> (Vec<CompetencyCard>, Vec<String>) {
