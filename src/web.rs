@@ -63,12 +63,8 @@ pub fn landing(links: Vec<(ServiceKind, String)>) -> Router {
                     .iter()
                     .map(|(kind, url)| {
                         let name = kind.name();
-                        // The portals for people that exist so far.
-                        let portal = if *kind == ServiceKind::Wallet {
-                            format!("<a href=\"{}\">{}</a> · ", escape(url), t(lang, "open"))
-                        } else {
-                            String::new()
-                        };
+                        let portal =
+                            format!("<a href=\"{}\">{}</a> · ", escape(url), t(lang, "open"));
                         format!(
                             "<li><h2>{title}</h2><p>{desc}</p><p>{portal}<a href=\"{url}/api/docs/\">{api}</a></p></li>",
                             url = escape(url),

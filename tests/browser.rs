@@ -3,9 +3,12 @@
 //! missing, unless `CARNET_TEST_BROWSER=1` (set by `.ci/run`, which installs them) makes them
 //! mandatory. A screenshot of each page goes to `target/screenshots/` for review.
 //!
-//! The journey so far: a trainee creates a carnet in the wallet (the recovery code shown once),
+//! Two journeys. A trainee creates a carnet in the wallet (the recovery code shown once),
 //! receives a competency a centre validated, sees it in the carnet, reads it in English, signs
-//! out and in again.
+//! out and in again. And DESIGN.md's main journey across the three portals: a centre creates a
+//! session and validates a competency; the trainee receives it in the wallet and publishes a
+//! profile; a recruiter finds them and sends an offer; the trainee accepts, sharing only the
+//! e-mail; the recruiter sees the e-mail and they chat.
 
 mod common;
 
@@ -154,10 +157,21 @@ impl Browser {
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        panic!("the page never showed {expected:?}: {text}");
+        self.screenshot("failure").await;
+        let url = self.client.current_url().await.map(|u| u.to_string());
+        let source = self.client.source().await.unwrap_or_default();
+        panic!("the page never showed {expected:?}: {text}\nat {url:?}\n{source}");
     }
 
     async fn fill(&self, form: &str, fields: &[(&str, &str)]) {
+        // Forms folded in a <details> are opened first, as a person would.
+        self.client
+            .execute(
+                "document.querySelectorAll('details').forEach(d => d.open = true)",
+                vec![],
+            )
+            .await
+            .unwrap();
         let form = self.client.form(Locator::Css(form)).await.unwrap();
         for (name, value) in fields {
             form.set_by_name(name, value).await.unwrap();
@@ -227,6 +241,11 @@ async fn a_trainee_keeps_a_carnet_in_the_browser() {
         .unwrap();
     b.wait_for("My competency logbook").await;
     b.screenshot("wallet-carnet-en").await;
+    // The choice holds for the pages after, until switched back.
+    b.click("nav.tabs a[href$='/shared']").await;
+    b.wait_for("What I shared").await;
+    b.click("a[hreflang='fr']").await;
+    b.wait_for("Ce que j'ai partagé").await;
 
     // Out, and in again.
     b.client
@@ -244,4 +263,378 @@ async fn a_trainee_keeps_a_carnet_in_the_browser() {
     .await;
     b.wait_for("Centre Lyon Métallerie").await;
     browser.client.clone().close().await.unwrap();
+}
+
+impl Browser {
+    async fn goto(&self, url: &str) {
+        self.client.goto(url).await.unwrap();
+    }
+
+    async fn click(&self, css: &str) {
+        self.client
+            .find(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("{css}: {e}"))
+            .click()
+            .await
+            .unwrap();
+    }
+
+    async fn value(&self, css: &str) -> String {
+        self.client
+            .find(Locator::Css(css))
+            .await
+            .unwrap()
+            .prop("value")
+            .await
+            .unwrap()
+            .unwrap_or_default()
+    }
+
+    async fn text(&self, css: &str) -> String {
+        self.client
+            .find(Locator::Css(css))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    }
+
+    async fn path(&self) -> String {
+        self.client.current_url().await.unwrap().path().to_owned()
+    }
+
+    async fn sign_in(&self, home: &str, email: &str) {
+        self.goto(home).await;
+        self.fill(
+            "form[action$='/sign-in']",
+            &[("email", email), ("password", PASSWORD)],
+        )
+        .await;
+    }
+
+    async fn sign_out(&self) {
+        self.click("form[action$='/sign-out'] button").await;
+        self.wait_for("J'ai déjà un compte").await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn centre_trainee_and_recruiter_meet_in_the_browser() {
+    let Some(browser) = browser().await else {
+        return;
+    };
+    let app = TestApp::listening(carnet_service::db::Engine::Sqlite).await;
+    let url = |kind| app.ctx(kind).config.public_url.clone();
+    let (issuer, wallet, verifier) = (
+        url(ServiceKind::Issuer),
+        url(ServiceKind::Wallet),
+        url(ServiceKind::Verifier),
+    );
+    let b = &browser;
+
+    // What a centre has before its sessions: accounts, an organisation, a scale, a competency.
+    let (admin, _) = app
+        .register("issuer", "direction@centre.example", "Nathalie Girard")
+        .await;
+    app.register("issuer", "camille@example.org", "Camille Durand")
+        .await;
+    let post = |path: String, body: Value| {
+        let admin = admin.clone();
+        let app = &app;
+        async move {
+            let r = app
+                .call(axum::http::Method::POST, &path, &admin, Some(body))
+                .await;
+            assert!(r.status.is_success(), "{path}: {}", r.body);
+            r.body
+        }
+    };
+    let org = post(
+        "/issuer/api/v1/organisations".into(),
+        json!({"name": "Centre Lyon Métallerie", "siret": "45218903800014"}),
+    )
+    .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let base = format!("/issuer/api/v1/organisations/{org}");
+    post(
+        format!("{base}/members"),
+        json!({"email": "camille@example.org", "role": "trainee"}),
+    )
+    .await;
+
+    // The centre's portal: the scale and the competency by its forms.
+    b.sign_in(&issuer, "direction@centre.example").await;
+    b.wait_for("Mes organisations").await;
+    b.screenshot("centre-home").await;
+    b.click(&format!("a[href$='/orgs/{org}']")).await;
+    b.wait_for("Compétences").await;
+    b.fill(
+        "form[action$='/scales']:has(input[name='scale.labels:list'])",
+        &[
+            ("name", "Médailles"),
+            ("scale.labels:list", "bronze, argent, or"),
+        ],
+    )
+    .await;
+    b.wait_for("bronze < argent < or").await;
+    b.fill(
+        "form[action$='/competencies']",
+        &[
+            ("code", "SOUD-TIG"),
+            ("name", "Soudure TIG"),
+            ("description", "Souder à l'arc TIG"),
+            ("framework_codes.rome", "H2913"),
+        ],
+    )
+    .await;
+    b.wait_for("SOUD-TIG").await;
+
+    // A session, its trainee, a validated competency: the offer to hand over.
+    b.fill(
+        "form[action$='/sessions']",
+        &[
+            ("title", "Soudeur 2026"),
+            ("starts_on", "2026-01-05"),
+            ("ends_on", "2026-06-26"),
+            ("planned_hours:int", "420"),
+        ],
+    )
+    .await;
+    b.wait_for("Valider une compétence").await;
+    b.fill(
+        "form[action$='/members']",
+        &[("email", "camille@example.org"), ("role", "trainee")],
+    )
+    .await;
+    b.wait_for("stagiaire").await;
+    b.fill(
+        "form[action$='/events']",
+        &[
+            ("title", "Soudure en position"),
+            ("kind", "course"),
+            ("starts_at", "2026-01-05T09:00"),
+            ("ends_at", "2026-01-05T12:30"),
+            ("place", "Atelier B"),
+        ],
+    )
+    .await;
+    b.wait_for("Atelier B").await;
+    b.screenshot("centre-session").await;
+    let session_page = b.path().await;
+    b.fill(
+        "form[action$='/evaluate']",
+        &[("assessment", "or"), ("comment", "Cordons réguliers")],
+    )
+    .await;
+    b.wait_for("Attestation prête à remettre").await;
+    b.screenshot("centre-credential-offer").await;
+    let competency_link = b.value("input[data-select]").await;
+    let competency_pin = b.text("[data-pin]").await;
+    assert!(competency_link.starts_with("openid-credential-offer://"));
+    assert!(
+        b.client.find(Locator::Css(".qr svg")).await.is_ok(),
+        "a QR code"
+    );
+    // The identity, checked on a document, for the trainee to share from.
+    b.goto(&format!("{}{session_page}", origin(&issuer))).await;
+    b.fill(
+        "form[action$='/identity']",
+        &[
+            ("given_name", "Camille"),
+            ("family_name", "Durand"),
+            ("birthdate", "1999-12-31"),
+            ("phone_number", "+33 6 31 41 59 26"),
+            ("address.street_address", "17 impasse des Canuts"),
+            ("address.postal_code", "69004"),
+            ("address.locality", "Lyon"),
+        ],
+    )
+    .await;
+    b.wait_for("Attestation prête à remettre").await;
+    let identity_link = b.value("input[data-select]").await;
+    let identity_pin = b.text("[data-pin]").await;
+    b.goto(&format!("{}{session_page}", origin(&issuer))).await;
+    let session_text = b.wait_for("Cordons réguliers").await;
+    assert!(session_text.contains("Soudure TIG"), "{session_text}");
+    b.click(&format!("a[href$='/orgs/{org}']")).await;
+    b.wait_for("Attestations émises").await;
+    b.screenshot("centre-organisation").await;
+
+    // The recruiter declares a company; the platform approves it and trusts the centre.
+    let (_, admin_id) = app
+        .register("verifier", "admin@plateforme.example", "Admin Plateforme")
+        .await;
+    app.make_platform_admin(ServiceKind::Verifier, &admin_id)
+        .await;
+    b.goto(&verifier).await;
+    b.wait_for("Recruter sur compétences vérifiées").await;
+    b.screenshot("recruiter-sign-in").await;
+    b.fill(
+        "form[action$='/sign-up']",
+        &[
+            ("display_name", "Inès Morel"),
+            ("email", "rh@acier.example"),
+            ("password", PASSWORD),
+        ],
+    )
+    .await;
+    b.wait_for("Déclarer mon entreprise").await;
+    b.fill(
+        "form[action$='/do/api/v1/companies']",
+        &[("name", "Aciéries du Rhône"), ("siret", "73282932000074")],
+    )
+    .await;
+    b.wait_for("en attente de validation").await;
+    b.sign_out().await;
+    b.sign_in(&verifier, "admin@plateforme.example").await;
+    b.wait_for("Entreprises à valider").await;
+    b.fill(
+        "form[action$='/trusted-issuers']",
+        &[
+            ("issuer", &format!("{issuer}/orgs/{org}")),
+            ("name", "Centre Lyon Métallerie"),
+        ],
+    )
+    .await;
+    b.wait_for(&format!("{issuer}/orgs/{org}")).await;
+    b.click("form[action$='/approval'] button").await;
+    b.wait_for("Aucune.").await;
+    b.screenshot("platform-admin").await;
+    b.sign_out().await;
+
+    // The trainee: a carnet, both credentials, availability, and the profile published.
+    b.goto(&wallet).await;
+    b.fill(
+        "form[action$='/sign-up']",
+        &[
+            ("display_name", "Camille Durand"),
+            ("email", "camille@example.org"),
+            ("password", PASSWORD),
+        ],
+    )
+    .await;
+    b.wait_for("Votre carnet est prêt").await;
+    b.goto(&wallet).await;
+    for (link, pin) in [
+        (&competency_link, &competency_pin),
+        (&identity_link, &identity_pin),
+    ] {
+        b.fill(
+            "form[action$='/receive']",
+            &[("offer", link.as_str()), ("tx_code", pin.as_str())],
+        )
+        .await;
+        b.wait_for("Soudure TIG").await;
+    }
+    b.click("nav.tabs a[href$='/profile']").await;
+    b.wait_for("Ma disponibilité").await;
+    b.fill(
+        "form[action$='/availability']",
+        &[
+            ("situation", "seeking"),
+            ("available_from", "2026-07-01"),
+            ("regions:list", "84"),
+        ],
+    )
+    .await;
+    b.wait_for("Ma disponibilité").await;
+    b.fill(
+        "form[action$='/directory/publications']",
+        &[("verifier", &verifier)],
+    )
+    .await;
+    b.wait_for("compétences publiées").await;
+    b.screenshot("wallet-profile").await;
+
+    // The recruiter finds the trainee and sends an offer asking the e-mail, the phone optional.
+    b.goto(&format!("{verifier}?lang=fr")).await;
+    b.sign_in(&verifier, "rh@acier.example").await;
+    b.wait_for("Mes entreprises").await;
+    b.click("ul.links a[href*='/companies/']").await;
+    b.wait_for("Rechercher des profils").await;
+    b.fill("form.filters", &[("q", "soudure")]).await;
+    let found = b.wait_for("Camille Durand").await;
+    assert!(
+        found.contains("Soudure TIG") && found.contains("or"),
+        "{found}"
+    );
+    b.screenshot("recruiter-search").await;
+    b.click("article.card h3 a").await;
+    b.wait_for("Compétences vérifiées").await;
+    b.fill(
+        "form[action$='/offers']",
+        &[
+            ("title", "Soudeur TIG (H/F)"),
+            ("body", "CDI à Vénissieux, équipe de jour."),
+            ("contract_type", "cdi"),
+            ("place", "Vénissieux"),
+            ("claim.email", "required"),
+            ("claim.phone_number", "optional"),
+        ],
+    )
+    .await;
+    b.wait_for("Destinataires").await;
+    b.screenshot("recruiter-offer").await;
+
+    // The trainee accepts, sharing only the e-mail.
+    b.goto(&format!("{wallet}/inbox")).await;
+    let inbox = b.wait_for("Soudeur TIG (H/F)").await;
+    assert!(inbox.contains("Aciéries du Rhône"), "{inbox}");
+    b.screenshot("wallet-inbox").await;
+    b.click("form[action$='/accept'] button").await;
+    let picker = b.wait_for("Que partager ?").await;
+    assert!(
+        picker.contains("Adresse e-mail") && picker.contains("Téléphone"),
+        "{picker}"
+    );
+    b.screenshot("wallet-accept").await;
+    b.click("form[action*='/answer/'] button").await;
+    b.wait_for("acceptée").await;
+    b.click("a[href*='/chats/']").await;
+    b.wait_for("Discussion").await;
+
+    // The recruiter sees the e-mail, not the phone; they chat.
+    b.goto(&verifier).await;
+    b.click("ul.links a[href*='/companies/']").await;
+    b.click("nav.tabs a[href$='/candidates']").await;
+    let candidates = b.wait_for("camille@example.org").await;
+    assert!(!candidates.contains("31 41 59"), "{candidates}");
+    b.screenshot("recruiter-candidates").await;
+    b.click("a[href*='/chats/']").await;
+    b.fill(
+        "form[action$='/messages']",
+        &[("body", "Bonjour, êtes-vous disponible jeudi ?")],
+    )
+    .await;
+    b.wait_for("Bonjour, êtes-vous disponible jeudi ?").await;
+
+    // The trainee answers in another tab; on the recruiter's open page, the answer arrives by
+    // itself (server-sent events).
+    let recruiter_tab = b.client.window().await.unwrap();
+    let trainee_tab = b.client.new_window(true).await.unwrap();
+    b.client.switch_to_window(trainee_tab.handle).await.unwrap();
+    b.goto(&format!("{wallet}/inbox")).await;
+    b.click("a[href*='/chats/']").await;
+    b.wait_for("Bonjour, êtes-vous disponible jeudi ?").await;
+    b.fill("form[action$='/messages']", &[("body", "Oui, à 10 h.")])
+        .await;
+    b.wait_for("Oui, à 10 h.").await;
+    b.screenshot("wallet-chat").await;
+    b.client.switch_to_window(recruiter_tab).await.unwrap();
+    b.wait_for("Oui, à 10 h.").await;
+    b.screenshot("recruiter-chat").await;
+    browser.client.clone().close().await.unwrap();
+}
+
+/// `http://host:port` of a service URL.
+fn origin(url: &str) -> String {
+    let after = url.find("://").map_or(0, |i| i + 3);
+    match url[after..].find('/') {
+        Some(i) => url[..after + i].to_owned(),
+        None => url.to_owned(),
+    }
 }

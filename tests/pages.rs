@@ -191,3 +191,126 @@ async fn the_wallet_pages() {
         assert!(html(&r).contains("My competency logbook"));
     }
 }
+
+/// The centre's and the recruiters' portals over HTTP, on both engines: a form is the API call
+/// it stands for — a bad SIRET comes back as a page saying why (with the way back), a form
+/// without its CSRF token is refused, and nothing is created by either; a good form leads on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forms_are_api_calls() {
+    for engine in engines() {
+        let app = TestApp::new(engine).await;
+        let send = |method: Method, path: String, body: Option<String>, cookie: String| {
+            let app = &app;
+            async move {
+                let extra = vec![
+                    ("cookie", cookie.as_str()),
+                    ("referer", "http://127.0.0.1:8080/verifier"),
+                ];
+                let body = body.map(String::into_bytes);
+                let media = body.as_ref().map(|_| FORM);
+                app.send(method, &path, &Auth::None, body.as_deref(), media, &extra)
+                    .await
+            }
+        };
+        for service in ["issuer", "verifier"] {
+            // Signed out: the portal's sign-in page.
+            let r = send(Method::GET, format!("/{service}"), None, String::new()).await;
+            assert_eq!(r.status, StatusCode::OK);
+            assert!(html(&r).contains("/sign-up"), "{}", html(&r));
+        }
+        let r = form_sign_up(&app, "/verifier/sign-up", "rh@acier.example").await;
+        let cookie = cookie_of(&r);
+        let home = send(Method::GET, "/verifier".into(), None, cookie.clone()).await;
+        let page = html(&home);
+        assert!(page.contains("Déclarer mon entreprise"), "{page}");
+        let csrf = csrf_of(&page);
+
+        let create = |body: String| {
+            send(
+                Method::POST,
+                "/verifier/do/api/v1/companies".into(),
+                Some(body),
+                cookie.clone(),
+            )
+        };
+        let r = create(format!(
+            "csrf={csrf}&name=Aci%C3%A9ries&siret=12345678901234"
+        ))
+        .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        let page = html(&r);
+        assert!(
+            page.contains("Votre demande n&#39;a pas abouti") && page.contains("SIREN"),
+            "{page}"
+        );
+        assert!(page.contains("href=\"/verifier\""), "the way back: {page}");
+        let r = create("name=Aci%C3%A9ries&siret=73282932000074".into()).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", html(&r));
+        let r = create(format!("csrf={csrf}&siret:int=x")).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", html(&r));
+        let r = send(
+            Method::POST,
+            "/verifier/do/elsewhere".into(),
+            Some(format!("csrf={csrf}")),
+            cookie.clone(),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND);
+        let page = html(&send(Method::GET, "/verifier".into(), None, cookie.clone()).await);
+        assert!(!page.contains("Aciéries"), "nothing was created: {page}");
+
+        let r = create(format!(
+            "csrf={csrf}&_next=%2F&name=Aci%C3%A9ries+du+Rh%C3%B4ne&siret=73282932000074"
+        ))
+        .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", html(&r));
+        assert_eq!(r.headers[header::LOCATION], "/verifier");
+        let page = html(&send(Method::GET, "/verifier".into(), None, cookie.clone()).await);
+        assert!(
+            page.contains("Aciéries du Rhône") && page.contains("en attente de validation"),
+            "{page}"
+        );
+        // Not approved: its search is a page saying so, not a 500.
+        let r = send(
+            Method::GET,
+            "/verifier/api/v1/companies".into(),
+            None,
+            cookie.clone(),
+        )
+        .await;
+        let company = r.body["items"][0]["id"].as_str().unwrap().to_owned();
+        let r = send(
+            Method::GET,
+            format!("/verifier/companies/{company}"),
+            None,
+            cookie.clone(),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", html(&r));
+        assert!(html(&r).contains("Votre demande n&#39;a pas abouti"));
+    }
+}
+
+async fn form_sign_up(app: &TestApp, path: &str, email: &str) -> Reply {
+    let body = format!(
+        "display_name=In%C3%A8s+Morel&email={}&password=correct+horse+battery",
+        email.replace('@', "%40")
+    );
+    let r = app
+        .send(
+            Method::POST,
+            path,
+            &Auth::None,
+            Some(body.as_bytes()),
+            Some(FORM),
+            &[],
+        )
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        String::from_utf8_lossy(&r.raw)
+    );
+    r
+}

@@ -14,6 +14,7 @@ mod keys;
 mod metadata;
 mod offers;
 mod organisations;
+mod pages;
 mod qr;
 mod quizzes;
 mod rooms;
@@ -125,7 +126,7 @@ pub fn app(ctx: Ctx) -> (Router, Router) {
         .merge(rooms::router())
         .merge(quizzes::router());
     // OpenID4VCI and status lists speak their own protocols, outside the JSON API.
-    let protocol = Router::new()
+    let protocol = pages::router()
         .route(
             "/orgs/{org}/offers/{secret}",
             get(offers::offer_by_reference),

@@ -7,3 +7,43 @@ document.addEventListener("click", (event) => {
     window.print();
   }
 });
+
+// Chats: new messages appear as they come, from server-sent events (data-live, the recruiter's
+// side) or by asking every few seconds (data-poll, the wallet, which relays the verifier).
+// Without the script the page shows the messages as of its loading.
+function appendMessage(list, m) {
+  if (document.getElementById("m-" + m.id)) return;
+  const item = document.createElement("li");
+  item.id = "m-" + m.id;
+  const mine = m.sender === list.dataset.mine;
+  item.className = mine ? "mine" : "theirs";
+  const who = document.createElement("span");
+  who.className = "who";
+  who.textContent = mine ? list.dataset.you : list.dataset.them;
+  const time = document.createElement("time");
+  time.textContent = new Date(m.at).toISOString().slice(0, 16).replace("T", " ") + " UTC";
+  const body = document.createElement("p");
+  body.textContent = m.body;
+  item.append(who, " ", time, body);
+  list.append(item);
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  for (const list of document.querySelectorAll("ol[data-live]")) {
+    const source = new EventSource(list.dataset.live);
+    source.addEventListener("message", (event) => appendMessage(list, JSON.parse(event.data)));
+  }
+  for (const list of document.querySelectorAll("ol[data-poll]")) {
+    const poll = async () => {
+      try {
+        const response = await fetch(list.dataset.poll, { headers: { accept: "application/json" } });
+        if (response.ok) for (const m of await response.json()) appendMessage(list, m);
+      } catch (_) { /* offline for a moment: the next round tries again */ }
+    };
+    setInterval(poll, 5000);
+  }
+  // Offer links: a click selects the whole link, to copy it.
+  for (const input of document.querySelectorAll("input[data-select]")) {
+    input.addEventListener("focus", () => input.select());
+  }
+});

@@ -63,6 +63,12 @@ where
     let api = api
         .layer(middleware::from_fn_with_state(ctx.clone(), idempotency))
         .method_not_allowed_fallback(method_not_allowed);
+    // The pages call the API as their visitors (crate::web::Backend).
+    let pages = pages
+        .route("/do/{*path}", axum::routing::post(crate::web::act))
+        .layer(axum::Extension(crate::web::ApiRouter(
+            api.clone().with_state(state.clone()),
+        )));
     Router::new()
         .merge(api)
         .merge(pages)
@@ -94,6 +100,7 @@ where
 pub fn outer_layers(router: Router) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
     router
+        .layer(middleware::from_fn(crate::i18n::remember))
         .layer(SetResponseHeaderLayer::if_not_present(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP)))
         .layer(SetResponseHeaderLayer::if_not_present(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
         .layer(SetResponseHeaderLayer::if_not_present(header::REFERRER_POLICY, HeaderValue::from_static("same-origin")))

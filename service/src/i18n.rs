@@ -36,14 +36,24 @@ impl Lang {
     }
 }
 
-/// `?lang=` first, then the first of `fr`/`en` in `Accept-Language`, then French.
-pub fn negotiate(query: Option<&str>, headers: &HeaderMap) -> Lang {
-    let pick = |s: &str| match s.trim().get(..2) {
+fn pick(s: &str) -> Option<Lang> {
+    match s.trim().get(..2) {
         Some("en") => Some(Lang::En),
         Some("fr") => Some(Lang::Fr),
         _ => None,
-    };
-    if let Some(lang) = query.and_then(pick) {
+    }
+}
+
+/// The cookie keeping the language chosen with the switch, for every page after.
+pub const COOKIE: &str = "carnet_lang";
+
+/// `?lang=` first, then the language chosen before (the cookie), then the first of `fr`/`en`
+/// in `Accept-Language`, then French.
+pub fn negotiate(query: Option<&str>, headers: &HeaderMap) -> Lang {
+    if let Some(lang) = query
+        .and_then(pick)
+        .or_else(|| crate::auth::cookie_value(headers, COOKIE).and_then(pick))
+    {
         return lang;
     }
     headers
@@ -60,13 +70,36 @@ impl<S: Send + Sync> FromRequestParts<S> for Lang {
     type Rejection = Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Lang, Infallible> {
-        let query = parts.uri.query().and_then(|q| {
-            q.split('&')
-                .find_map(|pair| pair.strip_prefix("lang="))
-                .map(str::to_owned)
-        });
-        Ok(negotiate(query.as_deref(), &parts.headers))
+        let query = asked(parts.uri.query()).map(Lang::code);
+        Ok(negotiate(query, &parts.headers))
     }
+}
+
+fn asked(query: Option<&str>) -> Option<Lang> {
+    query?
+        .split('&')
+        .find_map(|pair| pair.strip_prefix("lang="))
+        .and_then(pick)
+}
+
+/// A layer remembering the language asked with `?lang=` (the switch of every page) in a
+/// cookie, so that the pages after speak it too.
+pub async fn remember(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let lang = asked(request.uri().query());
+    let mut response = next.run(request).await;
+    if let Some(lang) = lang {
+        let cookie = format!(
+            "{COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax",
+            lang.code()
+        );
+        if let Ok(value) = axum::http::HeaderValue::from_str(&cookie) {
+            response.headers_mut().append(header::SET_COOKIE, value);
+        }
+    }
+    response
 }
 
 /// Panics unless every entry of `catalog` has both languages and its keys are unique: each
@@ -104,6 +137,9 @@ mod tests {
         );
         assert_eq!(negotiate(None, &headers), Lang::En);
         assert_eq!(negotiate(Some("fr"), &headers), Lang::Fr);
+        headers.insert(header::COOKIE, "a=b; carnet_lang=fr".parse().unwrap());
+        assert_eq!(negotiate(None, &headers), Lang::Fr, "chosen before");
+        assert_eq!(negotiate(Some("en"), &headers), Lang::En);
         const C: Catalog = &[("hello", "bonjour", "hello")];
         assert_eq!(Lang::Fr.t(C, "hello"), "bonjour");
         assert_eq!(Lang::En.t(C, "missing"), "");

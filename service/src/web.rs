@@ -3,15 +3,18 @@
 //! script), and the document around a page's content, in the language asked.
 
 use crate::Ctx;
+use crate::accounts::{self, Hooks};
 use crate::auth::{self, Principal};
 use crate::error::ApiError;
 use crate::i18n::{Catalog, Lang, escape};
 use axum::Router;
-use axum::extract::{FromRef, FromRequestParts};
+use axum::extract::{Form, FromRef, FromRequestParts, Path, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
+use serde_json::Value;
+use tower::ServiceExt;
 
 pub const STYLESHEET: &str = include_str!("../assets/carnet.css");
 pub const SCRIPT: &str = include_str!("../assets/carnet.js");
@@ -74,6 +77,58 @@ const COMMON: Catalog = &[
     ("sign_out", "Se déconnecter", "Sign out"),
     ("switch", "English", "Français"),
     ("switch.lang", "en", "fr"),
+    ("brand", "Carnet", "Carnet"),
+    (
+        "problem.title",
+        "Votre demande n'a pas abouti",
+        "Your request did not go through",
+    ),
+    (
+        "problem.internal",
+        "Une erreur inattendue s'est produite ; réessayez dans un instant.",
+        "Something unexpected went wrong; try again in a moment.",
+    ),
+    ("problem.back", "Revenir à la page", "Back to the page"),
+    ("sign_in.title", "Se connecter", "Sign in"),
+    (
+        "sign_in.existing",
+        "J'ai déjà un compte",
+        "I have an account",
+    ),
+    ("sign_in.submit", "Se connecter", "Sign in"),
+    (
+        "sign_in.failed",
+        "Adresse ou mot de passe incorrect.",
+        "Wrong address or password.",
+    ),
+    ("sign_up.title", "Créer un compte", "Create an account"),
+    (
+        "sign_up.rule",
+        "Au moins 10 caractères.",
+        "At least 10 characters.",
+    ),
+    ("sign_up.submit", "Créer mon compte", "Create my account"),
+    (
+        "sign_up.failed",
+        "Impossible de créer ce compte :",
+        "This account cannot be created:",
+    ),
+    ("email", "Adresse e-mail", "E-mail address"),
+    ("password", "Mot de passe", "Password"),
+    ("name", "Nom et prénom", "Full name"),
+    ("welcome.title", "Bienvenue", "Welcome"),
+    (
+        "welcome.recovery",
+        "Voici votre code de secours : notez-le et gardez-le en lieu sûr.",
+        "Here is your recovery code: write it down and keep it safe.",
+    ),
+    ("welcome.code", "Code de secours", "Recovery code"),
+    (
+        "welcome.once",
+        "Il ne sera plus affiché.",
+        "It will not be shown again.",
+    ),
+    ("welcome.continue", "Continuer", "Continue"),
 ];
 
 /// What the layout shows around a page: the language and the service's texts (its own
@@ -165,6 +220,444 @@ pub fn see_other(location: &str, cookie: Option<HeaderValue>) -> Response {
     response
 }
 
+/// The service's own JSON API, as its pages call it: a page is a view of what the API answers
+/// the person signed in (same authorisation, validation and audit), and a form is an API call
+/// carrying the session cookie and the form's CSRF token. Installed by `http::service_router`.
+#[derive(Clone)]
+pub struct ApiRouter(pub Router);
+
+/// What the API answered instead of a success: its status and its problem's text.
+#[derive(Debug)]
+pub struct Problem {
+    pub status: StatusCode,
+    pub detail: String,
+}
+
+/// The API on behalf of the request's caller (their session cookie).
+pub struct Backend {
+    api: Router,
+    cookie: Option<HeaderValue>,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Backend {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        let api = parts
+            .extensions
+            .get::<ApiRouter>()
+            .ok_or_else(|| ApiError::internal("pages without their API"))?
+            .0
+            .clone();
+        Ok(Backend {
+            api,
+            cookie: parts.headers.get(header::COOKIE).cloned(),
+        })
+    }
+}
+
+impl Backend {
+    /// `GET path` (`/api/v1/…`), read as `T`.
+    pub async fn get<T: serde::de::DeserializeOwned>(&self, path: &str) -> Result<T, Problem> {
+        let value = self.send(Method::GET, path, "", None).await?;
+        serde_json::from_value(value).map_err(|e| Problem {
+            status: StatusCode::INTERNAL_SERVER_ERROR,
+            detail: e.to_string(),
+        })
+    }
+
+    /// `method path` with a JSON body (or none), the form's CSRF token as the header.
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        csrf: &str,
+        body: Option<Value>,
+    ) -> Result<Value, Problem> {
+        let body = body.map(|b| ("application/json", b.to_string().into_bytes()));
+        self.send(method, path, csrf, body).await
+    }
+
+    /// `method path` with a body of its media type; the answer as JSON (`null` when empty).
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        csrf: &str,
+        body: Option<(&str, Vec<u8>)>,
+    ) -> Result<Value, Problem> {
+        let mut request = axum::http::Request::builder().method(method).uri(path);
+        if let Some(cookie) = &self.cookie {
+            request = request.header(header::COOKIE, cookie);
+        }
+        if !csrf.is_empty() {
+            request = request.header(auth::CSRF_HEADER, csrf);
+        }
+        let request = match body {
+            Some((media, bytes)) => request
+                .header(header::CONTENT_TYPE, media)
+                .body(axum::body::Body::from(bytes)),
+            None => request.body(axum::body::Body::empty()),
+        };
+        let internal = |e: String| Problem {
+            status: StatusCode::INTERNAL_SERVER_ERROR,
+            detail: e,
+        };
+        let request = request.map_err(|e| internal(e.to_string()))?;
+        let response = self
+            .api
+            .clone()
+            .oneshot(request)
+            .await
+            .map_err(|e| internal(e.to_string()))?;
+        let status = response.status();
+        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .map_err(|e| internal(e.to_string()))?;
+        let value: Value = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes).unwrap_or(Value::Null)
+        };
+        if status.is_success() {
+            return Ok(value);
+        }
+        let text = |k: &str| value[k].as_str().unwrap_or_default().to_owned();
+        let detail = match (text("detail"), text("title")) {
+            (d, _) if !d.is_empty() => d,
+            (_, t) if !t.is_empty() => t,
+            _ => status.to_string(),
+        };
+        Err(Problem { status, detail })
+    }
+}
+
+/// A form as the JSON body of an API call. Field names say where a value goes: `a.b` nests,
+/// a trailing `[]` appends to a list, `:int`, `:num`, `:bool`, `:json` and `:list` (items
+/// between commas or on lines) convert; an empty
+/// value is left out (an optional field not filled). `csrf` and names starting with `_` are
+/// the form's own and not sent.
+pub fn form_json(fields: &[(String, String)]) -> Result<Value, String> {
+    let mut body = Value::Object(Default::default());
+    for (name, raw) in fields {
+        if name == "csrf" || name.starts_with('_') || raw.trim().is_empty() {
+            continue;
+        }
+        let (name, kind) = name.split_once(':').unwrap_or((name, ""));
+        let value = match kind {
+            "" => Value::String(raw.clone()),
+            "int" => raw
+                .trim()
+                .parse::<i64>()
+                .map(Value::from)
+                .map_err(|_| format!("{name}: {raw:?} is not a whole number"))?,
+            "num" => raw
+                .trim()
+                .replace(',', ".")
+                .parse::<f64>()
+                .map(Value::from)
+                .map_err(|_| format!("{name}: {raw:?} is not a number"))?,
+            "bool" => Value::Bool(matches!(raw.as_str(), "on" | "true" | "1")),
+            "json" => serde_json::from_str(raw).map_err(|e| format!("{name}: {e}"))?,
+            // One item per line or between commas.
+            "list" => Value::Array(
+                raw.split([',', '\n'])
+                    .map(str::trim)
+                    .filter(|i| !i.is_empty())
+                    .map(|i| Value::String(i.to_owned()))
+                    .collect(),
+            ),
+            other => return Err(format!("{name}: unknown conversion {other}")),
+        };
+        let (name, list) = match name.strip_suffix("[]") {
+            Some(n) => (n, true),
+            None => (name, false),
+        };
+        let parts: Vec<&str> = name.split('.').collect();
+        let Some((last, parents)) = parts.split_last() else {
+            continue;
+        };
+        let mut at = &mut body;
+        for part in parents {
+            at = match at {
+                Value::Object(map) => map
+                    .entry(*part)
+                    .or_insert_with(|| Value::Object(Default::default())),
+                _ => return Err(format!("{name}: not an object")),
+            };
+        }
+        let Value::Object(map) = at else {
+            return Err(format!("{name}: not an object"));
+        };
+        if list {
+            match map.entry(*last).or_insert_with(|| Value::Array(Vec::new())) {
+                Value::Array(items) => items.push(value),
+                _ => return Err(format!("{name}: not a list")),
+            }
+        } else {
+            map.insert((*last).to_owned(), value);
+        }
+    }
+    Ok(body)
+}
+
+/// `POST /do/{*path}`: a form of a page as a call of the service's API at `/{path}`
+/// (`api/v1/…`), its fields turned into JSON by [`form_json`], `_method` choosing PUT, PATCH or
+/// DELETE. On success it leads to `_next` (a path under the service; `{id}` is replaced by the
+/// id the API answered) or back to the page; otherwise it shows the API's problem.
+pub async fn act(
+    State(ctx): State<Ctx>,
+    lang: Lang,
+    backend: Backend,
+    Path(path): Path<String>,
+    headers: HeaderMap,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Response {
+    let field = |name: &str| {
+        fields
+            .iter()
+            .find(|(n, _)| n == name)
+            .map_or("", |(_, v)| v.as_str())
+    };
+    let base = ctx.config.path_prefix();
+    // Back to the page of the form (a path under this service), or to the service's home.
+    let back = headers
+        .get(header::REFERER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|r| r.split_once("://").map(|(_, rest)| rest))
+        .and_then(|rest| rest.find('/').map(|i| rest[i..].to_owned()))
+        .filter(|p| p.starts_with(base) && !p.starts_with("//"))
+        .unwrap_or_else(|| home(&ctx));
+    let problem = |p: Problem| problem_page(&ctx, lang, p, &back);
+    if !path.starts_with("api/v1/") {
+        return problem(Problem {
+            status: StatusCode::NOT_FOUND,
+            detail: ApiError::NotFound.to_string(),
+        });
+    }
+    let method = match field("_method") {
+        "PUT" => Method::PUT,
+        "PATCH" => Method::PATCH,
+        "DELETE" => Method::DELETE,
+        _ => Method::POST,
+    };
+    let body = match form_json(&fields) {
+        Ok(body) => body,
+        Err(detail) => {
+            return problem(Problem {
+                status: StatusCode::UNPROCESSABLE_ENTITY,
+                detail,
+            });
+        }
+    };
+    let body = (method != Method::DELETE).then_some(body);
+    match backend
+        .call(method, &format!("/{path}"), field("csrf"), body)
+        .await
+    {
+        Ok(answer) => {
+            let next = field("_next");
+            let location =
+                if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') {
+                    let id = answer["id"].as_str().unwrap_or_default();
+                    match next.replace("{id}", id).as_str() {
+                        "/" => home(&ctx),
+                        path => format!("{base}{path}"),
+                    }
+                } else {
+                    back
+                };
+            see_other(&location, None)
+        }
+        Err(p) if p.status == StatusCode::UNAUTHORIZED => see_other(&home(&ctx), None),
+        Err(p) => problem(p),
+    }
+}
+
+/// A page whose API call failed: signed out, the sign-in page; otherwise the problem.
+pub fn failed(ctx: &Ctx, lang: Lang, catalog: Catalog, problem: Problem) -> Response {
+    if problem.status == StatusCode::UNAUTHORIZED {
+        return sign_in_page(ctx, lang, catalog, StatusCode::OK, String::new());
+    }
+    problem_page(ctx, lang, problem, &home(ctx))
+}
+
+#[derive(askama::Template)]
+#[template(path = "problem.html")]
+struct ProblemPage {
+    chrome: Chrome,
+    detail: String,
+    back: String,
+}
+
+/// The page saying a request did not go through, and why, with the way back.
+pub fn problem_page(ctx: &Ctx, lang: Lang, problem: Problem, back: &str) -> Response {
+    let status = if problem.status.is_server_error() {
+        tracing::error!(detail = %problem.detail, "a page's API call failed");
+        StatusCode::INTERNAL_SERVER_ERROR
+    } else {
+        problem.status
+    };
+    let detail = if status.is_server_error() {
+        lang.t(COMMON, "problem.internal").to_owned()
+    } else {
+        problem.detail
+    };
+    let page = ProblemPage {
+        chrome: Chrome::new(ctx, lang, COMMON),
+        detail,
+        back: back.to_owned(),
+    };
+    (status, render(lang, askama::Template::render(&page))).into_response()
+}
+
+#[derive(askama::Template)]
+#[template(path = "sign_in.html")]
+struct SignInPage {
+    chrome: Chrome,
+    error: String,
+}
+
+#[derive(askama::Template)]
+#[template(path = "welcome.html")]
+struct WelcomePage {
+    chrome: Chrome,
+    recovery_code: String,
+}
+
+/// A portal's page to sign in or create an account, in the texts of its catalog.
+pub fn sign_in_page(
+    ctx: &Ctx,
+    lang: Lang,
+    catalog: Catalog,
+    status: StatusCode,
+    error: String,
+) -> Response {
+    let page = SignInPage {
+        chrome: Chrome::new(ctx, lang, catalog),
+        error,
+    };
+    (status, render(lang, askama::Template::render(&page))).into_response()
+}
+
+/// `POST /sign-in`, `/sign-up` and `/sign-out` of a portal, whose pages speak `catalog`. A
+/// new account of a service whose hooks make a recovery code (the wallet) sees it once.
+pub fn sign_in_routes<S>(catalog: Catalog) -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    Ctx: FromRef<S>,
+{
+    #[derive(serde::Deserialize)]
+    struct SignIn {
+        email: String,
+        password: String,
+    }
+    #[derive(serde::Deserialize)]
+    struct SignUp {
+        display_name: String,
+        email: String,
+        password: String,
+    }
+    #[derive(serde::Deserialize)]
+    struct SignOut {
+        csrf: String,
+    }
+    let signed_in = |ctx: &Ctx, secret: &str| {
+        see_other(
+            &home(ctx),
+            Some(auth::session_cookie(&ctx.config, Some(secret))),
+        )
+    };
+    Router::new()
+        .route(
+            "/sign-in",
+            axum::routing::post(
+                move |State(ctx): State<Ctx>,
+                      lang: Lang,
+                      hooks: Option<axum::Extension<Hooks>>,
+                      Form(form): Form<SignIn>| async move {
+                    let hooks = hooks.map(|axum::Extension(h)| h);
+                    match accounts::sign_in(&ctx, hooks.as_ref(), &form.email, &form.password)
+                        .await
+                    {
+                        Ok(done) => signed_in(&ctx, &done.session.secret),
+                        Err(ApiError::InvalidCredentials) => sign_in_page(
+                            &ctx,
+                            lang,
+                            catalog,
+                            StatusCode::UNAUTHORIZED,
+                            lang.t(COMMON, "sign_in.failed").to_owned(),
+                        ),
+                        Err(e) => e.into_response(),
+                    }
+                },
+            ),
+        )
+        .route(
+            "/sign-up",
+            axum::routing::post(
+                move |State(ctx): State<Ctx>,
+                      lang: Lang,
+                      hooks: Option<axum::Extension<Hooks>>,
+                      Form(form): Form<SignUp>| async move {
+                    let hooks = hooks.map(|axum::Extension(h)| h);
+                    let done = accounts::sign_up(
+                        &ctx,
+                        hooks.as_ref(),
+                        &form.email,
+                        &form.password,
+                        &form.display_name,
+                    )
+                    .await;
+                    match done {
+                        Ok(done) => match done.recovery_code {
+                            None => signed_in(&ctx, &done.session.secret),
+                            Some(recovery_code) => {
+                                let page = WelcomePage {
+                                    chrome: Chrome::new(&ctx, lang, catalog).signed_in(
+                                        &done.account.display_name,
+                                        &done.session.csrf_token,
+                                    ),
+                                    recovery_code,
+                                };
+                                let mut response =
+                                    render(lang, askama::Template::render(&page));
+                                response.headers_mut().insert(
+                                    header::SET_COOKIE,
+                                    auth::session_cookie(&ctx.config, Some(&done.session.secret)),
+                                );
+                                (StatusCode::CREATED, response).into_response()
+                            }
+                        },
+                        Err(e @ (ApiError::Invalid { .. } | ApiError::Conflict(_))) => {
+                            sign_in_page(
+                                &ctx,
+                                lang,
+                                catalog,
+                                e.status(),
+                                format!("{} {e}", lang.t(COMMON, "sign_up.failed")),
+                            )
+                        }
+                        Err(e) => e.into_response(),
+                    }
+                },
+            ),
+        )
+        .route(
+            "/sign-out",
+            axum::routing::post(
+                |State(ctx): State<Ctx>, session: PageSession, Form(form): Form<SignOut>| async move {
+                    session.check(&form.csrf)?;
+                    accounts::sign_out(&ctx, &session.0).await?;
+                    Ok::<_, ApiError>(see_other(
+                        &home(&ctx),
+                        Some(auth::session_cookie(&ctx.config, None)),
+                    ))
+                },
+            ),
+        )
+}
+
 /// Who is signed in on a page, by the session cookie. Forms carry the session's CSRF token in
 /// a `csrf` field: a handler that changes anything calls [`PageSession::check`] first.
 pub struct PageSession(pub Principal);
@@ -196,6 +689,37 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn forms_become_json() {
+        let fields: Vec<(String, String)> = [
+            ("csrf", "t"),
+            ("_next", "/x"),
+            ("title", "Soudeur"),
+            ("hours:int", "35"),
+            ("scale.kind", "levels"),
+            ("scale.labels:list", "bronze, argent,\nor"),
+            ("claims[]", "email"),
+            ("claims[]", "phone_number"),
+            ("optional", ""),
+            ("pin:bool", "on"),
+            ("level:num", "0,5"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        assert_eq!(
+            form_json(&fields).unwrap(),
+            serde_json::json!({"title": "Soudeur", "hours": 35, "pin": true, "level": 0.5,
+                "scale": {"kind": "levels", "labels": ["bronze", "argent", "or"]},
+                "claims": ["email", "phone_number"]})
+        );
+        for bad in [("n:int", "x"), ("a:json", "{"), ("a:zzz", "1")] {
+            assert!(form_json(&[(bad.0.into(), bad.1.into())]).is_err());
+        }
+        let clash = [("a".into(), "1".into()), ("a.b".into(), "2".into())];
+        assert!(form_json(&clash).is_err());
+    }
 
     #[test]
     fn pages_link_their_assets_and_inline_nothing() {

@@ -11,6 +11,7 @@ pub mod chats;
 mod companies;
 pub mod directory;
 pub mod offers;
+mod pages;
 pub mod quizzes;
 pub mod retention;
 pub mod search;
@@ -97,7 +98,7 @@ pub fn app(ctx: Ctx) -> Router {
         .merge(quizzes::router())
         .merge(chats::router());
     // The OpenID4VP response endpoint takes a form, as the protocol says.
-    let protocol = Router::new().route(vp::RESPONSE_PATH, post(vp::respond));
+    let protocol = pages::router().route(vp::RESPONSE_PATH, post(vp::respond));
     http::service_router(ctx, state, "Carnet verifier", api, protocol)
 }
 

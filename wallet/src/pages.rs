@@ -8,27 +8,30 @@ use crate::carnet::{self, Carnet, claim_text as text};
 use crate::credentials;
 use crate::vault::{Holder, PageHolder};
 use askama::Template;
-use axum::extract::State;
+use axum::extract::{Path, State};
+use axum::http::Method;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Extension, Form, Router};
-use carnet_service::accounts::{self, Hooks};
-use carnet_service::auth::session_cookie;
+use axum::{Form, Router};
 use carnet_service::error::ApiError;
 use carnet_service::i18n::{Catalog, Lang};
-use carnet_service::web::{Chrome, PageSession, render, see_other};
+use carnet_service::web::{
+    Backend, Chrome, PageSession, Problem, failed, render, see_other, sign_in_page,
+};
 use serde::Deserialize;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 pub fn router() -> Router<WalletState> {
-    Router::new()
+    carnet_service::web::sign_in_routes(CATALOG)
         .route("/", get(home))
-        .route("/sign-in", post(sign_in))
-        .route("/sign-up", post(sign_up))
-        .route("/sign-out", post(sign_out))
         .route("/receive", post(receive))
         .route("/shared", get(shared))
+        .route("/profile", get(profile))
+        .route("/inbox", get(inbox))
+        .route("/inbox/{publication}/{offer}/accept", post(accept))
+        .route("/answer/{request}", post(answer))
+        .route("/inbox/{publication}/chats/{chat}", get(chat))
 }
 
 const CATALOG: Catalog = &[
@@ -43,13 +46,6 @@ const CATALOG: Catalog = &[
         "Vos compétences validées par les centres de formation, signées, chez vous : vous choisissez ce que vous partagez.",
         "Your competencies, validated and signed by training centres, kept by you: you choose what you share.",
     ),
-    ("sign_in.existing", "J'ai déjà un carnet", "I have a carnet"),
-    ("sign_in.submit", "Se connecter", "Sign in"),
-    (
-        "sign_in.failed",
-        "Adresse ou mot de passe incorrect.",
-        "Wrong address or password.",
-    ),
     ("sign_up.title", "Créer mon carnet", "Create my carnet"),
     (
         "sign_up.rule",
@@ -57,14 +53,6 @@ const CATALOG: Catalog = &[
         "At least 10 characters. It encrypts your carnet: we cannot recover it.",
     ),
     ("sign_up.submit", "Créer mon carnet", "Create my carnet"),
-    (
-        "sign_up.failed",
-        "Impossible de créer ce carnet :",
-        "This carnet cannot be created:",
-    ),
-    ("email", "Adresse e-mail", "E-mail address"),
-    ("password", "Mot de passe", "Password"),
-    ("name", "Nom et prénom", "Full name"),
     (
         "welcome.title",
         "Votre carnet est prêt",
@@ -138,32 +126,158 @@ const CATALOG: Catalog = &[
         "Chaque partage, avec qui et quand, et les informations transmises : votre carnet le note, avec le reçu de consentement signé envoyé au destinataire.",
         "Every time you shared, with whom and when, and what was sent: your carnet notes it, with the signed consent receipt sent along.",
     ),
-    ("shared.back", "Retour au carnet", "Back to the carnet"),
     (
         "shared.empty",
         "Vous n'avez encore rien partagé.",
         "You have not shared anything yet.",
     ),
     ("shared.fields", "informations :", "details:"),
+    ("nav.carnet", "Mon carnet", "My carnet"),
+    ("nav.profile", "Profil recruteurs", "Recruiter profile"),
+    ("nav.inbox", "Offres reçues", "Offers received"),
+    (
+        "profile.title",
+        "Mon profil pour les recruteurs",
+        "My profile for recruiters",
+    ),
+    (
+        "profile.intro",
+        "Publiez vos compétences dans l'annuaire d'une plateforme de recrutement : les recruteurs voient votre nom et vos compétences, rien d'autre. Vous choisissez, offre par offre, ce que vous leur transmettez.",
+        "Publish your competencies in a recruitment platform's directory: recruiters see your name and competencies, nothing else. Offer by offer, you choose what you pass on.",
+    ),
+    ("availability.title", "Ma disponibilité", "My availability"),
+    ("availability.situation", "Situation", "Situation"),
+    (
+        "availability.from",
+        "Disponible à partir du",
+        "Available from",
+    ),
+    (
+        "availability.regions",
+        "Régions (codes INSEE, séparés par des virgules : 84, 11…)",
+        "Regions (INSEE codes, separated by commas: 84, 11…)",
+    ),
+    (
+        "availability.contracts",
+        "Contrats recherchés",
+        "Contracts sought",
+    ),
+    ("availability.save", "Enregistrer", "Save"),
+    ("seeking", "en recherche", "seeking"),
+    ("in_training", "en formation", "in training"),
+    ("employed", "en poste", "employed"),
+    ("publish.title", "Publier mon profil", "Publish my profile"),
+    (
+        "publish.verifier",
+        "Adresse de la plateforme de recrutement",
+        "Address of the recruitment platform",
+    ),
+    (
+        "publish.republish",
+        "Republier de moi-même quand je reçois une nouvelle attestation",
+        "Publish again by itself when I receive a new credential",
+    ),
+    ("publish.submit", "Publier", "Publish"),
+    ("publish.current", "Mes publications", "My publications"),
+    (
+        "publish.none",
+        "Vous n'avez rien publié.",
+        "You have published nothing.",
+    ),
+    (
+        "publish.kept",
+        "compétences publiées",
+        "competencies published",
+    ),
+    (
+        "publish.withdraw",
+        "Retirer ce profil",
+        "Withdraw this profile",
+    ),
+    ("inbox.title", "Offres reçues", "Offers received"),
+    (
+        "inbox.empty",
+        "Aucune offre pour l'instant. Publiez votre profil pour que les recruteurs vous trouvent.",
+        "No offer yet. Publish your profile so that recruiters find you.",
+    ),
+    (
+        "inbox.asks",
+        "Demande, si vous acceptez :",
+        "Asks, if you accept:",
+    ),
+    ("inbox.required", "obligatoire", "required"),
+    ("inbox.optional", "facultatif", "optional"),
+    ("inbox.pdf", "Lire l'offre (PDF)", "Read the offer (PDF)"),
+    ("inbox.accept", "Accepter…", "Accept…"),
+    ("inbox.decline", "Décliner", "Decline"),
+    (
+        "inbox.decline_note",
+        "Décliner ne transmet rien.",
+        "Declining discloses nothing.",
+    ),
+    (
+        "inbox.erase",
+        "Effacer ce que j'ai partagé",
+        "Erase what I shared",
+    ),
+    ("inbox.chat", "Discussion", "Chat"),
+    ("inbox.expires", "Expire le", "Expires on"),
+    (
+        "inbox.quiz",
+        "Cette offre comporte un questionnaire.",
+        "This offer comes with a quiz.",
+    ),
+    ("sent", "nouvelle", "new"),
+    ("viewed", "vue", "viewed"),
+    ("accepted", "acceptée", "accepted"),
+    ("declined", "déclinée", "declined"),
+    ("expired", "expirée", "expired"),
+    ("withdrawn", "retirée", "withdrawn"),
+    ("accept.title", "Que partager ?", "What to share?"),
+    (
+        "accept.intro",
+        "Seules les informations cochées seront transmises, avec un reçu de consentement signé. Les informations obligatoires conditionnent l'acceptation.",
+        "Only the details ticked are sent, with a signed consent receipt. The required ones are a condition of accepting.",
+    ),
+    ("accept.from", "Attestation", "Credential"),
+    ("accept.will", "Sera transmis :", "Will be sent:"),
+    (
+        "accept.may",
+        "Vous pouvez aussi transmettre :",
+        "You may also send:",
+    ),
+    (
+        "accept.submit",
+        "Accepter et transmettre",
+        "Accept and send",
+    ),
+    (
+        "accept.cannot",
+        "Votre carnet ne contient pas ce qu'il faut pour répondre (par exemple une attestation d'identité de votre centre).",
+        "Your carnet lacks what it takes to answer (an identity credential from your centre, say).",
+    ),
+    ("accept.cancel", "Revenir aux offres", "Back to the offers"),
+    ("chat.title", "Discussion", "Chat"),
+    ("chat.you", "Vous", "You"),
+    ("chat.them", "Recruteur", "Recruiter"),
+    ("chat.write", "Votre message", "Your message"),
+    ("chat.send", "Envoyer", "Send"),
+    (
+        "chat.expiry",
+        "Sans réponse pendant 30 jours, la discussion est supprimée.",
+        "After 30 days without a reply, the chat is deleted.",
+    ),
+    ("chat.messages", "Messages", "Messages"),
+    ("phone_number", "Téléphone", "Phone"),
+    ("given_name", "Prénom", "Given name"),
+    ("family_name", "Nom", "Family name"),
+    ("birthdate", "Date de naissance", "Date of birth"),
+    ("address", "Adresse postale", "Postal address"),
     ("valid", "valide", "valid"),
     ("revoked", "révoquée", "revoked"),
     ("suspended", "suspendue", "suspended"),
     ("unknown", "non vérifié", "not checked"),
 ];
-
-#[derive(Template)]
-#[template(path = "sign_in.html")]
-struct SignInPage {
-    chrome: Chrome,
-    error: String,
-}
-
-#[derive(Template)]
-#[template(path = "welcome.html")]
-struct WelcomePage {
-    chrome: Chrome,
-    recovery_code: String,
-}
 
 struct CompetencyCard {
     name: String,
@@ -321,12 +435,7 @@ async fn home(
     holder: Result<Holder, ApiError>,
 ) -> Response {
     let Ok(holder) = holder else {
-        let chrome = Chrome::new(&state.ctx, lang, CATALOG);
-        let page = SignInPage {
-            chrome,
-            error: String::new(),
-        };
-        return render(lang, page.render());
+        return sign_in_page(&state.ctx, lang, CATALOG, StatusCode::OK, String::new());
     };
     carnet_page(&state, lang, &holder, String::new()).await
 }
@@ -387,107 +496,378 @@ async fn receive(
     )
 }
 
-#[derive(Deserialize)]
-struct SignInForm {
-    email: String,
-    password: String,
+fn signed_out(state: &WalletState) -> Response {
+    see_other(&carnet_service::web::home(&state.ctx), None)
 }
 
-fn sign_in_again(state: &WalletState, lang: Lang, status: StatusCode, error: String) -> Response {
-    let page = SignInPage {
-        chrome: Chrome::new(&state.ctx, lang, CATALOG),
-        error,
+async fn show<T: Template>(
+    state: &WalletState,
+    lang: Lang,
+    view: impl Future<Output = Result<T, Problem>>,
+) -> Response {
+    match view.await {
+        Ok(page) => render(lang, page.render()),
+        Err(p) => failed(&state.ctx, lang, CATALOG, p),
+    }
+}
+
+#[derive(Deserialize, Default)]
+struct Availability {
+    #[serde(default)]
+    situation: Option<String>,
+    #[serde(default)]
+    available_from: Option<String>,
+    #[serde(default)]
+    regions: Vec<String>,
+    #[serde(default)]
+    contracts: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct Publication {
+    id: String,
+    verifier: String,
+    competencies: i64,
+    published_at: i64,
+}
+
+#[derive(Template)]
+#[template(path = "profile.html")]
+struct ProfilePage {
+    chrome: Chrome,
+    availability: Availability,
+    publications: Vec<Publication>,
+}
+
+impl ProfilePage {
+    fn situation_is(&self, s: &str) -> bool {
+        self.availability.situation.as_deref() == Some(s)
+    }
+
+    fn contract_in(&self, c: &str) -> bool {
+        self.availability.contracts.iter().any(|x| x == c)
+    }
+
+    fn published(&self, p: &Publication) -> String {
+        day(p.published_at)
+    }
+}
+
+fn day(ms: i64) -> String {
+    let (y, m, d, ..) = carnet_service::clock::utc(ms.div_euclid(1000));
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+/// Availability and the publications of the profile in recruiters' directories.
+async fn profile(
+    State(state): State<WalletState>,
+    lang: Lang,
+    session: Result<PageSession, ApiError>,
+    api: Backend,
+) -> Response {
+    let Ok(session) = session else {
+        return signed_out(&state);
     };
-    (status, render(lang, page.render())).into_response()
+    let view = async {
+        Ok(ProfilePage {
+            chrome: Chrome::new(&state.ctx, lang, CATALOG).signed_in_as(&session.0),
+            availability: api.get("/api/v1/availability").await?,
+            publications: api.get("/api/v1/directory/publications").await?,
+        })
+    };
+    show(&state, lang, view).await
 }
 
-async fn sign_in(
-    State(state): State<WalletState>,
-    lang: Lang,
-    hooks: Option<Extension<Hooks>>,
-    Form(form): Form<SignInForm>,
-) -> Response {
-    let hooks = hooks.map(|Extension(h)| h);
-    match accounts::sign_in(&state.ctx, hooks.as_ref(), &form.email, &form.password).await {
-        Ok(done) => see_other(
-            &carnet_service::web::home(&state.ctx),
-            Some(session_cookie(
-                &state.ctx.config,
-                Some(&done.session.secret),
-            )),
-        ),
-        Err(ApiError::InvalidCredentials) => sign_in_again(
-            &state,
-            lang,
-            StatusCode::UNAUTHORIZED,
-            lang.t(CATALOG, "sign_in.failed").to_owned(),
-        ),
-        Err(e) => e.into_response(),
-    }
+struct InboxRow {
+    publication: String,
+    id: String,
+    company: String,
+    siret: String,
+    title: String,
+    body: String,
+    document: bool,
+    contract: String,
+    place: String,
+    asks: Vec<(String, bool)>,
+    status: String,
+    expires: String,
+    chat: Option<String>,
+    open: bool,
+}
+
+#[derive(Template)]
+#[template(path = "inbox.html")]
+struct InboxPage {
+    chrome: Chrome,
+    offers: Vec<InboxRow>,
+    quizzes: usize,
 }
 
 #[derive(Deserialize)]
-struct SignUpForm {
-    display_name: String,
-    email: String,
-    password: String,
+struct InboxEntry {
+    publication_id: String,
+    offer: Value,
 }
 
-async fn sign_up(
+/// The offers received, with what each asks, to accept, decline, or chat.
+async fn inbox(
     State(state): State<WalletState>,
     lang: Lang,
-    hooks: Option<Extension<Hooks>>,
-    Form(form): Form<SignUpForm>,
+    session: Result<PageSession, ApiError>,
+    api: Backend,
 ) -> Response {
-    let hooks = hooks.map(|Extension(h)| h);
-    let done = accounts::sign_up(
-        &state.ctx,
-        hooks.as_ref(),
-        &form.email,
-        &form.password,
-        &form.display_name,
-    )
-    .await;
-    match done {
-        Ok(done) => {
-            let page = WelcomePage {
-                chrome: Chrome::new(&state.ctx, lang, CATALOG)
-                    .signed_in(&done.account.display_name, &done.session.csrf_token),
-                recovery_code: done.recovery_code.unwrap_or_default(),
-            };
-            let mut response = render(lang, page.render());
-            response.headers_mut().insert(
-                axum::http::header::SET_COOKIE,
-                session_cookie(&state.ctx.config, Some(&done.session.secret)),
-            );
-            (StatusCode::CREATED, response).into_response()
+    let Ok(session) = session else {
+        return signed_out(&state);
+    };
+    let view = async {
+        let entries: Vec<InboxEntry> = api.get("/api/v1/inbox").await?;
+        let quizzes = api
+            .get::<Vec<Value>>("/api/v1/quizzes")
+            .await
+            .map_or(0, |q| q.len());
+        let offers = entries
+            .into_iter()
+            .map(|e| {
+                let o = &e.offer;
+                let s = |k: &str| o[k].as_str().unwrap_or_default().to_owned();
+                let status = s("status");
+                InboxRow {
+                    publication: e.publication_id.clone(),
+                    id: s("id"),
+                    company: s("company"),
+                    siret: s("company_siret"),
+                    title: s("title"),
+                    body: s("body"),
+                    document: o["has_document"].as_bool().unwrap_or(false),
+                    contract: s("contract_type"),
+                    place: s("place"),
+                    asks: o["claims"]
+                        .as_array()
+                        .map(|claims| {
+                            claims
+                                .iter()
+                                .map(|c| {
+                                    let path = serde_json::from_value(c["path"].clone())
+                                        .map(|p: carnet_core::path::ClaimPath| readable(&p))
+                                        .unwrap_or_default();
+                                    (path, c["required"].as_bool().unwrap_or(false))
+                                })
+                                .collect()
+                        })
+                        .unwrap_or_default(),
+                    open: matches!(status.as_str(), "sent" | "viewed"),
+                    status,
+                    expires: o["expires_at"].as_i64().map(day).unwrap_or_default(),
+                    chat: o["chat_id"].as_str().map(str::to_owned),
+                }
+            })
+            .collect();
+        Ok(InboxPage {
+            chrome: Chrome::new(&state.ctx, lang, CATALOG).signed_in_as(&session.0),
+            offers,
+            quizzes,
+        })
+    };
+    show(&state, lang, view).await
+}
+
+impl InboxPage {
+    /// A claim's name in words, when the catalog knows it.
+    fn claim(&self, path: &str) -> String {
+        match self.chrome.t(path) {
+            "" => path.to_owned(),
+            text => text.to_owned(),
         }
-        Err(e @ (ApiError::Invalid { .. } | ApiError::Conflict(_))) => sign_in_again(
-            &state,
-            lang,
-            e.status(),
-            format!("{} {e}", lang.t(CATALOG, "sign_up.failed")),
-        ),
-        Err(e) => e.into_response(),
+    }
+}
+
+struct CandidateView {
+    query_id: String,
+    credential_id: String,
+    from: String,
+    required: Vec<String>,
+    optional: Vec<(String, String)>,
+}
+
+#[derive(Template)]
+#[template(path = "accept.html")]
+struct AcceptPage {
+    chrome: Chrome,
+    request: String,
+    answerable: bool,
+    candidates: Vec<CandidateView>,
+}
+
+impl AcceptPage {
+    fn claim(&self, path: &str) -> String {
+        match self.chrome.t(path) {
+            "" => path.to_owned(),
+            text => text.to_owned(),
+        }
     }
 }
 
 #[derive(Deserialize)]
-struct SignOutForm {
+struct CsrfForm {
     csrf: String,
 }
 
-async fn sign_out(
+/// Opens the offer's presentation request and asks the holder what to share.
+async fn accept(
     State(state): State<WalletState>,
+    lang: Lang,
     session: PageSession,
-    Form(form): Form<SignOutForm>,
-) -> Result<Response, ApiError> {
-    session.check(&form.csrf)?;
-    accounts::sign_out(&state.ctx, &session.0).await?;
-    Ok(see_other(
-        &carnet_service::web::home(&state.ctx),
-        Some(session_cookie(&state.ctx.config, None)),
-    ))
+    api: Backend,
+    Path((publication, offer)): Path<(String, String)>,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    let back = format!("{}/inbox", state.ctx.config.path_prefix());
+    let view = async {
+        let entries: Vec<InboxEntry> = api.get("/api/v1/inbox").await?;
+        let request = entries
+            .iter()
+            .find(|e| e.publication_id == publication && e.offer["id"] == offer.as_str())
+            .and_then(|e| e.offer["request"].as_str())
+            .ok_or(Problem {
+                status: StatusCode::NOT_FOUND,
+                detail: ApiError::NotFound.to_string(),
+            })?
+            .to_owned();
+        let pending = api
+            .call(
+                Method::POST,
+                "/api/v1/presentations/requests",
+                &form.csrf,
+                Some(json!({ "request": request })),
+            )
+            .await?;
+        let mut candidates = Vec::new();
+        for query in pending["queries"].as_array().into_iter().flatten() {
+            // The first credential that answers a query (the newest of its kind).
+            if let Some(c) = query["candidates"].as_array().and_then(|c| c.first()) {
+                let paths = |k: &str| -> Vec<carnet_core::path::ClaimPath> {
+                    serde_json::from_value(c[k].clone()).unwrap_or_default()
+                };
+                candidates.push(CandidateView {
+                    query_id: text(&query["query_id"]),
+                    credential_id: text(&c["credential_id"]),
+                    from: c["issuer_name"]
+                        .as_str()
+                        .map_or_else(|| text(&c["issuer"]), str::to_owned),
+                    required: paths("required").iter().map(readable).collect(),
+                    optional: paths("optional")
+                        .iter()
+                        .map(|p| (readable(p), p.to_json().to_string()))
+                        .collect(),
+                });
+            }
+        }
+        Ok(AcceptPage {
+            chrome: Chrome::new(&state.ctx, lang, CATALOG).signed_in_as(&session.0),
+            request: text(&pending["id"]),
+            answerable: pending["answerable"].as_bool().unwrap_or(false),
+            candidates,
+        })
+    };
+    match view.await {
+        Ok(page) => render(lang, page.render()),
+        Err(p) => carnet_service::web::problem_page(&state.ctx, lang, p, &back),
+    }
+}
+
+/// Sends the holder's answer: for each query, the credential and the optional claims ticked.
+async fn answer(
+    State(state): State<WalletState>,
+    lang: Lang,
+    api: Backend,
+    Path(request): Path<String>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Response {
+    let back = format!("{}/inbox", state.ctx.config.path_prefix());
+    let csrf = fields
+        .iter()
+        .find(|(k, _)| k == "csrf")
+        .map_or("", |(_, v)| v.as_str());
+    let choices: Vec<Value> = fields
+        .iter()
+        .filter_map(|(k, v)| Some((k.strip_prefix("credential.")?, v)))
+        .map(|(query, credential)| {
+            let optional: Vec<Value> = fields
+                .iter()
+                .filter(|(k, _)| k.strip_prefix("optional.") == Some(query))
+                .filter_map(|(_, path)| serde_json::from_str(path).ok())
+                .collect();
+            json!({"query_id": query, "credential_id": credential, "optional": optional})
+        })
+        .collect();
+    let path = format!("/api/v1/presentations/requests/{request}/response");
+    match api
+        .call(
+            Method::POST,
+            &path,
+            csrf,
+            Some(json!({ "choices": choices })),
+        )
+        .await
+    {
+        Ok(_) => see_other(&back, None),
+        Err(p) => carnet_service::web::problem_page(&state.ctx, lang, p, &back),
+    }
+}
+
+struct MessageRow {
+    id: String,
+    mine: bool,
+    body: String,
+    at: String,
+}
+
+#[derive(Template)]
+#[template(path = "chat.html")]
+struct ChatPage {
+    chrome: Chrome,
+    publication: String,
+    chat: String,
+    messages: Vec<MessageRow>,
+}
+
+/// A chat with a recruiter whose offer the holder accepted.
+async fn chat(
+    State(state): State<WalletState>,
+    lang: Lang,
+    session: Result<PageSession, ApiError>,
+    api: Backend,
+    Path((publication, chat)): Path<(String, String)>,
+) -> Response {
+    let Ok(session) = session else {
+        return signed_out(&state);
+    };
+    let view = async {
+        let messages = api
+            .get::<Vec<Value>>(&format!(
+                "/api/v1/inbox/{publication}/chats/{chat}/messages"
+            ))
+            .await?
+            .into_iter()
+            .map(|m| {
+                let (y, mo, d, h, mi, _) =
+                    carnet_service::clock::utc(m["at"].as_i64().unwrap_or(0).div_euclid(1000));
+                MessageRow {
+                    id: text(&m["id"]),
+                    mine: m["sender"] == "candidate",
+                    body: text(&m["body"]),
+                    at: format!("{y:04}-{mo:02}-{d:02} {h:02}:{mi:02} UTC"),
+                }
+            })
+            .collect();
+        Ok(ChatPage {
+            chrome: Chrome::new(&state.ctx, lang, CATALOG).signed_in_as(&session.0),
+            publication,
+            chat,
+            messages,
+        })
+    };
+    show(&state, lang, view).await
 }
 
 #[cfg(test)]

@@ -1,0 +1,767 @@
+//! The training centre's portal: its organisations, their members, level scales and
+//! competencies, sessions (members, calendar, attendance), evaluations and the credential
+//! offers they make (link, PIN and QR code to hand the trainee), and revocation. Each page is a
+//! view of what the issuer's API answers the person signed in; each form is an API call
+//! (`carnet_service::web`), so the pages check nothing the API does not.
+
+use crate::IssuerState;
+use crate::qr;
+use askama::Template;
+use axum::Router;
+use axum::extract::{Form, Path, State};
+use axum::http::{Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use carnet_service::error::ApiError;
+use carnet_service::i18n::{Catalog, Lang};
+use carnet_service::web::{
+    Backend, Chrome, PageSession, Problem, failed, form_json, render, sign_in_page,
+};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+
+pub fn router() -> Router<IssuerState> {
+    carnet_service::web::sign_in_routes(CATALOG)
+        .route("/", get(home))
+        .route("/orgs/{org}", get(organisation))
+        .route("/orgs/{org}/sessions/{sid}", get(session))
+        .route("/orgs/{org}/sessions/{sid}/evaluate", post(evaluate))
+        .route("/orgs/{org}/trainees/{account}/identity", post(identity))
+}
+
+const CATALOG: Catalog = &[
+    ("brand", "Carnet · Centre", "Carnet · Centre"),
+    (
+        "sign_in.title",
+        "Espace des centres de formation",
+        "Training centre portal",
+    ),
+    (
+        "sign_in.intro",
+        "Sessions, évaluations et attestations signées de vos stagiaires.",
+        "Sessions, evaluations and signed credentials for your trainees.",
+    ),
+    ("home.title", "Mes organisations", "My organisations"),
+    (
+        "home.none",
+        "Vous n'appartenez encore à aucune organisation.",
+        "You do not belong to any organisation yet.",
+    ),
+    (
+        "home.create",
+        "Créer une organisation",
+        "Create an organisation",
+    ),
+    (
+        "home.offers",
+        "Mes attestations à recevoir",
+        "Credentials waiting for me",
+    ),
+    ("org.name", "Nom", "Name"),
+    ("org.siret", "SIRET", "SIRET"),
+    ("org.roles", "Mes rôles", "My roles"),
+    ("org.members", "Membres", "Members"),
+    ("org.add_member", "Ajouter un membre", "Add a member"),
+    ("org.role", "Rôle", "Role"),
+    ("org.scales", "Échelles de niveaux", "Level scales"),
+    (
+        "org.scale_levels",
+        "Nouvelle échelle à niveaux",
+        "New scale of levels",
+    ),
+    (
+        "org.scale_labels",
+        "Niveaux, du plus bas au plus haut (séparés par des virgules)",
+        "Levels, lowest first (separated by commas)",
+    ),
+    (
+        "org.scale_score",
+        "Nouvelle échelle à score",
+        "New score scale",
+    ),
+    ("org.scale_max", "Score maximal", "Highest score"),
+    ("org.scale_pass", "Validé à partir de", "Validated from"),
+    ("org.competencies", "Compétences", "Competencies"),
+    (
+        "org.new_competency",
+        "Nouvelle compétence",
+        "New competency",
+    ),
+    ("org.code", "Code", "Code"),
+    ("org.description", "Description", "Description"),
+    ("org.rome", "Code ROME (facultatif)", "ROME code (optional)"),
+    ("org.scale", "Échelle", "Scale"),
+    ("org.sessions", "Sessions", "Sessions"),
+    ("org.new_session", "Nouvelle session", "New session"),
+    ("org.title", "Intitulé", "Title"),
+    ("org.starts", "Début", "Start"),
+    ("org.ends", "Fin", "End"),
+    ("org.hours", "Heures prévues", "Planned hours"),
+    (
+        "org.credentials",
+        "Attestations émises",
+        "Issued credentials",
+    ),
+    ("org.holder", "Titulaire", "Holder"),
+    ("org.type", "Type", "Type"),
+    ("org.issued", "Émise le", "Issued on"),
+    ("org.status", "Statut", "Status"),
+    ("org.change", "Changer", "Change"),
+    ("org.reason", "Motif", "Reason"),
+    ("org.audit", "Journal d'audit (JSON)", "Audit log (JSON)"),
+    ("create", "Créer", "Create"),
+    ("add", "Ajouter", "Add"),
+    ("none", "Aucun pour l'instant.", "None yet."),
+    ("admin", "administration", "administrator"),
+    ("manager", "responsable", "manager"),
+    ("trainer", "formateur", "trainer"),
+    ("trainee", "stagiaire", "trainee"),
+    ("valid", "valide", "valid"),
+    ("revoked", "révoquée", "revoked"),
+    ("suspended", "suspendue", "suspended"),
+    ("session.members", "Participants", "Participants"),
+    ("session.add_member", "Inscrire", "Enrol"),
+    (
+        "session.evaluate",
+        "Valider une compétence",
+        "Validate a competency",
+    ),
+    ("session.trainee", "Stagiaire", "Trainee"),
+    ("session.competency", "Compétence", "Competency"),
+    (
+        "session.assessment",
+        "Niveau (intitulé de l'échelle ou score)",
+        "Level (a label of the scale, or a score)",
+    ),
+    ("session.comment", "Commentaire", "Comment"),
+    (
+        "session.submit",
+        "Valider et créer l'attestation",
+        "Validate and make the credential",
+    ),
+    ("session.evaluations", "Évaluations", "Evaluations"),
+    ("session.level", "Niveau", "Level"),
+    ("session.date", "Date", "Date"),
+    ("session.validated", "Validée", "Validated"),
+    ("yes", "oui", "yes"),
+    ("no", "non", "no"),
+    (
+        "session.identity",
+        "Attester l'identité",
+        "Certify an identity",
+    ),
+    (
+        "session.identity_intro",
+        "Après vérification d'une pièce d'identité : le stagiaire reçoit une attestation d'identité dont il ne partagera que ce qu'il choisit.",
+        "Once an identity document has been checked: the trainee receives an identity credential and will share only what they choose of it.",
+    ),
+    ("id.given", "Prénom", "Given name"),
+    ("id.family", "Nom", "Family name"),
+    ("id.birthdate", "Date de naissance", "Date of birth"),
+    ("id.phone", "Téléphone", "Phone"),
+    ("id.street", "Adresse", "Street address"),
+    ("id.postal", "Code postal", "Postal code"),
+    ("id.locality", "Ville", "City"),
+    (
+        "id.submit",
+        "Créer l'attestation d'identité",
+        "Make the identity credential",
+    ),
+    ("session.calendar", "Calendrier", "Calendar"),
+    ("session.attendance", "Émargement (CSV)", "Attendance (CSV)"),
+    (
+        "session.feed",
+        "Abonnement au calendrier",
+        "Calendar subscription",
+    ),
+    (
+        "session.back",
+        "Retour à l'organisation",
+        "Back to the organisation",
+    ),
+    ("event.new", "Nouvel événement", "New event"),
+    ("event.kind", "Type", "Kind"),
+    ("event.course", "cours", "course"),
+    ("event.exam", "examen", "exam"),
+    ("event.other", "autre", "other"),
+    ("event.start", "Début", "Start"),
+    ("event.end", "Fin", "End"),
+    ("event.when", "Quand", "When"),
+    ("event.place", "Lieu", "Place"),
+    ("event.cancelled", "annulé", "cancelled"),
+    (
+        "offer.title",
+        "Attestation prête à remettre",
+        "Credential ready to hand over",
+    ),
+    (
+        "offer.intro",
+        "Le stagiaire scanne ce QR code avec son carnet, ou y colle le lien, puis saisit le code PIN. L'offre expire dans 7 jours ; il la retrouve aussi dans son espace.",
+        "The trainee scans this QR code with their carnet, or pastes the link there, then types the PIN. The offer expires in 7 days; they also find it in their own space.",
+    ),
+    ("offer.link", "Lien de l'offre", "Offer link"),
+    ("offer.pin", "Code PIN", "PIN"),
+    ("offer.qr", "QR code de l'offre", "QR code of the offer"),
+    (
+        "offer.not_validated",
+        "Évaluation enregistrée ; ce niveau ne valide pas la compétence, aucune attestation n'est créée.",
+        "Evaluation saved; this level does not validate the competency, so no credential is made.",
+    ),
+    ("offer.back", "Retour à la session", "Back to the session"),
+    ("offer.expires", "Expire le", "Expires on"),
+    ("offer.redeemed", "déjà reçue", "already received"),
+];
+
+#[derive(Deserialize)]
+struct Items<T> {
+    items: Vec<T>,
+}
+
+#[derive(Deserialize)]
+struct Tenant {
+    id: String,
+    name: String,
+    siret: String,
+    #[serde(default)]
+    my_roles: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct Member {
+    account_id: String,
+    email: String,
+    display_name: String,
+    role: String,
+}
+
+#[derive(Deserialize)]
+struct Scale {
+    id: String,
+    name: String,
+    scale: Value,
+}
+
+impl Scale {
+    fn levels(&self) -> String {
+        match self.scale["kind"].as_str() {
+            Some("levels") => self.scale["labels"]
+                .as_array()
+                .map(|l| {
+                    l.iter()
+                        .filter_map(Value::as_str)
+                        .collect::<Vec<_>>()
+                        .join(" < ")
+                })
+                .unwrap_or_default(),
+            _ => format!("{} / {}", self.scale["pass"], self.scale["max"]),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct Competency {
+    id: String,
+    code: String,
+    name: String,
+    #[serde(default)]
+    framework_codes: BTreeMap<String, String>,
+}
+
+impl Competency {
+    fn frameworks(&self) -> String {
+        self.framework_codes
+            .iter()
+            .map(|(k, v)| format!("{} {v}", k.to_uppercase()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+#[derive(Deserialize)]
+struct TrainingSession {
+    id: String,
+    title: String,
+    starts_on: String,
+    ends_on: String,
+    planned_hours: i64,
+}
+
+#[derive(Deserialize)]
+struct Evaluation {
+    session_id: String,
+    trainee_id: String,
+    competency_id: String,
+    validated: i64,
+    level_label: String,
+    assessed_on: String,
+    comment: String,
+}
+
+#[derive(Deserialize)]
+struct Issued {
+    id: String,
+    account_id: String,
+    vct: String,
+    status: i64,
+    issued_at: i64,
+}
+
+#[derive(Deserialize)]
+struct OfferLink {
+    offer_link: String,
+    tx_code: Option<String>,
+    expires_at: i64,
+    #[serde(default)]
+    redeemed: bool,
+}
+
+#[derive(Deserialize)]
+struct Event {
+    title: String,
+    kind: String,
+    starts_at: String,
+    ends_at: String,
+    #[serde(default)]
+    place: Option<String>,
+    #[serde(default)]
+    cancelled: bool,
+}
+
+impl Event {
+    fn kind_key(&self) -> &'static str {
+        event_key(&self.kind)
+    }
+
+    /// `2026-03-02 09:00 – 12:30` (or to another day).
+    fn when(&self) -> String {
+        let (day, start) = self
+            .starts_at
+            .split_once('T')
+            .unwrap_or((&self.starts_at, ""));
+        let end = match self.ends_at.split_once('T') {
+            Some((d, t)) if d == day => t.to_owned(),
+            _ => self.ends_at.replace('T', " "),
+        };
+        format!("{day} {start} – {end}")
+    }
+}
+
+fn event_key(kind: &str) -> &'static str {
+    match kind {
+        "course" => "event.course",
+        "exam" => "event.exam",
+        _ => "event.other",
+    }
+}
+
+impl Issued {
+    fn issued_day(&self) -> String {
+        day(self.issued_at)
+    }
+
+    fn status_name(&self) -> &'static str {
+        match self.status {
+            0 => "valid",
+            1 => "revoked",
+            _ => "suspended",
+        }
+    }
+}
+
+/// An offer as shown to hand it over: link, PIN and QR code (SVG, inline).
+struct Offer {
+    link: String,
+    pin: String,
+    qr: String,
+    expires: String,
+    redeemed: bool,
+}
+
+fn offer(link: OfferLink) -> Offer {
+    Offer {
+        qr: qr::svg(&link.offer_link).unwrap_or_default(),
+        pin: link.tx_code.unwrap_or_default(),
+        expires: day(link.expires_at),
+        redeemed: link.redeemed,
+        link: link.offer_link,
+    }
+}
+
+/// `YYYY-MM-DD` of a time in milliseconds.
+fn day(ms: i64) -> String {
+    let (y, m, d, ..) = carnet_service::clock::utc(ms.div_euclid(1000));
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+fn chrome(state: &IssuerState, lang: Lang, session: &PageSession) -> Chrome {
+    Chrome::new(&state.ctx, lang, CATALOG).signed_in_as(&session.0)
+}
+
+/// A page for the signed-in: built by `view` from the API, or the sign-in page, or the
+/// problem.
+async fn show<T: Template>(
+    state: &IssuerState,
+    lang: Lang,
+    view: impl Future<Output = Result<T, Problem>>,
+) -> Response {
+    match view.await {
+        Ok(page) => render(lang, page.render()),
+        Err(p) => failed(&state.ctx, lang, CATALOG, p),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "issuer_home.html")]
+struct HomePage {
+    chrome: Chrome,
+    organisations: Vec<Tenant>,
+    offers: Vec<Offer>,
+}
+
+async fn home(
+    State(state): State<IssuerState>,
+    lang: Lang,
+    session: Result<PageSession, ApiError>,
+    api: Backend,
+) -> Response {
+    let Ok(session) = session else {
+        return sign_in_page(&state.ctx, lang, CATALOG, StatusCode::OK, String::new());
+    };
+    let view = async {
+        let organisations = api
+            .get::<Items<Tenant>>("/api/v1/organisations?limit=100")
+            .await?
+            .items;
+        let offers = api
+            .get::<Vec<OfferLink>>("/api/v1/me/credential-offers")
+            .await?
+            .into_iter()
+            .filter(|o| !o.redeemed)
+            .map(offer)
+            .collect();
+        Ok(HomePage {
+            chrome: chrome(&state, lang, &session),
+            organisations,
+            offers,
+        })
+    };
+    show(&state, lang, view).await
+}
+
+#[derive(Template)]
+#[template(path = "issuer_organisation.html")]
+struct OrganisationPage {
+    chrome: Chrome,
+    org: Tenant,
+    staff: bool,
+    members: Vec<Member>,
+    scales: Vec<Scale>,
+    competencies: Vec<Competency>,
+    sessions: Vec<TrainingSession>,
+    credentials: Vec<(Issued, String)>,
+}
+
+async fn organisation(
+    State(state): State<IssuerState>,
+    lang: Lang,
+    session: Result<PageSession, ApiError>,
+    api: Backend,
+    Path(org): Path<String>,
+) -> Response {
+    let Ok(session) = session else {
+        return sign_in_page(&state.ctx, lang, CATALOG, StatusCode::OK, String::new());
+    };
+    let view = async {
+        let base = format!("/api/v1/organisations/{org}");
+        let org: Tenant = api.get(&base).await?;
+        let staff = org.my_roles.iter().any(|r| r != "trainee");
+        let sessions = api.get(&format!("{base}/sessions")).await?;
+        let (members, scales, competencies, credentials) = if staff {
+            let members: Vec<Member> = api.get(&format!("{base}/members")).await?;
+            let names: BTreeMap<&str, &str> = members
+                .iter()
+                .map(|m| (m.account_id.as_str(), m.display_name.as_str()))
+                .collect();
+            let credentials = api
+                .get::<Vec<Issued>>(&format!("{base}/credentials"))
+                .await?
+                .into_iter()
+                .map(|c| {
+                    let name = names.get(c.account_id.as_str()).copied().unwrap_or("");
+                    let name = name.to_owned();
+                    (c, name)
+                })
+                .collect();
+            (
+                members,
+                api.get(&format!("{base}/scales")).await?,
+                api.get(&format!("{base}/competencies")).await?,
+                credentials,
+            )
+        } else {
+            Default::default()
+        };
+        Ok(OrganisationPage {
+            chrome: chrome(&state, lang, &session),
+            org,
+            staff,
+            members,
+            scales,
+            competencies,
+            sessions,
+            credentials,
+        })
+    };
+    show(&state, lang, view).await
+}
+
+struct EvaluationRow {
+    trainee: String,
+    competency: String,
+    level: String,
+    date: String,
+    validated: bool,
+    comment: String,
+}
+
+#[derive(Template)]
+#[template(path = "issuer_session.html")]
+struct SessionPage {
+    chrome: Chrome,
+    org: Tenant,
+    session: TrainingSession,
+    staff: bool,
+    members: Vec<Member>,
+    org_members: Vec<Member>,
+    competencies: Vec<Competency>,
+    evaluations: Vec<EvaluationRow>,
+    events: Vec<Event>,
+}
+
+impl SessionPage {
+    fn event_key(&self, kind: &str) -> &'static str {
+        event_key(kind)
+    }
+
+    fn trainees(&self) -> impl Iterator<Item = &Member> {
+        self.members.iter().filter(|m| m.role == "trainee")
+    }
+}
+
+async fn session(
+    State(state): State<IssuerState>,
+    lang: Lang,
+    session: Result<PageSession, ApiError>,
+    api: Backend,
+    Path((org, sid)): Path<(String, String)>,
+) -> Response {
+    let Ok(page_session) = session else {
+        return sign_in_page(&state.ctx, lang, CATALOG, StatusCode::OK, String::new());
+    };
+    let view = async {
+        let base = format!("/api/v1/organisations/{org}");
+        let org: Tenant = api.get(&base).await?;
+        let session = api
+            .get::<Vec<TrainingSession>>(&format!("{base}/sessions"))
+            .await?
+            .into_iter()
+            .find(|s| s.id == sid)
+            .ok_or(Problem {
+                status: StatusCode::NOT_FOUND,
+                detail: ApiError::NotFound.to_string(),
+            })?;
+        let members: Vec<Member> = api.get(&format!("{base}/sessions/{sid}/members")).await?;
+        let me = page_session.0.account_id.as_str();
+        let staff = org.my_roles.iter().any(|r| r == "admin" || r == "manager")
+            || members
+                .iter()
+                .any(|m| m.account_id == me && m.role != "trainee");
+        let events = api.get(&format!("{base}/sessions/{sid}/events")).await?;
+        let (org_members, competencies, evaluations) = if staff {
+            let org_members: Vec<Member> = if org.my_roles.iter().any(|r| r != "trainee") {
+                api.get(&format!("{base}/members")).await?
+            } else {
+                Vec::new()
+            };
+            let competencies: Vec<Competency> = api.get(&format!("{base}/competencies")).await?;
+            let evaluations = api
+                .get::<Vec<Evaluation>>(&format!("{base}/evaluations"))
+                .await
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|e| e.session_id == sid)
+                .map(|e| EvaluationRow {
+                    trainee: members
+                        .iter()
+                        .find(|m| m.account_id == e.trainee_id)
+                        .map_or(e.trainee_id.clone(), |m| m.display_name.clone()),
+                    competency: competencies
+                        .iter()
+                        .find(|c| c.id == e.competency_id)
+                        .map_or(e.competency_id.clone(), |c| c.name.clone()),
+                    level: e.level_label,
+                    date: e.assessed_on,
+                    validated: e.validated != 0,
+                    comment: e.comment,
+                })
+                .collect();
+            (org_members, competencies, evaluations)
+        } else {
+            Default::default()
+        };
+        Ok(SessionPage {
+            chrome: chrome(&state, lang, &page_session),
+            org,
+            session,
+            staff,
+            members,
+            org_members,
+            competencies,
+            evaluations,
+            events,
+        })
+    };
+    show(&state, lang, view).await
+}
+
+#[derive(Template)]
+#[template(path = "issuer_offer.html")]
+struct OfferPage {
+    chrome: Chrome,
+    offer: Option<Offer>,
+    back: String,
+}
+
+#[derive(Deserialize)]
+struct EvaluateForm {
+    csrf: String,
+    trainee_id: String,
+    competency_id: String,
+    assessment: String,
+    #[serde(default)]
+    comment: String,
+}
+
+/// Validates a competency, and shows the credential offer to hand over.
+async fn evaluate(
+    State(state): State<IssuerState>,
+    lang: Lang,
+    session: PageSession,
+    api: Backend,
+    Path((org, sid)): Path<(String, String)>,
+    Form(form): Form<EvaluateForm>,
+) -> Response {
+    let assessment = form.assessment.trim();
+    // A score is a number; anything else is a label of the scale.
+    let assessment = assessment
+        .parse::<u32>()
+        .map_or_else(|_| json!(assessment), |n| json!(n));
+    let body = json!({"trainee_id": form.trainee_id, "competency_id": form.competency_id,
+        "assessment": assessment, "comment": form.comment});
+    let path = format!("/api/v1/organisations/{org}/sessions/{sid}/evaluations");
+    let back = format!(
+        "{}/orgs/{org}/sessions/{sid}",
+        state.ctx.config.path_prefix()
+    );
+    offer_page(
+        &state,
+        lang,
+        &session,
+        &api,
+        Method::POST,
+        &path,
+        &form.csrf,
+        body,
+        back,
+        "offer",
+    )
+    .await
+}
+
+/// Certifies a trainee's identity, and shows the credential offer to hand over.
+async fn identity(
+    State(state): State<IssuerState>,
+    lang: Lang,
+    session: PageSession,
+    api: Backend,
+    Path((org, account)): Path<(String, String)>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Response {
+    let field = |name: &str| {
+        fields
+            .iter()
+            .find(|(n, _)| n == name)
+            .map_or(String::new(), |(_, v)| v.clone())
+    };
+    let body = match form_json(&fields) {
+        Ok(body) => body,
+        Err(detail) => {
+            let problem = Problem {
+                status: StatusCode::UNPROCESSABLE_ENTITY,
+                detail,
+            };
+            return failed(&state.ctx, lang, CATALOG, problem);
+        }
+    };
+    let back = format!(
+        "{}/orgs/{org}/sessions/{}",
+        state.ctx.config.path_prefix(),
+        field("_session")
+    );
+    let path = format!("/api/v1/organisations/{org}/trainees/{account}/identity");
+    offer_page(
+        &state,
+        lang,
+        &session,
+        &api,
+        Method::PUT,
+        &path,
+        &field("csrf"),
+        body,
+        back,
+        "",
+    )
+    .await
+}
+
+/// Calls the API to make a credential offer (found at `pointer` in the answer, or the answer
+/// itself) and shows it.
+#[allow(clippy::too_many_arguments)]
+async fn offer_page(
+    state: &IssuerState,
+    lang: Lang,
+    session: &PageSession,
+    api: &Backend,
+    method: Method,
+    path: &str,
+    csrf: &str,
+    body: Value,
+    back: String,
+    pointer: &str,
+) -> Response {
+    match api.call(method, path, csrf, Some(body)).await {
+        Ok(answer) => {
+            let link = if pointer.is_empty() {
+                answer
+            } else {
+                answer[pointer].clone()
+            };
+            let page = OfferPage {
+                chrome: chrome(state, lang, session),
+                offer: serde_json::from_value::<OfferLink>(link).ok().map(offer),
+                back,
+            };
+            (StatusCode::CREATED, render(lang, page.render())).into_response()
+        }
+        Err(p) => carnet_service::web::problem_page(&state.ctx, lang, p, &back),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_key_has_both_languages() {
+        carnet_service::i18n::assert_complete(super::CATALOG);
+    }
+}

@@ -1,0 +1,1026 @@
+//! The recruiters' portal: the company (created with its SIRET, approved by the platform),
+//! the search of trainees by verified competency with its filters and facets, profiles,
+//! offers (a text or a PDF, to one trainee or to a whole search, asking which personal details),
+//! their states, the candidates who accepted with what they chose to disclose, and the chats.
+//! Platform administrators approve companies and trust issuers here. Each page is a view of
+//! what the verifier's API answers the person signed in; each form is an API call.
+
+use crate::VerifierState;
+use askama::Template;
+use axum::Router;
+use axum::extract::{Multipart, Path, RawQuery, State};
+use axum::http::{Method, StatusCode};
+use axum::response::Response;
+use axum::routing::get;
+use carnet_core::oid4vci::percent_encode;
+use carnet_service::error::ApiError;
+use carnet_service::i18n::{Catalog, Lang};
+use carnet_service::web::{
+    Backend, Chrome, PageSession, Problem, failed, problem_page, render, see_other, sign_in_page,
+};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+pub fn router() -> Router<VerifierState> {
+    carnet_service::web::sign_in_routes(CATALOG)
+        .route("/", get(home))
+        .route("/companies/{id}", get(search))
+        .route("/companies/{id}/profiles/{profile}", get(profile))
+        .route("/companies/{id}/offers", get(offers).post(send_offer))
+        .route("/companies/{id}/offers/{offer}", get(offer))
+        .route("/companies/{id}/candidates", get(candidates))
+        .route("/companies/{id}/chats/{chat}", get(chat))
+}
+
+const CATALOG: Catalog = &[
+    ("brand", "Carnet · Recrutement", "Carnet · Recruitment"),
+    (
+        "sign_in.title",
+        "Recruter sur compétences vérifiées",
+        "Recruit on verified competencies",
+    ),
+    (
+        "sign_in.intro",
+        "Trouvez des stagiaires par compétence attestée par leur centre ; ils choisissent ce qu'ils vous partagent.",
+        "Find trainees by competencies their centres certified; they choose what they share with you.",
+    ),
+    ("home.title", "Mes entreprises", "My companies"),
+    (
+        "home.none",
+        "Créez la fiche de votre entreprise : la plateforme vérifie son SIRET avant d'ouvrir la recherche.",
+        "Create your company's record: the platform checks its SIRET before opening the search.",
+    ),
+    (
+        "home.create",
+        "Déclarer mon entreprise",
+        "Register my company",
+    ),
+    (
+        "home.pending",
+        "en attente de validation",
+        "awaiting approval",
+    ),
+    ("company.name", "Raison sociale", "Company name"),
+    ("company.siret", "SIRET (14 chiffres)", "SIRET (14 digits)"),
+    ("company.address", "Adresse", "Address"),
+    ("create", "Créer", "Create"),
+    (
+        "admin.title",
+        "Administration de la plateforme",
+        "Platform administration",
+    ),
+    (
+        "admin.pending",
+        "Entreprises à valider",
+        "Companies to approve",
+    ),
+    ("admin.approve", "Valider", "Approve"),
+    ("admin.none", "Aucune.", "None."),
+    ("admin.issuers", "Centres de confiance", "Trusted centres"),
+    (
+        "admin.issuer",
+        "Identifiant de l'émetteur (URL)",
+        "Issuer identifier (URL)",
+    ),
+    ("admin.issuer_name", "Nom affiché", "Name shown"),
+    ("admin.trust", "Faire confiance", "Trust"),
+    ("nav.search", "Rechercher", "Search"),
+    ("nav.offers", "Offres envoyées", "Sent offers"),
+    ("nav.candidates", "Candidats", "Candidates"),
+    ("search.title", "Rechercher des profils", "Search profiles"),
+    (
+        "search.q",
+        "Mots (compétence, métier)",
+        "Words (competency, trade)",
+    ),
+    (
+        "search.competency",
+        "Code de compétence ou ROME",
+        "Competency or ROME code",
+    ),
+    (
+        "search.min_level",
+        "Niveau minimal (0 à 1)",
+        "Lowest level (0 to 1)",
+    ),
+    (
+        "search.region",
+        "Région (code INSEE)",
+        "Region (INSEE code)",
+    ),
+    ("search.contract", "Contrat", "Contract"),
+    ("search.situation", "Situation", "Situation"),
+    (
+        "search.available_by",
+        "Disponible au plus tard le",
+        "Available by",
+    ),
+    ("search.sort", "Trier par", "Sort by"),
+    ("search.relevance", "pertinence", "relevance"),
+    ("search.level", "niveau", "level"),
+    ("search.recent", "date", "date"),
+    ("search.submit", "Rechercher", "Search"),
+    ("search.results", "profils", "profiles"),
+    ("search.more", "Page suivante", "Next page"),
+    (
+        "search.empty",
+        "Aucun profil ne correspond.",
+        "No profile matches.",
+    ),
+    (
+        "search.offer_all",
+        "Envoyer une offre à tous ces profils",
+        "Send an offer to all these profiles",
+    ),
+    ("search.filters", "Affiner", "Refine"),
+    ("any", "tous", "any"),
+    ("facet.competency", "Compétences", "Competencies"),
+    ("facet.issuer", "Centres", "Centres"),
+    ("facet.region", "Régions", "Regions"),
+    ("facet.contract", "Contrats", "Contracts"),
+    ("facet.situation", "Situations", "Situations"),
+    ("seeking", "en recherche", "seeking"),
+    ("employed", "en poste", "employed"),
+    ("in_training", "en formation", "in training"),
+    (
+        "profile.available",
+        "Disponible à partir du",
+        "Available from",
+    ),
+    ("profile.regions", "Régions", "Regions"),
+    ("profile.contracts", "Contrats", "Contracts"),
+    (
+        "profile.competencies",
+        "Compétences vérifiées",
+        "Verified competencies",
+    ),
+    ("profile.level", "Niveau", "Level"),
+    ("profile.validated", "Validée le", "Validated on"),
+    ("profile.by", "Centre", "Centre"),
+    ("profile.evaluator", "Évaluateur", "Evaluator"),
+    (
+        "profile.private",
+        "Nom et compétences seulement : le reste ne vous sera transmis que si la personne accepte votre offre, et seulement ce qu'elle choisit.",
+        "Name and competencies only: anything else reaches you only if the person accepts your offer, and only what they choose.",
+    ),
+    ("offer.compose", "Envoyer une offre", "Send an offer"),
+    ("offer.to_one", "À ce profil", "To this profile"),
+    (
+        "offer.to_search",
+        "À tous les profils de la recherche",
+        "To every profile of the search",
+    ),
+    ("offer.title", "Intitulé du poste", "Job title"),
+    ("offer.body", "Texte de l'offre", "Offer text"),
+    ("offer.pdf", "Ou l'offre en PDF", "Or the offer as a PDF"),
+    ("offer.contract", "Type de contrat", "Contract type"),
+    ("offer.place", "Lieu", "Place"),
+    (
+        "offer.claims",
+        "Informations demandées en cas d'acceptation",
+        "Details asked for on acceptance",
+    ),
+    ("offer.not_asked", "non demandé", "not asked"),
+    ("offer.optional", "facultatif", "optional"),
+    ("offer.required", "obligatoire", "required"),
+    ("offer.quiz", "Questionnaire joint", "Attached quiz"),
+    ("offer.no_quiz", "aucun", "none"),
+    ("offer.send", "Envoyer", "Send"),
+    ("offer.sent", "Offres envoyées", "Sent offers"),
+    ("offer.none", "Aucune offre envoyée.", "No offer sent."),
+    ("offer.recipients", "Destinataires", "Recipients"),
+    ("offer.status", "État", "Status"),
+    (
+        "offer.disclosed",
+        "Informations partagées",
+        "Details shared",
+    ),
+    ("offer.chat", "Discussion", "Chat"),
+    ("offer.expires", "Expire le", "Expires on"),
+    ("offer.document", "Offre en PDF", "Offer as PDF"),
+    ("sent", "envoyée", "sent"),
+    ("viewed", "vue", "viewed"),
+    ("accepted", "acceptée", "accepted"),
+    ("declined", "déclinée", "declined"),
+    ("expired", "expirée", "expired"),
+    ("withdrawn", "retirée", "withdrawn"),
+    ("given_name", "Prénom", "Given name"),
+    ("family_name", "Nom", "Family name"),
+    ("email", "Adresse e-mail", "E-mail address"),
+    ("phone_number", "Téléphone", "Phone"),
+    ("birthdate", "Date de naissance", "Date of birth"),
+    ("address", "Adresse postale", "Postal address"),
+    (
+        "candidates.title",
+        "Candidats qui ont accepté",
+        "Candidates who accepted",
+    ),
+    (
+        "candidates.none",
+        "Personne n'a encore accepté d'offre.",
+        "Nobody has accepted an offer yet.",
+    ),
+    (
+        "candidates.receipt",
+        "Reçu de consentement",
+        "Consent receipt",
+    ),
+    ("chat.title", "Discussion", "Chat"),
+    ("chat.with", "avec", "with"),
+    ("chat.you", "Vous", "You"),
+    ("chat.them", "Candidat", "Candidate"),
+    ("chat.write", "Votre message", "Your message"),
+    ("chat.send", "Envoyer", "Send"),
+    (
+        "chat.expiry",
+        "Sans réponse pendant 30 jours, la discussion est supprimée.",
+        "After 30 days without a reply, the chat is deleted.",
+    ),
+    ("chat.messages", "Messages", "Messages"),
+];
+
+#[derive(Deserialize)]
+struct Items<T> {
+    items: Vec<T>,
+}
+
+#[derive(Deserialize)]
+struct Company {
+    id: String,
+    name: String,
+    siret: String,
+    #[serde(default)]
+    approved: bool,
+}
+
+#[derive(Deserialize)]
+struct TrustedIssuer {
+    issuer: String,
+    name: String,
+}
+
+#[derive(Deserialize)]
+struct Competency {
+    code: String,
+    name: String,
+    #[serde(default)]
+    issuer_name: Option<String>,
+    #[serde(default)]
+    level: Option<String>,
+    #[serde(default)]
+    validated_on: Option<String>,
+    #[serde(default)]
+    facts: Value,
+}
+
+impl Competency {
+    fn evaluator(&self) -> String {
+        self.facts["evaluator"]["name"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    }
+}
+
+#[derive(Deserialize)]
+struct Profile {
+    id: String,
+    name: String,
+    #[serde(default)]
+    situation: Option<String>,
+    #[serde(default)]
+    available_from: Option<String>,
+    #[serde(default)]
+    regions: Vec<String>,
+    #[serde(default)]
+    contracts: Vec<String>,
+    competencies: Vec<Competency>,
+}
+
+#[derive(Deserialize)]
+struct Facet {
+    value: String,
+    #[serde(default)]
+    label: Option<String>,
+    count: i64,
+}
+
+#[derive(Deserialize)]
+struct SearchResult {
+    total: i64,
+    items: Vec<Profile>,
+    #[serde(default)]
+    next_cursor: Option<String>,
+    #[serde(default)]
+    facets: std::collections::HashMap<String, Vec<Facet>>,
+}
+
+#[derive(Deserialize)]
+struct Quiz {
+    id: String,
+    title: String,
+}
+
+#[derive(Deserialize)]
+struct OfferSummary {
+    id: String,
+    title: String,
+    created_at: i64,
+    expires_at: i64,
+    #[serde(default)]
+    statuses: Value,
+}
+
+#[derive(Deserialize)]
+struct Recipient {
+    name: String,
+    status: String,
+    #[serde(default)]
+    disclosed: Option<Value>,
+    #[serde(default)]
+    consent_receipt: Option<String>,
+    #[serde(default)]
+    chat_id: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct OfferDetail {
+    title: String,
+    #[serde(default)]
+    body: Option<String>,
+    #[serde(default)]
+    document_id: Option<String>,
+    expires_at: i64,
+    recipients: Vec<Recipient>,
+}
+
+#[derive(Deserialize)]
+struct Message {
+    id: String,
+    sender: String,
+    body: String,
+    at: i64,
+}
+
+#[derive(Deserialize)]
+struct Chat {
+    id: String,
+    candidate: String,
+    offer_title: String,
+}
+
+/// The claims an offer may ask of an identity credential.
+const CLAIMS: [&str; 6] = [
+    "email",
+    "phone_number",
+    "given_name",
+    "family_name",
+    "birthdate",
+    "address",
+];
+
+const FACETS: [&str; 5] = ["competency", "issuer", "region", "contract", "situation"];
+
+/// The search filters a page passes on to the API (and an offer to a whole result).
+const FILTERS: [&str; 8] = [
+    "competency",
+    "q",
+    "min_level",
+    "issuer",
+    "situation",
+    "region",
+    "contract",
+    "available_by",
+];
+
+fn day(ms: i64) -> String {
+    let (y, m, d, ..) = carnet_service::clock::utc(ms.div_euclid(1000));
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+fn time(ms: i64) -> String {
+    let (y, mo, d, h, mi, _) = carnet_service::clock::utc(ms.div_euclid(1000));
+    format!("{y:04}-{mo:02}-{d:02} {h:02}:{mi:02} UTC")
+}
+
+/// A disclosed value as text (an address object as its lines).
+fn value_text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Object(map) => map.values().map(value_text).collect::<Vec<_>>().join(", "),
+        other => other.to_string(),
+    }
+}
+
+fn claim_key(name: &str) -> &'static str {
+    CLAIMS.iter().find(|c| **c == name).copied().unwrap_or("")
+}
+
+/// Disclosed claims as (label key, text).
+fn disclosed(v: &Option<Value>) -> Vec<(&'static str, String, String)> {
+    v.as_ref()
+        .and_then(Value::as_object)
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| (claim_key(k), k.clone(), value_text(v)))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The page's frame: the company's navigation around a page.
+struct Frame {
+    company: Company,
+}
+
+async fn frame(api: &Backend, company: &str) -> Result<Frame, Problem> {
+    Ok(Frame {
+        company: api.get(&format!("/api/v1/companies/{company}")).await?,
+    })
+}
+
+async fn show<T: Template>(
+    state: &VerifierState,
+    lang: Lang,
+    view: impl Future<Output = Result<T, Problem>>,
+) -> Response {
+    match view.await {
+        Ok(page) => render(lang, page.render()),
+        Err(p) => failed(&state.ctx, lang, CATALOG, p),
+    }
+}
+
+fn signed_out(state: &VerifierState, lang: Lang) -> Response {
+    sign_in_page(&state.ctx, lang, CATALOG, StatusCode::OK, String::new())
+}
+
+#[derive(Template)]
+#[template(path = "verifier_home.html")]
+struct HomePage {
+    chrome: Chrome,
+    companies: Vec<Company>,
+    admin: bool,
+    pending: Vec<Company>,
+    issuers: Vec<TrustedIssuer>,
+}
+
+async fn home(
+    State(state): State<VerifierState>,
+    lang: Lang,
+    session: Result<PageSession, ApiError>,
+    api: Backend,
+) -> Response {
+    let Ok(session) = session else {
+        return signed_out(&state, lang);
+    };
+    let admin = session.0.platform_admin;
+    let view = async {
+        let companies = api
+            .get::<Items<Company>>("/api/v1/companies?limit=100")
+            .await?
+            .items;
+        let (pending, issuers) = if admin {
+            (
+                api.get::<Items<Company>>("/api/v1/companies?pending=true&limit=100")
+                    .await?
+                    .items,
+                api.get("/api/v1/trusted-issuers").await?,
+            )
+        } else {
+            Default::default()
+        };
+        Ok(HomePage {
+            chrome: Chrome::new(&state.ctx, lang, CATALOG).signed_in_as(&session.0),
+            // An administrator sees every company in the list; theirs are those approved here.
+            companies: companies
+                .into_iter()
+                .filter(|c| !admin || c.approved)
+                .collect(),
+            admin,
+            pending,
+            issuers,
+        })
+    };
+    show(&state, lang, view).await
+}
+
+#[derive(Template)]
+#[template(path = "verifier_search.html")]
+struct SearchPage {
+    frame: Frame,
+    chrome: Chrome,
+    filters: Vec<(&'static str, String)>,
+    sort: String,
+    result: SearchResult,
+    /// The query string of the filters, to add a facet or go to the next page.
+    query: String,
+    quizzes: Vec<Quiz>,
+}
+
+impl SearchPage {
+    fn filter(&self, name: &str) -> &str {
+        self.filters
+            .iter()
+            .find(|(k, _)| *k == name)
+            .map_or("", |(_, v)| v.as_str())
+    }
+
+    fn facets(&self) -> Vec<(&'static str, &Vec<Facet>)> {
+        FACETS
+            .iter()
+            .filter_map(|f| Some((*f, self.result.facets.get(*f)?)))
+            .filter(|(_, values)| !values.is_empty())
+            .collect()
+    }
+
+    /// The label of a facet's value (a competency's name, a situation in words).
+    fn facet_label(&self, facet: &str, value: &Facet) -> String {
+        match (&value.label, facet) {
+            (Some(label), _) => label.clone(),
+            (None, "situation") => self.chrome.t(&value.value).to_owned(),
+            _ => value.value.clone(),
+        }
+    }
+
+    /// Whether filter (or `sort`) `name` is `value`.
+    fn is(&self, name: &str, value: &str) -> bool {
+        match name {
+            "sort" => self.sort == value,
+            _ => self.filter(name) == value,
+        }
+    }
+
+    fn sort_key(&self, sort: &str) -> &'static str {
+        match sort {
+            "level" => "search.level",
+            _ => "search.recent",
+        }
+    }
+
+    fn facet_key(&self, facet: &str) -> String {
+        format!("facet.{facet}")
+    }
+
+    fn claims(&self) -> &'static [&'static str] {
+        &CLAIMS
+    }
+}
+
+fn query_of(filters: &[(&'static str, String)]) -> String {
+    filters
+        .iter()
+        .map(|(k, v)| format!("{k}={}", percent_encode(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+async fn search(
+    State(state): State<VerifierState>,
+    lang: Lang,
+    session: Result<PageSession, ApiError>,
+    api: Backend,
+    Path(company): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    let Ok(session) = session else {
+        return signed_out(&state, lang);
+    };
+    let pairs: Vec<(String, String)> = raw.as_deref().map(query_pairs).unwrap_or_default();
+    let get = |name: &str| {
+        pairs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+    };
+    let filters: Vec<(&'static str, String)> =
+        FILTERS.iter().filter_map(|f| Some((*f, get(f)?))).collect();
+    let sort = get("sort").unwrap_or_default();
+    let view = async {
+        let frame = frame(&api, &company).await?;
+        let mut query = query_of(&filters);
+        let mut api_query = query.clone();
+        for (name, value) in [
+            ("sort", &sort),
+            ("cursor", &get("cursor").unwrap_or_default()),
+        ] {
+            if !value.is_empty() {
+                api_query.push_str(&format!("&{name}={}", percent_encode(value)));
+            }
+        }
+        if !sort.is_empty() {
+            query.push_str(&format!("&sort={}", percent_encode(&sort)));
+        }
+        let result = api
+            .get(&format!("/api/v1/companies/{company}/search?{api_query}"))
+            .await?;
+        let quizzes = api
+            .get(&format!("/api/v1/companies/{company}/quizzes"))
+            .await
+            .unwrap_or_default();
+        Ok(SearchPage {
+            chrome: Chrome::new(&state.ctx, lang, CATALOG).signed_in_as(&session.0),
+            frame,
+            filters,
+            sort,
+            result,
+            query,
+            quizzes,
+        })
+    };
+    show(&state, lang, view).await
+}
+
+/// `a=1&b=x%20y` as pairs (`+` as a space, as forms send it).
+fn query_pairs(query: &str) -> Vec<(String, String)> {
+    query
+        .split('&')
+        .filter_map(|pair| {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            let decode = |s: &str| carnet_core::oid4vci::percent_decode(&s.replace('+', " "));
+            Some((decode(k)?, decode(v)?))
+        })
+        .collect()
+}
+
+#[derive(Template)]
+#[template(path = "verifier_profile.html")]
+struct ProfilePage {
+    frame: Frame,
+    chrome: Chrome,
+    profile: Profile,
+    quizzes: Vec<Quiz>,
+}
+
+impl ProfilePage {
+    fn claims(&self) -> &'static [&'static str] {
+        &CLAIMS
+    }
+}
+
+async fn profile(
+    State(state): State<VerifierState>,
+    lang: Lang,
+    session: Result<PageSession, ApiError>,
+    api: Backend,
+    Path((company, profile)): Path<(String, String)>,
+) -> Response {
+    let Ok(session) = session else {
+        return signed_out(&state, lang);
+    };
+    let view = async {
+        let frame = frame(&api, &company).await?;
+        Ok(ProfilePage {
+            chrome: Chrome::new(&state.ctx, lang, CATALOG).signed_in_as(&session.0),
+            frame,
+            profile: api
+                .get(&format!("/api/v1/companies/{company}/profiles/{profile}"))
+                .await?,
+            quizzes: api
+                .get(&format!("/api/v1/companies/{company}/quizzes"))
+                .await
+                .unwrap_or_default(),
+        })
+    };
+    show(&state, lang, view).await
+}
+
+/// The largest PDF an offer may carry through the page (the API checks it again).
+const MAX_PDF: usize = 10 * 1024 * 1024;
+
+/// Sends an offer composed on a page: a multipart form, for its optional PDF. The PDF goes
+/// first (`documents`), then the offer naming it.
+async fn send_offer(
+    State(state): State<VerifierState>,
+    lang: Lang,
+    api: Backend,
+    Path(company): Path<String>,
+    mut form: Multipart,
+) -> Response {
+    let base = state.ctx.config.path_prefix().to_owned();
+    let back = format!("{base}/companies/{company}");
+    let problem = |status: StatusCode, detail: String| {
+        problem_page(&state.ctx, lang, Problem { status, detail }, &back)
+    };
+    let mut fields: Vec<(String, String)> = Vec::new();
+    let mut pdf: Option<(String, Vec<u8>)> = None;
+    loop {
+        let field = match form.next_field().await {
+            Ok(Some(field)) => field,
+            Ok(None) => break,
+            Err(e) => return problem(e.status(), e.body_text()),
+        };
+        let name = field.name().unwrap_or_default().to_owned();
+        if name == "document" {
+            let filename = field.file_name().unwrap_or("offre.pdf").to_owned();
+            match field.bytes().await {
+                Ok(bytes) if bytes.len() > MAX_PDF => {
+                    return problem(
+                        StatusCode::PAYLOAD_TOO_LARGE,
+                        ApiError::PayloadTooLarge.to_string(),
+                    );
+                }
+                Ok(bytes) if !bytes.is_empty() => pdf = Some((filename, bytes.to_vec())),
+                Ok(_) => {}
+                Err(e) => return problem(e.status(), e.body_text()),
+            }
+        } else {
+            match field.text().await {
+                Ok(text) => fields.push((name, text)),
+                Err(e) => return problem(e.status(), e.body_text()),
+            }
+        }
+    }
+    let field = |name: &str| {
+        fields
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+    };
+    let csrf = field("csrf").unwrap_or_default();
+    let document_id = match pdf {
+        Some((filename, bytes)) => {
+            let path = format!(
+                "/api/v1/companies/{company}/documents?filename={}",
+                percent_encode(&filename)
+            );
+            match api
+                .send(Method::POST, &path, &csrf, Some(("application/pdf", bytes)))
+                .await
+            {
+                Ok(doc) => doc["id"].as_str().map(str::to_owned),
+                Err(p) => return problem_page(&state.ctx, lang, p, &back),
+            }
+        }
+        None => None,
+    };
+    let claims: Vec<Value> = CLAIMS
+        .iter()
+        .filter_map(|c| match field(&format!("claim.{c}")).as_deref() {
+            Some("required") => Some(json!({"path": [c], "required": true})),
+            Some("optional") => Some(json!({"path": [c]})),
+            _ => None,
+        })
+        .collect();
+    let recipients = match field("profile") {
+        Some(profile) => json!({"profiles": [profile]}),
+        None => {
+            let mut search = serde_json::Map::new();
+            for f in FILTERS {
+                if let Some(v) = field(&format!("search.{f}")) {
+                    let v = match f {
+                        "min_level" => v.parse::<f64>().map_or(json!(v), |n| json!(n)),
+                        _ => json!(v),
+                    };
+                    search.insert(f.to_owned(), v);
+                }
+            }
+            json!({"search": search})
+        }
+    };
+    let body = json!({
+        "title": field("title").unwrap_or_default(),
+        "body": field("body"),
+        "document_id": document_id,
+        "contract_type": field("contract_type"),
+        "place": field("place"),
+        "claims": claims,
+        "quiz_id": field("quiz_id"),
+        "recipients": recipients,
+    });
+    match api
+        .call(
+            Method::POST,
+            &format!("/api/v1/companies/{company}/offers"),
+            &csrf,
+            Some(body),
+        )
+        .await
+    {
+        Ok(sent) => {
+            let id = sent["offer"]["id"].as_str().unwrap_or_default();
+            see_other(&format!("{base}/companies/{company}/offers/{id}"), None)
+        }
+        Err(p) => problem_page(&state.ctx, lang, p, &back),
+    }
+}
+
+struct OfferRow {
+    id: String,
+    title: String,
+    sent: String,
+    expires: String,
+    statuses: Vec<(String, i64)>,
+}
+
+#[derive(Template)]
+#[template(path = "verifier_offers.html")]
+struct OffersPage {
+    frame: Frame,
+    chrome: Chrome,
+    offers: Vec<OfferRow>,
+}
+
+async fn offers(
+    State(state): State<VerifierState>,
+    lang: Lang,
+    session: Result<PageSession, ApiError>,
+    api: Backend,
+    Path(company): Path<String>,
+) -> Response {
+    let Ok(session) = session else {
+        return signed_out(&state, lang);
+    };
+    let view = async {
+        let frame = frame(&api, &company).await?;
+        let offers = api
+            .get::<Vec<OfferSummary>>(&format!("/api/v1/companies/{company}/offers"))
+            .await?
+            .into_iter()
+            .map(|o| OfferRow {
+                statuses: o
+                    .statuses
+                    .as_object()
+                    .map(|m| {
+                        m.iter()
+                            .map(|(k, v)| (k.clone(), v.as_i64().unwrap_or(0)))
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+                id: o.id,
+                title: o.title,
+                sent: day(o.created_at),
+                expires: day(o.expires_at),
+            })
+            .collect();
+        Ok(OffersPage {
+            chrome: Chrome::new(&state.ctx, lang, CATALOG).signed_in_as(&session.0),
+            frame,
+            offers,
+        })
+    };
+    show(&state, lang, view).await
+}
+
+struct RecipientRow {
+    name: String,
+    status: String,
+    disclosed: Vec<(&'static str, String, String)>,
+    receipt: bool,
+    chat_id: Option<String>,
+}
+
+fn recipient_row(r: Recipient) -> RecipientRow {
+    RecipientRow {
+        disclosed: disclosed(&r.disclosed),
+        receipt: r.consent_receipt.is_some(),
+        name: r.name,
+        status: r.status,
+        chat_id: r.chat_id,
+    }
+}
+
+#[derive(Template)]
+#[template(path = "verifier_offer.html")]
+struct OfferPage {
+    frame: Frame,
+    chrome: Chrome,
+    title: String,
+    body: String,
+    document: bool,
+    expires: String,
+    recipients: Vec<RecipientRow>,
+}
+
+async fn offer(
+    State(state): State<VerifierState>,
+    lang: Lang,
+    session: Result<PageSession, ApiError>,
+    api: Backend,
+    Path((company, offer)): Path<(String, String)>,
+) -> Response {
+    let Ok(session) = session else {
+        return signed_out(&state, lang);
+    };
+    let view = async {
+        let frame = frame(&api, &company).await?;
+        let detail: OfferDetail = api
+            .get(&format!("/api/v1/companies/{company}/offers/{offer}"))
+            .await?;
+        Ok(OfferPage {
+            chrome: Chrome::new(&state.ctx, lang, CATALOG).signed_in_as(&session.0),
+            frame,
+            title: detail.title,
+            body: detail.body.unwrap_or_default(),
+            document: detail.document_id.is_some(),
+            expires: day(detail.expires_at),
+            recipients: detail.recipients.into_iter().map(recipient_row).collect(),
+        })
+    };
+    show(&state, lang, view).await
+}
+
+#[derive(Template)]
+#[template(path = "verifier_candidates.html")]
+struct CandidatesPage {
+    frame: Frame,
+    chrome: Chrome,
+    candidates: Vec<RecipientRow>,
+}
+
+async fn candidates(
+    State(state): State<VerifierState>,
+    lang: Lang,
+    session: Result<PageSession, ApiError>,
+    api: Backend,
+    Path(company): Path<String>,
+) -> Response {
+    let Ok(session) = session else {
+        return signed_out(&state, lang);
+    };
+    let view = async {
+        let frame = frame(&api, &company).await?;
+        let candidates = api
+            .get::<Vec<Recipient>>(&format!("/api/v1/companies/{company}/candidates"))
+            .await?
+            .into_iter()
+            .map(recipient_row)
+            .collect();
+        Ok(CandidatesPage {
+            chrome: Chrome::new(&state.ctx, lang, CATALOG).signed_in_as(&session.0),
+            frame,
+            candidates,
+        })
+    };
+    show(&state, lang, view).await
+}
+
+struct MessageRow {
+    id: String,
+    mine: bool,
+    body: String,
+    at: String,
+}
+
+#[derive(Template)]
+#[template(path = "verifier_chat.html")]
+struct ChatPage {
+    frame: Frame,
+    chrome: Chrome,
+    chat: Chat,
+    messages: Vec<MessageRow>,
+}
+
+async fn chat(
+    State(state): State<VerifierState>,
+    lang: Lang,
+    session: Result<PageSession, ApiError>,
+    api: Backend,
+    Path((company, chat)): Path<(String, String)>,
+) -> Response {
+    let Ok(session) = session else {
+        return signed_out(&state, lang);
+    };
+    let view = async {
+        let frame = frame(&api, &company).await?;
+        let chat: Chat = api
+            .get::<Vec<Chat>>(&format!("/api/v1/companies/{company}/chats"))
+            .await?
+            .into_iter()
+            .find(|c| c.id == chat)
+            .ok_or(Problem {
+                status: StatusCode::NOT_FOUND,
+                detail: ApiError::NotFound.to_string(),
+            })?;
+        let messages = api
+            .get::<Vec<Message>>(&format!(
+                "/api/v1/companies/{company}/chats/{}/messages",
+                chat.id
+            ))
+            .await?
+            .into_iter()
+            .map(|m| MessageRow {
+                mine: m.sender == "company",
+                id: m.id,
+                body: m.body,
+                at: time(m.at),
+            })
+            .collect();
+        Ok(ChatPage {
+            chrome: Chrome::new(&state.ctx, lang, CATALOG).signed_in_as(&session.0),
+            frame,
+            chat,
+            messages,
+        })
+    };
+    show(&state, lang, view).await
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_key_has_both_languages() {
+        carnet_service::i18n::assert_complete(super::CATALOG);
+    }
+}
