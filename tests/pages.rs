@@ -288,6 +288,55 @@ async fn forms_are_api_calls() {
         .await;
         assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", html(&r));
         assert!(html(&r).contains("Votre demande n&#39;a pas abouti"));
+
+        // Approved, the company composes an offer with a PDF: the page's multipart form goes
+        // to the API's documents, which checks the file is a PDF.
+        let (admin, admin_id) = app
+            .register("verifier", "admin@plateforme.example", "Admin")
+            .await;
+        app.make_platform_admin(carnet_service::ServiceKind::Verifier, &admin_id)
+            .await;
+        let r = app
+            .call(
+                Method::POST,
+                &format!("/verifier/api/v1/companies/{company}/approval"),
+                &admin,
+                None,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
+        let multipart = |document: &str| {
+            format!(
+                "--XyZ\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n\
+                 --XyZ\r\nContent-Disposition: form-data; name=\"title\"\r\n\r\nSoudeur TIG\r\n\
+                 --XyZ\r\nContent-Disposition: form-data; name=\"claim.email\"\r\n\r\nrequired\r\n\
+                 --XyZ\r\nContent-Disposition: form-data; name=\"document\"; filename=\"offre.pdf\"\r\n\
+                 Content-Type: application/pdf\r\n\r\n{document}\r\n--XyZ--\r\n"
+            )
+        };
+        let compose = |body: String| {
+            let (app, cookie, company) = (&app, cookie.clone(), company.clone());
+            async move {
+                app.send(
+                    Method::POST,
+                    &format!("/verifier/companies/{company}/offers"),
+                    &Auth::None,
+                    Some(body.as_bytes()),
+                    Some("multipart/form-data; boundary=XyZ"),
+                    &[("cookie", cookie.as_str())],
+                )
+                .await
+            }
+        };
+        let r = compose(multipart("not a pdf")).await;
+        assert_eq!(r.status, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{}", html(&r));
+        assert!(html(&r).contains("Votre demande n&#39;a pas abouti"));
+        // A PDF, to nobody the search finds: refused by the offer, after the document.
+        let r = compose(multipart(
+            "%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF",
+        ))
+        .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", html(&r));
     }
 }
 

@@ -26,7 +26,13 @@ pub fn router() -> Router<VerifierState> {
         .route("/", get(home))
         .route("/companies/{id}", get(search))
         .route("/companies/{id}/profiles/{profile}", get(profile))
-        .route("/companies/{id}/offers", get(offers).post(send_offer))
+        // A PDF may exceed the bodies of other forms; the server's upload limit still holds.
+        .route(
+            "/companies/{id}/offers",
+            get(offers)
+                .post(send_offer)
+                .layer(axum::extract::DefaultBodyLimit::disable()),
+        )
         .route("/companies/{id}/offers/{offer}", get(offer))
         .route("/companies/{id}/candidates", get(candidates))
         .route("/companies/{id}/chats/{chat}", get(chat))
