@@ -425,6 +425,19 @@ async fn centre_trainee_and_recruiter_meet_in_the_browser() {
     b.wait_for("Atelier B").await;
     b.screenshot("centre-session").await;
     let session_page = b.path().await;
+
+    // Attendance: the half-days from the calendar, the marks taken, countersigned.
+    b.click("a[href$='/attendance']").await;
+    b.wait_for("Émargement").await;
+    b.click("form[action$='/from-calendar'] button").await;
+    b.wait_for("non émargé").await;
+    b.click("table.attendance thead a").await;
+    b.wait_for("Code d'émargement").await;
+    b.fill("form[action$='/marks']", &[("marks.0.status", "late")])
+        .await;
+    b.wait_for("en retard").await;
+    b.screenshot("centre-attendance").await;
+    b.goto(&format!("{}{session_page}", origin(&issuer))).await;
     b.fill(
         "form[action$='/evaluate']",
         &[("assessment", "or"), ("comment", "Cordons réguliers")],
@@ -556,6 +569,23 @@ async fn centre_trainee_and_recruiter_meet_in_the_browser() {
     b.wait_for("Mes entreprises").await;
     b.click("ul.links a[href*='/companies/']").await;
     b.wait_for("Rechercher des profils").await;
+    // A quiz to send with the offer, written as text.
+    b.click("nav.tabs a[href$='/quizzes']").await;
+    b.wait_for("Nouveau questionnaire").await;
+    b.fill(
+        "form[action$='/quizzes']",
+        &[
+            ("title", "Pré-requis soudure"),
+            (
+                "questions:quiz",
+                "Gaz de protection du TIG ? [2]\n* Argon\n- CO2\n\nPourquoi ce poste ? [3]",
+            ),
+        ],
+    )
+    .await;
+    b.wait_for("noté à la main").await;
+    b.click("nav.tabs a:nth-of-type(1)").await;
+    b.wait_for("Rechercher des profils").await;
     b.fill("form.filters", &[("q", "soudure")]).await;
     let found = b.wait_for("Camille Durand").await;
     assert!(
@@ -565,6 +595,7 @@ async fn centre_trainee_and_recruiter_meet_in_the_browser() {
     b.screenshot("recruiter-search").await;
     b.click("article.card h3 a").await;
     b.wait_for("Compétences vérifiées").await;
+    let quiz_id = b.value("select[name='quiz_id'] option:nth-child(2)").await;
     b.fill(
         "form[action$='/offers']",
         &[
@@ -574,6 +605,7 @@ async fn centre_trainee_and_recruiter_meet_in_the_browser() {
             ("place", "Vénissieux"),
             ("claim.email", "required"),
             ("claim.phone_number", "optional"),
+            ("quiz_id", &quiz_id),
         ],
     )
     .await;
@@ -585,6 +617,18 @@ async fn centre_trainee_and_recruiter_meet_in_the_browser() {
     let inbox = b.wait_for("Soudeur TIG (H/F)").await;
     assert!(inbox.contains("Aciéries du Rhône"), "{inbox}");
     b.screenshot("wallet-inbox").await;
+    b.click("nav.tabs a[href$='/quizzes']").await;
+    b.wait_for("Pré-requis soudure").await;
+    b.click("input[type='radio'][value='0']").await;
+    b.fill(
+        "form[action$='/answers']",
+        &[("answers.q2", "J'aime le métal bien soudé.")],
+    )
+    .await;
+    b.wait_for("Répondu le").await;
+    b.screenshot("wallet-quizzes").await;
+    b.click("nav.tabs a[href$='/inbox']").await;
+    b.wait_for("Soudeur TIG (H/F)").await;
     b.click("form[action$='/accept'] button").await;
     let picker = b.wait_for("Que partager ?").await;
     assert!(
@@ -604,6 +648,19 @@ async fn centre_trainee_and_recruiter_meet_in_the_browser() {
     let candidates = b.wait_for("camille@example.org").await;
     assert!(!candidates.contains("31 41 59"), "{candidates}");
     b.screenshot("recruiter-candidates").await;
+    b.click("nav.tabs a[href$='/quizzes']").await;
+    b.click("table a[href*='/quizzes/']").await;
+    let results = b.wait_for("J'aime le métal bien soudé.").await;
+    assert!(
+        results.contains("2 / 5") && results.contains("à noter"),
+        "{results}"
+    );
+    b.fill("form[action$='/grades']", &[("points.q2:int", "3")])
+        .await;
+    b.wait_for("5 / 5").await;
+    b.screenshot("recruiter-quiz").await;
+    b.click("nav.tabs a[href$='/candidates']").await;
+    b.wait_for("camille@example.org").await;
     b.click("a[href*='/chats/']").await;
     b.fill(
         "form[action$='/messages']",

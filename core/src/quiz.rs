@@ -204,6 +204,76 @@ impl Quiz {
         serde_json::json!({"title": self.title, "questions": questions})
     }
 
+    /// Questions written as plain text, as a trainer types them in a form: one block per
+    /// question, blocks apart by a blank line. The block's first line is the prompt, its points
+    /// in brackets at the end (`[2]`, else 1); then `* ` marks a right option and `- ` a wrong
+    /// one (one right: single choice; several: multiple choice); `= ` an answer accepted
+    /// automatically; a block without options is a short answer (graded by a person when it
+    /// accepts nothing). Ids are `q1`, `q2`… The quiz is then checked as any other.
+    pub fn questions_from_text(text: &str) -> Result<Vec<Question>, QuizError> {
+        let mut questions = Vec::new();
+        // Forms send a text area's lines ending in CR LF.
+        let text = text.replace("\r\n", "\n");
+        let blocks = text.split("\n\n").map(str::trim).filter(|b| !b.is_empty());
+        for (i, block) in blocks.enumerate() {
+            let n = i + 1;
+            let mut lines = block.lines().map(str::trim).filter(|l| !l.is_empty());
+            let first = lines.next().unwrap_or_default();
+            let (prompt, points) = match first.strip_suffix(']').and_then(|l| l.rsplit_once('[')) {
+                Some((prompt, points)) => (
+                    prompt.trim(),
+                    points
+                        .trim()
+                        .trim_end_matches(|c: char| c.is_alphabetic() || c == ' ')
+                        .parse::<u32>()
+                        .map_err(|_| invalid(format!("question {n}: points as [2]")))?,
+                ),
+                None => (first, 1),
+            };
+            let (mut options, mut correct, mut accepted) =
+                (Vec::new(), BTreeSet::new(), Vec::new());
+            for line in lines {
+                if let Some(option) = line.strip_prefix("* ") {
+                    correct.insert(options.len());
+                    options.push(option.trim().to_owned());
+                } else if let Some(option) = line.strip_prefix("- ") {
+                    options.push(option.trim().to_owned());
+                } else if let Some(answer) = line.strip_prefix("= ") {
+                    accepted.push(answer.trim().to_owned());
+                } else {
+                    return Err(invalid(format!(
+                        "question {n}: {line:?} starts with neither \"* \", \"- \" nor \"= \""
+                    )));
+                }
+            }
+            let kind = match (options.is_empty(), correct.len()) {
+                (true, _) => Kind::ShortAnswer { accepted },
+                (false, _) if !accepted.is_empty() => {
+                    return Err(invalid(format!(
+                        "question {n}: options or accepted answers, not both"
+                    )));
+                }
+                (false, 1) => Kind::SingleChoice {
+                    options,
+                    correct: correct.into_iter().next().unwrap_or_default(),
+                },
+                (false, 0) => {
+                    return Err(invalid(format!(
+                        "question {n}: mark the right option with \"* \""
+                    )));
+                }
+                (false, _) => Kind::MultipleChoice { options, correct },
+            };
+            questions.push(Question {
+                id: format!("q{n}"),
+                prompt: prompt.to_owned(),
+                points,
+                kind,
+            });
+        }
+        Ok(questions)
+    }
+
     pub fn max(&self) -> u32 {
         self.questions.iter().map(|q| q.points).sum()
     }
@@ -326,6 +396,46 @@ impl Grade {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn quizzes_written_as_text() {
+        let text = "Gaz de protection du TIG ? [2]\r\n* Argon\r\n- CO2\r\n\r\n\
+                    Équipements obligatoires ?\n* Masque\n* Gants\n- Cravate\n\n\
+                    Métal d'apport de l'inox ? [3 points]\n= 316L\n= 308L\n\n\
+                    Pourquoi ce poste ?";
+        let questions = Quiz::questions_from_text(text).unwrap();
+        let quiz = Quiz {
+            title: "Soudure".into(),
+            questions,
+        };
+        quiz.check().unwrap();
+        assert_eq!(quiz.max(), 2 + 1 + 3 + 1);
+        assert_eq!(
+            quiz.questions[0].kind,
+            Kind::SingleChoice {
+                options: vec!["Argon".into(), "CO2".into()],
+                correct: 0
+            }
+        );
+        assert!(
+            matches!(&quiz.questions[1].kind, Kind::MultipleChoice { correct, .. } if correct.len() == 2)
+        );
+        assert_eq!(
+            quiz.questions[2].kind,
+            Kind::ShortAnswer {
+                accepted: vec!["316L".into(), "308L".into()]
+            }
+        );
+        assert_eq!(quiz.questions[3].id, "q4");
+        for bad in [
+            "Sans bonne réponse\n- a\n- b",
+            "Points ? [deux]\n* a\n- b",
+            "Mélange\n* a\n= b",
+            "Ligne\nperdue",
+        ] {
+            assert!(Quiz::questions_from_text(bad).is_err(), "{bad}");
+        }
+    }
+
     use super::*;
     use serde_json::json;
 

@@ -27,6 +27,8 @@ pub fn router() -> Router<IssuerState> {
         .route("/orgs/{org}", get(organisation))
         .route("/orgs/{org}/sessions/{sid}", get(session))
         .route("/orgs/{org}/sessions/{sid}/evaluate", post(evaluate))
+        .route("/orgs/{org}/sessions/{sid}/attendance", get(attendance))
+        .route("/orgs/{org}/sessions/{sid}/attendance/{slot}", get(slot))
         .route("/orgs/{org}/trainees/{account}/identity", post(identity))
 }
 
@@ -169,7 +171,7 @@ const CATALOG: Catalog = &[
         "Make the identity credential",
     ),
     ("session.calendar", "Calendrier", "Calendar"),
-    ("session.attendance", "Émargement (CSV)", "Attendance (CSV)"),
+    ("session.attendance", "Émargement", "Attendance"),
     (
         "session.feed",
         "Abonnement au calendrier",
@@ -190,6 +192,63 @@ const CATALOG: Catalog = &[
     ("event.when", "Quand", "When"),
     ("event.place", "Lieu", "Place"),
     ("event.cancelled", "annulé", "cancelled"),
+    ("att.title", "Émargement", "Attendance"),
+    ("att.table", "Tableau", "Table"),
+    ("att.rate", "Taux de présence", "Attendance rate"),
+    ("att.hours", "Heures suivies", "Hours attended"),
+    (
+        "att.none",
+        "Aucun créneau : créez-les depuis le calendrier, ou un par un.",
+        "No slot: make them from the calendar, or one by one.",
+    ),
+    (
+        "att.from_calendar",
+        "Créer les créneaux depuis le calendrier",
+        "Make the slots from the calendar",
+    ),
+    ("att.new_slot", "Ajouter une demi-journée", "Add a half-day"),
+    ("att.day", "Jour", "Day"),
+    ("att.half", "Demi-journée", "Half-day"),
+    ("am", "matin", "morning"),
+    ("pm", "après-midi", "afternoon"),
+    ("present", "présent", "present"),
+    ("absent", "absent", "absent"),
+    ("late", "en retard", "late"),
+    ("excused", "excusé", "excused"),
+    ("att.unmarked", "non émargé", "not marked"),
+    ("att.mark", "Émarger", "Take attendance"),
+    (
+        "att.save",
+        "Enregistrer l'émargement",
+        "Save the attendance",
+    ),
+    ("att.note", "Remarque", "Note"),
+    ("att.countersign", "Contresigner", "Countersign"),
+    ("att.countersigned", "Contresigné par", "Countersigned by"),
+    (
+        "att.code",
+        "Code d'émargement à afficher",
+        "Check-in code to show",
+    ),
+    ("att.code_valid", "valable jusqu'à", "valid until"),
+    (
+        "att.sheet",
+        "Feuille d'émargement imprimable",
+        "Printable attendance sheet",
+    ),
+    ("att.csv", "Export CSV", "CSV export"),
+    ("att.mine", "Mes présences", "My attendance"),
+    (
+        "att.check_in",
+        "Émarger avec le code affiché",
+        "Check in with the code shown",
+    ),
+    ("att.code_input", "Code à 6 chiffres", "6-digit code"),
+    (
+        "att.back",
+        "Retour à l'émargement",
+        "Back to the attendance",
+    ),
     (
         "offer.title",
         "Attestation prête à remettre",
@@ -568,6 +627,7 @@ async fn session(
             .into_iter()
             .find(|s| s.id == sid)
             .ok_or(Problem {
+                kind: String::new(),
                 status: StatusCode::NOT_FOUND,
                 detail: ApiError::NotFound.to_string(),
             })?;
@@ -698,6 +758,7 @@ async fn identity(
         Ok(body) => body,
         Err(detail) => {
             let problem = Problem {
+                kind: String::new(),
                 status: StatusCode::UNPROCESSABLE_ENTITY,
                 detail,
             };
@@ -756,6 +817,233 @@ async fn offer_page(
         }
         Err(p) => carnet_service::web::problem_page(&state.ctx, lang, p, &back),
     }
+}
+
+#[derive(Deserialize)]
+struct Slot {
+    id: String,
+    day: String,
+    half: String,
+    starts: String,
+    ends: String,
+    title: String,
+    #[serde(default)]
+    countersigned_by_name: Option<String>,
+}
+
+impl Slot {
+    fn half_key(&self) -> &'static str {
+        if self.half == "pm" { "pm" } else { "am" }
+    }
+}
+
+#[derive(Deserialize)]
+struct Mark {
+    slot_id: String,
+    trainee_id: String,
+    status: String,
+    #[serde(default)]
+    note: Option<String>,
+}
+
+#[derive(Deserialize, Clone)]
+struct TraineeSummary {
+    account_id: String,
+    display_name: String,
+    #[serde(default)]
+    rate: Option<f64>,
+    attended_minutes: i64,
+}
+
+#[derive(Deserialize)]
+struct Table {
+    slots: Vec<Slot>,
+    trainees: Vec<TraineeSummary>,
+    marks: Vec<Mark>,
+}
+
+impl Table {
+    fn mark(&self, slot: &str, trainee: &str) -> Option<&Mark> {
+        self.marks
+            .iter()
+            .find(|m| m.slot_id == slot && m.trainee_id == trainee)
+    }
+}
+
+/// The catalog key of an attendance status.
+fn status_key(status: &str) -> &'static str {
+    match status {
+        "present" => "present",
+        "absent" => "absent",
+        "late" => "late",
+        "excused" => "excused",
+        _ => "att.unmarked",
+    }
+}
+
+#[derive(Deserialize)]
+struct TraineeSlot {
+    id: String,
+    day: String,
+    half: String,
+    starts: String,
+    ends: String,
+    #[serde(default)]
+    status: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct TraineeAttendance {
+    summary: TraineeSummary,
+    slots: Vec<TraineeSlot>,
+}
+
+#[derive(Template)]
+#[template(path = "issuer_attendance.html")]
+struct AttendancePage {
+    chrome: Chrome,
+    org: String,
+    session: String,
+    title: String,
+    /// The whole table for staff; a trainee's own list otherwise.
+    table: Option<Table>,
+    mine: Option<TraineeAttendance>,
+}
+
+impl AttendancePage {
+    fn status_key(&self, status: &str) -> &'static str {
+        status_key(status)
+    }
+
+    fn percent(&self, rate: &Option<f64>) -> String {
+        rate.map_or_else(|| "—".to_owned(), |r| format!("{:.0} %", r * 100.0))
+    }
+
+    fn hours(&self, minutes: &i64) -> String {
+        format!("{}h{:02}", minutes / 60, minutes % 60)
+    }
+
+    fn class_of(&self, key: &str) -> String {
+        key.replace('.', "-")
+    }
+
+    fn cell(&self, slot: &str, trainee: &str) -> &'static str {
+        self.table
+            .as_ref()
+            .and_then(|t| t.mark(slot, trainee))
+            .map_or("att.unmarked", |m| status_key(&m.status))
+    }
+}
+
+/// Attendance: the table for the session's staff; one's own list and check-in for a trainee.
+async fn attendance(
+    State(state): State<IssuerState>,
+    lang: Lang,
+    session: Result<PageSession, ApiError>,
+    api: Backend,
+    Path((org, sid)): Path<(String, String)>,
+) -> Response {
+    let Ok(page_session) = session else {
+        return sign_in_page(&state.ctx, lang, CATALOG, StatusCode::OK, String::new());
+    };
+    let view = async {
+        let base = format!("/api/v1/organisations/{org}/sessions/{sid}");
+        let title = api
+            .get::<Vec<TrainingSession>>(&format!("/api/v1/organisations/{org}/sessions"))
+            .await?
+            .into_iter()
+            .find(|s| s.id == sid)
+            .map(|s| s.title)
+            .unwrap_or_default();
+        let (table, mine) = match api.get::<Table>(&format!("{base}/attendance")).await {
+            Ok(table) => (Some(table), None),
+            Err(p) if p.status == StatusCode::FORBIDDEN => {
+                let me = page_session.0.account_id.as_str();
+                let mine = api.get(&format!("{base}/attendance/trainees/{me}")).await?;
+                (None, Some(mine))
+            }
+            Err(p) => return Err(p),
+        };
+        Ok(AttendancePage {
+            chrome: chrome(&state, lang, &page_session),
+            org,
+            session: sid,
+            title,
+            table,
+            mine,
+        })
+    };
+    show(&state, lang, view).await
+}
+
+#[derive(Template)]
+#[template(path = "issuer_slot.html")]
+struct SlotPage {
+    chrome: Chrome,
+    org: String,
+    session: String,
+    slot: Slot,
+    /// Each trainee with their mark (present by default) and its note.
+    rows: Vec<(TraineeSummary, String, String)>,
+    code: String,
+    code_until: String,
+}
+
+impl SlotPage {
+    fn status_key(&self, status: &str) -> &'static str {
+        status_key(status)
+    }
+}
+
+/// One half-day: the marks to take or change, the check-in code, the countersignature.
+async fn slot(
+    State(state): State<IssuerState>,
+    lang: Lang,
+    session: Result<PageSession, ApiError>,
+    api: Backend,
+    Path((org, sid, slot)): Path<(String, String, String)>,
+) -> Response {
+    let Ok(page_session) = session else {
+        return sign_in_page(&state.ctx, lang, CATALOG, StatusCode::OK, String::new());
+    };
+    let view = async {
+        let base = format!("/api/v1/organisations/{org}/sessions/{sid}/attendance");
+        let table: Table = api.get(&base).await?;
+        let code: Value = api.get(&format!("{base}/slots/{slot}/code")).await?;
+        let rows = table
+            .trainees
+            .iter()
+            .map(|t| {
+                let mark = table.mark(&slot, &t.account_id);
+                (
+                    t.clone(),
+                    mark.map_or_else(|| "present".to_owned(), |m| m.status.clone()),
+                    mark.and_then(|m| m.note.clone()).unwrap_or_default(),
+                )
+            })
+            .collect();
+        let slot = table
+            .slots
+            .into_iter()
+            .find(|s| s.id == slot)
+            .ok_or(Problem {
+                kind: String::new(),
+                status: StatusCode::NOT_FOUND,
+                detail: ApiError::NotFound.to_string(),
+            })?;
+        let until = code["valid_until"].as_i64().unwrap_or(0);
+        let (.., h, mi, s) = carnet_service::clock::utc(until.div_euclid(1000));
+        Ok(SlotPage {
+            chrome: chrome(&state, lang, &page_session),
+            org,
+            session: sid,
+            slot,
+            rows,
+            code: code["code"].as_str().unwrap_or_default().to_owned(),
+            code_until: format!("{h:02}:{mi:02}:{s:02} UTC"),
+        })
+    };
+    show(&state, lang, view).await
 }
 
 #[cfg(test)]

@@ -88,6 +88,86 @@ const COMMON: Catalog = &[
         "Une erreur inattendue s'est produite ; réessayez dans un instant.",
         "Something unexpected went wrong; try again in a moment.",
     ),
+    (
+        "problem.invalid",
+        "Une information du formulaire n'est pas acceptée :",
+        "A detail of the form is not accepted:",
+    ),
+    (
+        "problem.conflict",
+        "Cela contredit ce qui existe déjà :",
+        "This conflicts with what exists already:",
+    ),
+    (
+        "problem.upstream",
+        "Le service distant (centre ou plateforme) a répondu :",
+        "The other service (centre or platform) answered:",
+    ),
+    (
+        "problem.unsupported-media-type",
+        "Ce type de fichier n'est pas accepté :",
+        "This kind of file is not accepted:",
+    ),
+    (
+        "problem.explained",
+        "Le service a répondu :",
+        "The service answered:",
+    ),
+    (
+        "problem.forbidden",
+        "Vous n'avez pas le droit de faire cela ici.",
+        "You may not do this here.",
+    ),
+    (
+        "problem.not-found",
+        "Cette page ou cet élément n'existe pas (ou plus), ou ne vous est pas accessible.",
+        "This page or item does not exist (any more), or is not yours to see.",
+    ),
+    (
+        "problem.csrf",
+        "La page a expiré : rechargez-la, puis recommencez.",
+        "The page has expired: reload it, then try again.",
+    ),
+    (
+        "problem.payload-too-large",
+        "C'est trop volumineux.",
+        "This is too large.",
+    ),
+    (
+        "problem.rate-limited",
+        "Trop de tentatives : patientez un peu avant de réessayer.",
+        "Too many attempts: wait a while before trying again.",
+    ),
+    (
+        "problem.unavailable",
+        "Le service est momentanément indisponible.",
+        "The service is unavailable for a moment.",
+    ),
+    (
+        "problem.method-not-allowed",
+        "Cette action n'existe pas ici.",
+        "There is no such action here.",
+    ),
+    (
+        "problem.idempotency-key-reused",
+        "Cette demande a déjà été envoyée autrement.",
+        "This request was already sent differently.",
+    ),
+    (
+        "problem.idempotency-in-progress",
+        "Cette demande est encore en cours.",
+        "This request is still being processed.",
+    ),
+    (
+        "problem.invalid-credentials",
+        "Adresse ou mot de passe incorrect.",
+        "Wrong address or password.",
+    ),
+    (
+        "problem.unauthenticated",
+        "Connectez-vous d'abord.",
+        "Sign in first.",
+    ),
     ("problem.back", "Revenir à la page", "Back to the page"),
     ("sign_in.title", "Se connecter", "Sign in"),
     (
@@ -229,6 +309,8 @@ pub struct ApiRouter(pub Router);
 /// What the API answered instead of a success: its status and its problem's text.
 #[derive(Debug)]
 pub struct Problem {
+    /// The problem's kind (`invalid`, `forbidden`… of `urn:carnet:problem:<kind>`), if known.
+    pub kind: String,
     pub status: StatusCode,
     pub detail: String,
 }
@@ -261,6 +343,7 @@ impl Backend {
     pub async fn get<T: serde::de::DeserializeOwned>(&self, path: &str) -> Result<T, Problem> {
         let value = self.send(Method::GET, path, "", None).await?;
         serde_json::from_value(value).map_err(|e| Problem {
+            kind: String::new(),
             status: StatusCode::INTERNAL_SERVER_ERROR,
             detail: e.to_string(),
         })
@@ -300,6 +383,7 @@ impl Backend {
             None => request.body(axum::body::Body::empty()),
         };
         let internal = |e: String| Problem {
+            kind: String::new(),
             status: StatusCode::INTERNAL_SERVER_ERROR,
             detail: e,
         };
@@ -328,13 +412,21 @@ impl Backend {
             (_, t) if !t.is_empty() => t,
             _ => status.to_string(),
         };
-        Err(Problem { status, detail })
+        let kind = text("type")
+            .strip_prefix("urn:carnet:problem:")
+            .unwrap_or_default()
+            .to_owned();
+        Err(Problem {
+            kind,
+            status,
+            detail,
+        })
     }
 }
 
 /// A form as the JSON body of an API call. Field names say where a value goes: `a.b` nests,
-/// a trailing `[]` appends to a list, `:int`, `:num`, `:bool`, `:json` and `:list` (items
-/// between commas or on lines) convert; an empty
+/// `a.0.b` goes in the first row of list `a`, a trailing `[]` appends to a list, `:int`, `:num`, `:bool`, `:json`, `:list` (items
+/// between commas or on lines) and `:quiz` (questions as text) convert; an empty
 /// value is left out (an optional field not filled). `csrf` and names starting with `_` are
 /// the form's own and not sent.
 pub fn form_json(fields: &[(String, String)]) -> Result<Value, String> {
@@ -359,6 +451,10 @@ pub fn form_json(fields: &[(String, String)]) -> Result<Value, String> {
                 .map_err(|_| format!("{name}: {raw:?} is not a number"))?,
             "bool" => Value::Bool(matches!(raw.as_str(), "on" | "true" | "1")),
             "json" => serde_json::from_str(raw).map_err(|e| format!("{name}: {e}"))?,
+            // A quiz's questions as a trainer types them (`carnet_core::quiz`).
+            "quiz" => carnet_core::quiz::Quiz::questions_from_text(raw)
+                .map_err(|e| format!("{name}: {e}"))
+                .and_then(|q| serde_json::to_value(q).map_err(|e| e.to_string()))?,
             // One item per line or between commas.
             "list" => Value::Array(
                 raw.split([',', '\n'])
@@ -374,28 +470,37 @@ pub fn form_json(fields: &[(String, String)]) -> Result<Value, String> {
             None => (name, false),
         };
         let parts: Vec<&str> = name.split('.').collect();
-        let Some((last, parents)) = parts.split_last() else {
-            continue;
-        };
         let mut at = &mut body;
-        for part in parents {
-            at = match at {
-                Value::Object(map) => map
-                    .entry(*part)
-                    .or_insert_with(|| Value::Object(Default::default())),
-                _ => return Err(format!("{name}: not an object")),
+        for (i, part) in parts.iter().enumerate() {
+            let last = i + 1 == parts.len();
+            // What a missing step holds: a list before an index, else an object; the leaf
+            // itself, at the end.
+            let fresh = || match parts.get(i + 1) {
+                _ if last && list => Value::Array(Vec::new()),
+                _ if last => Value::Null,
+                Some(next) if next.parse::<usize>().is_ok() => Value::Array(Vec::new()),
+                _ => Value::Object(Default::default()),
+            };
+            at = match (at, part.parse::<usize>()) {
+                (Value::Object(map), _) => map.entry(*part).or_insert_with(fresh),
+                // Rows of a table (`marks.0.status`), at most a thousand.
+                (Value::Array(items), Ok(index)) if index < 1000 => {
+                    while items.len() <= index {
+                        items.push(fresh());
+                    }
+                    &mut items[index]
+                }
+                _ => return Err(format!("{name}: does not fit the other fields")),
             };
         }
-        let Value::Object(map) = at else {
-            return Err(format!("{name}: not an object"));
-        };
-        if list {
-            match map.entry(*last).or_insert_with(|| Value::Array(Vec::new())) {
-                Value::Array(items) => items.push(value),
-                _ => return Err(format!("{name}: not a list")),
+        match (at, list) {
+            (Value::Array(items), true) => items.push(value),
+            (slot @ Value::Null, false) => *slot = value,
+            _ => {
+                return Err(format!(
+                    "{name}: given twice, or does not fit the other fields"
+                ));
             }
-        } else {
-            map.insert((*last).to_owned(), value);
         }
     }
     Ok(body)
@@ -431,6 +536,7 @@ pub async fn act(
     let problem = |p: Problem| problem_page(&ctx, lang, p, &back);
     if !path.starts_with("api/v1/") {
         return problem(Problem {
+            kind: String::new(),
             status: StatusCode::NOT_FOUND,
             detail: ApiError::NotFound.to_string(),
         });
@@ -445,6 +551,7 @@ pub async fn act(
         Ok(body) => body,
         Err(detail) => {
             return problem(Problem {
+                kind: String::new(),
                 status: StatusCode::UNPROCESSABLE_ENTITY,
                 detail,
             });
@@ -486,26 +593,62 @@ pub fn failed(ctx: &Ctx, lang: Lang, catalog: Catalog, problem: Problem) -> Resp
 #[template(path = "problem.html")]
 struct ProblemPage {
     chrome: Chrome,
+    /// What happened, in the page's language.
+    intro: &'static str,
+    /// The service's own words (in English), when they say more than `intro`.
     detail: String,
     back: String,
 }
 
+/// Problems whose catalog text says it all; the others add the service's words.
+const SAID_ALL: &[&str] = &[
+    "forbidden",
+    "not-found",
+    "csrf",
+    "payload-too-large",
+    "rate-limited",
+    "unavailable",
+    "method-not-allowed",
+    "idempotency-key-reused",
+    "idempotency-in-progress",
+    "invalid-credentials",
+    "unauthenticated",
+    "internal",
+];
+
 /// The page saying a request did not go through, and why, with the way back.
 pub fn problem_page(ctx: &Ctx, lang: Lang, problem: Problem, back: &str) -> Response {
-    let status = if problem.status.is_server_error() {
+    // A failed upstream (an issuer, a verifier) is the other party's answer, worth showing.
+    let internal = problem.status.is_server_error() && problem.status != StatusCode::BAD_GATEWAY;
+    let status = if internal {
         tracing::error!(detail = %problem.detail, "a page's API call failed");
         StatusCode::INTERNAL_SERVER_ERROR
     } else {
         problem.status
     };
-    let detail = if status.is_server_error() {
-        lang.t(COMMON, "problem.internal").to_owned()
-    } else {
-        problem.detail
+    let kind = match (internal, problem.kind.as_str(), status) {
+        (true, ..) => "internal",
+        (_, "", StatusCode::NOT_FOUND) => "not-found",
+        (_, "", StatusCode::FORBIDDEN) => "forbidden",
+        (_, "", StatusCode::PAYLOAD_TOO_LARGE) => "payload-too-large",
+        (_, "", StatusCode::UNSUPPORTED_MEDIA_TYPE) => "unsupported-media-type",
+        (_, "", StatusCode::BAD_GATEWAY) => "upstream",
+        (_, "", _) => "invalid",
+        (_, kind, _) => kind,
+    };
+    let intro = match lang.t(COMMON, &format!("problem.{kind}")) {
+        "" if status == StatusCode::BAD_GATEWAY => lang.t(COMMON, "problem.upstream"),
+        "" => lang.t(COMMON, "problem.explained"),
+        text => text,
     };
     let page = ProblemPage {
         chrome: Chrome::new(ctx, lang, COMMON),
-        detail,
+        intro,
+        detail: if SAID_ALL.contains(&kind) {
+            String::new()
+        } else {
+            problem.detail
+        },
         back: back.to_owned(),
     };
     (status, render(lang, askama::Template::render(&page))).into_response()
@@ -658,6 +801,56 @@ where
         )
 }
 
+/// A quiz's question as its author reads it (`templates/quiz_questions.html`): the options
+/// with the right ones marked, or the answers accepted.
+pub struct QuizQuestion {
+    pub id: String,
+    pub prompt: String,
+    pub points: u32,
+    pub options: Vec<(String, bool)>,
+    pub accepted: Vec<String>,
+}
+
+/// The questions of a quiz (as `carnet_core::quiz` writes it), for [`QuizQuestion`].
+pub fn quiz_questions(quiz: &Value) -> Vec<QuizQuestion> {
+    let quiz: carnet_core::quiz::Quiz = match serde_json::from_value(quiz.clone()) {
+        Ok(q) => q,
+        Err(_) => return Vec::new(),
+    };
+    quiz.questions
+        .into_iter()
+        .map(|q| {
+            use carnet_core::quiz::Kind;
+            let (options, accepted) = match q.kind {
+                Kind::SingleChoice { options, correct } => (
+                    options
+                        .into_iter()
+                        .enumerate()
+                        .map(|(i, o)| (o, i == correct))
+                        .collect(),
+                    Vec::new(),
+                ),
+                Kind::MultipleChoice { options, correct } => (
+                    options
+                        .into_iter()
+                        .enumerate()
+                        .map(|(i, o)| (o, correct.contains(&i)))
+                        .collect(),
+                    Vec::new(),
+                ),
+                Kind::ShortAnswer { accepted } => (Vec::new(), accepted),
+            };
+            QuizQuestion {
+                id: q.id,
+                prompt: q.prompt,
+                points: q.points,
+                options,
+                accepted,
+            }
+        })
+        .collect()
+}
+
 /// Who is signed in on a page, by the session cookie. Forms carry the session's CSRF token in
 /// a `csrf` field: a handler that changes anything calls [`PageSession::check`] first.
 pub struct PageSession(pub Principal);
@@ -719,6 +912,23 @@ mod tests {
         }
         let clash = [("a".into(), "1".into()), ("a.b".into(), "2".into())];
         assert!(form_json(&clash).is_err());
+        let twice = [("a".into(), "1".into()), ("a".into(), "2".into())];
+        assert!(form_json(&twice).is_err());
+        let rows: Vec<(String, String)> = [
+            ("marks.1.trainee_id", "b"),
+            ("marks.0.trainee_id", "a"),
+            ("marks.0.status", "present"),
+            ("marks.1.status", "late"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        assert_eq!(
+            form_json(&rows).unwrap(),
+            serde_json::json!({"marks": [{"trainee_id": "a", "status": "present"},
+                {"trainee_id": "b", "status": "late"}]})
+        );
+        assert!(form_json(&[("m.5000.x".into(), "1".into())]).is_err());
     }
 
     #[test]

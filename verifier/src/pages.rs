@@ -16,7 +16,8 @@ use carnet_core::oid4vci::percent_encode;
 use carnet_service::error::ApiError;
 use carnet_service::i18n::{Catalog, Lang};
 use carnet_service::web::{
-    Backend, Chrome, PageSession, Problem, failed, problem_page, render, see_other, sign_in_page,
+    Backend, Chrome, PageSession, Problem, QuizQuestion, failed, problem_page, quiz_questions,
+    render, see_other, sign_in_page,
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -36,6 +37,8 @@ pub fn router() -> Router<VerifierState> {
         .route("/companies/{id}/offers/{offer}", get(offer))
         .route("/companies/{id}/candidates", get(candidates))
         .route("/companies/{id}/chats/{chat}", get(chat))
+        .route("/companies/{id}/quizzes", get(quizzes))
+        .route("/companies/{id}/quizzes/{quiz}", get(quiz))
 }
 
 const CATALOG: Catalog = &[
@@ -243,6 +246,41 @@ const CATALOG: Catalog = &[
         "After 30 days without a reply, the chat is deleted.",
     ),
     ("chat.messages", "Messages", "Messages"),
+    ("nav.quizzes", "Questionnaires", "Quizzes"),
+    ("quiz.title", "Questionnaires", "Quizzes"),
+    ("quiz.none", "Aucun questionnaire.", "No quiz."),
+    ("quiz.name", "Titre", "Title"),
+    ("quiz.questions", "Questions", "Questions"),
+    ("quiz.max", "Points", "Points"),
+    ("quiz.sent", "Envoyé", "Sent"),
+    ("quiz.answered", "Répondu", "Answered"),
+    ("quiz.new", "Nouveau questionnaire", "New quiz"),
+    (
+        "quiz.help",
+        "Une question par paragraphe (une ligne vide entre deux). Première ligne : la question, ses points entre crochets à la fin ([2], sinon 1). Puis « * » devant chaque bonne réponse, « - » devant chaque mauvaise ; ou « = » devant chaque réponse libre acceptée ; sans proposition, la réponse libre est notée par vous.",
+        "One question per paragraph (a blank line between two). First line: the question, its points in brackets at the end ([2], else 1). Then \"* \" before each right option and \"- \" before each wrong one; or \"= \" before each free answer accepted; without options, you grade the free answer.",
+    ),
+    ("quiz.create", "Créer", "Create"),
+    ("quiz.results", "Résultats", "Results"),
+    ("quiz.candidate", "Candidat", "Candidate"),
+    ("quiz.score", "Score", "Score"),
+    ("quiz.pending", "à noter", "to grade"),
+    ("quiz.not_yet", "pas encore répondu", "not answered yet"),
+    ("quiz.grade", "Noter", "Grade"),
+    ("quiz.answer", "Réponse", "Answer"),
+    ("quiz.right", "bonne réponse", "right answer"),
+    ("quiz.accepted", "Réponses acceptées :", "Accepted answers:"),
+    ("quiz.by_hand", "noté à la main", "graded by hand"),
+    (
+        "quiz.send_alone",
+        "Envoyer le questionnaire",
+        "Send the quiz",
+    ),
+    (
+        "quiz.no_rejection",
+        "Un score est une information pour vous : personne n'est écarté automatiquement.",
+        "A score is for you to read: nobody is rejected automatically.",
+    ),
 ];
 
 #[derive(Deserialize)]
@@ -706,7 +744,16 @@ async fn send_offer(
     let base = state.ctx.config.path_prefix().to_owned();
     let back = format!("{base}/companies/{company}");
     let problem = |status: StatusCode, detail: String| {
-        problem_page(&state.ctx, lang, Problem { status, detail }, &back)
+        problem_page(
+            &state.ctx,
+            lang,
+            Problem {
+                kind: String::new(),
+                status,
+                detail,
+            },
+            &back,
+        )
     };
     let mut fields: Vec<(String, String)> = Vec::new();
     let mut pdf: Option<(String, Vec<u8>)> = None;
@@ -996,6 +1043,7 @@ async fn chat(
             .into_iter()
             .find(|c| c.id == chat)
             .ok_or(Problem {
+                kind: String::new(),
                 status: StatusCode::NOT_FOUND,
                 detail: ApiError::NotFound.to_string(),
             })?;
@@ -1018,6 +1066,137 @@ async fn chat(
             frame,
             chat,
             messages,
+        })
+    };
+    show(&state, lang, view).await
+}
+
+#[derive(Deserialize)]
+struct QuizSummary {
+    id: String,
+    title: String,
+    questions: usize,
+    max: u32,
+    sent: i64,
+    answered: i64,
+}
+
+#[derive(Template)]
+#[template(path = "verifier_quizzes.html")]
+struct QuizzesPage {
+    frame: Frame,
+    chrome: Chrome,
+    quizzes: Vec<QuizSummary>,
+}
+
+async fn quizzes(
+    State(state): State<VerifierState>,
+    lang: Lang,
+    session: Result<PageSession, ApiError>,
+    api: Backend,
+    Path(company): Path<String>,
+) -> Response {
+    let Ok(session) = session else {
+        return signed_out(&state, lang);
+    };
+    let view = async {
+        Ok(QuizzesPage {
+            frame: frame(&api, &company).await?,
+            chrome: Chrome::new(&state.ctx, lang, CATALOG).signed_in_as(&session.0),
+            quizzes: api
+                .get(&format!("/api/v1/companies/{company}/quizzes"))
+                .await?,
+        })
+    };
+    show(&state, lang, view).await
+}
+
+struct ResultRow {
+    assignment: String,
+    name: String,
+    answered: Option<String>,
+    score: String,
+    pending: bool,
+    /// The short answers waiting for a person: (question id, prompt, answer, points).
+    to_grade: Vec<(String, String, String, u32)>,
+}
+
+#[derive(Template)]
+#[template(path = "verifier_quiz.html")]
+struct QuizPage {
+    frame: Frame,
+    chrome: Chrome,
+    id: String,
+    title: String,
+    questions: Vec<QuizQuestion>,
+    results: Vec<ResultRow>,
+}
+
+#[derive(Deserialize)]
+struct QuizResults {
+    id: String,
+    quiz: Value,
+    results: Vec<QuizResult>,
+}
+
+#[derive(Deserialize)]
+struct QuizResult {
+    assignment_id: String,
+    name: String,
+    #[serde(default)]
+    answered_at: Option<i64>,
+    #[serde(default)]
+    answers: Option<Value>,
+    #[serde(default)]
+    grade: Option<Value>,
+}
+
+async fn quiz(
+    State(state): State<VerifierState>,
+    lang: Lang,
+    session: Result<PageSession, ApiError>,
+    api: Backend,
+    Path((company, quiz)): Path<(String, String)>,
+) -> Response {
+    let Ok(session) = session else {
+        return signed_out(&state, lang);
+    };
+    let view = async {
+        let detail: QuizResults = api
+            .get(&format!("/api/v1/companies/{company}/quizzes/{quiz}"))
+            .await?;
+        let questions = quiz_questions(&detail.quiz);
+        let results = detail
+            .results
+            .into_iter()
+            .map(|r| {
+                let grade = r.grade.unwrap_or_default();
+                let answers = r.answers.unwrap_or_default();
+                let to_grade = questions
+                    .iter()
+                    .filter(|q| grade["questions"][&q.id]["grade"] == "pending")
+                    .map(|q| {
+                        let answer = answers[&q.id].as_str().unwrap_or_default().to_owned();
+                        (q.id.clone(), q.prompt.clone(), answer, q.points)
+                    })
+                    .collect();
+                ResultRow {
+                    assignment: r.assignment_id,
+                    name: r.name,
+                    answered: r.answered_at.map(time),
+                    score: format!("{} / {}", grade["score"], grade["max"]),
+                    pending: grade["pending"].as_bool().unwrap_or(false),
+                    to_grade,
+                }
+            })
+            .collect();
+        Ok(QuizPage {
+            frame: frame(&api, &company).await?,
+            chrome: Chrome::new(&state.ctx, lang, CATALOG).signed_in_as(&session.0),
+            id: detail.id,
+            title: detail.quiz["title"].as_str().unwrap_or_default().to_owned(),
+            questions,
+            results,
         })
     };
     show(&state, lang, view).await

@@ -32,6 +32,7 @@ pub fn router() -> Router<WalletState> {
         .route("/inbox/{publication}/{offer}/accept", post(accept))
         .route("/answer/{request}", post(answer))
         .route("/inbox/{publication}/chats/{chat}", get(chat))
+        .route("/quizzes", get(quizzes))
 }
 
 const CATALOG: Catalog = &[
@@ -224,8 +225,8 @@ const CATALOG: Catalog = &[
     ("inbox.expires", "Expire le", "Expires on"),
     (
         "inbox.quiz",
-        "Cette offre comporte un questionnaire.",
-        "This offer comes with a quiz.",
+        "Un recruteur vous a envoyé un questionnaire.",
+        "A recruiter sent you a quiz.",
     ),
     ("sent", "nouvelle", "new"),
     ("viewed", "vue", "viewed"),
@@ -257,6 +258,24 @@ const CATALOG: Catalog = &[
         "Your carnet lacks what it takes to answer (an identity credential from your centre, say).",
     ),
     ("accept.cancel", "Revenir aux offres", "Back to the offers"),
+    ("nav.quizzes", "Questionnaires", "Quizzes"),
+    ("quizzes.title", "Questionnaires reçus", "Quizzes received"),
+    (
+        "quizzes.intro",
+        "Un recruteur peut joindre un questionnaire à son offre, ou vous l'envoyer seul. Vous y répondez une fois ; il ne voit que vos réponses, et personne n'est écarté automatiquement.",
+        "A recruiter may attach a quiz to an offer, or send it alone. You answer once; they see only your answers, and nobody is rejected automatically.",
+    ),
+    ("quizzes.none", "Aucun questionnaire.", "No quiz."),
+    ("quizzes.from", "De", "From"),
+    ("quizzes.answered", "Répondu le", "Answered on"),
+    ("quizzes.submit", "Envoyer mes réponses", "Send my answers"),
+    (
+        "quizzes.once",
+        "Vous ne pourrez pas les modifier.",
+        "You cannot change them afterwards.",
+    ),
+    ("quizzes.points", "pt", "pt"),
+    ("quizzes.answer", "Votre réponse", "Your answer"),
     ("chat.title", "Discussion", "Chat"),
     ("chat.you", "Vous", "You"),
     ("chat.them", "Recruteur", "Recruiter"),
@@ -729,6 +748,7 @@ async fn accept(
             .find(|e| e.publication_id == publication && e.offer["id"] == offer.as_str())
             .and_then(|e| e.offer["request"].as_str())
             .ok_or(Problem {
+                kind: String::new(),
                 status: StatusCode::NOT_FOUND,
                 detail: ApiError::NotFound.to_string(),
             })?
@@ -865,6 +885,67 @@ async fn chat(
             publication,
             chat,
             messages,
+        })
+    };
+    show(&state, lang, view).await
+}
+
+#[derive(Deserialize)]
+struct QuizQuestion {
+    id: String,
+    prompt: String,
+    points: u32,
+    kind: String,
+    #[serde(default)]
+    options: Option<Vec<String>>,
+}
+
+struct QuizCard {
+    publication: String,
+    id: String,
+    company: String,
+    title: String,
+    questions: Vec<QuizQuestion>,
+    answered: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "quizzes.html")]
+struct QuizzesPage {
+    chrome: Chrome,
+    quizzes: Vec<QuizCard>,
+}
+
+/// The quizzes recruiters sent, to answer once.
+async fn quizzes(
+    State(state): State<WalletState>,
+    lang: Lang,
+    session: Result<PageSession, ApiError>,
+    api: Backend,
+) -> Response {
+    let Ok(session) = session else {
+        return signed_out(&state);
+    };
+    let view = async {
+        let entries: Vec<InboxEntry> = api.get("/api/v1/quizzes").await?;
+        let quizzes = entries
+            .into_iter()
+            .map(|e| {
+                let o = e.offer;
+                QuizCard {
+                    publication: e.publication_id,
+                    id: text(&o["id"]),
+                    company: text(&o["company"]),
+                    title: text(&o["quiz"]["title"]),
+                    questions: serde_json::from_value(o["quiz"]["questions"].clone())
+                        .unwrap_or_default(),
+                    answered: o["answered_at"].as_i64().map(day),
+                }
+            })
+            .collect();
+        Ok(QuizzesPage {
+            chrome: Chrome::new(&state.ctx, lang, CATALOG).signed_in_as(&session.0),
+            quizzes,
         })
     };
     show(&state, lang, view).await
