@@ -695,3 +695,108 @@ fn origin(url: &str) -> String {
         None => url.to_owned(),
     }
 }
+
+/// A session's life in two browsers, the trainer's and the trainee's: a quiz written as text,
+/// opened to the session, answered by the trainee and graded; the information room, where what
+/// the staff write — and remove — reaches the trainee's open page by itself.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_lives_in_the_browser() {
+    let Some(staff) = browser().await else {
+        return;
+    };
+    let trainee = browser().await.expect("a second browser");
+    let app = TestApp::listening(carnet_service::db::Engine::Sqlite).await;
+    let issuer = app.ctx(ServiceKind::Issuer).config.public_url.clone();
+    let c = centre(&app).await;
+    let session = format!("{issuer}/orgs/{}/sessions/{}", c.org, c.session);
+
+    // The staff write a quiz and open it for the day (the test clock: 2027-01-15, 09:00 in
+    // Paris).
+    staff.sign_in(&issuer, "direction@centre.example").await;
+    staff.wait_for("Mes organisations").await;
+    staff.goto(&format!("{session}/quizzes")).await;
+    staff.wait_for("Nouveau questionnaire").await;
+    staff
+        .fill(
+            "form[action$='/quizzes']:has(textarea)",
+            &[
+                ("title", "Sécurité à l'atelier"),
+                (
+                    "questions:quiz",
+                    "Que porter pour souder ? [2]\n* Un masque\n* Des gants\n- Une cravate\n\nUn risque du TIG ? [2]",
+                ),
+            ],
+        )
+        .await;
+    staff.wait_for("Ouvrir à la session").await;
+    staff
+        .fill(
+            "form[action$='/quizzes']:has(select[name='quiz_id'])",
+            &[
+                ("opens_at", "2027-01-15T08:00"),
+                ("closes_at", "2027-01-15T18:00"),
+            ],
+        )
+        .await;
+    staff.wait_for("ouvert").await;
+    staff.screenshot("centre-session-quizzes").await;
+
+    // The trainee answers, on the centre's portal.
+    trainee.sign_in(&issuer, "camille@example.org").await;
+    trainee.wait_for("Centre Lyon Métallerie").await;
+    trainee.click("ul.links a[href*='/orgs/']").await;
+    trainee.wait_for("Soudeur 2026").await;
+    trainee.click("ul.links a[href*='/sessions/']").await;
+    trainee.wait_for("Questionnaires").await;
+    trainee.screenshot("trainee-session").await;
+    trainee.click("nav.tabs a[href$='/quizzes']").await;
+    trainee.wait_for("Que porter pour souder ?").await;
+    for option in ["0", "1"] {
+        trainee
+            .click(&format!("input[type='checkbox'][value='{option}']"))
+            .await;
+    }
+    trainee
+        .fill(
+            "form[action$='/answers']",
+            &[("answers.q2", "Les UV de l'arc")],
+        )
+        .await;
+    let mine = trainee.wait_for("Mon résultat").await;
+    assert!(mine.contains("2 / 4"), "{mine}");
+    trainee.screenshot("trainee-session-quizzes").await;
+
+    // The staff grade the free answer.
+    staff.goto(&format!("{session}/quizzes")).await;
+    staff.click("a[href*='/quizzes/']").await;
+    staff.wait_for("Les UV de l'arc").await;
+    staff
+        .fill("form[action$='/grades']", &[("points.q2:int", "2")])
+        .await;
+    staff.wait_for("4 / 4").await;
+    staff.screenshot("centre-quiz-results").await;
+
+    // The information room: the trainee's page open, the staff write, then remove.
+    trainee.goto(&format!("{session}/rooms/information")).await;
+    trainee
+        .wait_for("Seule l'équipe écrit dans ce salon.")
+        .await;
+    staff.goto(&format!("{session}/rooms/information")).await;
+    staff
+        .fill(
+            "form[action$='/messages']",
+            &[("body", "Atelier B fermé demain matin.")],
+        )
+        .await;
+    staff.wait_for("Atelier B fermé demain matin.").await;
+    trainee.wait_for("Atelier B fermé demain matin.").await;
+    staff.screenshot("centre-room").await;
+    staff
+        .click("ol.messages form[action*='/messages/'] button")
+        .await;
+    staff.wait_for("message retiré par la modération").await;
+    trainee.wait_for("message retiré par la modération").await;
+    trainee.screenshot("trainee-room").await;
+    staff.client.clone().close().await.unwrap();
+    trainee.client.clone().close().await.unwrap();
+}

@@ -15,7 +15,8 @@ use axum::routing::{get, post};
 use carnet_service::error::ApiError;
 use carnet_service::i18n::{Catalog, Lang};
 use carnet_service::web::{
-    Backend, Chrome, PageSession, Problem, failed, form_json, render, sign_in_page,
+    Backend, Chrome, PageSession, Problem, QuestionToAnswer, QuizQuestion, failed, form_json,
+    quiz_questions, render, sign_in_page,
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -29,6 +30,12 @@ pub fn router() -> Router<IssuerState> {
         .route("/orgs/{org}/sessions/{sid}/evaluate", post(evaluate))
         .route("/orgs/{org}/sessions/{sid}/attendance", get(attendance))
         .route("/orgs/{org}/sessions/{sid}/attendance/{slot}", get(slot))
+        .route("/orgs/{org}/sessions/{sid}/quizzes", get(session_quizzes))
+        .route(
+            "/orgs/{org}/sessions/{sid}/quizzes/{opening}",
+            get(quiz_results),
+        )
+        .route("/orgs/{org}/sessions/{sid}/rooms/{room}", get(room))
         .route("/orgs/{org}/trainees/{account}/identity", post(identity))
 }
 
@@ -248,6 +255,82 @@ const CATALOG: Catalog = &[
         "att.back",
         "Retour à l'émargement",
         "Back to the attendance",
+    ),
+    ("session.quizzes", "Questionnaires", "Quizzes"),
+    ("session.rooms", "Salons", "Rooms"),
+    (
+        "quiz.library",
+        "Questionnaires de l'organisation",
+        "The organisation's quizzes",
+    ),
+    ("quiz.new", "Nouveau questionnaire", "New quiz"),
+    ("quiz.name", "Titre", "Title"),
+    ("quiz.questions", "Questions", "Questions"),
+    ("quiz.max", "Points", "Points"),
+    (
+        "quiz.help",
+        "Une question par paragraphe (une ligne vide entre deux). Première ligne : la question, ses points entre crochets à la fin ([2], sinon 1). Puis « * » devant chaque bonne réponse, « - » devant chaque mauvaise ; ou « = » devant chaque réponse libre acceptée ; sans proposition, la réponse libre est notée à la main.",
+        "One question per paragraph (a blank line between two). First line: the question, its points in brackets at the end ([2], else 1). Then \"* \" before each right option and \"- \" before each wrong one; or \"= \" before each free answer accepted; without options, the free answer is graded by hand.",
+    ),
+    ("quiz.open_to", "Ouvrir à la session", "Open to the session"),
+    ("quiz.opens", "Ouvert du", "Opens"),
+    ("quiz.closes", "au", "Closes"),
+    (
+        "quiz.opened",
+        "Questionnaires de la session",
+        "The session's quizzes",
+    ),
+    ("quiz.open", "ouvert", "open"),
+    ("quiz.closed", "fermé", "closed"),
+    ("quiz.upcoming", "à venir", "upcoming"),
+    ("quiz.submissions", "réponses", "answers"),
+    ("quiz.results", "Résultats", "Results"),
+    ("quiz.answer_now", "Répondre", "Answer"),
+    ("quiz.submit", "Envoyer mes réponses", "Send my answers"),
+    (
+        "quiz.once",
+        "Une seule réponse par personne.",
+        "One answer per person.",
+    ),
+    ("quiz.my_score", "Mon résultat", "My result"),
+    ("quiz.score", "Score", "Score"),
+    ("quiz.pending", "à noter", "to grade"),
+    ("quiz.not_yet", "pas encore répondu", "not answered yet"),
+    ("quiz.grade", "Noter", "Grade"),
+    ("quiz.answer", "Réponse", "Answer"),
+    ("quiz.none", "Aucun.", "None."),
+    (
+        "quiz.back",
+        "Retour aux questionnaires",
+        "Back to the quizzes",
+    ),
+    (
+        "room.information",
+        "Salon d'information",
+        "Information room",
+    ),
+    ("room.others", "Autres salons", "Other rooms"),
+    (
+        "room.private",
+        "Discuter en privé avec",
+        "Chat privately with",
+    ),
+    ("room.open", "Ouvrir", "Open"),
+    ("room.write", "Votre message", "Your message"),
+    ("room.send", "Envoyer", "Send"),
+    ("room.remove", "Retirer", "Remove"),
+    (
+        "room.removed",
+        "message retiré par la modération",
+        "message removed by a moderator",
+    ),
+    ("room.mute", "Rendre muet", "Mute"),
+    ("room.minutes", "Durée (minutes)", "For (minutes)"),
+    ("room.messages", "Messages", "Messages"),
+    (
+        "room.read_only",
+        "Seule l'équipe écrit dans ce salon.",
+        "Only the staff write in this room.",
     ),
     (
         "offer.title",
@@ -631,7 +714,11 @@ async fn session(
                 status: StatusCode::NOT_FOUND,
                 detail: ApiError::NotFound.to_string(),
             })?;
-        let members: Vec<Member> = api.get(&format!("{base}/sessions/{sid}/members")).await?;
+        // Trainees do not list the session's members.
+        let members: Vec<Member> = api
+            .get(&format!("{base}/sessions/{sid}/members"))
+            .await
+            .unwrap_or_default();
         let me = page_session.0.account_id.as_str();
         let staff = org.my_roles.iter().any(|r| r == "admin" || r == "manager")
             || members
@@ -1044,6 +1131,325 @@ async fn slot(
         })
     };
     show(&state, lang, view).await
+}
+
+#[derive(Deserialize)]
+struct QuizSummary {
+    id: String,
+    title: String,
+    questions: usize,
+    max: u32,
+}
+
+#[derive(Deserialize)]
+struct SessionQuiz {
+    id: String,
+    title: String,
+    opens_at: String,
+    closes_at: String,
+    state: String,
+    max: u32,
+    /// The quiz as a trainee answers it, while it is open and they have not.
+    #[serde(default)]
+    questions: Option<Value>,
+    #[serde(default)]
+    result: Option<Value>,
+    #[serde(default)]
+    submissions: Option<i64>,
+}
+
+impl SessionQuiz {
+    fn state_key(&self) -> &'static str {
+        match self.state.as_str() {
+            "open" => "quiz.open",
+            "closed" => "quiz.closed",
+            _ => "quiz.upcoming",
+        }
+    }
+
+    fn to_answer(&self) -> Vec<QuestionToAnswer> {
+        self.questions
+            .as_ref()
+            .and_then(|q| serde_json::from_value(q["questions"].clone()).ok())
+            .unwrap_or_default()
+    }
+
+    fn score(&self) -> Option<String> {
+        let r = self.result.as_ref()?;
+        Some(format!("{} / {}", r["score"], r["max"]))
+    }
+}
+
+#[derive(Template)]
+#[template(path = "issuer_quizzes.html")]
+struct QuizzesPage {
+    chrome: Chrome,
+    org: String,
+    session: TrainingSession,
+    staff: bool,
+    library: Vec<QuizSummary>,
+    openings: Vec<SessionQuiz>,
+}
+
+/// A session's quizzes: for staff, the organisation's quizzes to write and open to the session;
+/// for a trainee, those open to answer and their results.
+async fn session_quizzes(
+    State(state): State<IssuerState>,
+    lang: Lang,
+    session: Result<PageSession, ApiError>,
+    api: Backend,
+    Path((org, sid)): Path<(String, String)>,
+) -> Response {
+    let Ok(page_session) = session else {
+        return sign_in_page(&state.ctx, lang, CATALOG, StatusCode::OK, String::new());
+    };
+    let view = async {
+        let base = format!("/api/v1/organisations/{org}");
+        let session = find_session(&api, &org, &sid).await?;
+        let openings: Vec<SessionQuiz> = api.get(&format!("{base}/sessions/{sid}/quizzes")).await?;
+        // The library is the staff's; a trainee is refused it.
+        let library = api.get(&format!("{base}/quizzes")).await;
+        let staff = library.is_ok();
+        Ok(QuizzesPage {
+            chrome: chrome(&state, lang, &page_session),
+            org,
+            session,
+            staff,
+            library: library.unwrap_or_default(),
+            openings,
+        })
+    };
+    show(&state, lang, view).await
+}
+
+#[derive(Deserialize)]
+struct TraineeResult {
+    trainee_id: String,
+    display_name: String,
+    #[serde(default)]
+    submitted_at: Option<i64>,
+    #[serde(default)]
+    answers: Option<Value>,
+    #[serde(default)]
+    grade: Option<Value>,
+}
+
+struct ResultRow {
+    trainee: String,
+    name: String,
+    submitted: bool,
+    score: String,
+    pending: bool,
+    to_grade: Vec<(String, String, String, u32)>,
+}
+
+#[derive(Template)]
+#[template(path = "issuer_quiz_results.html")]
+struct ResultsPage {
+    chrome: Chrome,
+    org: String,
+    session: String,
+    opening: String,
+    title: String,
+    questions: Vec<QuizQuestion>,
+    results: Vec<ResultRow>,
+}
+
+/// An opened quiz's results, with hand grading of short answers.
+async fn quiz_results(
+    State(state): State<IssuerState>,
+    lang: Lang,
+    session: Result<PageSession, ApiError>,
+    api: Backend,
+    Path((org, sid, opening)): Path<(String, String, String)>,
+) -> Response {
+    let Ok(page_session) = session else {
+        return sign_in_page(&state.ctx, lang, CATALOG, StatusCode::OK, String::new());
+    };
+    let view = async {
+        let base = format!("/api/v1/organisations/{org}");
+        let openings: Vec<Value> = api.get(&format!("{base}/sessions/{sid}/quizzes")).await?;
+        let this = openings
+            .iter()
+            .find(|o| o["id"] == opening.as_str())
+            .ok_or(Problem {
+                kind: String::new(),
+                status: StatusCode::NOT_FOUND,
+                detail: ApiError::NotFound.to_string(),
+            })?;
+        let quiz: Value = api
+            .get(&format!(
+                "{base}/quizzes/{}",
+                this["quiz_id"].as_str().unwrap_or_default()
+            ))
+            .await?;
+        let questions = quiz_questions(&quiz);
+        let results = api
+            .get::<Vec<TraineeResult>>(&format!("{base}/sessions/{sid}/quizzes/{opening}/results"))
+            .await?
+            .into_iter()
+            .map(|r| {
+                let grade = r.grade.unwrap_or_default();
+                let answers = r.answers.unwrap_or_default();
+                ResultRow {
+                    to_grade: questions
+                        .iter()
+                        .filter(|q| grade["questions"][&q.id]["grade"] == "pending")
+                        .map(|q| {
+                            let answer = answers[&q.id].as_str().unwrap_or_default().to_owned();
+                            (q.id.clone(), q.prompt.clone(), answer, q.points)
+                        })
+                        .collect(),
+                    trainee: r.trainee_id,
+                    name: r.display_name,
+                    submitted: r.submitted_at.is_some(),
+                    score: format!("{} / {}", grade["score"], grade["max"]),
+                    pending: grade["pending"].as_bool().unwrap_or(false),
+                }
+            })
+            .collect();
+        Ok(ResultsPage {
+            chrome: chrome(&state, lang, &page_session),
+            title: this["title"].as_str().unwrap_or_default().to_owned(),
+            org,
+            session: sid,
+            opening,
+            questions,
+            results,
+        })
+    };
+    show(&state, lang, view).await
+}
+
+#[derive(Deserialize)]
+struct Participant {
+    display_name: String,
+}
+
+#[derive(Deserialize)]
+struct Room {
+    id: String,
+    kind: String,
+    members: Vec<Participant>,
+    can_post: bool,
+    #[serde(default)]
+    notice: String,
+}
+
+impl Room {
+    /// The information room, or the names in a private chat.
+    fn name(&self, chrome: &Chrome) -> String {
+        if self.kind == "information" {
+            chrome.t("room.information").to_owned()
+        } else {
+            self.members
+                .iter()
+                .map(|m| m.display_name.as_str())
+                .collect::<Vec<_>>()
+                .join(" · ")
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct RoomMessage {
+    id: String,
+    author_id: String,
+    author_name: String,
+    #[serde(default)]
+    body: Option<String>,
+    at: i64,
+    removed: bool,
+}
+
+impl RoomMessage {
+    fn time(&self) -> String {
+        let (y, mo, d, h, mi, _) = carnet_service::clock::utc(self.at.div_euclid(1000));
+        format!("{y:04}-{mo:02}-{d:02} {h:02}:{mi:02} UTC")
+    }
+}
+
+#[derive(Template)]
+#[template(path = "issuer_room.html")]
+struct RoomPage {
+    chrome: Chrome,
+    org: String,
+    session: TrainingSession,
+    me: String,
+    staff: bool,
+    rooms: Vec<Room>,
+    room: Room,
+    messages: Vec<RoomMessage>,
+    trainees: Vec<Member>,
+}
+
+/// The session's rooms: the information room (staff post, everyone reads) and private chats,
+/// with moderation (remove a message, mute someone) for staff; new messages arrive live.
+async fn room(
+    State(state): State<IssuerState>,
+    lang: Lang,
+    session: Result<PageSession, ApiError>,
+    api: Backend,
+    Path((org, sid, room)): Path<(String, String, String)>,
+) -> Response {
+    let Ok(page_session) = session else {
+        return sign_in_page(&state.ctx, lang, CATALOG, StatusCode::OK, String::new());
+    };
+    let view = async {
+        let base = format!("/api/v1/organisations/{org}/sessions/{sid}");
+        let session = find_session(&api, &org, &sid).await?;
+        let rooms: Vec<Room> = api.get(&format!("{base}/rooms")).await?;
+        // Trainees do not list the session's members.
+        let members: Vec<Member> = api
+            .get(&format!("{base}/members"))
+            .await
+            .unwrap_or_default();
+        let me = page_session.0.account_id.as_str().to_owned();
+        let staff = members
+            .iter()
+            .any(|m| m.account_id == me && m.role != "trainee")
+            || rooms.iter().any(|r| r.kind == "information" && r.can_post);
+        let (mut current, others): (Vec<Room>, Vec<Room>) = rooms
+            .into_iter()
+            .partition(|r| r.id == room || (room == "information" && r.kind == "information"));
+        let current = current.pop().ok_or(Problem {
+            kind: String::new(),
+            status: StatusCode::NOT_FOUND,
+            detail: ApiError::NotFound.to_string(),
+        })?;
+        let mut messages: Vec<RoomMessage> = api
+            .get(&format!("{base}/rooms/{}/messages", current.id))
+            .await?;
+        messages.sort_by_key(|m| m.at);
+        Ok(RoomPage {
+            chrome: chrome(&state, lang, &page_session),
+            org,
+            session,
+            me,
+            staff,
+            rooms: others,
+            room: current,
+            messages,
+            trainees: members
+                .into_iter()
+                .filter(|m| m.role == "trainee")
+                .collect(),
+        })
+    };
+    show(&state, lang, view).await
+}
+
+/// A session of the organisation, by id.
+async fn find_session(api: &Backend, org: &str, sid: &str) -> Result<TrainingSession, Problem> {
+    api.get::<Vec<TrainingSession>>(&format!("/api/v1/organisations/{org}/sessions"))
+        .await?
+        .into_iter()
+        .find(|s| s.id == sid)
+        .ok_or(Problem {
+            kind: String::new(),
+            status: StatusCode::NOT_FOUND,
+            detail: ApiError::NotFound.to_string(),
+        })
 }
 
 #[cfg(test)]

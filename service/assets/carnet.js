@@ -11,19 +11,32 @@ document.addEventListener("click", (event) => {
 // Chats: new messages appear as they come, from server-sent events (data-live, the recruiter's
 // side) or by asking every few seconds (data-poll, the wallet, which relays the verifier).
 // Without the script the page shows the messages as of its loading.
+// A message of a chat (recruiter and candidate: `sender`) or of a session's room (`author_id`,
+// `author_name`; a moderator may remove it).
 function appendMessage(list, m) {
-  if (document.getElementById("m-" + m.id)) return;
+  const existing = document.getElementById("m-" + m.id);
+  if (existing) {
+    if (m.removed) {
+      for (const extra of existing.querySelectorAll("p, form")) extra.remove();
+      const note = document.createElement("p");
+      note.className = "muted";
+      note.textContent = list.dataset.removed || "";
+      existing.append(note);
+    }
+    return;
+  }
   const item = document.createElement("li");
   item.id = "m-" + m.id;
-  const mine = m.sender === list.dataset.mine;
+  const mine = (m.sender ?? m.author_id) === list.dataset.mine;
   item.className = mine ? "mine" : "theirs";
   const who = document.createElement("span");
   who.className = "who";
-  who.textContent = mine ? list.dataset.you : list.dataset.them;
+  who.textContent = m.author_name ?? (mine ? list.dataset.you : list.dataset.them);
   const time = document.createElement("time");
   time.textContent = new Date(m.at).toISOString().slice(0, 16).replace("T", " ") + " UTC";
   const body = document.createElement("p");
-  body.textContent = m.body;
+  if (m.removed) body.className = "muted";
+  body.textContent = m.removed ? (list.dataset.removed || "") : (m.body ?? "");
   item.append(who, " ", time, body);
   list.append(item);
 }
@@ -32,6 +45,8 @@ document.addEventListener("DOMContentLoaded", () => {
   for (const list of document.querySelectorAll("ol[data-live]")) {
     const source = new EventSource(list.dataset.live);
     source.addEventListener("message", (event) => appendMessage(list, JSON.parse(event.data)));
+    source.addEventListener("removed", (event) =>
+      appendMessage(list, { ...JSON.parse(event.data), removed: true }));
   }
   for (const list of document.querySelectorAll("ol[data-poll]")) {
     const poll = async () => {

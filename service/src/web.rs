@@ -196,6 +196,10 @@ const COMMON: Catalog = &[
     ("email", "Adresse e-mail", "E-mail address"),
     ("password", "Mot de passe", "Password"),
     ("name", "Nom et prénom", "Full name"),
+    ("quizzes.answer", "Votre réponse", "Your answer"),
+    ("quiz.right", "bonne réponse", "right answer"),
+    ("quiz.accepted", "Réponses acceptées :", "Accepted answers:"),
+    ("quiz.by_hand", "noté à la main", "graded by hand"),
     ("welcome.title", "Bienvenue", "Welcome"),
     (
         "welcome.recovery",
@@ -319,6 +323,7 @@ pub struct Problem {
 pub struct Backend {
     api: Router,
     cookie: Option<HeaderValue>,
+    accept_language: Option<HeaderValue>,
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for Backend {
@@ -334,6 +339,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Backend {
         Ok(Backend {
             api,
             cookie: parts.headers.get(header::COOKIE).cloned(),
+            accept_language: parts.headers.get(header::ACCEPT_LANGUAGE).cloned(),
         })
     }
 }
@@ -372,6 +378,9 @@ impl Backend {
         let mut request = axum::http::Request::builder().method(method).uri(path);
         if let Some(cookie) = &self.cookie {
             request = request.header(header::COOKIE, cookie);
+        }
+        if let Some(lang) = &self.accept_language {
+            request = request.header(header::ACCEPT_LANGUAGE, lang);
         }
         if !csrf.is_empty() {
             request = request.header(auth::CSRF_HEADER, csrf);
@@ -849,6 +858,19 @@ pub fn quiz_questions(quiz: &Value) -> Vec<QuizQuestion> {
             }
         })
         .collect()
+}
+
+/// A quiz's question as a candidate answers it (`carnet_core::quiz::Quiz::for_candidates`),
+/// for `templates/quiz_answer.html`: its fields are named as [`form_json`] makes the
+/// API's `answers`.
+#[derive(serde::Deserialize)]
+pub struct QuestionToAnswer {
+    pub id: String,
+    pub prompt: String,
+    pub points: u32,
+    pub kind: String,
+    #[serde(default)]
+    pub options: Option<Vec<String>>,
 }
 
 /// Who is signed in on a page, by the session cookie. Forms carry the session's CSRF token in

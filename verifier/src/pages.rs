@@ -268,9 +268,6 @@ const CATALOG: Catalog = &[
     ("quiz.not_yet", "pas encore répondu", "not answered yet"),
     ("quiz.grade", "Noter", "Grade"),
     ("quiz.answer", "Réponse", "Answer"),
-    ("quiz.right", "bonne réponse", "right answer"),
-    ("quiz.accepted", "Réponses acceptées :", "Accepted answers:"),
-    ("quiz.by_hand", "noté à la main", "graded by hand"),
     (
         "quiz.send_alone",
         "Envoyer le questionnaire",

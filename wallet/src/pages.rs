@@ -17,7 +17,8 @@ use axum::{Form, Router};
 use carnet_service::error::ApiError;
 use carnet_service::i18n::{Catalog, Lang};
 use carnet_service::web::{
-    Backend, Chrome, PageSession, Problem, failed, render, see_other, sign_in_page,
+    Backend, Chrome, PageSession, Problem, QuestionToAnswer, failed, render, see_other,
+    sign_in_page,
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -275,7 +276,6 @@ const CATALOG: Catalog = &[
         "You cannot change them afterwards.",
     ),
     ("quizzes.points", "pt", "pt"),
-    ("quizzes.answer", "Votre réponse", "Your answer"),
     ("chat.title", "Discussion", "Chat"),
     ("chat.you", "Vous", "You"),
     ("chat.them", "Recruteur", "Recruiter"),
@@ -890,22 +890,12 @@ async fn chat(
     show(&state, lang, view).await
 }
 
-#[derive(Deserialize)]
-struct QuizQuestion {
-    id: String,
-    prompt: String,
-    points: u32,
-    kind: String,
-    #[serde(default)]
-    options: Option<Vec<String>>,
-}
-
 struct QuizCard {
     publication: String,
     id: String,
     company: String,
     title: String,
-    questions: Vec<QuizQuestion>,
+    questions: Vec<QuestionToAnswer>,
     answered: Option<String>,
 }
 
