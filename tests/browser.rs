@@ -280,6 +280,29 @@ impl Browser {
             .unwrap();
     }
 
+    /// Clicks what leads to another page (a form's button), and waits for that page.
+    async fn click_and_load(&self, css: &str) {
+        self.client
+            .execute("window.carnetBefore = true", vec![])
+            .await
+            .unwrap();
+        self.click(css).await;
+        for _ in 0..150 {
+            let loaded = self
+                .client
+                .execute(
+                    "return window.carnetBefore === undefined && document.readyState === 'complete'",
+                    vec![],
+                )
+                .await;
+            if matches!(loaded, Ok(Value::Bool(true))) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("{css} led to no page");
+    }
+
     async fn value(&self, css: &str) -> String {
         self.client
             .find(Locator::Css(css))
@@ -775,6 +798,93 @@ async fn a_session_lives_in_the_browser() {
         .await;
     staff.wait_for("4 / 4").await;
     staff.screenshot("centre-quiz-results").await;
+
+    // Courses and resources: a course, a text and a file, the competency it teaches, a
+    // formation made of it.
+    staff
+        .goto(&format!("{issuer}/orgs/{}/courses", c.org))
+        .await;
+    staff.wait_for("Cours, ressources et formations").await;
+    staff
+        .fill(
+            "form[action$='/courses']",
+            &[
+                ("title", "Soudure TIG — bases"),
+                ("description", "Réglages, amorçage, cordons."),
+            ],
+        )
+        .await;
+    staff.wait_for("Réglages, amorçage, cordons.").await;
+    staff
+        .fill(
+            "form[action$='/resources']:has(input[value='text'])",
+            &[
+                ("title", "Consignes de sécurité"),
+                ("body", "Masque, gants, ventilation."),
+            ],
+        )
+        .await;
+    staff.wait_for("Consignes de sécurité").await;
+    let pdf = std::env::temp_dir().join(format!(
+        "carnet-{}.pdf",
+        carnet_service::id::random_token(6)
+    ));
+    std::fs::write(
+        &pdf,
+        b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n",
+    )
+    .unwrap();
+    staff
+        .client
+        .execute(
+            "document.querySelectorAll('details').forEach(d => d.open = true)",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let upload = staff
+        .client
+        .form(Locator::Css("form[action$='/upload']"))
+        .await
+        .unwrap();
+    upload
+        .set_by_name("title", "Fiche de poste (PDF)")
+        .await
+        .unwrap();
+    staff
+        .client
+        .find(Locator::Css("form[action$='/upload'] input[type='file']"))
+        .await
+        .unwrap()
+        .send_keys(pdf.to_str().unwrap())
+        .await
+        .unwrap();
+    upload.submit().await.unwrap();
+    staff.wait_for("application/pdf").await;
+    let _ = std::fs::remove_file(&pdf);
+    staff
+        .click_and_load("form[action*='/courses/'][action$='/resources'] button")
+        .await;
+    staff
+        .click("form[action$='/competencies'] input[type='checkbox']")
+        .await;
+    staff
+        .click_and_load("form[action$='/competencies'] button")
+        .await;
+    staff.wait_for("Nouvelle formation").await;
+    staff
+        .fill("form[action$='/formations']", &[("title", "Soudeur TIG")])
+        .await;
+    staff.wait_for("Cours de la formation").await;
+    staff
+        .click("form[action*='/formations/'] input[type='checkbox']")
+        .await;
+    staff
+        .click_and_load("form[action*='/formations/'] button")
+        .await;
+    let courses = staff.wait_for("Cours de la formation").await;
+    assert!(courses.contains("Consignes de sécurité"), "{courses}");
+    staff.screenshot("centre-courses").await;
 
     // The information room: the trainee's page open, the staff write, then remove.
     trainee.goto(&format!("{session}/rooms/information")).await;

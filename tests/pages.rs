@@ -363,3 +363,166 @@ async fn form_sign_up(app: &TestApp, path: &str, email: &str) -> Reply {
     );
     r
 }
+
+/// The wallet's account pages over HTTP, on both engines: the backup downloaded as a file and
+/// restored into another account from an uploaded file, a lost password replaced with the
+/// recovery code (the new session handed on by the form), and the account deleted only with
+/// the password.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_wallet_account_pages() {
+    for engine in engines() {
+        let app = TestApp::new(engine).await;
+        let post = |path: &str, body: Vec<u8>, media: &'static str, cookie: &str| {
+            let (app, path, cookie) = (&app, path.to_owned(), cookie.to_owned());
+            async move {
+                let extra: Vec<(&str, &str)> = if cookie.is_empty() {
+                    vec![]
+                } else {
+                    vec![("cookie", cookie.as_str())]
+                };
+                app.send(
+                    Method::POST,
+                    &path,
+                    &Auth::None,
+                    Some(&body),
+                    Some(media),
+                    &extra,
+                )
+                .await
+            }
+        };
+        let get = |path: &'static str, cookie: String| {
+            let app = &app;
+            async move {
+                app.send(
+                    Method::GET,
+                    path,
+                    &Auth::None,
+                    None,
+                    None,
+                    &[("cookie", cookie.as_str())],
+                )
+                .await
+            }
+        };
+        let sign_up = |email: &'static str| {
+            let body = format!(
+                "display_name=Camille+Durand&email={}&password=correct+horse+battery",
+                email.replace('@', "%40")
+            );
+            post("/wallet/sign-up", body.into_bytes(), FORM, "")
+        };
+        let r = sign_up("camille@example.org").await;
+        let welcome = html(&r);
+        let at = welcome.find("class=\"code notice\"").unwrap();
+        let code = welcome[at..]
+            .split('>')
+            .nth(1)
+            .unwrap()
+            .split('<')
+            .next()
+            .unwrap()
+            .trim()
+            .to_owned();
+        let cookie = cookie_of(&r);
+        let account = html(&get("/wallet/account", cookie.clone()).await);
+        assert!(account.contains("Sauvegarder mon carnet"), "{account}");
+        let csrf = csrf_of(&account);
+
+        // The backup, a file to download.
+        let r = post(
+            "/wallet/backup",
+            format!("csrf={csrf}&passphrase=une+phrase+longue").into_bytes(),
+            FORM,
+            &cookie,
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", html(&r));
+        assert!(
+            r.headers[header::CONTENT_DISPOSITION]
+                .to_str()
+                .unwrap()
+                .starts_with("attachment")
+        );
+        let file = r.raw.clone();
+        let r = post(
+            "/wallet/backup",
+            format!("csrf={csrf}&passphrase=court").into_bytes(),
+            FORM,
+            &cookie,
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", html(&r));
+
+        // Restored elsewhere from the uploaded file; a file that is not one is said so.
+        let other = cookie_of(&sign_up("camille.ailleurs@example.org").await);
+        let other_csrf = csrf_of(&html(&get("/wallet/account", other.clone()).await));
+        let upload = |file: &[u8], passphrase: &str| {
+            let mut body = format!(
+                "--B\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{other_csrf}\r\n\
+                 --B\r\nContent-Disposition: form-data; name=\"passphrase\"\r\n\r\n{passphrase}\r\n\
+                 --B\r\nContent-Disposition: form-data; name=\"backup\"; filename=\"carnet.json\"\r\n\
+                 Content-Type: application/json\r\n\r\n"
+            )
+            .into_bytes();
+            body.extend_from_slice(file);
+            body.extend_from_slice(b"\r\n--B--\r\n");
+            post(
+                "/wallet/restore",
+                body,
+                "multipart/form-data; boundary=B",
+                &other,
+            )
+        };
+        let r = upload(&file, "une phrase longue").await;
+        assert_eq!(r.status, StatusCode::OK, "{}", html(&r));
+        assert!(
+            html(&r).contains("Sauvegarde restaurée : 0 attestations ajoutées"),
+            "{}",
+            html(&r)
+        );
+        let r = upload(&file, "une autre phrase").await;
+        assert!(r.status.is_client_error(), "{}", html(&r));
+        let r = upload(b"<html>", "une phrase longue").await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(html(&r).contains("pas une sauvegarde de carnet"));
+
+        // A lost password: a wrong code is said so; the right one opens the carnet.
+        let recover = |code: &str| {
+            let body = format!(
+                "_next=%2F&email=camille%40example.org&recovery_code={}&new_password=un+nouveau+mot+de+passe",
+                code.replace(' ', "+")
+            );
+            post("/wallet/do/api/v1/recovery", body.into_bytes(), FORM, "")
+        };
+        let r = recover("WRONG-CODE-0000").await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{}", html(&r));
+        assert!(html(&r).contains("Votre demande n&#39;a pas abouti"));
+        let r = recover(&code).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", html(&r));
+        let recovered = cookie_of(&r);
+        let page = html(&get("/wallet", recovered.clone()).await);
+        assert!(page.contains("Mon carnet de compétences"), "{page}");
+
+        // Deleting the account needs the password.
+        let csrf = csrf_of(&page);
+        let delete = |password: &str| {
+            let body = format!(
+                "csrf={csrf}&_method=DELETE&_next=%2F&password={}",
+                password.replace(' ', "+")
+            );
+            post(
+                "/wallet/do/api/v1/account",
+                body.into_bytes(),
+                FORM,
+                &recovered,
+            )
+        };
+        let r = delete("correct horse battery").await;
+        assert!(r.status.is_client_error(), "the old password: {}", html(&r));
+        let r = delete("un nouveau mot de passe").await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", html(&r));
+        let page = html(&get("/wallet", recovered).await);
+        assert!(page.contains("Créer mon carnet"), "{page}");
+    }
+}

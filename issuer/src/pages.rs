@@ -27,6 +27,11 @@ pub fn router() -> Router<IssuerState> {
         .route("/", get(home))
         .route("/orgs/{org}", get(organisation))
         .route("/orgs/{org}/sessions/{sid}", get(session))
+        .route("/orgs/{org}/courses", get(courses))
+        .route(
+            "/orgs/{org}/resources/upload",
+            post(upload).layer(axum::extract::DefaultBodyLimit::disable()),
+        )
         .route("/orgs/{org}/sessions/{sid}/evaluate", post(evaluate))
         .route("/orgs/{org}/sessions/{sid}/attendance", get(attendance))
         .route("/orgs/{org}/sessions/{sid}/attendance/{slot}", get(slot))
@@ -333,6 +338,63 @@ const CATALOG: Catalog = &[
         "Only the staff write in this room.",
     ),
     (
+        "org.courses",
+        "Cours, ressources et formations",
+        "Courses, resources and formations",
+    ),
+    (
+        "course.title",
+        "Cours et ressources",
+        "Courses and resources",
+    ),
+    ("course.courses", "Cours", "Courses"),
+    ("course.new", "Nouveau cours", "New course"),
+    ("course.resources", "Ressources", "Resources"),
+    (
+        "course.text",
+        "Nouvelle ressource texte",
+        "New text resource",
+    ),
+    ("course.link", "Nouveau lien", "New link"),
+    ("course.file", "Déposer un fichier", "Upload a file"),
+    (
+        "course.file_help",
+        "PDF, image, vidéo ou document bureautique.",
+        "PDF, image, video or office document.",
+    ),
+    ("course.no_file", "Choisissez un fichier.", "Choose a file."),
+    ("course.body", "Texte", "Text"),
+    ("course.url", "Adresse (https://…)", "Address (https://…)"),
+    ("course.attach", "Ajouter au cours", "Add to the course"),
+    (
+        "course.competencies",
+        "Compétences travaillées",
+        "Competencies taught",
+    ),
+    ("course.save", "Enregistrer", "Save"),
+    ("course.open", "Ouvrir", "Open"),
+    ("course.formations", "Formations", "Formations"),
+    (
+        "course.new_formation",
+        "Nouvelle formation",
+        "New formation",
+    ),
+    (
+        "course.formation_courses",
+        "Cours de la formation",
+        "The formation's courses",
+    ),
+    ("course.none", "Aucun pour l'instant.", "None yet."),
+    ("course.kind_text", "texte", "text"),
+    ("course.kind_link", "lien", "link"),
+    ("course.kind_file", "fichier", "file"),
+    (
+        "session.resources",
+        "Ressources de la session",
+        "The session's resources",
+    ),
+    ("session.formation", "Formation", "Formation"),
+    (
         "offer.title",
         "Attestation prête à remettre",
         "Credential ready to hand over",
@@ -602,6 +664,7 @@ struct OrganisationPage {
     competencies: Vec<Competency>,
     sessions: Vec<TrainingSession>,
     credentials: Vec<(Issued, String)>,
+    formations: Vec<Formation>,
 }
 
 async fn organisation(
@@ -619,6 +682,11 @@ async fn organisation(
         let org: Tenant = api.get(&base).await?;
         let staff = org.my_roles.iter().any(|r| r != "trainee");
         let sessions = api.get(&format!("{base}/sessions")).await?;
+        let formations = if staff {
+            api.get(&format!("{base}/formations")).await?
+        } else {
+            Vec::new()
+        };
         let (members, scales, competencies, credentials) = if staff {
             let members: Vec<Member> = api.get(&format!("{base}/members")).await?;
             let names: BTreeMap<&str, &str> = members
@@ -653,6 +721,7 @@ async fn organisation(
             competencies,
             sessions,
             credentials,
+            formations,
         })
     };
     show(&state, lang, view).await
@@ -679,6 +748,7 @@ struct SessionPage {
     competencies: Vec<Competency>,
     evaluations: Vec<EvaluationRow>,
     events: Vec<Event>,
+    resources: Vec<CourseWithResources>,
 }
 
 impl SessionPage {
@@ -725,6 +795,10 @@ async fn session(
                 .iter()
                 .any(|m| m.account_id == me && m.role != "trainee");
         let events = api.get(&format!("{base}/sessions/{sid}/events")).await?;
+        let resources = api
+            .get(&format!("{base}/sessions/{sid}/resources"))
+            .await
+            .unwrap_or_default();
         let (org_members, competencies, evaluations) = if staff {
             let org_members: Vec<Member> = if org.my_roles.iter().any(|r| r != "trainee") {
                 api.get(&format!("{base}/members")).await?
@@ -767,6 +841,7 @@ async fn session(
             competencies,
             evaluations,
             events,
+            resources,
         })
     };
     show(&state, lang, view).await
@@ -1450,6 +1525,178 @@ async fn find_session(api: &Backend, org: &str, sid: &str) -> Result<TrainingSes
             status: StatusCode::NOT_FOUND,
             detail: ApiError::NotFound.to_string(),
         })
+}
+
+#[derive(Deserialize)]
+struct Course {
+    id: String,
+    title: String,
+    #[serde(default)]
+    description: String,
+}
+
+#[derive(Deserialize)]
+struct Resource {
+    id: String,
+    kind: String,
+    title: String,
+    #[serde(default)]
+    url: Option<String>,
+    #[serde(default)]
+    media_type: Option<String>,
+}
+
+impl Resource {
+    fn kind_key(&self) -> &'static str {
+        match self.kind.as_str() {
+            "text" => "course.kind_text",
+            "link" => "course.kind_link",
+            _ => "course.kind_file",
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct Formation {
+    id: String,
+    title: String,
+    #[serde(default)]
+    description: String,
+    course_ids: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct CourseWithResources {
+    course: Course,
+    resources: Vec<Resource>,
+}
+
+struct CourseView {
+    course: Course,
+    resources: Vec<Resource>,
+    competency_ids: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "issuer_courses.html")]
+struct CoursesPage {
+    chrome: Chrome,
+    org: Tenant,
+    courses: Vec<CourseView>,
+    resources: Vec<Resource>,
+    formations: Vec<Formation>,
+    competencies: Vec<Competency>,
+}
+
+impl CoursesPage {
+    fn in_formation(&self, formation: &Formation, course: &str) -> bool {
+        formation.course_ids.iter().any(|c| c == course)
+    }
+
+    fn teaches(&self, course: &CourseView, competency: &str) -> bool {
+        course.competency_ids.iter().any(|c| c == competency)
+    }
+}
+
+/// The organisation's courses, their resources and competencies, and its formations.
+async fn courses(
+    State(state): State<IssuerState>,
+    lang: Lang,
+    session: Result<PageSession, ApiError>,
+    api: Backend,
+    Path(org): Path<String>,
+) -> Response {
+    let Ok(page_session) = session else {
+        return sign_in_page(&state.ctx, lang, CATALOG, StatusCode::OK, String::new());
+    };
+    let view = async {
+        let base = format!("/api/v1/organisations/{org}");
+        let org: Tenant = api.get(&base).await?;
+        let mut courses = Vec::new();
+        for course in api.get::<Vec<Course>>(&format!("{base}/courses")).await? {
+            let resources = api
+                .get(&format!("{base}/courses/{}/resources", course.id))
+                .await?;
+            let competency_ids = api
+                .get(&format!("{base}/courses/{}/competencies", course.id))
+                .await?;
+            courses.push(CourseView {
+                course,
+                resources,
+                competency_ids,
+            });
+        }
+        Ok(CoursesPage {
+            chrome: chrome(&state, lang, &page_session),
+            resources: api.get(&format!("{base}/resources")).await?,
+            formations: api.get(&format!("{base}/formations")).await?,
+            competencies: api.get(&format!("{base}/competencies")).await?,
+            org,
+            courses,
+        })
+    };
+    show(&state, lang, view).await
+}
+
+/// A file uploaded as a resource of the organisation: the page's multipart form, the file
+/// sent to the API as it came (the API checks its type and size).
+async fn upload(
+    State(state): State<IssuerState>,
+    lang: Lang,
+    api: Backend,
+    Path(org): Path<String>,
+    mut form: axum::extract::Multipart,
+) -> Response {
+    let back = format!("{}/orgs/{org}/courses", state.ctx.config.path_prefix());
+    let problem = |status: StatusCode, detail: String| {
+        let p = Problem {
+            kind: String::new(),
+            status,
+            detail,
+        };
+        carnet_service::web::problem_page(&state.ctx, lang, p, &back)
+    };
+    let (mut csrf, mut title, mut file) = (String::new(), String::new(), None);
+    loop {
+        match form.next_field().await {
+            Ok(Some(field)) => {
+                let name = field.name().unwrap_or_default().to_owned();
+                let media = field
+                    .content_type()
+                    .unwrap_or("application/octet-stream")
+                    .to_owned();
+                let bytes = match field.bytes().await {
+                    Ok(b) => b,
+                    Err(e) => return problem(e.status(), e.body_text()),
+                };
+                match name.as_str() {
+                    "csrf" => csrf = String::from_utf8_lossy(&bytes).into_owned(),
+                    "title" => title = String::from_utf8_lossy(&bytes).into_owned(),
+                    "file" if !bytes.is_empty() => file = Some((media, bytes.to_vec())),
+                    _ => {}
+                }
+            }
+            Ok(None) => break,
+            Err(e) => return problem(e.status(), e.body_text()),
+        }
+    }
+    let Some((media, bytes)) = file else {
+        return problem(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            lang.t(CATALOG, "course.no_file").to_owned(),
+        );
+    };
+    let path = format!(
+        "/api/v1/organisations/{org}/resources/files?title={}",
+        carnet_core::oid4vci::percent_encode(title.trim())
+    );
+    match api
+        .send(Method::POST, &path, &csrf, Some((&media, bytes)))
+        .await
+    {
+        Ok(_) => carnet_service::web::see_other(&back, None),
+        Err(p) => carnet_service::web::problem_page(&state.ctx, lang, p, &back),
+    }
 }
 
 #[cfg(test)]

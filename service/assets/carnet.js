@@ -57,6 +57,40 @@ document.addEventListener("DOMContentLoaded", () => {
     };
     setInterval(poll, 5000);
   }
+  // Scanning an offer's QR code with the camera, where the browser reads QR codes itself
+  // (BarcodeDetector: Chrome on Android, among others). Elsewhere the button stays hidden and
+  // the link is pasted.
+  for (const button of document.querySelectorAll("button[data-scan]")) {
+    if (!("BarcodeDetector" in window) || !navigator.mediaDevices?.getUserMedia) continue;
+    button.hidden = false;
+    const target = document.getElementById(button.dataset.scan);
+    button.addEventListener("click", async () => {
+      const detector = new BarcodeDetector({ formats: ["qr_code"] });
+      const video = document.createElement("video");
+      video.className = "scanner";
+      video.setAttribute("playsinline", "");
+      video.muted = true;
+      let stream;
+      try {
+        stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" } });
+      } catch (_) {
+        return; // refused: paste the link instead
+      }
+      video.srcObject = stream;
+      button.after(video);
+      await video.play();
+      const stop = () => { stream.getTracks().forEach((t) => t.stop()); video.remove(); };
+      const look = async () => {
+        if (!video.isConnected) return;
+        try {
+          const [code] = await detector.detect(video);
+          if (code) { target.value = code.rawValue; stop(); target.focus(); return; }
+        } catch (_) { /* a frame not ready yet */ }
+        requestAnimationFrame(look);
+      };
+      look();
+    });
+  }
   // Offer links: a click selects the whole link, to copy it.
   for (const input of document.querySelectorAll("input[data-select]")) {
     input.addEventListener("focus", () => input.select());

@@ -375,6 +375,18 @@ impl Backend {
         csrf: &str,
         body: Option<(&str, Vec<u8>)>,
     ) -> Result<Value, Problem> {
+        Ok(self.exchange(method, path, csrf, body).await?.0)
+    }
+
+    /// [`Backend::send`], with the cookies the API set (a session begun or ended), for the
+    /// page to pass on.
+    pub async fn exchange(
+        &self,
+        method: Method,
+        path: &str,
+        csrf: &str,
+        body: Option<(&str, Vec<u8>)>,
+    ) -> Result<(Value, Vec<HeaderValue>), Problem> {
         let mut request = axum::http::Request::builder().method(method).uri(path);
         if let Some(cookie) = &self.cookie {
             request = request.header(header::COOKIE, cookie);
@@ -404,6 +416,12 @@ impl Backend {
             .await
             .map_err(|e| internal(e.to_string()))?;
         let status = response.status();
+        let cookies: Vec<HeaderValue> = response
+            .headers()
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .cloned()
+            .collect();
         let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
             .await
             .map_err(|e| internal(e.to_string()))?;
@@ -413,7 +431,7 @@ impl Backend {
             serde_json::from_slice(&bytes).unwrap_or(Value::Null)
         };
         if status.is_success() {
-            return Ok(value);
+            return Ok((value, cookies));
         }
         let text = |k: &str| value[k].as_str().unwrap_or_default().to_owned();
         let detail = match (text("detail"), text("title")) {
@@ -566,12 +584,15 @@ pub async fn act(
             });
         }
     };
-    let body = (method != Method::DELETE).then_some(body);
+    // A DELETE carries a body only when the form has fields (a password to confirm).
+    let empty = body.as_object().is_some_and(|m| m.is_empty());
+    let body = (method != Method::DELETE || !empty)
+        .then(|| ("application/json", body.to_string().into_bytes()));
     match backend
-        .call(method, &format!("/{path}"), field("csrf"), body)
+        .exchange(method, &format!("/{path}"), field("csrf"), body)
         .await
     {
-        Ok(answer) => {
+        Ok((answer, cookies)) => {
             let next = field("_next");
             let location =
                 if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') {
@@ -583,9 +604,14 @@ pub async fn act(
                 } else {
                     back
                 };
-            see_other(&location, None)
+            let mut response = see_other(&location, None);
+            for cookie in cookies {
+                response.headers_mut().append(header::SET_COOKIE, cookie);
+            }
+            response
         }
-        Err(p) if p.status == StatusCode::UNAUTHORIZED => see_other(&home(&ctx), None),
+        // Signed out meanwhile: to the sign-in. (A wrong password or code is shown.)
+        Err(p) if p.kind == "unauthenticated" => see_other(&home(&ctx), None),
         Err(p) => problem(p),
     }
 }

@@ -34,6 +34,13 @@ pub fn router() -> Router<WalletState> {
         .route("/answer/{request}", post(answer))
         .route("/inbox/{publication}/chats/{chat}", get(chat))
         .route("/quizzes", get(quizzes))
+        .route("/account", get(account))
+        .route("/backup", post(backup))
+        .route(
+            "/restore",
+            post(restore).layer(axum::extract::DefaultBodyLimit::disable()),
+        )
+        .route("/recover", get(recover))
 }
 
 const CATALOG: Catalog = &[
@@ -115,6 +122,7 @@ const CATALOG: Catalog = &[
     ),
     ("receive.offer", "Lien de l'offre", "Offer link"),
     ("receive.pin", "Code PIN (s'il y en a un)", "PIN (if any)"),
+    ("receive.scan", "Scanner le QR code", "Scan the QR code"),
     ("receive.submit", "Ajouter à mon carnet", "Add to my carnet"),
     (
         "receive.failed",
@@ -260,6 +268,82 @@ const CATALOG: Catalog = &[
     ),
     ("accept.cancel", "Revenir aux offres", "Back to the offers"),
     ("nav.quizzes", "Questionnaires", "Quizzes"),
+    ("nav.account", "Mon compte", "My account"),
+    ("account.title", "Mon compte", "My account"),
+    (
+        "backup.title",
+        "Sauvegarder mon carnet",
+        "Back up my carnet",
+    ),
+    (
+        "backup.intro",
+        "Un fichier chiffré avec une phrase secrète de votre choix : toutes vos attestations, leurs clés et vos publications. Gardez-le hors de ce service.",
+        "A file encrypted with a passphrase of your choice: every credential, its keys and your publications. Keep it away from this service.",
+    ),
+    (
+        "backup.passphrase",
+        "Phrase secrète (au moins 10 caractères)",
+        "Passphrase (at least 10 characters)",
+    ),
+    (
+        "backup.submit",
+        "Télécharger la sauvegarde",
+        "Download the backup",
+    ),
+    (
+        "restore.title",
+        "Restaurer une sauvegarde",
+        "Restore a backup",
+    ),
+    ("restore.file", "Fichier de sauvegarde", "Backup file"),
+    ("restore.submit", "Restaurer", "Restore"),
+    ("restore.done", "Sauvegarde restaurée :", "Backup restored:"),
+    (
+        "restore.restored",
+        "attestations ajoutées",
+        "credentials added",
+    ),
+    ("restore.skipped", "déjà présentes", "already here"),
+    ("restore.publications", "publications", "publications"),
+    (
+        "restore.not_json",
+        "Ce fichier n'est pas une sauvegarde de carnet.",
+        "This file is not a carnet backup.",
+    ),
+    ("delete.title", "Supprimer mon compte", "Delete my account"),
+    (
+        "delete.intro",
+        "Tout ce que ce service garde pour vous est effacé : attestations, clés, sessions. Seule une ligne du journal d'audit dit que le compte a été supprimé. Pensez à retirer d'abord vos profils publiés.",
+        "Everything this service keeps for you is erased: credentials, keys, sessions. Only an audit line says the account was deleted. Withdraw your published profiles first.",
+    ),
+    (
+        "delete.password",
+        "Votre mot de passe, pour confirmer",
+        "Your password, to confirm",
+    ),
+    (
+        "delete.submit",
+        "Supprimer définitivement",
+        "Delete for good",
+    ),
+    (
+        "sign_in.recover",
+        "Mot de passe oublié ? Votre code de secours",
+        "Forgot your password? Your recovery code",
+    ),
+    ("recover.title", "Retrouver mon carnet", "Recover my carnet"),
+    (
+        "recover.intro",
+        "Le code de secours donné à la création du carnet l'ouvre ; choisissez un nouveau mot de passe. Vos autres sessions sont fermées.",
+        "The recovery code given when the carnet was created opens it; choose a new password. Your other sessions are closed.",
+    ),
+    ("recover.code", "Code de secours", "Recovery code"),
+    (
+        "recover.new_password",
+        "Nouveau mot de passe",
+        "New password",
+    ),
+    ("recover.submit", "Ouvrir mon carnet", "Open my carnet"),
     ("quizzes.title", "Questionnaires reçus", "Quizzes received"),
     (
         "quizzes.intro",
@@ -393,6 +477,8 @@ struct CarnetPage {
     competencies: Vec<CompetencyCard>,
     completions: Vec<String>,
     error: String,
+    /// An offer link to add, from the address (`?offer=`) or the form that failed.
+    offer: String,
 }
 
 fn cards(carnet: &Carnet, chrome: &Chrome) -> (Vec<CompetencyCard>, Vec<String>) {
@@ -452,15 +538,23 @@ async fn home(
     State(state): State<WalletState>,
     lang: Lang,
     holder: Result<Holder, ApiError>,
+    axum::extract::Query(query): axum::extract::Query<std::collections::HashMap<String, String>>,
 ) -> Response {
     let Ok(holder) = holder else {
         return sign_in_page(&state.ctx, lang, CATALOG, StatusCode::OK, String::new());
     };
-    carnet_page(&state, lang, &holder, String::new()).await
+    let offer = query.get("offer").cloned().unwrap_or_default();
+    carnet_page(&state, lang, &holder, String::new(), offer).await
 }
 
 /// The carnet page of a holder, with a message about the last form if any.
-async fn carnet_page(state: &WalletState, lang: Lang, holder: &Holder, error: String) -> Response {
+async fn carnet_page(
+    state: &WalletState,
+    lang: Lang,
+    holder: &Holder,
+    error: String,
+    offer: String,
+) -> Response {
     let chrome = Chrome::new(&state.ctx, lang, CATALOG).signed_in_as(&holder.principal);
     match credentials::all(state, holder).await {
         Ok(all) => {
@@ -475,6 +569,7 @@ async fn carnet_page(state: &WalletState, lang: Lang, holder: &Holder, error: St
                 competencies,
                 completions,
                 error,
+                offer,
             };
             (status, render(lang, page.render())).into_response()
         }
@@ -508,7 +603,7 @@ async fn receive(
             Ok(_) => see_other(&carnet_service::web::home(&state.ctx), None),
             Err(e) if e.status().is_client_error() || e.status() == StatusCode::BAD_GATEWAY => {
                 let message = format!("{} {e}", lang.t(CATALOG, "receive.failed"));
-                carnet_page(&state, lang, &holder, message).await
+                carnet_page(&state, lang, &holder, message, form.offer).await
             }
             Err(e) => e.into_response(),
         },
@@ -939,6 +1034,155 @@ async fn quizzes(
         })
     };
     show(&state, lang, view).await
+}
+
+#[derive(Template)]
+#[template(path = "account.html")]
+struct AccountPage {
+    chrome: Chrome,
+    /// What a restore did, or why it could not.
+    message: String,
+}
+
+fn account_page(
+    state: &WalletState,
+    lang: Lang,
+    session: &PageSession,
+    message: String,
+) -> Response {
+    let page = AccountPage {
+        chrome: Chrome::new(&state.ctx, lang, CATALOG).signed_in_as(&session.0),
+        message,
+    };
+    render(lang, page.render())
+}
+
+/// Backup, restore and deletion of the account.
+async fn account(
+    State(state): State<WalletState>,
+    lang: Lang,
+    session: Result<PageSession, ApiError>,
+) -> Response {
+    match session {
+        Ok(session) => account_page(&state, lang, &session, String::new()),
+        Err(_) => signed_out(&state),
+    }
+}
+
+#[derive(Deserialize)]
+struct BackupForm {
+    csrf: String,
+    passphrase: String,
+}
+
+/// The encrypted backup, as a file to download.
+async fn backup(
+    State(state): State<WalletState>,
+    lang: Lang,
+    api: Backend,
+    Form(form): Form<BackupForm>,
+) -> Response {
+    let back = format!("{}/account", state.ctx.config.path_prefix());
+    let body = json!({ "passphrase": form.passphrase });
+    match api
+        .call(Method::POST, "/api/v1/backup", &form.csrf, Some(body))
+        .await
+    {
+        Ok(backup) => (
+            [
+                (axum::http::header::CONTENT_TYPE, "application/json"),
+                (
+                    axum::http::header::CONTENT_DISPOSITION,
+                    "attachment; filename=\"carnet-sauvegarde.json\"",
+                ),
+                (axum::http::header::CACHE_CONTROL, "no-store"),
+            ],
+            backup.to_string(),
+        )
+            .into_response(),
+        Err(p) => carnet_service::web::problem_page(&state.ctx, lang, p, &back),
+    }
+}
+
+/// Restores an uploaded backup (a multipart form: the file and its passphrase).
+async fn restore(
+    State(state): State<WalletState>,
+    lang: Lang,
+    session: PageSession,
+    api: Backend,
+    mut form: axum::extract::Multipart,
+) -> Response {
+    let back = format!("{}/account", state.ctx.config.path_prefix());
+    let problem = |status: StatusCode, detail: String| {
+        let p = Problem {
+            kind: String::new(),
+            status,
+            detail,
+        };
+        carnet_service::web::problem_page(&state.ctx, lang, p, &back)
+    };
+    let (mut csrf, mut passphrase, mut file) = (String::new(), String::new(), Vec::new());
+    loop {
+        match form.next_field().await {
+            Ok(Some(field)) => {
+                let name = field.name().unwrap_or_default().to_owned();
+                let bytes = match field.bytes().await {
+                    Ok(b) => b,
+                    Err(e) => return problem(e.status(), e.body_text()),
+                };
+                let text = || String::from_utf8_lossy(&bytes).into_owned();
+                match name.as_str() {
+                    "csrf" => csrf = text(),
+                    "passphrase" => passphrase = text(),
+                    "backup" => file = bytes.to_vec(),
+                    _ => {}
+                }
+            }
+            Ok(None) => break,
+            Err(e) => return problem(e.status(), e.body_text()),
+        }
+    }
+    let Ok(backup) = serde_json::from_slice::<Value>(&file) else {
+        return problem(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            lang.t(CATALOG, "restore.not_json").to_owned(),
+        );
+    };
+    let body = json!({ "backup": backup, "passphrase": passphrase });
+    match api
+        .call(Method::POST, "/api/v1/backup/restore", &csrf, Some(body))
+        .await
+    {
+        Ok(done) => {
+            let t = |k| lang.t(CATALOG, k);
+            let message = format!(
+                "{} {} {}, {} {}, {} {}.",
+                t("restore.done"),
+                done["restored"],
+                t("restore.restored"),
+                done["skipped"],
+                t("restore.skipped"),
+                done["publications"],
+                t("restore.publications"),
+            );
+            account_page(&state, lang, &session, message)
+        }
+        Err(p) => carnet_service::web::problem_page(&state.ctx, lang, p, &back),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "recover.html")]
+struct RecoverPage {
+    chrome: Chrome,
+}
+
+/// A lost password: the recovery code and a new password.
+async fn recover(State(state): State<WalletState>, lang: Lang) -> Response {
+    let page = RecoverPage {
+        chrome: Chrome::new(&state.ctx, lang, CATALOG),
+    };
+    render(lang, page.render())
 }
 
 #[cfg(test)]
