@@ -566,6 +566,13 @@ async fn centre_trainee_and_recruiter_meet_in_the_browser() {
         .await;
         b.wait_for("Soudure TIG").await;
     }
+    b.click("nav.tabs a[href$='/credentials']").await;
+    let held = b.wait_for("Mes attestations").await;
+    assert!(
+        held.contains("identité") && held.contains("Soudure TIG — or"),
+        "{held}"
+    );
+    b.screenshot("wallet-credentials").await;
     b.click("nav.tabs a[href$='/profile']").await;
     b.wait_for("Ma disponibilité").await;
     b.fill(
@@ -640,6 +647,10 @@ async fn centre_trainee_and_recruiter_meet_in_the_browser() {
     let inbox = b.wait_for("Soudeur TIG (H/F)").await;
     assert!(inbox.contains("Aciéries du Rhône"), "{inbox}");
     b.screenshot("wallet-inbox").await;
+    // On a phone's screen.
+    b.client.set_window_size(390, 844).await.unwrap();
+    b.screenshot("wallet-inbox-phone").await;
+    b.client.set_window_size(1200, 900).await.unwrap();
     b.click("nav.tabs a[href$='/quizzes']").await;
     b.wait_for("Pré-requis soudure").await;
     b.click("input[type='radio'][value='0']").await;
@@ -692,8 +703,9 @@ async fn centre_trainee_and_recruiter_meet_in_the_browser() {
     .await;
     b.wait_for("Bonjour, êtes-vous disponible jeudi ?").await;
 
-    // The trainee answers in another tab; on the recruiter's open page, the answer arrives by
-    // itself (server-sent events).
+    // The trainee answers in another tab; on the recruiter's page, open all along, the answer
+    // arrives by itself (server-sent events, and a catch-up when the tab comes back to the
+    // front; a_session_lives_in_the_browser sees the events alone, both pages in view).
     let recruiter_tab = b.client.window().await.unwrap();
     let trainee_tab = b.client.new_window(true).await.unwrap();
     b.client.switch_to_window(trainee_tab.handle).await.unwrap();
@@ -907,6 +919,52 @@ async fn a_session_lives_in_the_browser() {
     staff.wait_for("message retiré par la modération").await;
     trainee.wait_for("message retiré par la modération").await;
     trainee.screenshot("trainee-room").await;
+
+    // The end of the session: the completion certificate to hand over; a calendar feed.
+    staff.goto(&session).await;
+    staff
+        .click_and_load("form[action$='/completion'] button")
+        .await;
+    staff.wait_for("Attestation prête à remettre").await;
+    staff.goto(&session).await;
+    staff.click_and_load("form[action$='/feed'] button").await;
+    staff.wait_for("Abonnement au calendrier").await;
+    assert!(
+        staff
+            .value("input[data-select]")
+            .await
+            .contains("/calendar/")
+    );
+
+    // An invitation: the link, shown once, opens the way in for someone new.
+    staff.goto(&format!("{issuer}/orgs/{}", c.org)).await;
+    staff
+        .fill(
+            "form[action$='/invite']",
+            &[("email", "nouvelle@example.org"), ("role", "trainee")],
+        )
+        .await;
+    staff.wait_for("Invitation prête").await;
+    let link = staff.value("input[data-select]").await;
+    trainee.sign_out().await;
+    trainee.goto(&link).await;
+    trainee.wait_for("Vous êtes invité").await;
+    trainee
+        .fill(
+            "form[action$='/sign-up']",
+            &[
+                ("display_name", "Léa Nouvelle"),
+                ("email", "nouvelle@example.org"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    trainee.wait_for("Mes organisations").await;
+    trainee.goto(&link).await;
+    trainee
+        .click_and_load("form[action$='/invitations/accept'] button")
+        .await;
+    trainee.wait_for("Centre Lyon Métallerie").await;
     staff.client.clone().close().await.unwrap();
     trainee.client.clone().close().await.unwrap();
 }

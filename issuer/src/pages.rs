@@ -28,6 +28,10 @@ pub fn router() -> Router<IssuerState> {
         .route("/orgs/{org}", get(organisation))
         .route("/orgs/{org}/sessions/{sid}", get(session))
         .route("/orgs/{org}/courses", get(courses))
+        .route("/orgs/{org}/invite", post(invite))
+        .route("/orgs/{org}/sessions/{sid}/feed", post(feed))
+        .route("/orgs/{org}/sessions/{sid}/completion", post(completion))
+        .route("/invitations/{token}", get(invitation))
         .route(
             "/orgs/{org}/resources/upload",
             post(upload).layer(axum::extract::DefaultBodyLimit::disable()),
@@ -394,6 +398,60 @@ const CATALOG: Catalog = &[
         "The session's resources",
     ),
     ("session.formation", "Formation", "Formation"),
+    ("invite.title", "Inviter quelqu'un", "Invite someone"),
+    (
+        "invite.session",
+        "Et l'inscrire à la session",
+        "And enrol them in the session",
+    ),
+    ("invite.submit", "Créer l'invitation", "Make the invitation"),
+    ("invite.done", "Invitation prête", "Invitation ready"),
+    (
+        "invite.give",
+        "Envoyez ce lien à la personne invitée : il n'est montré qu'une fois et expire dans 14 jours. Elle crée son compte ou se connecte, puis accepte.",
+        "Send this link to the person invited: it is shown only once and expires in 14 days. They create an account or sign in, then accept.",
+    ),
+    (
+        "invite.sign_in",
+        "Vous êtes invité : connectez-vous ou créez votre compte, puis rouvrez le lien de l'invitation.",
+        "You are invited: sign in or create your account, then open the invitation link again.",
+    ),
+    (
+        "invite.accept_title",
+        "Rejoindre l'organisation",
+        "Join the organisation",
+    ),
+    (
+        "invite.accept",
+        "Accepter l'invitation",
+        "Accept the invitation",
+    ),
+    (
+        "feed.get",
+        "S'abonner au calendrier",
+        "Subscribe to the calendar",
+    ),
+    (
+        "feed.title",
+        "Abonnement au calendrier",
+        "Calendar subscription",
+    ),
+    (
+        "feed.intro",
+        "Ajoutez cette adresse secrète à votre agenda (Thunderbird, Outlook, téléphone) : il suivra les changements. Ne la partagez pas ; en demander une nouvelle remplace celle-ci.",
+        "Add this secret address to your calendar application (Thunderbird, Outlook, phone): it follows the changes. Do not share it; asking for a new one replaces it.",
+    ),
+    (
+        "completion.title",
+        "Attestation de fin de formation",
+        "Completion certificate",
+    ),
+    (
+        "completion.submit",
+        "Délivrer l'attestation",
+        "Issue the certificate",
+    ),
+    ("secret.copy", "Lien", "Link"),
     (
         "offer.title",
         "Attestation prête à remettre",
@@ -1697,6 +1755,180 @@ async fn upload(
         Ok(_) => carnet_service::web::see_other(&back, None),
         Err(p) => carnet_service::web::problem_page(&state.ctx, lang, p, &back),
     }
+}
+
+#[derive(Template)]
+#[template(path = "issuer_secret.html")]
+struct SecretPage {
+    chrome: Chrome,
+    /// Catalog keys of the title and the explanation.
+    title: &'static str,
+    intro: &'static str,
+    value: String,
+    qr: String,
+    back: String,
+}
+
+/// Calls the API for a secret link shown once (an invitation, a calendar feed), found at
+/// `field` in the answer, and shows it with its QR code.
+#[allow(clippy::too_many_arguments)]
+async fn secret_page(
+    state: &IssuerState,
+    lang: Lang,
+    session: &PageSession,
+    api: &Backend,
+    path: &str,
+    csrf: &str,
+    body: Value,
+    field: &str,
+    (title, intro): (&'static str, &'static str),
+    back: String,
+) -> Response {
+    match api.call(Method::POST, path, csrf, Some(body)).await {
+        Ok(answer) => {
+            let value = answer[field].as_str().unwrap_or_default().to_owned();
+            let page = SecretPage {
+                chrome: chrome(state, lang, session),
+                title,
+                intro,
+                qr: qr::svg(&value).unwrap_or_default(),
+                value,
+                back,
+            };
+            (StatusCode::CREATED, render(lang, page.render())).into_response()
+        }
+        Err(p) => carnet_service::web::problem_page(&state.ctx, lang, p, &back),
+    }
+}
+
+/// Invites someone by e-mail into the organisation (and a session): the link to give them.
+async fn invite(
+    State(state): State<IssuerState>,
+    lang: Lang,
+    session: PageSession,
+    api: Backend,
+    Path(org): Path<String>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Response {
+    let back = format!("{}/orgs/{org}", state.ctx.config.path_prefix());
+    let csrf = fields
+        .iter()
+        .find(|(k, _)| k == "csrf")
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default();
+    let body = match form_json(&fields) {
+        Ok(body) => body,
+        Err(detail) => {
+            let p = Problem {
+                kind: String::new(),
+                status: StatusCode::UNPROCESSABLE_ENTITY,
+                detail,
+            };
+            return carnet_service::web::problem_page(&state.ctx, lang, p, &back);
+        }
+    };
+    let path = format!("/api/v1/organisations/{org}/invitations");
+    let keys = ("invite.done", "invite.give");
+    secret_page(
+        &state, lang, &session, &api, &path, &csrf, body, "link", keys, back,
+    )
+    .await
+}
+
+#[derive(Deserialize)]
+struct CsrfForm {
+    csrf: String,
+}
+
+/// A secret link to subscribe to the session's calendar.
+async fn feed(
+    State(state): State<IssuerState>,
+    lang: Lang,
+    session: PageSession,
+    api: Backend,
+    Path((org, sid)): Path<(String, String)>,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    let back = format!(
+        "{}/orgs/{org}/sessions/{sid}",
+        state.ctx.config.path_prefix()
+    );
+    let path = format!("/api/v1/organisations/{org}/sessions/{sid}/calendar-feed");
+    let keys = ("feed.title", "feed.intro");
+    secret_page(
+        &state,
+        lang,
+        &session,
+        &api,
+        &path,
+        &form.csrf,
+        json!({}),
+        "url",
+        keys,
+        back,
+    )
+    .await
+}
+
+#[derive(Deserialize)]
+struct CompletionForm {
+    csrf: String,
+    trainee_id: String,
+}
+
+/// Certifies that a trainee completed the session: the credential offer to hand over.
+async fn completion(
+    State(state): State<IssuerState>,
+    lang: Lang,
+    session: PageSession,
+    api: Backend,
+    Path((org, sid)): Path<(String, String)>,
+    Form(form): Form<CompletionForm>,
+) -> Response {
+    let back = format!(
+        "{}/orgs/{org}/sessions/{sid}",
+        state.ctx.config.path_prefix()
+    );
+    let path = format!("/api/v1/organisations/{org}/sessions/{sid}/completions");
+    let body = json!({ "trainee_id": form.trainee_id });
+    offer_page(
+        &state,
+        lang,
+        &session,
+        &api,
+        Method::POST,
+        &path,
+        &form.csrf,
+        body,
+        back,
+        "",
+    )
+    .await
+}
+
+#[derive(Template)]
+#[template(path = "issuer_invitation.html")]
+struct InvitationPage {
+    chrome: Chrome,
+    token: String,
+}
+
+/// The page an invitation link opens: accept it once signed in.
+async fn invitation(
+    State(state): State<IssuerState>,
+    lang: Lang,
+    session: Result<PageSession, ApiError>,
+    Path(token): Path<String>,
+) -> Response {
+    let Ok(session) = session else {
+        let note = lang.t(CATALOG, "invite.sign_in").to_owned();
+        return sign_in_page(&state.ctx, lang, CATALOG, StatusCode::OK, note);
+    };
+    let page = InvitationPage {
+        chrome: chrome(&state, lang, &session),
+        token,
+    };
+    render(lang, page.render())
 }
 
 #[cfg(test)]

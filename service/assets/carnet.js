@@ -42,20 +42,28 @@ function appendMessage(list, m) {
 }
 
 document.addEventListener("DOMContentLoaded", () => {
+  // Reads the messages again (those missed while the page slept: a phone in a pocket, a tab
+  // in the background); they are appended in order, once each.
+  const catchUp = async (list) => {
+    try {
+      const response = await fetch(list.dataset.poll, { headers: { accept: "application/json" } });
+      if (!response.ok) return;
+      const messages = await response.json();
+      messages.sort((a, b) => a.at - b.at);
+      for (const m of messages) appendMessage(list, m);
+    } catch (_) { /* offline for a moment: the next round tries again */ }
+  };
   for (const list of document.querySelectorAll("ol[data-live]")) {
+    document.addEventListener("visibilitychange", () => {
+      if (document.visibilityState === "visible" && list.dataset.poll) catchUp(list);
+    });
     const source = new EventSource(list.dataset.live);
     source.addEventListener("message", (event) => appendMessage(list, JSON.parse(event.data)));
     source.addEventListener("removed", (event) =>
       appendMessage(list, { ...JSON.parse(event.data), removed: true }));
   }
-  for (const list of document.querySelectorAll("ol[data-poll]")) {
-    const poll = async () => {
-      try {
-        const response = await fetch(list.dataset.poll, { headers: { accept: "application/json" } });
-        if (response.ok) for (const m of await response.json()) appendMessage(list, m);
-      } catch (_) { /* offline for a moment: the next round tries again */ }
-    };
-    setInterval(poll, 5000);
+  for (const list of document.querySelectorAll("ol[data-poll]:not([data-live])")) {
+    setInterval(() => catchUp(list), 5000);
   }
   // Scanning an offer's QR code with the camera, where the browser reads QR codes itself
   // (BarcodeDetector: Chrome on Android, among others). Elsewhere the button stays hidden and

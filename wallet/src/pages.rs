@@ -35,6 +35,7 @@ pub fn router() -> Router<WalletState> {
         .route("/inbox/{publication}/chats/{chat}", get(chat))
         .route("/quizzes", get(quizzes))
         .route("/account", get(account))
+        .route("/credentials", get(credentials_page))
         .route("/backup", post(backup))
         .route(
             "/restore",
@@ -269,6 +270,22 @@ const CATALOG: Catalog = &[
     ("accept.cancel", "Revenir aux offres", "Back to the offers"),
     ("nav.quizzes", "Questionnaires", "Quizzes"),
     ("nav.account", "Mon compte", "My account"),
+    ("nav.credentials", "Attestations", "Credentials"),
+    ("credentials.title", "Mes attestations", "My credentials"),
+    (
+        "credentials.intro",
+        "Chaque attestation reçue, telle que son émetteur l'a signée. La supprimer l'efface de ce carnet ; l'émetteur garde la trace de l'avoir délivrée.",
+        "Every credential received, as its issuer signed it. Deleting one erases it from this carnet; the issuer keeps the record of issuing it.",
+    ),
+    ("credentials.none", "Aucune attestation.", "No credential."),
+    ("credentials.type", "Type", "Type"),
+    ("credentials.about", "Contenu", "Content"),
+    ("credentials.issuer", "Émetteur", "Issuer"),
+    ("credentials.received", "Reçue le", "Received on"),
+    ("credentials.delete", "Supprimer", "Delete"),
+    ("competency", "compétence", "competency"),
+    ("identity", "identité", "identity"),
+    ("completion", "fin de formation", "completion"),
     ("account.title", "Mon compte", "My account"),
     (
         "backup.title",
@@ -1183,6 +1200,74 @@ async fn recover(State(state): State<WalletState>, lang: Lang) -> Response {
         chrome: Chrome::new(&state.ctx, lang, CATALOG),
     };
     render(lang, page.render())
+}
+
+struct CredentialRow {
+    id: String,
+    kind: &'static str,
+    about: String,
+    issuer: String,
+    received: String,
+    status: String,
+}
+
+#[derive(Template)]
+#[template(path = "credentials.html")]
+struct CredentialsPage {
+    chrome: Chrome,
+    credentials: Vec<CredentialRow>,
+}
+
+/// Every credential in the carnet, to read or delete one.
+async fn credentials_page(
+    State(state): State<WalletState>,
+    lang: Lang,
+    session: Result<PageSession, ApiError>,
+    api: Backend,
+) -> Response {
+    let Ok(session) = session else {
+        return signed_out(&state);
+    };
+    let view = async {
+        let all: Vec<Value> = api.get("/api/v1/credentials").await?;
+        let credentials = all
+            .into_iter()
+            .map(|c| {
+                let claims = &c["claims"];
+                let (kind, about) = if claims["competency"].is_object() {
+                    let level = text(&claims["level"]["label"]);
+                    (
+                        "competency",
+                        format!("{} — {level}", text(&claims["competency"]["name"])),
+                    )
+                } else if claims["formation"].is_object() {
+                    ("completion", text(&claims["formation"]["title"]))
+                } else {
+                    let name = format!(
+                        "{} {}",
+                        text(&claims["given_name"]),
+                        text(&claims["family_name"])
+                    );
+                    ("identity", name.trim().to_owned())
+                };
+                CredentialRow {
+                    id: text(&c["id"]),
+                    kind,
+                    about,
+                    issuer: c["issuer_name"]
+                        .as_str()
+                        .map_or_else(|| text(&c["issuer"]), str::to_owned),
+                    received: c["received_at"].as_i64().map(day).unwrap_or_default(),
+                    status: text(&c["status"]),
+                }
+            })
+            .collect();
+        Ok(CredentialsPage {
+            chrome: Chrome::new(&state.ctx, lang, CATALOG).signed_in_as(&session.0),
+            credentials,
+        })
+    };
+    show(&state, lang, view).await
 }
 
 #[cfg(test)]
