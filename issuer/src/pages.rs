@@ -109,6 +109,12 @@ const CATALOG: Catalog = &[
     ("org.code", "Code", "Code"),
     ("org.description", "Description", "Description"),
     ("org.rome", "Code ROME (facultatif)", "ROME code (optional)"),
+    ("org.frameworks", "Référentiels", "Frameworks"),
+    (
+        "org.scale_example",
+        "bronze, argent, or",
+        "bronze, silver, gold",
+    ),
     ("org.scale", "Échelle", "Scale"),
     ("org.sessions", "Sessions", "Sessions"),
     ("org.new_session", "Nouvelle session", "New session"),
@@ -188,11 +194,6 @@ const CATALOG: Catalog = &[
     ),
     ("session.calendar", "Calendrier", "Calendar"),
     ("session.attendance", "Émargement", "Attendance"),
-    (
-        "session.feed",
-        "Abonnement au calendrier",
-        "Calendar subscription",
-    ),
     (
         "session.back",
         "Retour à l'organisation",
@@ -275,7 +276,6 @@ const CATALOG: Catalog = &[
     ("quiz.new", "Nouveau questionnaire", "New quiz"),
     ("quiz.name", "Titre", "Title"),
     ("quiz.questions", "Questions", "Questions"),
-    ("quiz.max", "Points", "Points"),
     (
         "quiz.help",
         "Une question par paragraphe (une ligne vide entre deux). Première ligne : la question, ses points entre crochets à la fin ([2], sinon 1). Puis « * » devant chaque bonne réponse, « - » devant chaque mauvaise ; ou « = » devant chaque réponse libre acceptée ; sans proposition, la réponse libre est notée à la main.",
@@ -294,7 +294,6 @@ const CATALOG: Catalog = &[
     ("quiz.upcoming", "à venir", "upcoming"),
     ("quiz.submissions", "réponses", "answers"),
     ("quiz.results", "Résultats", "Results"),
-    ("quiz.answer_now", "Répondre", "Answer"),
     ("quiz.submit", "Envoyer mes réponses", "Send my answers"),
     (
         "quiz.once",
@@ -346,11 +345,6 @@ const CATALOG: Catalog = &[
         "Cours, ressources et formations",
         "Courses, resources and formations",
     ),
-    (
-        "course.title",
-        "Cours et ressources",
-        "Courses and resources",
-    ),
     ("course.courses", "Cours", "Courses"),
     ("course.new", "Nouveau cours", "New course"),
     ("course.resources", "Ressources", "Resources"),
@@ -376,7 +370,6 @@ const CATALOG: Catalog = &[
         "Competencies taught",
     ),
     ("course.save", "Enregistrer", "Save"),
-    ("course.open", "Ouvrir", "Open"),
     ("course.formations", "Formations", "Formations"),
     (
         "course.new_formation",

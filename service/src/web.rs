@@ -200,6 +200,13 @@ const COMMON: Catalog = &[
     ("quiz.right", "bonne réponse", "right answer"),
     ("quiz.accepted", "Réponses acceptées :", "Accepted answers:"),
     ("quiz.by_hand", "noté à la main", "graded by hand"),
+    ("quiz.pt", "pt", "pt"),
+    ("quiz.q", "questions", "questions"),
+    (
+        "quiz.example",
+        "Gaz de protection du TIG ? [2]\n* Argon\n- CO2\n\nPourquoi ce poste ? [3]",
+        "Shielding gas for TIG? [2]\n* Argon\n- CO2\n\nWhy this job? [3]",
+    ),
     ("welcome.title", "Bienvenue", "Welcome"),
     (
         "welcome.recovery",

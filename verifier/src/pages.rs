@@ -173,12 +173,6 @@ const CATALOG: Catalog = &[
         "Name and competencies only: anything else reaches you only if the person accepts your offer, and only what they choose.",
     ),
     ("offer.compose", "Envoyer une offre", "Send an offer"),
-    ("offer.to_one", "À ce profil", "To this profile"),
-    (
-        "offer.to_search",
-        "À tous les profils de la recherche",
-        "To every profile of the search",
-    ),
     ("offer.title", "Intitulé du poste", "Job title"),
     ("offer.body", "Texte de l'offre", "Offer text"),
     ("offer.pdf", "Ou l'offre en PDF", "Or the offer as a PDF"),
@@ -237,7 +231,6 @@ const CATALOG: Catalog = &[
     ("chat.title", "Discussion", "Chat"),
     ("chat.with", "avec", "with"),
     ("chat.you", "Vous", "You"),
-    ("chat.them", "Candidat", "Candidate"),
     ("chat.write", "Votre message", "Your message"),
     ("chat.send", "Envoyer", "Send"),
     (
@@ -262,7 +255,6 @@ const CATALOG: Catalog = &[
     ),
     ("quiz.create", "Créer", "Create"),
     ("quiz.results", "Résultats", "Results"),
-    ("quiz.candidate", "Candidat", "Candidate"),
     ("quiz.score", "Score", "Score"),
     ("quiz.pending", "à noter", "to grade"),
     ("quiz.not_yet", "pas encore répondu", "not answered yet"),

@@ -188,7 +188,7 @@ impl Plan {
                 })
                 .filter(|w| !w.is_empty())
                 .take(5)
-                .map(|w| format!("%{w}%"))
+                .map(|w| format!("%{}%", stem(&w)))
                 .collect(),
         };
         if let Some(code) = text("competency", &q.competency)? {
@@ -701,4 +701,39 @@ async fn profile(
     let row = profile_row(&state, &profile).await?;
     let mut views = views(&state, vec![row]).await?;
     views.pop().map(Json).ok_or(ApiError::NotFound)
+}
+
+/// A French word (folded) without its ending, so that a search for "soudure", "soudeur" or
+/// "soudage" finds "Souder à l'arc": the longest common ending is cut, keeping 4 letters.
+fn stem(word: &str) -> &str {
+    const ENDINGS: [&str; 19] = [
+        "ements", "ations", "ement", "ation", "euses", "euse", "eurs", "ures", "ages", "ions",
+        "eur", "ure", "age", "ion", "ers", "er", "es", "e", "s",
+    ];
+    ENDINGS
+        .iter()
+        .filter_map(|e| word.strip_suffix(e))
+        .find(|stem| stem.chars().count() >= 4)
+        .unwrap_or(word)
+}
+
+#[cfg(test)]
+mod stem_tests {
+    #[test]
+    fn words_lose_their_endings() {
+        for (word, stem) in [
+            ("soudure", "soud"),
+            ("soudeur", "soud"),
+            ("soudeuses", "soud"),
+            ("soudage", "soud"),
+            ("souder", "soud"),
+            ("electricite", "electricit"),
+            ("developpement", "developp"),
+            ("tig", "tig"),
+            ("base", "base"),
+            ("plans", "plan"),
+        ] {
+            assert_eq!(super::stem(word), stem, "{word}");
+        }
+    }
 }

@@ -376,7 +376,6 @@ const CATALOG: Catalog = &[
         "Vous ne pourrez pas les modifier.",
         "You cannot change them afterwards.",
     ),
-    ("quizzes.points", "pt", "pt"),
     ("chat.title", "Discussion", "Chat"),
     ("chat.you", "Vous", "You"),
     ("chat.them", "Recruteur", "Recruiter"),
