@@ -218,6 +218,16 @@ async fn forms_are_api_calls() {
             assert_eq!(r.status, StatusCode::OK);
             assert!(html(&r).contains("/sign-up"), "{}", html(&r));
         }
+        // Any other page leads there.
+        let r = send(
+            Method::GET,
+            "/verifier/companies/com_x/offers".into(),
+            None,
+            String::new(),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER);
+        assert_eq!(r.headers[header::LOCATION], "/verifier");
         let r = form_sign_up(&app, "/verifier/sign-up", "rh@acier.example").await;
         let cookie = cookie_of(&r);
         let home = send(Method::GET, "/verifier".into(), None, cookie.clone()).await;

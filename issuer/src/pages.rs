@@ -15,8 +15,8 @@ use axum::routing::{get, post};
 use carnet_service::error::ApiError;
 use carnet_service::i18n::{Catalog, Lang};
 use carnet_service::web::{
-    Backend, Chrome, PageSession, Problem, QuestionToAnswer, QuizQuestion, failed, form_json,
-    quiz_questions, render, sign_in_page,
+    Backend, Chrome, PageSession, Problem, QuestionToAnswer, QuizQuestion, SignedIn, failed,
+    form_json, quiz_questions, render, show, sign_in_page,
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -653,19 +653,6 @@ fn chrome(state: &IssuerState, lang: Lang, session: &PageSession) -> Chrome {
     Chrome::new(&state.ctx, lang, CATALOG).signed_in_as(&session.0)
 }
 
-/// A page for the signed-in: built by `view` from the API, or the sign-in page, or the
-/// problem.
-async fn show<T: Template>(
-    state: &IssuerState,
-    lang: Lang,
-    view: impl Future<Output = Result<T, Problem>>,
-) -> Response {
-    match view.await {
-        Ok(page) => render(lang, page.render()),
-        Err(p) => failed(&state.ctx, lang, CATALOG, p),
-    }
-}
-
 #[derive(Template)]
 #[template(path = "issuer_home.html")]
 struct HomePage {
@@ -680,6 +667,7 @@ async fn home(
     session: Result<PageSession, ApiError>,
     api: Backend,
 ) -> Response {
+    // Signed out, the portal's home is where one signs in.
     let Ok(session) = session else {
         return sign_in_page(&state.ctx, lang, CATALOG, StatusCode::OK, String::new());
     };
@@ -701,7 +689,7 @@ async fn home(
             offers,
         })
     };
-    show(&state, lang, view).await
+    show(&state.ctx, lang, CATALOG, view).await
 }
 
 #[derive(Template)]
@@ -721,13 +709,10 @@ struct OrganisationPage {
 async fn organisation(
     State(state): State<IssuerState>,
     lang: Lang,
-    session: Result<PageSession, ApiError>,
+    SignedIn(session): SignedIn,
     api: Backend,
     Path(org): Path<String>,
 ) -> Response {
-    let Ok(session) = session else {
-        return sign_in_page(&state.ctx, lang, CATALOG, StatusCode::OK, String::new());
-    };
     let view = async {
         let base = format!("/api/v1/organisations/{org}");
         let org: Tenant = api.get(&base).await?;
@@ -775,7 +760,7 @@ async fn organisation(
             formations,
         })
     };
-    show(&state, lang, view).await
+    show(&state.ctx, lang, CATALOG, view).await
 }
 
 struct EvaluationRow {
@@ -815,13 +800,10 @@ impl SessionPage {
 async fn session(
     State(state): State<IssuerState>,
     lang: Lang,
-    session: Result<PageSession, ApiError>,
+    SignedIn(page_session): SignedIn,
     api: Backend,
     Path((org, sid)): Path<(String, String)>,
 ) -> Response {
-    let Ok(page_session) = session else {
-        return sign_in_page(&state.ctx, lang, CATALOG, StatusCode::OK, String::new());
-    };
     let view = async {
         let base = format!("/api/v1/organisations/{org}");
         let org: Tenant = api.get(&base).await?;
@@ -895,7 +877,7 @@ async fn session(
             resources,
         })
     };
-    show(&state, lang, view).await
+    show(&state.ctx, lang, CATALOG, view).await
 }
 
 #[derive(Template)]
@@ -1152,13 +1134,10 @@ impl AttendancePage {
 async fn attendance(
     State(state): State<IssuerState>,
     lang: Lang,
-    session: Result<PageSession, ApiError>,
+    SignedIn(page_session): SignedIn,
     api: Backend,
     Path((org, sid)): Path<(String, String)>,
 ) -> Response {
-    let Ok(page_session) = session else {
-        return sign_in_page(&state.ctx, lang, CATALOG, StatusCode::OK, String::new());
-    };
     let view = async {
         let base = format!("/api/v1/organisations/{org}/sessions/{sid}");
         let title = api
@@ -1186,7 +1165,7 @@ async fn attendance(
             mine,
         })
     };
-    show(&state, lang, view).await
+    show(&state.ctx, lang, CATALOG, view).await
 }
 
 #[derive(Template)]
@@ -1212,13 +1191,10 @@ impl SlotPage {
 async fn slot(
     State(state): State<IssuerState>,
     lang: Lang,
-    session: Result<PageSession, ApiError>,
+    SignedIn(page_session): SignedIn,
     api: Backend,
     Path((org, sid, slot)): Path<(String, String, String)>,
 ) -> Response {
-    let Ok(page_session) = session else {
-        return sign_in_page(&state.ctx, lang, CATALOG, StatusCode::OK, String::new());
-    };
     let view = async {
         let base = format!("/api/v1/organisations/{org}/sessions/{sid}/attendance");
         let table: Table = api.get(&base).await?;
@@ -1256,7 +1232,7 @@ async fn slot(
             code_until: format!("{h:02}:{mi:02}:{s:02} UTC"),
         })
     };
-    show(&state, lang, view).await
+    show(&state.ctx, lang, CATALOG, view).await
 }
 
 #[derive(Deserialize)]
@@ -1322,13 +1298,10 @@ struct QuizzesPage {
 async fn session_quizzes(
     State(state): State<IssuerState>,
     lang: Lang,
-    session: Result<PageSession, ApiError>,
+    SignedIn(page_session): SignedIn,
     api: Backend,
     Path((org, sid)): Path<(String, String)>,
 ) -> Response {
-    let Ok(page_session) = session else {
-        return sign_in_page(&state.ctx, lang, CATALOG, StatusCode::OK, String::new());
-    };
     let view = async {
         let base = format!("/api/v1/organisations/{org}");
         let session = find_session(&api, &org, &sid).await?;
@@ -1345,7 +1318,7 @@ async fn session_quizzes(
             openings,
         })
     };
-    show(&state, lang, view).await
+    show(&state.ctx, lang, CATALOG, view).await
 }
 
 #[derive(Deserialize)]
@@ -1385,13 +1358,10 @@ struct ResultsPage {
 async fn quiz_results(
     State(state): State<IssuerState>,
     lang: Lang,
-    session: Result<PageSession, ApiError>,
+    SignedIn(page_session): SignedIn,
     api: Backend,
     Path((org, sid, opening)): Path<(String, String, String)>,
 ) -> Response {
-    let Ok(page_session) = session else {
-        return sign_in_page(&state.ctx, lang, CATALOG, StatusCode::OK, String::new());
-    };
     let view = async {
         let base = format!("/api/v1/organisations/{org}");
         let openings: Vec<Value> = api.get(&format!("{base}/sessions/{sid}/quizzes")).await?;
@@ -1444,7 +1414,7 @@ async fn quiz_results(
             results,
         })
     };
-    show(&state, lang, view).await
+    show(&state.ctx, lang, CATALOG, view).await
 }
 
 #[derive(Deserialize)]
@@ -1514,13 +1484,10 @@ struct RoomPage {
 async fn room(
     State(state): State<IssuerState>,
     lang: Lang,
-    session: Result<PageSession, ApiError>,
+    SignedIn(page_session): SignedIn,
     api: Backend,
     Path((org, sid, room)): Path<(String, String, String)>,
 ) -> Response {
-    let Ok(page_session) = session else {
-        return sign_in_page(&state.ctx, lang, CATALOG, StatusCode::OK, String::new());
-    };
     let view = async {
         let base = format!("/api/v1/organisations/{org}/sessions/{sid}");
         let session = find_session(&api, &org, &sid).await?;
@@ -1562,7 +1529,7 @@ async fn room(
                 .collect(),
         })
     };
-    show(&state, lang, view).await
+    show(&state.ctx, lang, CATALOG, view).await
 }
 
 /// A session of the organisation, by id.
@@ -1653,13 +1620,10 @@ impl CoursesPage {
 async fn courses(
     State(state): State<IssuerState>,
     lang: Lang,
-    session: Result<PageSession, ApiError>,
+    SignedIn(page_session): SignedIn,
     api: Backend,
     Path(org): Path<String>,
 ) -> Response {
-    let Ok(page_session) = session else {
-        return sign_in_page(&state.ctx, lang, CATALOG, StatusCode::OK, String::new());
-    };
     let view = async {
         let base = format!("/api/v1/organisations/{org}");
         let org: Tenant = api.get(&base).await?;
@@ -1686,7 +1650,7 @@ async fn courses(
             courses,
         })
     };
-    show(&state, lang, view).await
+    show(&state.ctx, lang, CATALOG, view).await
 }
 
 /// A file uploaded as a resource of the organisation: the page's multipart form, the file

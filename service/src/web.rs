@@ -906,6 +906,38 @@ pub struct QuestionToAnswer {
     pub options: Option<Vec<String>>,
 }
 
+/// The session of a page only for the signed-in: anyone else goes to the portal's home, which
+/// asks them to sign in.
+pub struct SignedIn(pub PageSession);
+
+impl<S: Send + Sync> FromRequestParts<S> for SignedIn
+where
+    Ctx: FromRef<S>,
+{
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Response> {
+        match PageSession::from_request_parts(parts, state).await {
+            Ok(session) => Ok(SignedIn(session)),
+            Err(_) => Err(see_other(&home(&Ctx::from_ref(state)), None)),
+        }
+    }
+}
+
+/// A page built by `view` from the API, or, when the API refused, the sign-in page (signed
+/// out meanwhile) or the problem.
+pub async fn show<T: askama::Template>(
+    ctx: &Ctx,
+    lang: Lang,
+    catalog: Catalog,
+    view: impl Future<Output = Result<T, Problem>>,
+) -> Response {
+    match view.await {
+        Ok(page) => render(lang, page.render()),
+        Err(p) => failed(ctx, lang, catalog, p),
+    }
+}
+
 /// Who is signed in on a page, by the session cookie. Forms carry the session's CSRF token in
 /// a `csrf` field: a handler that changes anything calls [`PageSession::check`] first.
 pub struct PageSession(pub Principal);

@@ -16,8 +16,8 @@ use carnet_core::oid4vci::percent_encode;
 use carnet_service::error::ApiError;
 use carnet_service::i18n::{Catalog, Lang};
 use carnet_service::web::{
-    Backend, Chrome, PageSession, Problem, QuizQuestion, failed, problem_page, quiz_questions,
-    render, see_other, sign_in_page,
+    Backend, Chrome, PageSession, Problem, QuizQuestion, SignedIn, problem_page, quiz_questions,
+    see_other, show, sign_in_page,
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -472,21 +472,6 @@ async fn frame(api: &Backend, company: &str) -> Result<Frame, Problem> {
     })
 }
 
-async fn show<T: Template>(
-    state: &VerifierState,
-    lang: Lang,
-    view: impl Future<Output = Result<T, Problem>>,
-) -> Response {
-    match view.await {
-        Ok(page) => render(lang, page.render()),
-        Err(p) => failed(&state.ctx, lang, CATALOG, p),
-    }
-}
-
-fn signed_out(state: &VerifierState, lang: Lang) -> Response {
-    sign_in_page(&state.ctx, lang, CATALOG, StatusCode::OK, String::new())
-}
-
 #[derive(Template)]
 #[template(path = "verifier_home.html")]
 struct HomePage {
@@ -503,8 +488,9 @@ async fn home(
     session: Result<PageSession, ApiError>,
     api: Backend,
 ) -> Response {
+    // Signed out, the portal's home is where one signs in.
     let Ok(session) = session else {
-        return signed_out(&state, lang);
+        return sign_in_page(&state.ctx, lang, CATALOG, StatusCode::OK, String::new());
     };
     let admin = session.0.platform_admin;
     let view = async {
@@ -534,7 +520,7 @@ async fn home(
             issuers,
         })
     };
-    show(&state, lang, view).await
+    show(&state.ctx, lang, CATALOG, view).await
 }
 
 #[derive(Template)]
@@ -610,14 +596,11 @@ fn query_of(filters: &[(&'static str, String)]) -> String {
 async fn search(
     State(state): State<VerifierState>,
     lang: Lang,
-    session: Result<PageSession, ApiError>,
+    SignedIn(session): SignedIn,
     api: Backend,
     Path(company): Path<String>,
     RawQuery(raw): RawQuery,
 ) -> Response {
-    let Ok(session) = session else {
-        return signed_out(&state, lang);
-    };
     let pairs: Vec<(String, String)> = raw.as_deref().map(query_pairs).unwrap_or_default();
     let get = |name: &str| {
         pairs
@@ -661,7 +644,7 @@ async fn search(
             quizzes,
         })
     };
-    show(&state, lang, view).await
+    show(&state.ctx, lang, CATALOG, view).await
 }
 
 /// `a=1&b=x%20y` as pairs (`+` as a space, as forms send it).
@@ -694,13 +677,10 @@ impl ProfilePage {
 async fn profile(
     State(state): State<VerifierState>,
     lang: Lang,
-    session: Result<PageSession, ApiError>,
+    SignedIn(session): SignedIn,
     api: Backend,
     Path((company, profile)): Path<(String, String)>,
 ) -> Response {
-    let Ok(session) = session else {
-        return signed_out(&state, lang);
-    };
     let view = async {
         let frame = frame(&api, &company).await?;
         Ok(ProfilePage {
@@ -715,7 +695,7 @@ async fn profile(
                 .unwrap_or_default(),
         })
     };
-    show(&state, lang, view).await
+    show(&state.ctx, lang, CATALOG, view).await
 }
 
 /// The largest PDF an offer may carry through the page (the API checks it again).
@@ -867,13 +847,10 @@ struct OffersPage {
 async fn offers(
     State(state): State<VerifierState>,
     lang: Lang,
-    session: Result<PageSession, ApiError>,
+    SignedIn(session): SignedIn,
     api: Backend,
     Path(company): Path<String>,
 ) -> Response {
-    let Ok(session) = session else {
-        return signed_out(&state, lang);
-    };
     let view = async {
         let frame = frame(&api, &company).await?;
         let offers = api
@@ -902,7 +879,7 @@ async fn offers(
             offers,
         })
     };
-    show(&state, lang, view).await
+    show(&state.ctx, lang, CATALOG, view).await
 }
 
 struct RecipientRow {
@@ -938,13 +915,10 @@ struct OfferPage {
 async fn offer(
     State(state): State<VerifierState>,
     lang: Lang,
-    session: Result<PageSession, ApiError>,
+    SignedIn(session): SignedIn,
     api: Backend,
     Path((company, offer)): Path<(String, String)>,
 ) -> Response {
-    let Ok(session) = session else {
-        return signed_out(&state, lang);
-    };
     let view = async {
         let frame = frame(&api, &company).await?;
         let detail: OfferDetail = api
@@ -960,7 +934,7 @@ async fn offer(
             recipients: detail.recipients.into_iter().map(recipient_row).collect(),
         })
     };
-    show(&state, lang, view).await
+    show(&state.ctx, lang, CATALOG, view).await
 }
 
 #[derive(Template)]
@@ -974,13 +948,10 @@ struct CandidatesPage {
 async fn candidates(
     State(state): State<VerifierState>,
     lang: Lang,
-    session: Result<PageSession, ApiError>,
+    SignedIn(session): SignedIn,
     api: Backend,
     Path(company): Path<String>,
 ) -> Response {
-    let Ok(session) = session else {
-        return signed_out(&state, lang);
-    };
     let view = async {
         let frame = frame(&api, &company).await?;
         let candidates = api
@@ -995,7 +966,7 @@ async fn candidates(
             candidates,
         })
     };
-    show(&state, lang, view).await
+    show(&state.ctx, lang, CATALOG, view).await
 }
 
 struct MessageRow {
@@ -1017,13 +988,10 @@ struct ChatPage {
 async fn chat(
     State(state): State<VerifierState>,
     lang: Lang,
-    session: Result<PageSession, ApiError>,
+    SignedIn(session): SignedIn,
     api: Backend,
     Path((company, chat)): Path<(String, String)>,
 ) -> Response {
-    let Ok(session) = session else {
-        return signed_out(&state, lang);
-    };
     let view = async {
         let frame = frame(&api, &company).await?;
         let chat: Chat = api
@@ -1057,7 +1025,7 @@ async fn chat(
             messages,
         })
     };
-    show(&state, lang, view).await
+    show(&state.ctx, lang, CATALOG, view).await
 }
 
 #[derive(Deserialize)]
@@ -1081,13 +1049,10 @@ struct QuizzesPage {
 async fn quizzes(
     State(state): State<VerifierState>,
     lang: Lang,
-    session: Result<PageSession, ApiError>,
+    SignedIn(session): SignedIn,
     api: Backend,
     Path(company): Path<String>,
 ) -> Response {
-    let Ok(session) = session else {
-        return signed_out(&state, lang);
-    };
     let view = async {
         Ok(QuizzesPage {
             frame: frame(&api, &company).await?,
@@ -1097,7 +1062,7 @@ async fn quizzes(
                 .await?,
         })
     };
-    show(&state, lang, view).await
+    show(&state.ctx, lang, CATALOG, view).await
 }
 
 struct ResultRow {
@@ -1143,13 +1108,10 @@ struct QuizResult {
 async fn quiz(
     State(state): State<VerifierState>,
     lang: Lang,
-    session: Result<PageSession, ApiError>,
+    SignedIn(session): SignedIn,
     api: Backend,
     Path((company, quiz)): Path<(String, String)>,
 ) -> Response {
-    let Ok(session) = session else {
-        return signed_out(&state, lang);
-    };
     let view = async {
         let detail: QuizResults = api
             .get(&format!("/api/v1/companies/{company}/quizzes/{quiz}"))
@@ -1188,7 +1150,7 @@ async fn quiz(
             results,
         })
     };
-    show(&state, lang, view).await
+    show(&state.ctx, lang, CATALOG, view).await
 }
 
 #[cfg(test)]

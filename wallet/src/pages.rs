@@ -17,7 +17,7 @@ use axum::{Form, Router};
 use carnet_service::error::ApiError;
 use carnet_service::i18n::{Catalog, Lang};
 use carnet_service::web::{
-    Backend, Chrome, PageSession, Problem, QuestionToAnswer, failed, render, see_other,
+    Backend, Chrome, PageSession, Problem, QuestionToAnswer, SignedIn, render, see_other, show,
     sign_in_page,
 };
 use serde::Deserialize;
@@ -626,21 +626,6 @@ async fn receive(
     )
 }
 
-fn signed_out(state: &WalletState) -> Response {
-    see_other(&carnet_service::web::home(&state.ctx), None)
-}
-
-async fn show<T: Template>(
-    state: &WalletState,
-    lang: Lang,
-    view: impl Future<Output = Result<T, Problem>>,
-) -> Response {
-    match view.await {
-        Ok(page) => render(lang, page.render()),
-        Err(p) => failed(&state.ctx, lang, CATALOG, p),
-    }
-}
-
 #[derive(Deserialize, Default)]
 struct Availability {
     #[serde(default)]
@@ -692,12 +677,9 @@ fn day(ms: i64) -> String {
 async fn profile(
     State(state): State<WalletState>,
     lang: Lang,
-    session: Result<PageSession, ApiError>,
+    SignedIn(session): SignedIn,
     api: Backend,
 ) -> Response {
-    let Ok(session) = session else {
-        return signed_out(&state);
-    };
     let view = async {
         Ok(ProfilePage {
             chrome: Chrome::new(&state.ctx, lang, CATALOG).signed_in_as(&session.0),
@@ -705,7 +687,7 @@ async fn profile(
             publications: api.get("/api/v1/directory/publications").await?,
         })
     };
-    show(&state, lang, view).await
+    show(&state.ctx, lang, CATALOG, view).await
 }
 
 struct InboxRow {
@@ -743,12 +725,9 @@ struct InboxEntry {
 async fn inbox(
     State(state): State<WalletState>,
     lang: Lang,
-    session: Result<PageSession, ApiError>,
+    SignedIn(session): SignedIn,
     api: Backend,
 ) -> Response {
-    let Ok(session) = session else {
-        return signed_out(&state);
-    };
     let view = async {
         let entries: Vec<InboxEntry> = api.get("/api/v1/inbox").await?;
         let quizzes = api
@@ -798,7 +777,7 @@ async fn inbox(
             quizzes,
         })
     };
-    show(&state, lang, view).await
+    show(&state.ctx, lang, CATALOG, view).await
 }
 
 impl InboxPage {
@@ -966,13 +945,10 @@ struct ChatPage {
 async fn chat(
     State(state): State<WalletState>,
     lang: Lang,
-    session: Result<PageSession, ApiError>,
+    SignedIn(session): SignedIn,
     api: Backend,
     Path((publication, chat)): Path<(String, String)>,
 ) -> Response {
-    let Ok(session) = session else {
-        return signed_out(&state);
-    };
     let view = async {
         let messages = api
             .get::<Vec<Value>>(&format!(
@@ -998,7 +974,7 @@ async fn chat(
             messages,
         })
     };
-    show(&state, lang, view).await
+    show(&state.ctx, lang, CATALOG, view).await
 }
 
 struct QuizCard {
@@ -1021,12 +997,9 @@ struct QuizzesPage {
 async fn quizzes(
     State(state): State<WalletState>,
     lang: Lang,
-    session: Result<PageSession, ApiError>,
+    SignedIn(session): SignedIn,
     api: Backend,
 ) -> Response {
-    let Ok(session) = session else {
-        return signed_out(&state);
-    };
     let view = async {
         let entries: Vec<InboxEntry> = api.get("/api/v1/quizzes").await?;
         let quizzes = entries
@@ -1049,7 +1022,7 @@ async fn quizzes(
             quizzes,
         })
     };
-    show(&state, lang, view).await
+    show(&state.ctx, lang, CATALOG, view).await
 }
 
 #[derive(Template)]
@@ -1077,12 +1050,9 @@ fn account_page(
 async fn account(
     State(state): State<WalletState>,
     lang: Lang,
-    session: Result<PageSession, ApiError>,
+    SignedIn(session): SignedIn,
 ) -> Response {
-    match session {
-        Ok(session) => account_page(&state, lang, &session, String::new()),
-        Err(_) => signed_out(&state),
-    }
+    account_page(&state, lang, &session, String::new())
 }
 
 #[derive(Deserialize)]
@@ -1221,12 +1191,9 @@ struct CredentialsPage {
 async fn credentials_page(
     State(state): State<WalletState>,
     lang: Lang,
-    session: Result<PageSession, ApiError>,
+    SignedIn(session): SignedIn,
     api: Backend,
 ) -> Response {
-    let Ok(session) = session else {
-        return signed_out(&state);
-    };
     let view = async {
         let all: Vec<Value> = api.get("/api/v1/credentials").await?;
         let credentials = all
@@ -1266,7 +1233,7 @@ async fn credentials_page(
             credentials,
         })
     };
-    show(&state, lang, view).await
+    show(&state.ctx, lang, CATALOG, view).await
 }
 
 #[cfg(test)]
