@@ -460,6 +460,10 @@ async fn centre_trainee_and_recruiter_meet_in_the_browser() {
         .await;
     b.wait_for("en retard").await;
     b.screenshot("centre-attendance").await;
+    b.click("a[href='?view=calendar']").await;
+    let month = b.wait_for("janvier 2026").await;
+    assert!(month.contains("matin 1/1"), "{month}");
+    b.screenshot("centre-attendance-calendar").await;
     b.goto(&format!("{}{session_page}", origin(&issuer))).await;
     b.fill(
         "form[action$='/evaluate']",

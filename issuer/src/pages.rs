@@ -445,6 +445,28 @@ const CATALOG: Catalog = &[
         "Issue the certificate",
     ),
     ("secret.copy", "Lien", "Link"),
+    ("att.view_table", "Tableau", "Table"),
+    ("att.view_calendar", "Calendrier", "Calendar"),
+    ("att.view_list", "Liste", "List"),
+    ("day.1", "lun.", "Mon"),
+    ("day.2", "mar.", "Tue"),
+    ("day.3", "mer.", "Wed"),
+    ("day.4", "jeu.", "Thu"),
+    ("day.5", "ven.", "Fri"),
+    ("day.6", "sam.", "Sat"),
+    ("day.7", "dim.", "Sun"),
+    ("month.1", "janvier", "January"),
+    ("month.2", "février", "February"),
+    ("month.3", "mars", "March"),
+    ("month.4", "avril", "April"),
+    ("month.5", "mai", "May"),
+    ("month.6", "juin", "June"),
+    ("month.7", "juillet", "July"),
+    ("month.8", "août", "August"),
+    ("month.9", "septembre", "September"),
+    ("month.10", "octobre", "October"),
+    ("month.11", "novembre", "November"),
+    ("month.12", "décembre", "December"),
     (
         "offer.title",
         "Attestation prête à remettre",
@@ -1103,6 +1125,82 @@ struct AttendancePage {
     /// The whole table for staff; a trainee's own list otherwise.
     table: Option<Table>,
     mine: Option<TraineeAttendance>,
+    /// The same as months of weeks, when the calendar view is asked (`?view=calendar`).
+    calendar: Vec<Month>,
+}
+
+/// A half-day in the calendar view: its catalog keys (half, status), a count for staff, and the
+/// page to mark it (staff).
+struct CalendarEntry {
+    half: &'static str,
+    status: &'static str,
+    count: String,
+    link: String,
+}
+
+/// A day of the calendar view (its number and half-days), or none before the first.
+type Day = Option<(u32, Vec<CalendarEntry>)>;
+
+/// A month of the calendar view, Monday first.
+struct Month {
+    year: i64,
+    month: u32,
+    weeks: Vec<Vec<Day>>,
+}
+
+/// The months spanning `entries` (by `YYYY-MM-DD`), as weeks of days.
+fn months(entries: Vec<(String, CalendarEntry)>) -> Vec<Month> {
+    use carnet_core::calendar::{civil, days_from_civil};
+    let parse = |d: &str| -> Option<i64> {
+        let mut parts = d.split('-');
+        let y = parts.next()?.parse().ok()?;
+        let m = parts.next()?.parse().ok()?;
+        let day = parts.next()?.parse().ok()?;
+        Some(days_from_civil(y, m, day))
+    };
+    let mut by_day: BTreeMap<i64, Vec<CalendarEntry>> = BTreeMap::new();
+    for (day, entry) in entries {
+        if let Some(n) = parse(&day) {
+            by_day.entry(n).or_default().push(entry);
+        }
+    }
+    let (Some(first), Some(last)) = (by_day.keys().next().copied(), by_day.keys().last().copied())
+    else {
+        return Vec::new();
+    };
+    let mut months = Vec::new();
+    let (mut y, mut m, _) = civil(first);
+    let (last_y, last_m, _) = civil(last);
+    // At most two years of months, whatever the data says.
+    while (y, m) <= (last_y, last_m) && months.len() < 24 {
+        let start = days_from_civil(y, m, 1);
+        let (ny, nm) = if m == 12 { (y + 1, 1) } else { (y, m + 1) };
+        let end = days_from_civil(ny, nm, 1);
+        // 1970-01-01 was a Thursday: Monday is 0.
+        let lead = (start + 3).rem_euclid(7);
+        let mut cells: Vec<Day> = (0..lead).map(|_| None).collect();
+        for day in start..end {
+            cells.push(Some((
+                civil(day).2,
+                by_day.remove(&day).unwrap_or_default(),
+            )));
+        }
+        while cells.len() % 7 != 0 {
+            cells.push(None);
+        }
+        let mut weeks = Vec::new();
+        let mut cells = cells.into_iter().peekable();
+        while cells.peek().is_some() {
+            weeks.push(cells.by_ref().take(7).collect());
+        }
+        months.push(Month {
+            year: y,
+            month: m,
+            weeks,
+        });
+        (y, m) = (ny, nm);
+    }
+    months
 }
 
 impl AttendancePage {
@@ -1116,6 +1214,14 @@ impl AttendancePage {
 
     fn hours(&self, minutes: &i64) -> String {
         format!("{}h{:02}", minutes / 60, minutes % 60)
+    }
+
+    fn month_key(&self, month: &u32) -> String {
+        format!("month.{month}")
+    }
+
+    fn day_key(&self, n: &usize) -> String {
+        format!("day.{n}")
     }
 
     fn class_of(&self, key: &str) -> String {
@@ -1137,7 +1243,9 @@ async fn attendance(
     SignedIn(page_session): SignedIn,
     api: Backend,
     Path((org, sid)): Path<(String, String)>,
+    axum::extract::Query(query): axum::extract::Query<std::collections::HashMap<String, String>>,
 ) -> Response {
+    let as_calendar = query.get("view").is_some_and(|v| v == "calendar");
     let view = async {
         let base = format!("/api/v1/organisations/{org}/sessions/{sid}");
         let title = api
@@ -1151,16 +1259,66 @@ async fn attendance(
             Ok(table) => (Some(table), None),
             Err(p) if p.status == StatusCode::FORBIDDEN => {
                 let me = page_session.0.account_id.as_str();
-                let mine = api.get(&format!("{base}/attendance/trainees/{me}")).await?;
+                let mine: TraineeAttendance =
+                    api.get(&format!("{base}/attendance/trainees/{me}")).await?;
                 (None, Some(mine))
             }
             Err(p) => return Err(p),
+        };
+        let half = |h: &str| if h == "pm" { "pm" } else { "am" };
+        let entries: Vec<(String, CalendarEntry)> = match (&table, &mine) {
+            _ if !as_calendar => Vec::new(),
+            (Some(table), _) => table
+                .slots
+                .iter()
+                .map(|slot| {
+                    let marks: Vec<&Mark> = table
+                        .marks
+                        .iter()
+                        .filter(|m| m.slot_id == slot.id)
+                        .collect();
+                    let attended = marks
+                        .iter()
+                        .filter(|m| m.status == "present" || m.status == "late")
+                        .count();
+                    let entry = CalendarEntry {
+                        half: half(&slot.half),
+                        status: if marks.is_empty() {
+                            "att.unmarked"
+                        } else {
+                            "present"
+                        },
+                        count: format!("{attended}/{}", table.trainees.len()),
+                        link: format!(
+                            "{}/orgs/{org}/sessions/{sid}/attendance/{}",
+                            state.ctx.config.path_prefix(),
+                            slot.id
+                        ),
+                    };
+                    (slot.day.clone(), entry)
+                })
+                .collect(),
+            (None, Some(mine)) => mine
+                .slots
+                .iter()
+                .map(|slot| {
+                    let entry = CalendarEntry {
+                        half: half(&slot.half),
+                        status: status_key(slot.status.as_deref().unwrap_or_default()),
+                        count: String::new(),
+                        link: String::new(),
+                    };
+                    (slot.day.clone(), entry)
+                })
+                .collect(),
+            _ => Vec::new(),
         };
         Ok(AttendancePage {
             chrome: chrome(&state, lang, &page_session),
             org,
             session: sid,
             title,
+            calendar: months(entries),
             table,
             mine,
         })
@@ -1893,5 +2051,39 @@ mod tests {
     #[test]
     fn every_key_has_both_languages() {
         carnet_service::i18n::assert_complete(super::CATALOG);
+    }
+
+    #[test]
+    fn months_of_weeks_from_monday() {
+        let entry = || super::CalendarEntry {
+            half: "am",
+            status: "present",
+            count: String::new(),
+            link: String::new(),
+        };
+        let months = super::months(vec![
+            ("2026-02-02".into(), entry()),
+            ("2026-01-05".into(), entry()),
+            ("2026-01-05".into(), entry()),
+            ("not a day".into(), entry()),
+        ]);
+        assert_eq!(months.len(), 2);
+        let january = &months[0];
+        assert_eq!((january.year, january.month), (2026, 1));
+        // 2026-01-01 is a Thursday: three empty days first, five weeks in all.
+        assert!(january.weeks[0][..3].iter().all(Option::is_none));
+        assert_eq!(january.weeks[0][3].as_ref().map(|d| d.0), Some(1));
+        assert_eq!(january.weeks.len(), 5);
+        assert_eq!(
+            january.weeks[1][0].as_ref().map(|d| (d.0, d.1.len())),
+            Some((5, 2))
+        );
+        // 2026-02-01 is a Sunday, the last day of its first week.
+        assert_eq!(months[1].weeks[0][6].as_ref().map(|d| d.0), Some(1));
+        assert_eq!(
+            months[1].weeks[1][0].as_ref().map(|d| (d.0, d.1.len())),
+            Some((2, 1))
+        );
+        assert!(super::months(Vec::new()).is_empty());
     }
 }
