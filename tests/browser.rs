@@ -472,6 +472,12 @@ async fn centre_trainee_and_recruiter_meet_in_the_browser() {
     .await;
     b.wait_for("Attestation prête à remettre").await;
     b.screenshot("centre-credential-offer").await;
+    // What the trainee's phone would photograph: the screen with its QR code.
+    let photo = std::env::temp_dir().join(format!(
+        "carnet-offer-{}.png",
+        carnet_service::id::random_token(6)
+    ));
+    std::fs::write(&photo, b.client.screenshot().await.unwrap()).unwrap();
     let competency_link = b.value("input[data-select]").await;
     let competency_pin = b.text("[data-pin]").await;
     assert!(competency_link.starts_with("openid-credential-offer://"));
@@ -559,17 +565,34 @@ async fn centre_trainee_and_recruiter_meet_in_the_browser() {
     .await;
     b.wait_for("Votre carnet est prêt").await;
     b.goto(&wallet).await;
-    for (link, pin) in [
-        (&competency_link, &competency_pin),
-        (&identity_link, &identity_pin),
-    ] {
-        b.fill(
-            "form[action$='/receive']",
-            &[("offer", link.as_str()), ("tx_code", pin.as_str())],
-        )
-        .await;
-        b.wait_for("Soudure TIG").await;
-    }
+    // The competency from the photo of its QR code, the identity from its pasted link.
+    let upload = b
+        .client
+        .form(Locator::Css("form[action$='/receive/photo']"))
+        .await
+        .unwrap();
+    upload
+        .set_by_name("tx_code", &competency_pin)
+        .await
+        .unwrap();
+    b.client
+        .find(Locator::Css(
+            "form[action$='/receive/photo'] input[type='file']",
+        ))
+        .await
+        .unwrap()
+        .send_keys(photo.to_str().unwrap())
+        .await
+        .unwrap();
+    upload.submit().await.unwrap();
+    b.wait_for("Soudure TIG").await;
+    let _ = std::fs::remove_file(&photo);
+    b.fill(
+        "form[action$='/receive']",
+        &[("offer", &identity_link), ("tx_code", &identity_pin)],
+    )
+    .await;
+    b.wait_for("Soudure TIG").await;
     b.click("nav.tabs a[href$='/credentials']").await;
     let held = b.wait_for("Mes attestations").await;
     assert!(

@@ -439,6 +439,31 @@ async fn the_wallet_account_pages() {
         assert!(account.contains("Sauvegarder mon carnet"), "{account}");
         let csrf = csrf_of(&account);
 
+        // A photo that is none, or has no QR code: the carnet says so.
+        let photo = |bytes: &[u8]| {
+            let mut body = format!(
+                "--P\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n\
+                 --P\r\nContent-Disposition: form-data; name=\"photo\"; filename=\"qr.jpg\"\r\n\
+                 Content-Type: image/jpeg\r\n\r\n"
+            )
+            .into_bytes();
+            body.extend_from_slice(bytes);
+            body.extend_from_slice(b"\r\n--P--\r\n");
+            post(
+                "/wallet/receive/photo",
+                body,
+                "multipart/form-data; boundary=P",
+                &cookie,
+            )
+        };
+        let r = photo(b"GIF89a not a photo").await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", html(&r));
+        assert!(
+            html(&r).contains("pas une photo JPEG ou PNG"),
+            "{}",
+            html(&r)
+        );
+
         // The backup, a file to download.
         let r = post(
             "/wallet/backup",

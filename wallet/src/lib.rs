@@ -23,6 +23,7 @@ pub mod credentials;
 pub mod directory;
 pub mod pages;
 pub mod presentations;
+pub mod scan;
 pub mod status;
 pub mod vault;
 

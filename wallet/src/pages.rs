@@ -27,6 +27,10 @@ pub fn router() -> Router<WalletState> {
     carnet_service::web::sign_in_routes(CATALOG)
         .route("/", get(home))
         .route("/receive", post(receive))
+        .route(
+            "/receive/photo",
+            post(receive_photo).layer(axum::extract::DefaultBodyLimit::disable()),
+        )
         .route("/shared", get(shared))
         .route("/profile", get(profile))
         .route("/inbox", get(inbox))
@@ -124,6 +128,31 @@ const CATALOG: Catalog = &[
     ("receive.offer", "Lien de l'offre", "Offer link"),
     ("receive.pin", "Code PIN (s'il y en a un)", "PIN (if any)"),
     ("receive.scan", "Scanner le QR code", "Scan the QR code"),
+    (
+        "receive.photo",
+        "Ou une photo du QR code (l'appareil photo du téléphone s'ouvre)",
+        "Or a photo of the QR code (the phone's camera opens)",
+    ),
+    (
+        "receive.photo_submit",
+        "Lire la photo et ajouter",
+        "Read the photo and add",
+    ),
+    (
+        "receive.not_picture",
+        "Ce fichier n'est pas une photo JPEG ou PNG lisible.",
+        "This file is not a readable JPEG or PNG photo.",
+    ),
+    (
+        "receive.too_large",
+        "Cette photo est trop grande.",
+        "This photo is too large.",
+    ),
+    (
+        "receive.no_code",
+        "Aucun QR code n'a pu être lu sur cette photo : cadrez-le de plus près, bien net, puis recommencez.",
+        "No QR code could be read in this photo: take it closer and sharp, then try again.",
+    ),
     ("receive.submit", "Ajouter à mon carnet", "Add to my carnet"),
     (
         "receive.failed",
@@ -609,21 +638,80 @@ async fn receive(
     Form(form): Form<ReceiveForm>,
 ) -> Result<Response, ApiError> {
     let holder = holder.check(&form.csrf)?;
+    Ok(add_offer(&state, lang, &holder, form.offer, form.tx_code).await)
+}
+
+/// Adds the credentials of an offer (pasted, scanned or read from a photo) to the carnet, or
+/// shows the carnet again saying why it could not.
+async fn add_offer(
+    state: &WalletState,
+    lang: Lang,
+    holder: &Holder,
+    offer: String,
+    tx_code: String,
+) -> Response {
     let input = credentials::Receive {
-        offer: form.offer.trim().to_owned(),
-        tx_code: Some(form.tx_code).filter(|c| !c.trim().is_empty()),
+        offer: offer.trim().to_owned(),
+        tx_code: Some(tx_code).filter(|c| !c.trim().is_empty()),
         copies: None,
     };
-    Ok(
-        match credentials::receive_offer(&state, &holder, input).await {
-            Ok(_) => see_other(&carnet_service::web::home(&state.ctx), None),
-            Err(e) if e.status().is_client_error() || e.status() == StatusCode::BAD_GATEWAY => {
-                let message = format!("{} {e}", lang.t(CATALOG, "receive.failed"));
-                carnet_page(&state, lang, &holder, message, form.offer).await
-            }
-            Err(e) => e.into_response(),
-        },
-    )
+    match credentials::receive_offer(state, holder, input).await {
+        Ok(_) => see_other(&carnet_service::web::home(&state.ctx), None),
+        Err(e) if e.status().is_client_error() || e.status() == StatusCode::BAD_GATEWAY => {
+            let message = format!("{} {e}", lang.t(CATALOG, "receive.failed"));
+            carnet_page(state, lang, holder, message, offer).await
+        }
+        Err(e) => e.into_response(),
+    }
+}
+
+/// The largest photo taken (phones make them large; the scan brings them down).
+const MAX_PHOTO: usize = 20 * 1024 * 1024;
+
+/// Adds the credentials of an offer whose QR code is in a photo (the phone's camera, through
+/// the form's file input).
+async fn receive_photo(
+    State(state): State<WalletState>,
+    lang: Lang,
+    holder: PageHolder,
+    mut form: axum::extract::Multipart,
+) -> Result<Response, ApiError> {
+    let (mut csrf, mut tx_code, mut photo) = (String::new(), String::new(), Vec::new());
+    while let Some(field) = form
+        .next_field()
+        .await
+        .map_err(|e| ApiError::invalid_field("photo", e.body_text()))?
+    {
+        let name = field.name().unwrap_or_default().to_owned();
+        let bytes = field
+            .bytes()
+            .await
+            .map_err(|e| ApiError::invalid_field("photo", e.body_text()))?;
+        match name.as_str() {
+            "csrf" => csrf = String::from_utf8_lossy(&bytes).into_owned(),
+            "tx_code" => tx_code = String::from_utf8_lossy(&bytes).into_owned(),
+            "photo" if bytes.len() > MAX_PHOTO => return Err(ApiError::PayloadTooLarge),
+            "photo" => photo = bytes.to_vec(),
+            _ => {}
+        }
+    }
+    let holder = holder.check(&csrf)?;
+    // Decoding a large photo takes a moment: off the async threads.
+    let read = tokio::task::spawn_blocking(move || crate::scan::read(&photo))
+        .await
+        .map_err(|e| ApiError::internal(e.to_string()))?;
+    Ok(match read {
+        Ok(offer) => add_offer(&state, lang, &holder, offer, tx_code).await,
+        Err(why) => {
+            let key = match why {
+                crate::scan::ScanError::NotAPicture => "receive.not_picture",
+                crate::scan::ScanError::TooLarge => "receive.too_large",
+                crate::scan::ScanError::NoCode => "receive.no_code",
+            };
+            let message = lang.t(CATALOG, key).to_owned();
+            carnet_page(&state, lang, &holder, message, String::new()).await
+        }
+    })
 }
 
 #[derive(Deserialize, Default)]
