@@ -986,8 +986,8 @@ async fn a_session_lives_in_the_browser() {
             ],
         )
         .await;
-    trainee.wait_for("Mes organisations").await;
-    trainee.goto(&link).await;
+    // Back on the invitation, signed in.
+    trainee.wait_for("Rejoindre l'organisation").await;
     trainee
         .click_and_load("form[action$='/invitations/accept'] button")
         .await;

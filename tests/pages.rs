@@ -218,7 +218,7 @@ async fn forms_are_api_calls() {
             assert_eq!(r.status, StatusCode::OK);
             assert!(html(&r).contains("/sign-up"), "{}", html(&r));
         }
-        // Any other page leads there.
+        // Any other page leads there, to come back once signed in; but never elsewhere.
         let r = send(
             Method::GET,
             "/verifier/companies/com_x/offers".into(),
@@ -227,7 +227,32 @@ async fn forms_are_api_calls() {
         )
         .await;
         assert_eq!(r.status, StatusCode::SEE_OTHER);
-        assert_eq!(r.headers[header::LOCATION], "/verifier");
+        let location = r.headers[header::LOCATION].to_str().unwrap().to_owned();
+        assert_eq!(
+            location,
+            "/verifier?next=%2Fverifier%2Fcompanies%2Fcom_x%2Foffers"
+        );
+        let page = html(&send(Method::GET, location, None, String::new()).await);
+        assert!(
+            page.contains("name=\"next\" value=\"/verifier/companies/com_x/offers\""),
+            "{page}"
+        );
+        for elsewhere in [
+            "https%3A%2F%2Fevil.example%2F",
+            "%2F%2Fevil.example",
+            "%2Fwallet",
+        ] {
+            let page = html(
+                &send(
+                    Method::GET,
+                    format!("/verifier?next={elsewhere}"),
+                    None,
+                    String::new(),
+                )
+                .await,
+            );
+            assert!(!page.contains("name=\"next\""), "{elsewhere}: {page}");
+        }
         let r = form_sign_up(&app, "/verifier/sign-up", "rh@acier.example").await;
         let cookie = cookie_of(&r);
         let home = send(Method::GET, "/verifier".into(), None, cookie.clone()).await;

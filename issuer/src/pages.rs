@@ -406,8 +406,8 @@ const CATALOG: Catalog = &[
     ),
     (
         "invite.sign_in",
-        "Vous êtes invité : connectez-vous ou créez votre compte, puis rouvrez le lien de l'invitation.",
-        "You are invited: sign in or create your account, then open the invitation link again.",
+        "Vous êtes invité : connectez-vous ou créez votre compte, puis acceptez l'invitation.",
+        "You are invited: sign in or create your account, then accept the invitation.",
     ),
     (
         "invite.accept_title",
@@ -688,10 +688,19 @@ async fn home(
     lang: Lang,
     session: Result<PageSession, ApiError>,
     api: Backend,
+    axum::extract::Query(query): axum::extract::Query<std::collections::HashMap<String, String>>,
 ) -> Response {
-    // Signed out, the portal's home is where one signs in.
+    // Signed out, the portal's home is where one signs in (and then goes on to `next`).
     let Ok(session) = session else {
-        return sign_in_page(&state.ctx, lang, CATALOG, StatusCode::OK, String::new());
+        let next = query.get("next").map_or("", String::as_str);
+        return sign_in_page(
+            &state.ctx,
+            lang,
+            CATALOG,
+            StatusCode::OK,
+            String::new(),
+            next,
+        );
     };
     let view = async {
         let organisations = api
@@ -2037,7 +2046,8 @@ async fn invitation(
 ) -> Response {
     let Ok(session) = session else {
         let note = lang.t(CATALOG, "invite.sign_in").to_owned();
-        return sign_in_page(&state.ctx, lang, CATALOG, StatusCode::OK, note);
+        let here = format!("{}/invitations/{token}", state.ctx.config.path_prefix());
+        return sign_in_page(&state.ctx, lang, CATALOG, StatusCode::OK, note, &here);
     };
     let page = InvitationPage {
         chrome: chrome(&state, lang, &session),

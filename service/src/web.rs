@@ -626,7 +626,7 @@ pub async fn act(
 /// A page whose API call failed: signed out, the sign-in page; otherwise the problem.
 pub fn failed(ctx: &Ctx, lang: Lang, catalog: Catalog, problem: Problem) -> Response {
     if problem.status == StatusCode::UNAUTHORIZED {
-        return sign_in_page(ctx, lang, catalog, StatusCode::OK, String::new());
+        return sign_in_page(ctx, lang, catalog, StatusCode::OK, String::new(), "");
     }
     problem_page(ctx, lang, problem, &home(ctx))
 }
@@ -701,6 +701,8 @@ pub fn problem_page(ctx: &Ctx, lang: Lang, problem: Problem, back: &str) -> Resp
 struct SignInPage {
     chrome: Chrome,
     error: String,
+    /// The page to go back to once signed in (a path under the service), or empty.
+    next: String,
 }
 
 #[derive(askama::Template)]
@@ -708,21 +710,50 @@ struct SignInPage {
 struct WelcomePage {
     chrome: Chrome,
     recovery_code: String,
+    /// Where to go on from it.
+    next: String,
 }
 
-/// A portal's page to sign in or create an account, in the texts of its catalog.
+/// A portal's page to sign in or create an account, in the texts of its catalog; once signed
+/// in, the person goes on to `next` (a page of the service) or the portal's home.
 pub fn sign_in_page(
     ctx: &Ctx,
     lang: Lang,
     catalog: Catalog,
     status: StatusCode,
     error: String,
+    next: &str,
 ) -> Response {
     let page = SignInPage {
         chrome: Chrome::new(ctx, lang, catalog),
         error,
+        next: local_page(ctx, next).unwrap_or_default(),
     };
     (status, render(lang, askama::Template::render(&page))).into_response()
+}
+
+/// `next` when it is a page of this service (a path under its prefix, nothing elsewhere).
+pub fn local_page(ctx: &Ctx, next: &str) -> Option<String> {
+    let base = ctx.config.path_prefix();
+    let rest = next.strip_prefix(base)?;
+    let ours = (rest.is_empty() || rest.starts_with('/') || rest.starts_with('?'))
+        && next.starts_with('/')
+        && !next.starts_with("//")
+        && !next.contains('\\')
+        && next.len() <= 2000
+        && !next.chars().any(char::is_control);
+    ours.then(|| next.to_owned())
+}
+
+/// The path (and query) of the page asked, prefix included (the router the service is nested
+/// in keeps the original address), to come back to after signing in.
+pub fn asked_page(parts: &Parts) -> String {
+    let uri = parts
+        .extensions
+        .get::<axum::extract::OriginalUri>()
+        .map_or(&parts.uri, |original| &original.0);
+    uri.path_and_query()
+        .map_or_else(String::new, |p| p.as_str().to_owned())
 }
 
 /// `POST /sign-in`, `/sign-up` and `/sign-out` of a portal, whose pages speak `catalog`. A
@@ -736,20 +767,24 @@ where
     struct SignIn {
         email: String,
         password: String,
+        #[serde(default)]
+        next: String,
     }
     #[derive(serde::Deserialize)]
     struct SignUp {
         display_name: String,
         email: String,
         password: String,
+        #[serde(default)]
+        next: String,
     }
     #[derive(serde::Deserialize)]
     struct SignOut {
         csrf: String,
     }
-    let signed_in = |ctx: &Ctx, secret: &str| {
+    let signed_in = |ctx: &Ctx, secret: &str, next: &str| {
         see_other(
-            &home(ctx),
+            &local_page(ctx, next).unwrap_or_else(|| home(ctx)),
             Some(auth::session_cookie(&ctx.config, Some(secret))),
         )
     };
@@ -765,13 +800,14 @@ where
                     match accounts::sign_in(&ctx, hooks.as_ref(), &form.email, &form.password)
                         .await
                     {
-                        Ok(done) => signed_in(&ctx, &done.session.secret),
+                        Ok(done) => signed_in(&ctx, &done.session.secret, &form.next),
                         Err(ApiError::InvalidCredentials) => sign_in_page(
                             &ctx,
                             lang,
                             catalog,
                             StatusCode::UNAUTHORIZED,
                             lang.t(COMMON, "sign_in.failed").to_owned(),
+                            &form.next,
                         ),
                         Err(e) => e.into_response(),
                     }
@@ -796,7 +832,7 @@ where
                     .await;
                     match done {
                         Ok(done) => match done.recovery_code {
-                            None => signed_in(&ctx, &done.session.secret),
+                            None => signed_in(&ctx, &done.session.secret, &form.next),
                             Some(recovery_code) => {
                                 let page = WelcomePage {
                                     chrome: Chrome::new(&ctx, lang, catalog).signed_in(
@@ -804,6 +840,8 @@ where
                                         &done.session.csrf_token,
                                     ),
                                     recovery_code,
+                                    next: local_page(&ctx, &form.next)
+                                        .unwrap_or_else(|| home(&ctx)),
                                 };
                                 let mut response =
                                     render(lang, askama::Template::render(&page));
@@ -821,6 +859,7 @@ where
                                 catalog,
                                 e.status(),
                                 format!("{} {e}", lang.t(COMMON, "sign_up.failed")),
+                                &form.next,
                             )
                         }
                         Err(e) => e.into_response(),
@@ -907,7 +946,7 @@ pub struct QuestionToAnswer {
 }
 
 /// The session of a page only for the signed-in: anyone else goes to the portal's home, which
-/// asks them to sign in.
+/// asks them to sign in and then brings them back.
 pub struct SignedIn(pub PageSession);
 
 impl<S: Send + Sync> FromRequestParts<S> for SignedIn
@@ -919,7 +958,11 @@ where
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Response> {
         match PageSession::from_request_parts(parts, state).await {
             Ok(session) => Ok(SignedIn(session)),
-            Err(_) => Err(see_other(&home(&Ctx::from_ref(state)), None)),
+            Err(_) => {
+                let home = home(&Ctx::from_ref(state));
+                let next = carnet_core::oid4vci::percent_encode(&asked_page(parts));
+                Err(see_other(&format!("{home}?next={next}"), None))
+            }
         }
     }
 }

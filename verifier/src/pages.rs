@@ -487,10 +487,19 @@ async fn home(
     lang: Lang,
     session: Result<PageSession, ApiError>,
     api: Backend,
+    axum::extract::Query(query): axum::extract::Query<std::collections::HashMap<String, String>>,
 ) -> Response {
-    // Signed out, the portal's home is where one signs in.
+    // Signed out, the portal's home is where one signs in (and then goes on to `next`).
     let Ok(session) = session else {
-        return sign_in_page(&state.ctx, lang, CATALOG, StatusCode::OK, String::new());
+        let next = query.get("next").map_or("", String::as_str);
+        return sign_in_page(
+            &state.ctx,
+            lang,
+            CATALOG,
+            StatusCode::OK,
+            String::new(),
+            next,
+        );
     };
     let admin = session.0.platform_admin;
     let view = async {

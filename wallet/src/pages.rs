@@ -586,7 +586,15 @@ async fn home(
     axum::extract::Query(query): axum::extract::Query<std::collections::HashMap<String, String>>,
 ) -> Response {
     let Ok(holder) = holder else {
-        return sign_in_page(&state.ctx, lang, CATALOG, StatusCode::OK, String::new());
+        let next = query.get("next").map_or("", String::as_str);
+        return sign_in_page(
+            &state.ctx,
+            lang,
+            CATALOG,
+            StatusCode::OK,
+            String::new(),
+            next,
+        );
     };
     let offer = query.get("offer").cloned().unwrap_or_default();
     carnet_page(&state, lang, &holder, String::new(), offer).await
