@@ -15,8 +15,8 @@ use axum::routing::{get, post};
 use carnet_service::error::ApiError;
 use carnet_service::i18n::{Catalog, Lang};
 use carnet_service::web::{
-    Backend, Chrome, PageSession, Problem, QuestionToAnswer, QuizQuestion, SignedIn, failed,
-    form_json, quiz_questions, render, show, sign_in_page,
+    Backend, Chrome, PageSession, Problem, QuestionToAnswer, QuizQuestion, SignedIn, day, failed,
+    field, form_json, multipart_form, quiz_questions, render, show, sign_in_page, time,
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -665,12 +665,6 @@ fn offer(link: OfferLink) -> Offer {
     }
 }
 
-/// `YYYY-MM-DD` of a time in milliseconds.
-fn day(ms: i64) -> String {
-    let (y, m, d, ..) = carnet_service::clock::utc(ms.div_euclid(1000));
-    format!("{y:04}-{m:02}-{d:02}")
-}
-
 fn chrome(state: &IssuerState, lang: Lang, session: &PageSession) -> Chrome {
     Chrome::new(&state.ctx, lang, CATALOG).signed_in_as(&session.0)
 }
@@ -843,11 +837,7 @@ async fn session(
             .await?
             .into_iter()
             .find(|s| s.id == sid)
-            .ok_or(Problem {
-                kind: String::new(),
-                status: StatusCode::NOT_FOUND,
-                detail: ApiError::NotFound.to_string(),
-            })?;
+            .ok_or(Problem::not_found())?;
         // Trainees do not list the session's members.
         let members: Vec<Member> = api
             .get(&format!("{base}/sessions/{sid}/members"))
@@ -974,27 +964,14 @@ async fn identity(
     Path((org, account)): Path<(String, String)>,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Response {
-    let field = |name: &str| {
-        fields
-            .iter()
-            .find(|(n, _)| n == name)
-            .map_or(String::new(), |(_, v)| v.clone())
-    };
     let body = match form_json(&fields) {
         Ok(body) => body,
-        Err(detail) => {
-            let problem = Problem {
-                kind: String::new(),
-                status: StatusCode::UNPROCESSABLE_ENTITY,
-                detail,
-            };
-            return failed(&state.ctx, lang, CATALOG, problem);
-        }
+        Err(detail) => return failed(&state.ctx, lang, CATALOG, Problem::invalid(detail)),
     };
     let back = format!(
         "{}/orgs/{org}/sessions/{}",
         state.ctx.config.path_prefix(),
-        field("_session")
+        field(&fields, "_session")
     );
     let path = format!("/api/v1/organisations/{org}/trainees/{account}/identity");
     offer_page(
@@ -1004,7 +981,7 @@ async fn identity(
         &api,
         Method::PUT,
         &path,
-        &field("csrf"),
+        field(&fields, "csrf"),
         body,
         back,
         "",
@@ -1382,11 +1359,7 @@ async fn slot(
             .slots
             .into_iter()
             .find(|s| s.id == slot)
-            .ok_or(Problem {
-                kind: String::new(),
-                status: StatusCode::NOT_FOUND,
-                detail: ApiError::NotFound.to_string(),
-            })?;
+            .ok_or(Problem::not_found())?;
         let until = code["valid_until"].as_i64().unwrap_or(0);
         let (.., h, mi, s) = carnet_service::clock::utc(until.div_euclid(1000));
         Ok(SlotPage {
@@ -1535,11 +1508,7 @@ async fn quiz_results(
         let this = openings
             .iter()
             .find(|o| o["id"] == opening.as_str())
-            .ok_or(Problem {
-                kind: String::new(),
-                status: StatusCode::NOT_FOUND,
-                detail: ApiError::NotFound.to_string(),
-            })?;
+            .ok_or(Problem::not_found())?;
         let quiz: Value = api
             .get(&format!(
                 "{base}/quizzes/{}",
@@ -1627,8 +1596,7 @@ struct RoomMessage {
 
 impl RoomMessage {
     fn time(&self) -> String {
-        let (y, mo, d, h, mi, _) = carnet_service::clock::utc(self.at.div_euclid(1000));
-        format!("{y:04}-{mo:02}-{d:02} {h:02}:{mi:02} UTC")
+        time(self.at)
     }
 }
 
@@ -1672,11 +1640,7 @@ async fn room(
         let (mut current, others): (Vec<Room>, Vec<Room>) = rooms
             .into_iter()
             .partition(|r| r.id == room || (room == "information" && r.kind == "information"));
-        let current = current.pop().ok_or(Problem {
-            kind: String::new(),
-            status: StatusCode::NOT_FOUND,
-            detail: ApiError::NotFound.to_string(),
-        })?;
+        let current = current.pop().ok_or(Problem::not_found())?;
         let mut messages: Vec<RoomMessage> = api
             .get(&format!("{base}/rooms/{}/messages", current.id))
             .await?;
@@ -1705,11 +1669,7 @@ async fn find_session(api: &Backend, org: &str, sid: &str) -> Result<TrainingSes
         .await?
         .into_iter()
         .find(|s| s.id == sid)
-        .ok_or(Problem {
-            kind: String::new(),
-            status: StatusCode::NOT_FOUND,
-            detail: ApiError::NotFound.to_string(),
-        })
+        .ok_or(Problem::not_found())
 }
 
 #[derive(Deserialize)]
@@ -1827,59 +1787,29 @@ async fn upload(
     lang: Lang,
     api: Backend,
     Path(org): Path<String>,
-    mut form: axum::extract::Multipart,
+    form: axum::extract::Multipart,
 ) -> Response {
     let back = format!("{}/orgs/{org}/courses", state.ctx.config.path_prefix());
-    let problem = |status: StatusCode, detail: String| {
-        let p = Problem {
-            kind: String::new(),
-            status,
-            detail,
-        };
-        carnet_service::web::problem_page(&state.ctx, lang, p, &back)
-    };
-    let (mut csrf, mut title, mut file) = (String::new(), String::new(), None);
-    loop {
-        match form.next_field().await {
-            Ok(Some(field)) => {
-                let name = field.name().unwrap_or_default().to_owned();
-                let media = field
-                    .content_type()
-                    .unwrap_or("application/octet-stream")
-                    .to_owned();
-                let bytes = match field.bytes().await {
-                    Ok(b) => b,
-                    Err(e) => return problem(e.status(), e.body_text()),
-                };
-                match name.as_str() {
-                    "csrf" => csrf = String::from_utf8_lossy(&bytes).into_owned(),
-                    "title" => title = String::from_utf8_lossy(&bytes).into_owned(),
-                    "file" if !bytes.is_empty() => file = Some((media, bytes.to_vec())),
-                    _ => {}
-                }
-            }
-            Ok(None) => break,
-            Err(e) => return problem(e.status(), e.body_text()),
-        }
-    }
-    let Some((media, bytes)) = file else {
-        return problem(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            lang.t(CATALOG, "course.no_file").to_owned(),
+    let sent = async {
+        let (fields, file) = multipart_form(form, "file", MAX_UPLOAD).await?;
+        let file =
+            file.ok_or_else(|| Problem::invalid(lang.t(CATALOG, "course.no_file").into()))?;
+        let path = format!(
+            "/api/v1/organisations/{org}/resources/files?title={}",
+            carnet_core::oid4vci::percent_encode(field(&fields, "title").trim())
         );
+        let body = Some((file.media.as_str(), file.bytes));
+        api.send(Method::POST, &path, field(&fields, "csrf"), body)
+            .await
     };
-    let path = format!(
-        "/api/v1/organisations/{org}/resources/files?title={}",
-        carnet_core::oid4vci::percent_encode(title.trim())
-    );
-    match api
-        .send(Method::POST, &path, &csrf, Some((&media, bytes)))
-        .await
-    {
+    match sent.await {
         Ok(_) => carnet_service::web::see_other(&back, None),
         Err(p) => carnet_service::web::problem_page(&state.ctx, lang, p, &back),
     }
 }
+
+/// The largest file a page sends on (the API holds its own limit too).
+const MAX_UPLOAD: usize = 20 * 1024 * 1024;
 
 #[derive(Template)]
 #[template(path = "issuer_secret.html")]
@@ -1935,26 +1865,18 @@ async fn invite(
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Response {
     let back = format!("{}/orgs/{org}", state.ctx.config.path_prefix());
-    let csrf = fields
-        .iter()
-        .find(|(k, _)| k == "csrf")
-        .map(|(_, v)| v.clone())
-        .unwrap_or_default();
+    let csrf = field(&fields, "csrf");
     let body = match form_json(&fields) {
         Ok(body) => body,
         Err(detail) => {
-            let p = Problem {
-                kind: String::new(),
-                status: StatusCode::UNPROCESSABLE_ENTITY,
-                detail,
-            };
+            let p = Problem::invalid(detail);
             return carnet_service::web::problem_page(&state.ctx, lang, p, &back);
         }
     };
     let path = format!("/api/v1/organisations/{org}/invitations");
     let keys = ("invite.done", "invite.give");
     secret_page(
-        &state, lang, &session, &api, &path, &csrf, body, "link", keys, back,
+        &state, lang, &session, &api, &path, csrf, body, "link", keys, back,
     )
     .await
 }

@@ -326,6 +326,93 @@ pub struct Problem {
     pub detail: String,
 }
 
+impl Problem {
+    pub fn not_found() -> Problem {
+        Problem {
+            kind: "not-found".to_owned(),
+            status: StatusCode::NOT_FOUND,
+            detail: ApiError::NotFound.to_string(),
+        }
+    }
+
+    /// A form that cannot be what the API takes, and why.
+    pub fn invalid(detail: String) -> Problem {
+        Problem {
+            kind: "invalid".to_owned(),
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            detail,
+        }
+    }
+}
+
+/// The file of a page's multipart form.
+pub struct Upload {
+    pub filename: String,
+    /// Its media type as the browser declared it (`application/octet-stream` without one).
+    pub media: String,
+    pub bytes: Vec<u8>,
+}
+
+/// A page's multipart form (one with a file): its text fields, and field `file` when it holds
+/// a file, of at most `max` bytes.
+pub async fn multipart_form(
+    mut form: axum::extract::Multipart,
+    file: &str,
+    max: usize,
+) -> Result<(Vec<(String, String)>, Option<Upload>), Problem> {
+    let broken = |e: axum::extract::multipart::MultipartError| Problem {
+        kind: String::new(),
+        status: e.status(),
+        detail: e.body_text(),
+    };
+    let (mut fields, mut upload) = (Vec::new(), None);
+    while let Some(field) = form.next_field().await.map_err(broken)? {
+        let name = field.name().unwrap_or_default().to_owned();
+        let filename = field.file_name().unwrap_or_default().to_owned();
+        let media = field
+            .content_type()
+            .unwrap_or("application/octet-stream")
+            .to_owned();
+        let bytes = field.bytes().await.map_err(broken)?;
+        if name != file {
+            fields.push((name, String::from_utf8_lossy(&bytes).into_owned()));
+        } else if bytes.len() > max {
+            return Err(Problem {
+                kind: "payload-too-large".to_owned(),
+                status: StatusCode::PAYLOAD_TOO_LARGE,
+                detail: ApiError::PayloadTooLarge.to_string(),
+            });
+        } else if !bytes.is_empty() {
+            upload = Some(Upload {
+                filename,
+                media,
+                bytes: bytes.to_vec(),
+            });
+        }
+    }
+    Ok((fields, upload))
+}
+
+/// The value of field `name` of a form, or empty.
+pub fn field<'a>(fields: &'a [(String, String)], name: &str) -> &'a str {
+    fields
+        .iter()
+        .find(|(n, _)| n == name)
+        .map_or("", |(_, v)| v.as_str())
+}
+
+/// `YYYY-MM-DD` of a time in milliseconds, as pages show dates.
+pub fn day(ms: i64) -> String {
+    let (y, m, d, ..) = crate::clock::utc(ms.div_euclid(1000));
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+/// `YYYY-MM-DD HH:MM UTC` of a time in milliseconds, as pages show moments.
+pub fn time(ms: i64) -> String {
+    let (y, mo, d, h, mi, _) = crate::clock::utc(ms.div_euclid(1000));
+    format!("{y:04}-{mo:02}-{d:02} {h:02}:{mi:02} UTC")
+}
+
 /// The API on behalf of the request's caller (their session cookie).
 pub struct Backend {
     api: Router,
@@ -552,12 +639,7 @@ pub async fn act(
     headers: HeaderMap,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Response {
-    let field = |name: &str| {
-        fields
-            .iter()
-            .find(|(n, _)| n == name)
-            .map_or("", |(_, v)| v.as_str())
-    };
+    let field = |name: &str| field(&fields, name);
     let base = ctx.config.path_prefix();
     // Back to the page of the form (a path under this service), or to the service's home.
     let back = headers
@@ -569,11 +651,7 @@ pub async fn act(
         .unwrap_or_else(|| home(&ctx));
     let problem = |p: Problem| problem_page(&ctx, lang, p, &back);
     if !path.starts_with("api/v1/") {
-        return problem(Problem {
-            kind: String::new(),
-            status: StatusCode::NOT_FOUND,
-            detail: ApiError::NotFound.to_string(),
-        });
+        return problem(Problem::not_found());
     }
     let method = match field("_method") {
         "PUT" => Method::PUT,
@@ -583,13 +661,7 @@ pub async fn act(
     };
     let body = match form_json(&fields) {
         Ok(body) => body,
-        Err(detail) => {
-            return problem(Problem {
-                kind: String::new(),
-                status: StatusCode::UNPROCESSABLE_ENTITY,
-                detail,
-            });
-        }
+        Err(detail) => return problem(Problem::invalid(detail)),
     };
     // A DELETE carries a body only when the form has fields (a password to confirm).
     let empty = body.as_object().is_some_and(|m| m.is_empty());

@@ -16,8 +16,8 @@ use carnet_core::oid4vci::percent_encode;
 use carnet_service::error::ApiError;
 use carnet_service::i18n::{Catalog, Lang};
 use carnet_service::web::{
-    Backend, Chrome, PageSession, Problem, QuizQuestion, SignedIn, problem_page, quiz_questions,
-    see_other, show, sign_in_page,
+    Backend, Chrome, PageSession, Problem, QuizQuestion, SignedIn, day, field, multipart_form,
+    problem_page, quiz_questions, see_other, show, sign_in_page, time,
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -426,16 +426,6 @@ const FILTERS: [&str; 8] = [
     "available_by",
 ];
 
-fn day(ms: i64) -> String {
-    let (y, m, d, ..) = carnet_service::clock::utc(ms.div_euclid(1000));
-    format!("{y:04}-{m:02}-{d:02}")
-}
-
-fn time(ms: i64) -> String {
-    let (y, mo, d, h, mi, _) = carnet_service::clock::utc(ms.div_euclid(1000));
-    format!("{y:04}-{mo:02}-{d:02} {h:02}:{mi:02} UTC")
-}
-
 /// A disclosed value as text (an address object as its lines).
 fn value_text(v: &Value) -> String {
     match v {
@@ -717,67 +707,34 @@ async fn send_offer(
     lang: Lang,
     api: Backend,
     Path(company): Path<String>,
-    mut form: Multipart,
+    form: Multipart,
 ) -> Response {
     let base = state.ctx.config.path_prefix().to_owned();
     let back = format!("{base}/companies/{company}");
-    let problem = |status: StatusCode, detail: String| {
-        problem_page(
-            &state.ctx,
-            lang,
-            Problem {
-                kind: String::new(),
-                status,
-                detail,
-            },
-            &back,
-        )
+    let (fields, pdf) = match multipart_form(form, "document", MAX_PDF).await {
+        Ok(read) => read,
+        Err(p) => return problem_page(&state.ctx, lang, p, &back),
     };
-    let mut fields: Vec<(String, String)> = Vec::new();
-    let mut pdf: Option<(String, Vec<u8>)> = None;
-    loop {
-        let field = match form.next_field().await {
-            Ok(Some(field)) => field,
-            Ok(None) => break,
-            Err(e) => return problem(e.status(), e.body_text()),
-        };
-        let name = field.name().unwrap_or_default().to_owned();
-        if name == "document" {
-            let filename = field.file_name().unwrap_or("offre.pdf").to_owned();
-            match field.bytes().await {
-                Ok(bytes) if bytes.len() > MAX_PDF => {
-                    return problem(
-                        StatusCode::PAYLOAD_TOO_LARGE,
-                        ApiError::PayloadTooLarge.to_string(),
-                    );
-                }
-                Ok(bytes) if !bytes.is_empty() => pdf = Some((filename, bytes.to_vec())),
-                Ok(_) => {}
-                Err(e) => return problem(e.status(), e.body_text()),
-            }
-        } else {
-            match field.text().await {
-                Ok(text) => fields.push((name, text)),
-                Err(e) => return problem(e.status(), e.body_text()),
-            }
-        }
-    }
-    let field = |name: &str| {
-        fields
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.trim().to_owned())
-            .filter(|v| !v.is_empty())
-    };
+    let field = |name: &str| Some(field(&fields, name).trim().to_owned()).filter(|v| !v.is_empty());
     let csrf = field("csrf").unwrap_or_default();
     let document_id = match pdf {
-        Some((filename, bytes)) => {
+        Some(pdf) => {
+            let name = if pdf.filename.is_empty() {
+                "offre.pdf"
+            } else {
+                &pdf.filename
+            };
             let path = format!(
                 "/api/v1/companies/{company}/documents?filename={}",
-                percent_encode(&filename)
+                percent_encode(name)
             );
             match api
-                .send(Method::POST, &path, &csrf, Some(("application/pdf", bytes)))
+                .send(
+                    Method::POST,
+                    &path,
+                    &csrf,
+                    Some(("application/pdf", pdf.bytes)),
+                )
                 .await
             {
                 Ok(doc) => doc["id"].as_str().map(str::to_owned),
@@ -1008,11 +965,7 @@ async fn chat(
             .await?
             .into_iter()
             .find(|c| c.id == chat)
-            .ok_or(Problem {
-                kind: String::new(),
-                status: StatusCode::NOT_FOUND,
-                detail: ApiError::NotFound.to_string(),
-            })?;
+            .ok_or(Problem::not_found())?;
         let messages = api
             .get::<Vec<Message>>(&format!(
                 "/api/v1/companies/{company}/chats/{}/messages",

@@ -17,8 +17,8 @@ use axum::{Form, Router};
 use carnet_service::error::ApiError;
 use carnet_service::i18n::{Catalog, Lang};
 use carnet_service::web::{
-    Backend, Chrome, PageSession, Problem, QuestionToAnswer, SignedIn, render, see_other, show,
-    sign_in_page,
+    Backend, Chrome, PageSession, Problem, QuestionToAnswer, SignedIn, day, field, multipart_form,
+    render, see_other, show, sign_in_page, time,
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -486,7 +486,6 @@ async fn shared(
         .await?
         .into_iter()
         .map(|e| {
-            let (y, mo, d, h, mi, _) = carnet_service::clock::utc(e.at.div_euclid(1000));
             SharedEntry {
                 // The verifier's address, without the client identifier's prefix.
                 verifier: e
@@ -494,7 +493,7 @@ async fn shared(
                     .split_once(':')
                     .map_or(e.client_id.as_str(), |(_, rest)| rest)
                     .to_owned(),
-                when: format!("{y:04}-{mo:02}-{d:02} {h:02}:{mi:02} UTC"),
+                when: time(e.at),
                 credentials: e
                     .credentials
                     .iter()
@@ -673,6 +672,9 @@ async fn add_offer(
     }
 }
 
+/// The largest backup restored through the page.
+const MAX_BACKUP: usize = 20 * 1024 * 1024;
+
 /// The largest photo taken (phones make them large; the scan brings them down).
 const MAX_PHOTO: usize = 20 * 1024 * 1024;
 
@@ -682,28 +684,20 @@ async fn receive_photo(
     State(state): State<WalletState>,
     lang: Lang,
     holder: PageHolder,
-    mut form: axum::extract::Multipart,
+    form: axum::extract::Multipart,
 ) -> Result<Response, ApiError> {
-    let (mut csrf, mut tx_code, mut photo) = (String::new(), String::new(), Vec::new());
-    while let Some(field) = form
-        .next_field()
-        .await
-        .map_err(|e| ApiError::invalid_field("photo", e.body_text()))?
-    {
-        let name = field.name().unwrap_or_default().to_owned();
-        let bytes = field
-            .bytes()
-            .await
-            .map_err(|e| ApiError::invalid_field("photo", e.body_text()))?;
-        match name.as_str() {
-            "csrf" => csrf = String::from_utf8_lossy(&bytes).into_owned(),
-            "tx_code" => tx_code = String::from_utf8_lossy(&bytes).into_owned(),
-            "photo" if bytes.len() > MAX_PHOTO => return Err(ApiError::PayloadTooLarge),
-            "photo" => photo = bytes.to_vec(),
-            _ => {}
+    let back = carnet_service::web::home(&state.ctx);
+    let (fields, photo) = match multipart_form(form, "photo", MAX_PHOTO).await {
+        Ok(read) => read,
+        Err(p) => {
+            return Ok(carnet_service::web::problem_page(
+                &state.ctx, lang, p, &back,
+            ));
         }
-    }
-    let holder = holder.check(&csrf)?;
+    };
+    let (csrf, tx_code) = (field(&fields, "csrf"), field(&fields, "tx_code").to_owned());
+    let photo = photo.map(|p| p.bytes).unwrap_or_default();
+    let holder = holder.check(csrf)?;
     // Decoding a large photo takes a moment: off the async threads.
     let read = tokio::task::spawn_blocking(move || crate::scan::read(&photo))
         .await
@@ -762,11 +756,6 @@ impl ProfilePage {
     fn published(&self, p: &Publication) -> String {
         day(p.published_at)
     }
-}
-
-fn day(ms: i64) -> String {
-    let (y, m, d, ..) = carnet_service::clock::utc(ms.div_euclid(1000));
-    format!("{y:04}-{m:02}-{d:02}")
 }
 
 /// Availability and the publications of the profile in recruiters' directories.
@@ -933,11 +922,7 @@ async fn accept(
             .iter()
             .find(|e| e.publication_id == publication && e.offer["id"] == offer.as_str())
             .and_then(|e| e.offer["request"].as_str())
-            .ok_or(Problem {
-                kind: String::new(),
-                status: StatusCode::NOT_FOUND,
-                detail: ApiError::NotFound.to_string(),
-            })?
+            .ok_or(Problem::not_found())?
             .to_owned();
         let pending = api
             .call(
@@ -1052,15 +1037,11 @@ async fn chat(
             ))
             .await?
             .into_iter()
-            .map(|m| {
-                let (y, mo, d, h, mi, _) =
-                    carnet_service::clock::utc(m["at"].as_i64().unwrap_or(0).div_euclid(1000));
-                MessageRow {
-                    id: text(&m["id"]),
-                    mine: m["sender"] == "candidate",
-                    body: text(&m["body"]),
-                    at: format!("{y:04}-{mo:02}-{d:02} {h:02}:{mi:02} UTC"),
-                }
+            .map(|m| MessageRow {
+                id: text(&m["id"]),
+                mine: m["sender"] == "candidate",
+                body: text(&m["body"]),
+                at: time(m["at"].as_i64().unwrap_or(0)),
             })
             .collect();
         Ok(ChatPage {
@@ -1192,47 +1173,24 @@ async fn restore(
     lang: Lang,
     session: PageSession,
     api: Backend,
-    mut form: axum::extract::Multipart,
+    form: axum::extract::Multipart,
 ) -> Response {
     let back = format!("{}/account", state.ctx.config.path_prefix());
-    let problem = |status: StatusCode, detail: String| {
-        let p = Problem {
-            kind: String::new(),
-            status,
-            detail,
-        };
-        carnet_service::web::problem_page(&state.ctx, lang, p, &back)
+    let problem = |p: Problem| carnet_service::web::problem_page(&state.ctx, lang, p, &back);
+    let (fields, file) = match multipart_form(form, "backup", MAX_BACKUP).await {
+        Ok(read) => read,
+        Err(p) => return problem(p),
     };
-    let (mut csrf, mut passphrase, mut file) = (String::new(), String::new(), Vec::new());
-    loop {
-        match form.next_field().await {
-            Ok(Some(field)) => {
-                let name = field.name().unwrap_or_default().to_owned();
-                let bytes = match field.bytes().await {
-                    Ok(b) => b,
-                    Err(e) => return problem(e.status(), e.body_text()),
-                };
-                let text = || String::from_utf8_lossy(&bytes).into_owned();
-                match name.as_str() {
-                    "csrf" => csrf = text(),
-                    "passphrase" => passphrase = text(),
-                    "backup" => file = bytes.to_vec(),
-                    _ => {}
-                }
-            }
-            Ok(None) => break,
-            Err(e) => return problem(e.status(), e.body_text()),
-        }
-    }
+    let (csrf, passphrase) = (field(&fields, "csrf"), field(&fields, "passphrase"));
+    let file = file.map(|f| f.bytes).unwrap_or_default();
     let Ok(backup) = serde_json::from_slice::<Value>(&file) else {
-        return problem(
-            StatusCode::UNPROCESSABLE_ENTITY,
+        return problem(Problem::invalid(
             lang.t(CATALOG, "restore.not_json").to_owned(),
-        );
+        ));
     };
     let body = json!({ "backup": backup, "passphrase": passphrase });
     match api
-        .call(Method::POST, "/api/v1/backup/restore", &csrf, Some(body))
+        .call(Method::POST, "/api/v1/backup/restore", csrf, Some(body))
         .await
     {
         Ok(done) => {
