@@ -15,8 +15,9 @@ use axum::routing::{get, post};
 use carnet_service::error::ApiError;
 use carnet_service::i18n::{Catalog, Lang};
 use carnet_service::web::{
-    Backend, Chrome, PageSession, Problem, QuestionToAnswer, QuizQuestion, SignedIn, day, failed,
-    field, form_json, multipart_form, quiz_questions, render, show, sign_in_page, time,
+    Backend, Chrome, PageSession, Problem, QuestionToAnswer, QuizQuestion, SignedIn,
+    awaiting_grades, day, failed, field, form_json, multipart_form, quiz_questions, render, show,
+    sign_in_page, time,
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -301,11 +302,9 @@ const CATALOG: Catalog = &[
         "One answer per person.",
     ),
     ("quiz.my_score", "Mon résultat", "My result"),
-    ("quiz.score", "Score", "Score"),
     ("quiz.pending", "à noter", "to grade"),
     ("quiz.not_yet", "pas encore répondu", "not answered yet"),
     ("quiz.grade", "Noter", "Grade"),
-    ("quiz.answer", "Réponse", "Answer"),
     ("quiz.none", "Aucun.", "None."),
     (
         "quiz.back",
@@ -1524,14 +1523,7 @@ async fn quiz_results(
                 let grade = r.grade.unwrap_or_default();
                 let answers = r.answers.unwrap_or_default();
                 ResultRow {
-                    to_grade: questions
-                        .iter()
-                        .filter(|q| grade["questions"][&q.id]["grade"] == "pending")
-                        .map(|q| {
-                            let answer = answers[&q.id].as_str().unwrap_or_default().to_owned();
-                            (q.id.clone(), q.prompt.clone(), answer, q.points)
-                        })
-                        .collect(),
+                    to_grade: awaiting_grades(&questions, &grade, &answers),
                     trainee: r.trainee_id,
                     name: r.display_name,
                     submitted: r.submitted_at.is_some(),

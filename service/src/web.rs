@@ -201,6 +201,8 @@ const COMMON: Catalog = &[
     ("quiz.accepted", "Réponses acceptées :", "Accepted answers:"),
     ("quiz.by_hand", "noté à la main", "graded by hand"),
     ("quiz.pt", "pt", "pt"),
+    ("quiz.score", "Score", "Score"),
+    ("quiz.answer", "Réponse", "Answer"),
     ("quiz.q", "questions", "questions"),
     (
         "quiz.example",
@@ -1000,6 +1002,24 @@ pub fn quiz_questions(quiz: &Value) -> Vec<QuizQuestion> {
                 options,
                 accepted,
             }
+        })
+        .collect()
+}
+
+/// The short answers of a graded quiz that wait for a person, with what they grade them on:
+/// (question id, prompt, the answer, the points it may get); for
+/// `templates/quiz_grade_fields.html`.
+pub fn awaiting_grades(
+    questions: &[QuizQuestion],
+    grade: &Value,
+    answers: &Value,
+) -> Vec<(String, String, String, u32)> {
+    questions
+        .iter()
+        .filter(|q| grade["questions"][&q.id]["grade"] == "pending")
+        .map(|q| {
+            let answer = answers[&q.id].as_str().unwrap_or_default().to_owned();
+            (q.id.clone(), q.prompt.clone(), answer, q.points)
         })
         .collect()
 }

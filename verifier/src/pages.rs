@@ -16,8 +16,8 @@ use carnet_core::oid4vci::percent_encode;
 use carnet_service::error::ApiError;
 use carnet_service::i18n::{Catalog, Lang};
 use carnet_service::web::{
-    Backend, Chrome, PageSession, Problem, QuizQuestion, SignedIn, day, field, multipart_form,
-    problem_page, quiz_questions, see_other, show, sign_in_page, time,
+    Backend, Chrome, PageSession, Problem, QuizQuestion, SignedIn, awaiting_grades, day, field,
+    multipart_form, problem_page, quiz_questions, see_other, show, sign_in_page, time,
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -255,11 +255,9 @@ const CATALOG: Catalog = &[
     ),
     ("quiz.create", "Créer", "Create"),
     ("quiz.results", "Résultats", "Results"),
-    ("quiz.score", "Score", "Score"),
     ("quiz.pending", "à noter", "to grade"),
     ("quiz.not_yet", "pas encore répondu", "not answered yet"),
     ("quiz.grade", "Noter", "Grade"),
-    ("quiz.answer", "Réponse", "Answer"),
     (
         "quiz.send_alone",
         "Envoyer le questionnaire",
@@ -1085,14 +1083,7 @@ async fn quiz(
             .map(|r| {
                 let grade = r.grade.unwrap_or_default();
                 let answers = r.answers.unwrap_or_default();
-                let to_grade = questions
-                    .iter()
-                    .filter(|q| grade["questions"][&q.id]["grade"] == "pending")
-                    .map(|q| {
-                        let answer = answers[&q.id].as_str().unwrap_or_default().to_owned();
-                        (q.id.clone(), q.prompt.clone(), answer, q.points)
-                    })
-                    .collect();
+                let to_grade = awaiting_grades(&questions, &grade, &answers);
                 ResultRow {
                     assignment: r.assignment_id,
                     name: r.name,
