@@ -3,6 +3,7 @@
 
 use carnet_service::ServiceKind;
 use carnet_service::crypto::SecretKey;
+use carnet_service::remote::OutboundPolicy;
 use clap::Args;
 use serde::Deserialize;
 use std::net::SocketAddr;
@@ -56,6 +57,21 @@ pub struct ServerArgs {
     /// [default: 730, two years as the CNIL advises].
     #[arg(long, env = "CARNET_RETENTION_DAYS")]
     pub retention_days: Option<u32>,
+    /// Where outbound requests may go besides public addresses and Carnet's own URLs, for a
+    /// deployment on a private network: hosts, host:port pairs or CIDR ranges, comma-separated
+    /// (`idp.internal, 10.1.0.0/16, 127.0.0.1:9000`) [default: none].
+    #[arg(long, env = "CARNET_ALLOW_OUTBOUND")]
+    pub allow_outbound: Option<String>,
+    /// State-changing requests (POST, PUT, PATCH, DELETE) allowed per minute from one client
+    /// address, in bursts of a fifth of it; the whole process takes a hundred times as many;
+    /// 0 turns the limit off [default: 300].
+    #[arg(long, env = "CARNET_RATE_LIMIT")]
+    pub rate_limit: Option<u32>,
+    /// Load balancers or reverse proxies in front of Carnet, as CIDR ranges, comma-separated:
+    /// requests from them are counted against the address they forward for
+    /// (`X-Forwarded-For`) [default: none].
+    #[arg(long, env = "CARNET_TRUSTED_PROXIES")]
+    pub trusted_proxies: Option<String>,
     /// Log filter (tracing's EnvFilter syntax) [default: info].
     #[arg(long, env = "CARNET_LOG")]
     pub log: Option<String>,
@@ -74,6 +90,12 @@ pub struct Settings {
     pub log: String,
     pub log_json: bool,
     pub retention_days: u32,
+    /// Where outbound requests may go besides public addresses: the operator's list and the
+    /// public URLs of the three services.
+    pub outbound: OutboundPolicy,
+    /// Writes per minute per client address (0: no limit).
+    pub rate_limit: u32,
+    pub trusted_proxies: Vec<ipnet::IpNet>,
     args: ServerArgs,
 }
 
@@ -101,9 +123,31 @@ impl ServerArgs {
             files: self.files.or(file.files),
             secret_key: self.secret_key.or(file.secret_key),
             retention_days: self.retention_days.or(file.retention_days),
+            allow_outbound: self.allow_outbound.or(file.allow_outbound),
+            rate_limit: self.rate_limit.or(file.rate_limit),
+            trusted_proxies: self.trusted_proxies.or(file.trusted_proxies),
             log: self.log.or(file.log),
             log_json: self.log_json || file.log_json,
         };
+        let outbound: OutboundPolicy = merged
+            .allow_outbound
+            .as_deref()
+            .unwrap_or_default()
+            .parse()
+            .map_err(|e| format!("allow_outbound: {e}"))?;
+        let trusted_proxies = merged
+            .trusted_proxies
+            .as_deref()
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|s| {
+                s.parse::<ipnet::IpNet>()
+                    .or_else(|_| s.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                    .map_err(|_| format!("trusted_proxies: `{s}` is not a CIDR range"))
+            })
+            .collect::<Result<Vec<_>, String>>()?;
         let addr = merged
             .addr
             .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080)));
@@ -126,12 +170,28 @@ impl ServerArgs {
                 Some(days @ 1..=3650) => days,
                 Some(_) => return Err("retention_days: 1 to 3650".into()),
             },
+            outbound,
+            rate_limit: merged.rate_limit.unwrap_or(300),
+            trusted_proxies,
             args: merged,
-        })
+        }
+        .with_own_urls())
     }
 }
 
 impl Settings {
+    fn with_own_urls(mut self) -> Settings {
+        let own: Vec<String> = ServiceKind::ALL
+            .iter()
+            .map(|k| self.service_url(*k))
+            .chain([self.public_url.clone()])
+            .collect();
+        for url in own {
+            self.outbound.allow_url(&url);
+        }
+        self
+    }
+
     /// Where `kind` keeps its uploaded files: its own folder of the configured location.
     pub fn files_location(&self, kind: ServiceKind) -> String {
         match &self.args.files {

@@ -82,6 +82,7 @@ pub async fn service(settings: &Settings, kind: ServiceKind) -> Result<Service, 
         clock: Arc::new(SystemClock),
         config: Arc::new(ServiceConfig {
             retention_days: i64::from(settings.retention_days),
+            outbound: settings.outbound.clone(),
             ..ServiceConfig::new(kind, &settings.service_url(kind), settings.secret_key()?)
         }),
         files: files::open_store(&settings.files_location(kind)).map_err(|e| e.to_string())?,
@@ -119,7 +120,9 @@ pub fn router(services: &[Service], settings: &Settings) -> Router {
             .collect();
         app = app.merge(web::landing(links));
     }
-    carnet_service::http::outer_layers(app)
+    let limits =
+        carnet_service::limits::Limits::new(settings.rate_limit, settings.trusted_proxies.clone());
+    carnet_service::http::outer_layers(app, Arc::new(limits))
 }
 
 /// Serves until Ctrl-C or SIGTERM, then stops accepting, finishes requests and stops workers.
@@ -140,10 +143,13 @@ pub async fn serve(services: Vec<Service>, settings: &Settings) -> Result<(), St
         )));
     }
     tracing::info!(addr = %settings.addr, url = %settings.public_url, "Carnet is listening");
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .map_err(|e| e.to_string())?;
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+    .map_err(|e| e.to_string())?;
     let _ = stop_tx.send(true);
     for w in workers {
         let _ = w.await;

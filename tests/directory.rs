@@ -171,13 +171,15 @@ async fn journey(app: &TestApp) {
             Some(body),
         )
     };
+    // (The verifier's own description is not passed on: only its OAuth error code.)
     let r = publish(json!({"verifier": verifier_url})).await;
     assert_eq!(r.status, StatusCode::BAD_GATEWAY, "{}", r.body);
+    assert_eq!(r.problem(), "upstream-error");
     assert!(
         r.body["detail"]
             .as_str()
             .unwrap()
-            .contains("not a trusted issuer"),
+            .contains("(invalid_request)"),
         "{}",
         r.body
     );

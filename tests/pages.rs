@@ -34,13 +34,17 @@ fn csrf_of(page: &str) -> String {
 async fn the_wallet_pages() {
     for engine in engines() {
         let app = TestApp::new(engine).await;
+        // Signed out, a form carries the visitor's form token, as the page gives it.
+        let (visitor, token) = app.visitor("wallet").await;
         let form = |path: &'static str, body: String, cookie: Option<String>| {
             let app = &app;
+            let (visitor, token) = (visitor.clone(), token.clone());
             async move {
-                let extra: Vec<(&str, &str)> = cookie
-                    .as_deref()
-                    .map(|c| vec![("cookie", c)])
-                    .unwrap_or_default();
+                let (cookie, body) = match cookie {
+                    Some(c) => (c, body),
+                    None => (visitor, format!("{body}&csrf={token}")),
+                };
+                let extra = vec![("cookie", cookie.as_str())];
                 app.send(
                     Method::POST,
                     path,
@@ -376,8 +380,10 @@ async fn forms_are_api_calls() {
 }
 
 async fn form_sign_up(app: &TestApp, path: &str, email: &str) -> Reply {
+    let service = path.trim_start_matches('/').split('/').next().unwrap();
+    let (visitor, token) = app.visitor(service).await;
     let body = format!(
-        "display_name=In%C3%A8s+Morel&email={}&password=correct+horse+battery",
+        "display_name=In%C3%A8s+Morel&email={}&password=correct+horse+battery&csrf={token}",
         email.replace('@', "%40")
     );
     let r = app
@@ -387,7 +393,7 @@ async fn form_sign_up(app: &TestApp, path: &str, email: &str) -> Reply {
             &Auth::None,
             Some(body.as_bytes()),
             Some(FORM),
-            &[],
+            &[("cookie", visitor.as_str())],
         )
         .await;
     assert_eq!(
@@ -407,14 +413,20 @@ async fn form_sign_up(app: &TestApp, path: &str, email: &str) -> Reply {
 async fn the_wallet_account_pages() {
     for engine in engines() {
         let app = TestApp::new(engine).await;
+        // Signed out, a form carries the visitor's form token, as the page gives it.
+        let (visitor, token) = app.visitor("wallet").await;
         let post = |path: &str, body: Vec<u8>, media: &'static str, cookie: &str| {
             let (app, path, cookie) = (&app, path.to_owned(), cookie.to_owned());
+            let (visitor, token) = (visitor.clone(), token.clone());
             async move {
-                let extra: Vec<(&str, &str)> = if cookie.is_empty() {
-                    vec![]
+                let (cookie, body) = if cookie.is_empty() {
+                    let mut body = body;
+                    body.extend_from_slice(format!("&csrf={token}").as_bytes());
+                    (visitor, body)
                 } else {
-                    vec![("cookie", cookie.as_str())]
+                    (cookie, body)
                 };
+                let extra: Vec<(&str, &str)> = vec![("cookie", cookie.as_str())];
                 app.send(
                     Method::POST,
                     &path,

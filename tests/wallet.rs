@@ -571,7 +571,8 @@ async fn presenting_only_the_chosen_claims() {
     use carnet_core::oid4vp::AuthorizationRequest;
     use carnet_core::sd_jwt::{self, VerifyOptions};
 
-    let app = TestApp::listening(Engine::Sqlite).await;
+    // The test's verifier stands on another loopback port, which the operator would list.
+    let app = TestApp::listening_allowing(Engine::Sqlite, Some("127.0.0.1")).await;
     let c = centre(&app).await;
     let evaluated = c.evaluate(&app, json!("or")).await;
     let (holder, _) = wallet_account(&app).await;

@@ -1777,13 +1777,14 @@ async fn courses(
 async fn upload(
     State(state): State<IssuerState>,
     lang: Lang,
+    SignedIn(session): SignedIn,
     api: Backend,
     Path(org): Path<String>,
     form: axum::extract::Multipart,
 ) -> Response {
     let back = format!("{}/orgs/{org}/courses", state.ctx.config.path_prefix());
     let sent = async {
-        let (fields, file) = multipart_form(form, "file", MAX_UPLOAD).await?;
+        let (fields, file) = multipart_form(&session, form, "file", MAX_UPLOAD).await?;
         let file =
             file.ok_or_else(|| Problem::invalid(lang.t(CATALOG, "course.no_file").into()))?;
         let path = format!(

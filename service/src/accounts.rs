@@ -4,12 +4,13 @@
 use crate::Ctx;
 use crate::audit::{self, Actor};
 use crate::auth::{
-    self, AuthMethod, Principal, check_login_allowed, check_new_password, hash_password,
+    self, Attempt, AuthMethod, Principal, check_login_allowed, check_new_password, hash_password,
     normalise_email, record_login_failure, session_cookie, verify_password,
 };
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::Json;
 use crate::id::{AccountId, TokenId, hash_secret};
+use crate::limits::ClientIp;
 use axum::Extension;
 use axum::extract::{FromRef, Path, State};
 use axum::http::{StatusCode, header};
@@ -201,7 +202,7 @@ pub async fn create_account(
     .bind(id.as_str())
     .bind(&email)
     .bind(&display_name)
-    .bind(hash_password(password)?)
+    .bind(hash_password(password).await?)
     .bind(platform_admin as i64)
     .bind(now)
     .execute(&mut *conn)
@@ -339,10 +340,11 @@ pub async fn sign_up(
 async fn login(
     State(ctx): State<Ctx>,
     hooks: Option<Extension<Hooks>>,
+    client: ClientIp,
     Json(input): Json<Credentials>,
 ) -> ApiResult<Response> {
     let hooks = hooks.map(|Extension(h)| h);
-    let done = sign_in(&ctx, hooks.as_ref(), &input.email, &input.password).await?;
+    let done = sign_in(&ctx, hooks.as_ref(), &client, &input.email, &input.password).await?;
     Ok(signed_in(
         &ctx,
         StatusCode::OK,
@@ -352,11 +354,13 @@ async fn login(
     ))
 }
 
-/// Checks the password (throttled per address) and opens a session, running the service's
-/// hooks (what signing in does, for the API and the pages alike).
+/// Checks the password (throttled per client address and account: `auth::check_login_allowed`)
+/// and opens a session, running the service's hooks (what signing in does, for the API and the
+/// pages alike).
 pub async fn sign_in(
     ctx: &Ctx,
     hooks: Option<&Hooks>,
+    client: &ClientIp,
     email: &str,
     password: &str,
 ) -> ApiResult<SessionStart> {
@@ -364,29 +368,29 @@ pub async fn sign_in(
     if password.len() > 1024 || email.len() > 254 || email.chars().any(char::is_control) {
         return Err(ApiError::InvalidCredentials);
     }
-    check_login_allowed(ctx, &email).await?;
+    check_login_allowed(ctx, &email, client, Attempt::SignIn).await?;
     let row: Option<(String, String, String, i64, String)> = sqlx::query_as(
         "SELECT id, email, display_name, platform_admin, password_hash FROM accounts WHERE email = $1",
     )
     .bind(&email)
     .fetch_optional(ctx.db.pool())
     .await?;
-    let account = match row {
-        Some((id, email, display_name, admin, hash)) if verify_password(password, &hash) => {
-            Account {
-                id,
-                email,
-                display_name,
-                platform_admin: admin != 0,
-            }
-        }
-        Some(_) => {
-            record_login_failure(ctx, &email).await?;
-            return Err(ApiError::InvalidCredentials);
-        }
+    let verified = match &row {
+        Some((.., hash)) => verify_password(password, hash).await?,
         None => {
-            auth::burn_password_check(password);
-            record_login_failure(ctx, &email).await?;
+            auth::burn_password_check(password).await?;
+            false
+        }
+    };
+    let account = match row {
+        Some((id, email, display_name, admin, _)) if verified => Account {
+            id,
+            email,
+            display_name,
+            platform_admin: admin != 0,
+        },
+        _ => {
+            record_login_failure(ctx, &email, client, Attempt::SignIn).await?;
             return Err(ApiError::InvalidCredentials);
         }
     };
@@ -496,7 +500,7 @@ pub async fn set_password(
 ) -> ApiResult<()> {
     check_new_password(password)?;
     sqlx::query("UPDATE accounts SET password_hash = $1, updated_at = $2 WHERE id = $3")
-        .bind(hash_password(password)?)
+        .bind(hash_password(password).await?)
         .bind(ctx.now_ms())
         .bind(account.as_str())
         .execute(&mut *conn)
@@ -523,7 +527,9 @@ async fn change_password(
         .bind(principal.account_id.as_str())
         .fetch_one(ctx.db.pool())
         .await?;
-    if input.current_password.len() > 1024 || !verify_password(&input.current_password, &hash) {
+    if input.current_password.len() > 1024
+        || !verify_password(&input.current_password, &hash).await?
+    {
         return Err(ApiError::invalid_field(
             "current_password",
             "the current password is wrong",

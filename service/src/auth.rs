@@ -5,6 +5,7 @@
 
 use crate::error::ApiError;
 use crate::id::{AccountId, hash_secret, random_token};
+use crate::limits::ClientIp;
 use crate::{Ctx, ServiceConfig};
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
@@ -21,8 +22,45 @@ pub const TOKEN_PREFIX: &str = "carnet_";
 
 // --- Passwords ---------------------------------------------------------------------------------
 
-/// Hashes a password with argon2id (19 MiB, 2 passes: OWASP's recommendation), as a PHC string.
-pub fn hash_password(password: &str) -> Result<String, ApiError> {
+/// Password hashing runs here: on the blocking threads, at most one hash per core at a time
+/// (each takes 19 MiB and ~50 ms of a core), with a bounded queue. The async threads stay free
+/// for every other request, memory stays bounded, and a flood of sign-ins waits its turn or is
+/// told to come back (503) instead of stalling the process.
+struct HashingPool {
+    permits: tokio::sync::Semaphore,
+    waiting: std::sync::atomic::AtomicUsize,
+}
+
+/// Requests queued for a hash beyond the running ones before new ones are refused.
+const MAX_HASHES_WAITING: usize = 64;
+
+static HASHING: LazyLock<HashingPool> = LazyLock::new(|| HashingPool {
+    permits: tokio::sync::Semaphore::new(
+        std::thread::available_parallelism().map_or(1, |n| n.get().min(4)),
+    ),
+    waiting: std::sync::atomic::AtomicUsize::new(0),
+});
+
+/// Runs `work` (argon2: a password hash or a key derived from a secret a person knows) on the
+/// bounded hashing pool.
+pub async fn hashing<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, ApiError> {
+    use std::sync::atomic::Ordering;
+    let pool = &*HASHING;
+    if pool.waiting.fetch_add(1, Ordering::SeqCst) >= MAX_HASHES_WAITING {
+        pool.waiting.fetch_sub(1, Ordering::SeqCst);
+        return Err(ApiError::Unavailable);
+    }
+    let permit = pool.permits.acquire().await;
+    pool.waiting.fetch_sub(1, Ordering::SeqCst);
+    let _permit = permit.map_err(ApiError::internal)?;
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(ApiError::internal)
+}
+
+fn argon2_hash(password: &str) -> Result<String, ApiError> {
     let mut salt = [0u8; 16];
     rand::rngs::OsRng.fill_bytes(&mut salt);
     Argon2::default()
@@ -31,19 +69,32 @@ pub fn hash_password(password: &str) -> Result<String, ApiError> {
         .map_err(ApiError::internal)
 }
 
-pub fn verify_password(password: &str, hash: &str) -> bool {
-    Argon2::default()
-        .verify_password(password.as_bytes(), hash)
-        .is_ok()
+/// Hashes a password with argon2id (19 MiB, 2 passes: OWASP's recommendation), as a PHC
+/// string, on the hashing pool.
+pub async fn hash_password(password: &str) -> Result<String, ApiError> {
+    let password = password.to_owned();
+    hashing(move || argon2_hash(&password)).await?
+}
+
+/// Whether `password` matches the PHC string `hash`, checked on the hashing pool.
+pub async fn verify_password(password: &str, hash: &str) -> Result<bool, ApiError> {
+    let (password, hash) = (password.to_owned(), hash.to_owned());
+    hashing(move || {
+        Argon2::default()
+            .verify_password(password.as_bytes(), hash.as_str())
+            .is_ok()
+    })
+    .await
 }
 
 /// A hash to verify against when the account does not exist, so that the answer takes as long
 /// as for a wrong password.
 static DUMMY_HASH: LazyLock<String> =
-    LazyLock::new(|| hash_password("not a real password").unwrap_or_default());
+    LazyLock::new(|| argon2_hash("not a real password").unwrap_or_default());
 
-pub fn burn_password_check(password: &str) {
-    let _ = verify_password(password, &DUMMY_HASH);
+pub async fn burn_password_check(password: &str) -> Result<(), ApiError> {
+    let dummy = LazyLock::force(&DUMMY_HASH).clone();
+    verify_password(password, &dummy).await.map(|_| ())
 }
 
 pub fn check_new_password(password: &str) -> Result<(), ApiError> {
@@ -293,7 +344,7 @@ pub fn check_csrf(principal: &Principal, sent: &str) -> bool {
     }
 }
 
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
@@ -320,29 +371,91 @@ where
 
 // --- Login throttling ------------------------------------------------------------------------------
 
-/// Refuses a login for `email` after too many recent failures (per address, across instances:
-/// the count is in the database).
-pub async fn check_login_allowed(ctx: &Ctx, email: &str) -> Result<(), ApiError> {
-    let window_start = ctx.now_ms() - ctx.config.login_window_secs * 1000;
-    let (failures, oldest): (i64, Option<i64>) =
-        sqlx::query_as("SELECT COUNT(*), MIN(at) FROM login_failures WHERE email = $1 AND at > $2")
-            .bind(email)
-            .bind(window_start)
-            .fetch_one(ctx.db.pool())
-            .await?;
-    if failures >= ctx.config.login_max_failures {
-        let retry_at = oldest.unwrap_or(window_start) + ctx.config.login_window_secs * 1000;
+/// What a throttled attempt is: signing in with a password, or recovering with a code. Each
+/// has its own count, so a stranger's wrong recovery codes do not slow a sign-in down.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Attempt {
+    SignIn,
+    Recovery,
+}
+
+impl Attempt {
+    fn name(self) -> &'static str {
+        match self {
+            Attempt::SignIn => "sign-in",
+            Attempt::Recovery => "recovery",
+        }
+    }
+}
+
+/// Failures of one account from all addresses after which every attempt on it is slowed down
+/// (one per few seconds, doubling up to [`MAX_ACCOUNT_DELAY_SECS`]) rather than refused: a
+/// stranger spreading guesses over many addresses is held to a trickle, and cannot lock the
+/// owner out.
+const FAILURES_PER_ACCOUNT: i64 = 20;
+const MAX_ACCOUNT_DELAY_SECS: i64 = 30;
+
+/// Refuses an attempt on `email` (429 with `Retry-After`) after too many recent failures from
+/// this client address (`login_max_failures` within `login_window_secs`), or too soon after the last failure once the account has many (counts
+/// in the database, so they hold across instances).
+pub async fn check_login_allowed(
+    ctx: &Ctx,
+    email: &str,
+    client: &ClientIp,
+    attempt: Attempt,
+) -> Result<(), ApiError> {
+    let now = ctx.now_ms();
+    let window = ctx.config.login_window_secs * 1000;
+    let window_start = now - window;
+    let (from_client, oldest): (i64, Option<i64>) = sqlx::query_as(
+        "SELECT COUNT(*), MIN(at) FROM login_failures \
+         WHERE email = $1 AND purpose = $2 AND client = $3 AND at > $4",
+    )
+    .bind(email)
+    .bind(attempt.name())
+    .bind(client.key())
+    .bind(window_start)
+    .fetch_one(ctx.db.pool())
+    .await?;
+    let per_client = ctx.config.login_max_failures.max(1);
+    if from_client >= per_client {
+        let retry_at = oldest.unwrap_or(window_start) + window;
         return Err(ApiError::TooManyRequests {
-            retry_after_secs: (retry_at - ctx.now_ms() + 999).div_euclid(1000).max(1),
+            retry_after_secs: (retry_at - now + 999).div_euclid(1000).max(1),
         });
+    }
+    let (all, latest): (i64, Option<i64>) = sqlx::query_as(
+        "SELECT COUNT(*), MAX(at) FROM login_failures WHERE email = $1 AND purpose = $2 AND at > $3",
+    )
+    .bind(email)
+    .bind(attempt.name())
+    .bind(window_start)
+    .fetch_one(ctx.db.pool())
+    .await?;
+    if all >= FAILURES_PER_ACCOUNT {
+        let over = (all - FAILURES_PER_ACCOUNT).min(5) as u32;
+        let delay_ms = (2i64.pow(over)).min(MAX_ACCOUNT_DELAY_SECS) * 1000;
+        let wait = latest.unwrap_or(0) + delay_ms - now;
+        if wait > 0 {
+            return Err(ApiError::TooManyRequests {
+                retry_after_secs: (wait + 999).div_euclid(1000).max(1),
+            });
+        }
     }
     Ok(())
 }
 
-pub async fn record_login_failure(ctx: &Ctx, email: &str) -> Result<(), ApiError> {
-    sqlx::query("INSERT INTO login_failures (email, at) VALUES ($1, $2)")
+pub async fn record_login_failure(
+    ctx: &Ctx,
+    email: &str,
+    client: &ClientIp,
+    attempt: Attempt,
+) -> Result<(), ApiError> {
+    sqlx::query("INSERT INTO login_failures (email, at, client, purpose) VALUES ($1, $2, $3, $4)")
         .bind(email)
         .bind(ctx.now_ms())
+        .bind(client.key())
+        .bind(attempt.name())
         .execute(&mut *ctx.db.writer().await?)
         .await?;
     Ok(())
@@ -351,4 +464,40 @@ pub async fn record_login_failure(ctx: &Ctx, email: &str) -> Result<(), ApiError
 /// A new API token secret: `carnet_<service>_<256 random bits>`.
 pub fn new_token_secret(config: &ServiceConfig) -> String {
     format!("{TOKEN_PREFIX}{}_{}", config.kind.name(), random_token(32))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn hashing_runs_off_the_async_threads_a_few_at_a_time() {
+        let running = Arc::new(AtomicUsize::new(0));
+        let most = Arc::new(AtomicUsize::new(0));
+        let tasks: Vec<_> = (0..12)
+            .map(|_| {
+                let (running, most) = (running.clone(), most.clone());
+                tokio::spawn(hashing(move || {
+                    let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+                    most.fetch_max(now, Ordering::SeqCst);
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                    running.fetch_sub(1, Ordering::SeqCst);
+                }))
+            })
+            .collect();
+        for task in tasks {
+            task.await.unwrap().unwrap();
+        }
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
+        assert!(most.load(Ordering::SeqCst) <= cores);
+        let hash = hash_password("correct horse battery").await.unwrap();
+        assert!(
+            verify_password("correct horse battery", &hash)
+                .await
+                .unwrap()
+        );
+        assert!(!verify_password("wrong horse battery", &hash).await.unwrap());
+    }
 }

@@ -88,11 +88,18 @@ const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
 pub type EmbeddedMigration = (i64, &'static str, &'static str);
 
 /// The tables every service has (versions 1–99).
-pub const COMMON_MIGRATIONS: &[EmbeddedMigration] = &[(
-    1,
-    "foundation",
-    include_str!("../../migrations/common/0001_foundation.sql"),
-)];
+pub const COMMON_MIGRATIONS: &[EmbeddedMigration] = &[
+    (
+        1,
+        "foundation",
+        include_str!("../../migrations/common/0001_foundation.sql"),
+    ),
+    (
+        2,
+        "login throttle",
+        include_str!("../../migrations/common/0002_login_throttle.sql"),
+    ),
+];
 
 #[derive(Debug)]
 struct Embedded(Vec<EmbeddedMigration>);

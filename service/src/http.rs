@@ -68,7 +68,11 @@ where
         .route("/do/{*path}", axum::routing::post(crate::web::act))
         .layer(axum::Extension(crate::web::ApiRouter(
             api.clone().with_state(state.clone()),
-        )));
+        )))
+        .layer(middleware::from_fn_with_state(
+            ctx.clone(),
+            crate::web::form_guard,
+        ));
     Router::new()
         .merge(api)
         .merge(pages)
@@ -97,9 +101,10 @@ where
 
 /// Request ids, tracing and security headers, for the whole process (all services, landing
 /// page): the outermost layers.
-pub fn outer_layers(router: Router) -> Router {
+pub fn outer_layers(router: Router, limits: std::sync::Arc<crate::limits::Limits>) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
     router
+        .layer(middleware::from_fn_with_state(limits, crate::limits::limit))
         .layer(middleware::from_fn(crate::i18n::remember))
         .layer(SetResponseHeaderLayer::if_not_present(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP)))
         .layer(SetResponseHeaderLayer::if_not_present(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))

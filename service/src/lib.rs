@@ -27,6 +27,7 @@ pub mod http;
 pub mod i18n;
 pub mod id;
 pub mod jobs;
+pub mod limits;
 pub mod pagination;
 pub mod remote;
 pub mod tenants;
@@ -94,6 +95,9 @@ pub struct ServiceConfig {
     /// How long a verifier keeps what a candidate disclosed after the last contact, in days
     /// (two years by default, as the CNIL advises for candidates' data).
     pub retention_days: i64,
+    /// Where outbound requests may go besides public addresses (the service's own URL at
+    /// least; `carnet serve` adds the other services' and `--allow-outbound`).
+    pub outbound: remote::OutboundPolicy,
 }
 
 impl ServiceConfig {
@@ -102,8 +106,11 @@ impl ServiceConfig {
         public_url: &str,
         secret_key: crypto::SecretKey,
     ) -> ServiceConfig {
+        let mut outbound = remote::OutboundPolicy::default();
+        outbound.allow_url(public_url);
         ServiceConfig {
             kind,
+            outbound,
             public_url: public_url.trim_end_matches('/').to_owned(),
             max_body_bytes: 1024 * 1024,
             max_upload_bytes: 20 * 1024 * 1024,

@@ -181,6 +181,21 @@ const COMMON: Catalog = &[
         "Adresse ou mot de passe incorrect.",
         "Wrong address or password.",
     ),
+    (
+        "sign_in.expired",
+        "Ce formulaire a expiré ou ne vient pas de ce site. Merci de réessayer.",
+        "This form has expired or does not come from this site. Please try again.",
+    ),
+    (
+        "sign_in.throttled",
+        "Trop d'essais pour cette adresse. Patientez un peu avant de réessayer.",
+        "Too many attempts for this address. Please wait a little before trying again.",
+    ),
+    (
+        "sign_in.busy",
+        "Le service est très sollicité en ce moment. Réessayez dans quelques secondes.",
+        "The service is very busy right now. Please try again in a few seconds.",
+    ),
     ("sign_up.title", "Créer un compte", "Create an account"),
     (
         "sign_up.rule",
@@ -247,7 +262,8 @@ impl Chrome {
             base: ctx.config.path_prefix().to_owned(),
             home: home(ctx),
             user: String::new(),
-            csrf: String::new(),
+            // Forms of a page nobody is signed in on carry the visitor's form token.
+            csrf: FORM_TOKEN.try_with(Clone::clone).unwrap_or_default(),
         }
     }
 
@@ -328,6 +344,16 @@ pub struct Problem {
     pub detail: String,
 }
 
+impl From<ApiError> for Problem {
+    fn from(e: ApiError) -> Problem {
+        Problem {
+            kind: e.kind().to_owned(),
+            status: e.status(),
+            detail: e.to_string(),
+        }
+    }
+}
+
 impl Problem {
     pub fn not_found() -> Problem {
         Problem {
@@ -356,8 +382,10 @@ pub struct Upload {
 }
 
 /// A page's multipart form (one with a file): its text fields, and field `file` when it holds
-/// a file, of at most `max` bytes.
+/// a file, of at most `max` bytes. Only for someone signed in (`_reader`: the caller has
+/// extracted the session before the body), so nobody uploads megabytes to be turned away after.
 pub async fn multipart_form(
+    _reader: &PageSession,
     mut form: axum::extract::Multipart,
     file: &str,
     max: usize,
@@ -655,6 +683,15 @@ pub async fn act(
     if !path.starts_with("api/v1/") {
         return problem(Problem::not_found());
     }
+    // The form's token: the session's CSRF token, or for a visitor not signed in (a lost
+    // password, an account to create) their form token, so no other site can post it.
+    let token_ok = match auth::cookie_session(&ctx, &headers, None).await {
+        Ok(principal) => auth::check_csrf(&principal, field("csrf")),
+        Err(_) => form_token_ok(&ctx, &headers, field("csrf")),
+    };
+    if !token_ok {
+        return problem(ApiError::Csrf.into());
+    }
     let method = match field("_method") {
         "PUT" => Method::PUT,
         "PATCH" => Method::PATCH,
@@ -843,6 +880,8 @@ where
         password: String,
         #[serde(default)]
         next: String,
+        #[serde(default)]
+        csrf: String,
     }
     #[derive(serde::Deserialize)]
     struct SignUp {
@@ -851,7 +890,33 @@ where
         password: String,
         #[serde(default)]
         next: String,
+        #[serde(default)]
+        csrf: String,
     }
+    // What a refused sign-in or sign-up shows: the form again, saying why.
+    let refused = move |ctx: &Ctx, lang: Lang, e: ApiError, next: &str| {
+        let key = match &e {
+            ApiError::InvalidCredentials => "sign_in.failed",
+            ApiError::Csrf => "sign_in.expired",
+            ApiError::TooManyRequests { .. } => "sign_in.throttled",
+            ApiError::Unavailable => "sign_in.busy",
+            _ => return problem_page(ctx, lang, e.into(), &home(ctx)),
+        };
+        let mut response = sign_in_page(
+            ctx,
+            lang,
+            catalog,
+            e.status(),
+            lang.t(COMMON, key).to_owned(),
+            next,
+        );
+        if let ApiError::TooManyRequests { retry_after_secs } = e
+            && let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string())
+        {
+            response.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        response
+    };
     #[derive(serde::Deserialize)]
     struct SignOut {
         csrf: String,
@@ -869,21 +934,24 @@ where
                 move |State(ctx): State<Ctx>,
                       lang: Lang,
                       hooks: Option<axum::Extension<Hooks>>,
+                      client: crate::limits::ClientIp,
+                      headers: HeaderMap,
                       Form(form): Form<SignIn>| async move {
+                    if !form_token_ok(&ctx, &headers, &form.csrf) {
+                        return refused(&ctx, lang, ApiError::Csrf, &form.next);
+                    }
                     let hooks = hooks.map(|axum::Extension(h)| h);
-                    match accounts::sign_in(&ctx, hooks.as_ref(), &form.email, &form.password)
-                        .await
-                    {
+                    let done = accounts::sign_in(
+                        &ctx,
+                        hooks.as_ref(),
+                        &client,
+                        &form.email,
+                        &form.password,
+                    )
+                    .await;
+                    match done {
                         Ok(done) => signed_in(&ctx, &done.session.secret, &form.next),
-                        Err(ApiError::InvalidCredentials) => sign_in_page(
-                            &ctx,
-                            lang,
-                            catalog,
-                            StatusCode::UNAUTHORIZED,
-                            lang.t(COMMON, "sign_in.failed").to_owned(),
-                            &form.next,
-                        ),
-                        Err(e) => e.into_response(),
+                        Err(e) => refused(&ctx, lang, e, &form.next),
                     }
                 },
             ),
@@ -894,7 +962,11 @@ where
                 move |State(ctx): State<Ctx>,
                       lang: Lang,
                       hooks: Option<axum::Extension<Hooks>>,
+                      headers: HeaderMap,
                       Form(form): Form<SignUp>| async move {
+                    if !form_token_ok(&ctx, &headers, &form.csrf) {
+                        return refused(&ctx, lang, ApiError::Csrf, &form.next);
+                    }
                     let hooks = hooks.map(|axum::Extension(h)| h);
                     let done = accounts::sign_up(
                         &ctx,
@@ -936,7 +1008,7 @@ where
                                 &form.next,
                             )
                         }
-                        Err(e) => e.into_response(),
+                        Err(e) => refused(&ctx, lang, e, &form.next),
                     }
                 },
             ),
@@ -1071,6 +1143,90 @@ pub async fn show<T: askama::Template>(
         Ok(page) => render(lang, page.render()),
         Err(p) => failed(ctx, lang, catalog, p),
     }
+}
+
+// --- Forms come from our own pages --------------------------------------------------------------
+
+tokio::task_local! {
+    /// The visitor's form token, while a page request is handled ([`form_guard`]).
+    static FORM_TOKEN: String;
+}
+
+/// The cookie with a visitor's form token: what the forms of a page nobody is signed in on
+/// carry (sign-in, sign-up, a lost password), so that another site cannot post them.
+fn form_cookie_name(ctx: &Ctx) -> String {
+    format!("carnet_{}_form", ctx.config.kind.name())
+}
+
+/// Whether the browser says the request comes from a page of this service: `Sec-Fetch-Site`
+/// and `Origin`, when sent (browsers send them with every cross-site form), must name it.
+fn same_origin(ctx: &Ctx, headers: &HeaderMap) -> bool {
+    let site = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok());
+    if site.is_some_and(|s| s != "same-origin" && s != "none") {
+        return false;
+    }
+    let Some(origin) = headers.get(header::ORIGIN) else {
+        return true;
+    };
+    let ours = reqwest::Url::parse(&ctx.config.public_url)
+        .map(|u| u.origin().ascii_serialization())
+        .unwrap_or_default();
+    origin.to_str().is_ok_and(|o| o == ours)
+}
+
+/// Whether `sent` (a form's `csrf` field) is the visitor's form token.
+pub fn form_token_ok(ctx: &Ctx, headers: &HeaderMap, sent: &str) -> bool {
+    auth::cookie_value(headers, &form_cookie_name(ctx)).is_some_and(|token| {
+        !token.is_empty() && auth::constant_time_eq(token.as_bytes(), sent.as_bytes())
+    })
+}
+
+/// The layer of every page: refuses a state-changing request that a browser says comes from
+/// another site (403 page), and gives each visitor a form token (a cookie, and the `csrf`
+/// field of the forms of pages nobody is signed in on: [`Chrome::new`]).
+pub async fn form_guard(
+    State(ctx): State<Ctx>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let writes = !matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS
+    );
+    if writes && !same_origin(&ctx, request.headers()) {
+        let lang = crate::i18n::negotiate(None, request.headers());
+        return problem_page(&ctx, lang, ApiError::Csrf.into(), &home(&ctx));
+    }
+    let existing = auth::cookie_value(request.headers(), &form_cookie_name(&ctx))
+        .filter(|t| {
+            t.len() == 32
+                && t.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        })
+        .map(str::to_owned);
+    let token = existing
+        .clone()
+        .unwrap_or_else(|| crate::id::random_token(24));
+    let mut response = FORM_TOKEN.scope(token.clone(), next.run(request)).await;
+    if existing.is_none() {
+        let path = match ctx.config.path_prefix() {
+            "" => "/",
+            p => p,
+        };
+        let secure = if ctx.config.secure_cookies() {
+            "; Secure"
+        } else {
+            ""
+        };
+        let cookie = format!(
+            "{}={token}; Path={path}; HttpOnly; SameSite=Lax; Max-Age=86400{secure}",
+            form_cookie_name(&ctx)
+        );
+        if let Ok(v) = HeaderValue::from_str(&cookie) {
+            response.headers_mut().append(header::SET_COOKIE, v);
+        }
+    }
+    response
 }
 
 /// Who is signed in on a page, by the session cookie. Forms carry the session's CSRF token in

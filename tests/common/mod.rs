@@ -97,24 +97,37 @@ where
 
 impl TestApp {
     pub async fn new(engine: Engine) -> TestApp {
-        TestApp::build(engine, "http://carnet.test").await
+        TestApp::build(engine, "http://carnet.test", None).await
     }
 
     /// The same, also listening on a loopback port, for services that call each other over
     /// HTTP (the wallet fetching from the issuer). The public URL is that address.
     pub async fn listening(engine: Engine) -> TestApp {
+        TestApp::listening_allowing(engine, None).await
+    }
+
+    /// The same, with outbound requests also allowed where `allow_outbound` says (as
+    /// `--allow-outbound`: peers of the test on other loopback ports).
+    pub async fn listening_allowing(engine: Engine, allow_outbound: Option<&str>) -> TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
-        let app = TestApp::build(engine, &url).await;
+        let app = TestApp::build(engine, &url, allow_outbound).await;
         let router = app.router.clone();
-        tokio::spawn(async move { axum::serve(listener, router).await });
+        tokio::spawn(async move {
+            axum::serve(
+                listener,
+                router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+            )
+            .await
+        });
         app
     }
 
-    async fn build(engine: Engine, public_url: &str) -> TestApp {
+    async fn build(engine: Engine, public_url: &str, allow_outbound: Option<&str>) -> TestApp {
         let clock = ManualClock::new(START_MS);
         let settings = ServerArgs {
             public_url: Some(public_url.into()),
+            allow_outbound: allow_outbound.map(str::to_owned),
             ..ServerArgs::default()
         }
         .resolve()
@@ -135,11 +148,10 @@ impl TestApp {
                 bus: carnet_service::bus::Bus::new(&db),
                 db,
                 clock: Arc::new(clock.clone()),
-                config: Arc::new(ServiceConfig::new(
-                    kind,
-                    &settings.service_url(kind),
-                    secret_key.clone(),
-                )),
+                config: Arc::new(ServiceConfig {
+                    outbound: settings.outbound.clone(),
+                    ..ServiceConfig::new(kind, &settings.service_url(kind), secret_key.clone())
+                }),
                 // An S3-compatible bucket when CI provides one, so every upload test runs
                 // against it too; a folder of the test's directory otherwise.
                 files: match std::env::var("CARNET_TEST_S3_URL") {
@@ -402,5 +414,39 @@ pub fn session_of(reply: &Reply) -> Auth {
             .as_str()
             .expect("csrf_token")
             .to_owned(),
+    }
+}
+
+impl TestApp {
+    /// A visitor's form token for `service`'s pages nobody is signed in on, as a browser gets
+    /// it by opening the portal: the cookie (`name=value`) and the value of the forms' `csrf`
+    /// field.
+    pub async fn visitor(&self, service: &str) -> (String, String) {
+        let r = self
+            .send(
+                Method::GET,
+                &format!("/{service}"),
+                &Auth::None,
+                None,
+                None,
+                &[],
+            )
+            .await;
+        let cookie = r
+            .headers
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|v| v.starts_with(&format!("carnet_{service}_form=")))
+            .and_then(|v| v.split(';').next())
+            .expect("a form token cookie")
+            .to_owned();
+        let token = cookie.split_once('=').unwrap().1.to_owned();
+        let page = String::from_utf8_lossy(&r.raw);
+        assert!(
+            page.contains(&format!("name=\"csrf\" value=\"{token}\"")),
+            "{page}"
+        );
+        (cookie, token)
     }
 }

@@ -69,11 +69,10 @@ pub struct VerifierState {
 
 impl VerifierState {
     pub fn new(ctx: Ctx) -> VerifierState {
-        // Plain-HTTP issuers only for a verifier that is itself on plain HTTP (a local set-up).
-        let allow_http = ctx.config.public_url.starts_with("http://");
+        // Public addresses only (plain HTTP too for a verifier on plain HTTP, a local set-up).
         VerifierState {
+            remote: Remote::new(&ctx.config),
             ctx,
-            remote: Remote::new(allow_http),
             trust: Arc::default(),
             status: Arc::default(),
         }

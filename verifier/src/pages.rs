@@ -703,13 +703,14 @@ const MAX_PDF: usize = 10 * 1024 * 1024;
 async fn send_offer(
     State(state): State<VerifierState>,
     lang: Lang,
+    SignedIn(session): SignedIn,
     api: Backend,
     Path(company): Path<String>,
     form: Multipart,
 ) -> Response {
     let base = state.ctx.config.path_prefix().to_owned();
     let back = format!("{base}/companies/{company}");
-    let (fields, pdf) = match multipart_form(form, "document", MAX_PDF).await {
+    let (fields, pdf) = match multipart_form(&session, form, "document", MAX_PDF).await {
         Ok(read) => read,
         Err(p) => return problem_page(&state.ctx, lang, p, &back),
     };

@@ -309,7 +309,8 @@ async fn backup(
     };
     let mut salt = [0u8; 16];
     rand::rngs::OsRng.fill_bytes(&mut salt);
-    let ciphertext = vault::derive(&input.passphrase, &salt)?
+    let ciphertext = vault::derive(&input.passphrase, &salt)
+        .await?
         .seal(BACKUP_FORMAT, &serde_json::to_vec(&contents)?)
         .map_err(ApiError::internal)?;
     let body = Backup {
@@ -364,7 +365,8 @@ async fn restore(
     if input.passphrase.len() > 1024 || salt.len() < 8 {
         return Err(undecodable());
     }
-    let plaintext = vault::derive(&input.passphrase, &salt)?
+    let plaintext = vault::derive(&input.passphrase, &salt)
+        .await?
         .open(format, &ciphertext)
         .map_err(|_| {
             ApiError::invalid_field("passphrase", "wrong passphrase, or a damaged backup")

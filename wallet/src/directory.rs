@@ -368,7 +368,10 @@ async fn withdraw(
     {
         Ok(_) => {}
         // Gone there already: forget it here too.
-        Err(ApiError::Upstream { detail, .. }) if detail.ends_with("status 404") => {}
+        Err(ApiError::Upstream {
+            kind: "upstream-not-found",
+            ..
+        }) => {}
         Err(e) => return Err(e),
     }
     let now = state.ctx.now_ms();

@@ -70,11 +70,10 @@ impl FromRef<WalletState> for Ctx {
 
 /// The wallet's HTTP service, to mount at its path prefix.
 pub fn app(ctx: Ctx) -> Router {
-    // Plain-HTTP issuers only for a wallet that is itself on plain HTTP (a local set-up).
-    let allow_http = ctx.config.public_url.starts_with("http://");
+    // Public addresses only (plain HTTP too for a wallet on plain HTTP, a local set-up).
     let state = WalletState {
         ctx: ctx.clone(),
-        remote: carnet_service::remote::Remote::new(allow_http),
+        remote: carnet_service::remote::Remote::new(&ctx.config),
     };
     http::service_router(
         ctx,

@@ -687,7 +687,7 @@ async fn receive_photo(
     form: axum::extract::Multipart,
 ) -> Result<Response, ApiError> {
     let back = carnet_service::web::home(&state.ctx);
-    let (fields, photo) = match multipart_form(form, "photo", MAX_PHOTO).await {
+    let (fields, photo) = match multipart_form(holder.session(), form, "photo", MAX_PHOTO).await {
         Ok(read) => read,
         Err(p) => {
             return Ok(carnet_service::web::problem_page(
@@ -1177,7 +1177,7 @@ async fn restore(
 ) -> Response {
     let back = format!("{}/account", state.ctx.config.path_prefix());
     let problem = |p: Problem| carnet_service::web::problem_page(&state.ctx, lang, p, &back);
-    let (fields, file) = match multipart_form(form, "backup", MAX_BACKUP).await {
+    let (fields, file) = match multipart_form(&session, form, "backup", MAX_BACKUP).await {
         Ok(read) => read,
         Err(p) => return problem(p),
     };

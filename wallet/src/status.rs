@@ -79,7 +79,7 @@ pub async fn refresh_now(ctx: &Ctx) -> ApiResult<usize> {
     .bind(PER_RUN)
     .fetch_all(ctx.db.pool())
     .await?;
-    let remote = Remote::new(ctx.config.public_url.starts_with("http://"));
+    let remote = Remote::new(&ctx.config);
     let mut keys: HashMap<String, Option<Jwks>> = HashMap::new();
     // One fetch per status list per run; `None` when it could not be had this time.
     let mut lists: HashMap<String, Option<StatusListToken>> = HashMap::new();

@@ -13,12 +13,13 @@ use axum::response::{IntoResponse, Response};
 use carnet_service::Ctx;
 use carnet_service::accounts::{self, AccountHooks, Prepared, SignedIn};
 use carnet_service::audit::{self, Actor};
-use carnet_service::auth::{self, AuthMethod, Principal};
+use carnet_service::auth::{self, Attempt, AuthMethod, Principal};
 use carnet_service::crypto::SecretKey;
 use carnet_service::error::Problem;
 use carnet_service::error::{ApiError, ApiResult};
 use carnet_service::extract::Json;
 use carnet_service::id::{AccountId, hash_secret};
+use carnet_service::limits::ClientIp;
 use carnet_service::web::PageSession;
 use futures_util::future::BoxFuture;
 use rand::RngCore;
@@ -35,8 +36,15 @@ const RECOVERY_ALPHABET: &[u8] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 const RECOVERY_CHARS: usize = 20;
 
 /// A key derived from a secret a person knows (password, recovery code, backup passphrase):
-/// argon2id, 19 MiB, two passes, as for password hashes.
-pub fn derive(secret: &str, salt: &[u8]) -> ApiResult<SecretKey> {
+/// argon2id, 19 MiB, two passes, as for password hashes, on the bounded hashing pool
+/// (`carnet_service::auth::hashing`), off the async threads.
+pub async fn derive(secret: &str, salt: &[u8]) -> ApiResult<SecretKey> {
+    let (secret, salt) = (secret.to_owned(), salt.to_owned());
+    auth::hashing(move || derive_blocking(&secret, &salt)).await?
+}
+
+/// [`derive`], on the calling thread.
+pub fn derive_blocking(secret: &str, salt: &[u8]) -> ApiResult<SecretKey> {
     let mut out = [0u8; 32];
     Argon2::default()
         .hash_password_into(secret.as_bytes(), salt, &mut out)
@@ -126,7 +134,7 @@ async fn data_key_by_password(
     .fetch_one(&mut *conn)
     .await?;
     open_data_key(
-        &derive(password, &salt)?,
+        &derive(password, &salt).await?,
         &aad("password", account),
         &wrapped,
     )
@@ -141,7 +149,8 @@ async fn wrap_with_password(
     password: &str,
 ) -> ApiResult<()> {
     let salt = salt();
-    let wrapped = derive(password, &salt)?
+    let wrapped = derive(password, &salt)
+        .await?
         .seal(&aad("password", account), data_key.as_bytes())
         .map_err(ApiError::internal)?;
     sqlx::query(
@@ -171,7 +180,7 @@ async fn data_key_by_recovery(
     let Some((salt, wrapped)) = row else {
         return Ok(None);
     };
-    let key = derive(&normalise_recovery_code(code), &salt)?;
+    let key = derive(&normalise_recovery_code(code), &salt).await?;
     Ok(key
         .open(&aad("recovery", account), &wrapped)
         .ok()
@@ -191,10 +200,12 @@ async fn create_keyring(
     let data_key = SecretKey::generate();
     let code = recovery_code();
     let (password_salt, recovery_salt) = (salt(), salt());
-    let by_password = derive(password, &password_salt)?
+    let by_password = derive(password, &password_salt)
+        .await?
         .seal(&aad("password", account), data_key.as_bytes())
         .map_err(ApiError::internal)?;
-    let by_recovery = derive(&normalise_recovery_code(&code), &recovery_salt)?
+    let by_recovery = derive(&normalise_recovery_code(&code), &recovery_salt)
+        .await?
         .seal(&aad("recovery", account), data_key.as_bytes())
         .map_err(ApiError::internal)?;
     let now = ctx.now_ms();
@@ -247,7 +258,7 @@ impl AccountHooks for Keyring {
                 return Ok(None);
             };
             let data_key = open_data_key(
-                &derive(password, &salt)?,
+                &derive(password, &salt).await?,
                 &aad("password", account),
                 &wrapped,
             )?;
@@ -348,6 +359,11 @@ pub struct PageHolder {
 }
 
 impl PageHolder {
+    /// The page's session (its CSRF token not checked yet).
+    pub fn session(&self) -> &PageSession {
+        &self.session
+    }
+
     /// The holder, if `csrf` is the form's token.
     pub fn check(self, csrf: &str) -> Result<Holder, ApiError> {
         self.session.check(csrf)?;
@@ -430,7 +446,7 @@ async fn delete_account(
         .bind(account.as_str())
         .fetch_one(ctx.db.pool())
         .await?;
-    if input.password.len() > 1024 || !auth::verify_password(&input.password, &hash) {
+    if input.password.len() > 1024 || !auth::verify_password(&input.password, &hash).await? {
         return Err(ApiError::invalid_field("password", "the password is wrong"));
     }
     // Profiles published at verifiers go first, while the holder's keys still exist.
@@ -473,23 +489,27 @@ pub struct Recovery {
 /// other session ends. Throttled like sign-in.
 #[utoipa::path(post, path = "/api/v1/recovery", tag = "accounts", request_body = Recovery,
     responses((status = 200, body = SignedIn), (status = 401, body = Problem), (status = 429, body = Problem)))]
-async fn recover(State(ctx): State<Ctx>, Json(input): Json<Recovery>) -> ApiResult<Response> {
+async fn recover(
+    State(ctx): State<Ctx>,
+    client: ClientIp,
+    Json(input): Json<Recovery>,
+) -> ApiResult<Response> {
     auth::check_new_password(&input.new_password)?;
     let email = input.email.trim().to_lowercase();
     if input.recovery_code.len() > 64 || email.len() > 254 {
         return Err(ApiError::InvalidCredentials);
     }
-    auth::check_login_allowed(&ctx, &email).await?;
+    auth::check_login_allowed(&ctx, &email, &client, Attempt::Recovery).await?;
     let Some(account) = accounts::find_by_email(&ctx, &email).await? else {
-        auth::burn_password_check(&input.recovery_code);
-        auth::record_login_failure(&ctx, &email).await?;
+        auth::burn_password_check(&input.recovery_code).await?;
+        auth::record_login_failure(&ctx, &email, &client, Attempt::Recovery).await?;
         return Err(ApiError::InvalidCredentials);
     };
     let id = AccountId(account.id.clone());
     let mut tx = ctx.db.begin().await?;
     let Some(data_key) = data_key_by_recovery(&mut tx, &id, &input.recovery_code).await? else {
         drop(tx);
-        auth::record_login_failure(&ctx, &email).await?;
+        auth::record_login_failure(&ctx, &email, &client, Attempt::Recovery).await?;
         return Err(ApiError::InvalidCredentials);
     };
     accounts::set_password(&mut tx, &ctx, &id, &input.new_password, "").await?;
@@ -542,12 +562,12 @@ mod tests {
         let account = AccountId("acc_1".into());
         let data_key = SecretKey::generate();
         let salt = salt();
-        let wrapped = derive("correct horse battery", &salt)
+        let wrapped = derive_blocking("correct horse battery", &salt)
             .unwrap()
             .seal(&aad("password", &account), data_key.as_bytes())
             .unwrap();
         let opened = open_data_key(
-            &derive("correct horse battery", &salt).unwrap(),
+            &derive_blocking("correct horse battery", &salt).unwrap(),
             &aad("password", &account),
             &wrapped,
         )
@@ -555,7 +575,7 @@ mod tests {
         assert_eq!(opened.as_bytes(), data_key.as_bytes());
         assert!(
             open_data_key(
-                &derive("wrong horse battery", &salt).unwrap(),
+                &derive_blocking("wrong horse battery", &salt).unwrap(),
                 &aad("password", &account),
                 &wrapped
             )
@@ -564,7 +584,7 @@ mod tests {
         let other = AccountId("acc_2".into());
         assert!(
             open_data_key(
-                &derive("correct horse battery", &salt).unwrap(),
+                &derive_blocking("correct horse battery", &salt).unwrap(),
                 &aad("password", &other),
                 &wrapped
             )
