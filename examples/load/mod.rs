@@ -25,6 +25,8 @@ pub async fn start(port: u16, kind: ServiceKind, concurrency: usize) -> Running 
         addr: Some(([127, 0, 0, 1], port).into()),
         data_dir: Some(data_dir.clone()),
         log: Some("warn".into()),
+        // Every simulated client comes from one loopback address.
+        rate_limit: Some(0),
         ..ServerArgs::default()
     };
     match kind {

@@ -367,8 +367,9 @@ flow_wallet_receives_py() {
   wport=$(free_port)
   iport=$(free_port)
   trap 'kill "${pids[@]}" 2>/dev/null || true' EXIT
+  # The peer issuer is on another loopback port: the operator's list lets the wallet reach it.
   CARNET_DATA_DIR="$CK/wallet" CARNET_LOG=warn "$CARNET" serve wallet --addr "127.0.0.1:$wport" \
-    >"$CK/wallet.log" 2>&1 &
+    --allow-outbound "127.0.0.1:$iport" >"$CK/wallet.log" 2>&1 &
   pids+=($!)
   (cd "$HERE" && exec "$PY" py_issuer.py --port "$iport" --issuer-key "$WORK/issuer-$alg.jwk" \
     --claims "$CLAIMS" --vct "$VCT" --code "code-$RANDOM-$RANDOM") >"$CK/offer" 2>"$CK/issuer.log" &
