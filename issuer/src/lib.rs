@@ -81,6 +81,11 @@ pub const MIGRATIONS: &[EmbeddedMigration] = &[
         "session quizzes",
         include_str!("../../migrations/issuer/0108_quizzes.sql"),
     ),
+    (
+        110,
+        "room positions",
+        include_str!("../../migrations/issuer/0110_room_positions.sql"),
+    ),
 ];
 
 #[derive(Clone)]

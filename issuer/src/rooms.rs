@@ -80,9 +80,11 @@ pub struct Message {
     pub body: Option<String>,
     pub at: i64,
     pub removed: bool,
-    /// Where this message is in the room: give it as `before` for older pages, or as
-    /// `Last-Event-ID` to the event stream.
+    /// Where this message is in the room's history: give it as `before` for older pages.
     pub cursor: String,
+    /// Its position in the room's live stream (the events' id, to give back as
+    /// `Last-Event-ID`); absent for messages older than positions.
+    pub position: Option<i64>,
 }
 
 /// The session's information room, made the first time it is needed.
@@ -322,15 +324,17 @@ type MessageRow = (
     Option<String>,
     i64,
     Option<i64>,
+    Option<i64>,
 );
 
 const MESSAGE_COLUMNS: &str =
-    "m.id, m.room_id, m.author_id, a.display_name, m.body, m.at, m.removed_at";
+    "m.id, m.room_id, m.author_id, a.display_name, m.body, m.at, m.removed_at, m.seq";
 
 fn message(row: MessageRow) -> Message {
-    let (id, room_id, author_id, author_name, body, at, removed_at) = row;
+    let (id, room_id, author_id, author_name, body, at, removed_at, position) = row;
     Message {
         cursor: bus::cursor(at, &id),
+        position,
         removed: removed_at.is_some(),
         body: body.filter(|_| removed_at.is_none()),
         id,
@@ -390,6 +394,9 @@ pub struct NewMessage {
     pub body: String,
 }
 
+/// Items read at once by a live stream.
+const LIVE_PAGE: i64 = 100;
+
 fn topic(room: &str) -> String {
     format!("room:{room}")
 }
@@ -421,14 +428,16 @@ async fn post_message(
     let id = format!("rmg_{}", random_token(16));
     let now = ctx.now_ms();
     let mut tx = ctx.db.begin().await?;
+    let position = bus::sequence(&mut tx, &topic(&room)).await?;
     sqlx::query(
-        "INSERT INTO room_messages (id, room_id, author_id, body, at) VALUES ($1, $2, $3, $4, $5)",
+        "INSERT INTO room_messages (id, room_id, author_id, body, at, seq) VALUES ($1, $2, $3, $4, $5, $6)",
     )
     .bind(&id)
     .bind(&room)
     .bind(me)
     .bind(&body)
     .bind(now)
+    .bind(position)
     .execute(&mut *tx)
     .await?;
     ctx.bus.commit(tx, &[topic(&room)]).await?;
@@ -436,6 +445,7 @@ async fn post_message(
         StatusCode::CREATED,
         Json(Message {
             cursor: bus::cursor(now, &id),
+            position: Some(position),
             id,
             room_id: room,
             author_id: me.to_owned(),
@@ -471,11 +481,13 @@ async fn remove_message(
     }
     let now = ctx.now_ms();
     let mut tx = ctx.db.begin().await?;
+    let position = bus::sequence(&mut tx, &topic(&room)).await?;
     sqlx::query(
-        "UPDATE room_messages SET body = NULL, removed_at = $1, removed_by = $2 WHERE id = $3",
+        "UPDATE room_messages SET body = NULL, removed_at = $1, removed_by = $2, removed_seq = $3 WHERE id = $4",
     )
     .bind(now)
     .bind(access.org.principal.account_id.as_str())
+    .bind(position)
     .bind(&id)
     .execute(&mut *tx)
     .await?;
@@ -505,46 +517,45 @@ async fn room_events(
 ) -> ApiResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
     let room = path.2;
     room_of(&ctx, &access, &room).await?;
-    let start = bus::last_event_id(&headers).unwrap_or_else(|| ctx.now_ms().to_string());
-    let reader = ctx.clone();
     let topic = topic(&room);
-    // Removals since the stream opened come as `removed` events (the message id).
-    let removals = std::sync::Arc::new(std::sync::atomic::AtomicI64::new(ctx.now_ms()));
-    Ok(bus::live(&ctx.bus, &topic, Some(start), move |cursor| {
-        let (ctx, room, removals) = (reader.clone(), room.clone(), removals.clone());
+    let start = bus::start(&ctx.db, &topic, &headers).await?;
+    let reader = ctx.clone();
+    Ok(bus::live(&ctx.bus, &topic, start, move |after| {
+        let (ctx, room) = (reader.clone(), room.clone());
         async move {
-            let (at, id) = cursor
-                .as_deref()
-                .and_then(bus::parse_cursor)
-                .unwrap_or((0, String::new()));
+            // New messages, and removals, after `after`, each at its position.
             let rows: Vec<MessageRow> = sqlx::query_as(&format!(
                 "SELECT {MESSAGE_COLUMNS} FROM room_messages m JOIN accounts a ON a.id = m.author_id \
-                 WHERE m.room_id = $1 AND (m.at > $2 OR (m.at = $2 AND m.id > $3)) ORDER BY m.at, m.id LIMIT 100"
+                 WHERE m.room_id = $1 AND m.seq > $2 ORDER BY m.seq LIMIT {LIVE_PAGE}"
             ))
             .bind(&room)
-            .bind(at)
-            .bind(&id)
+            .bind(after)
             .fetch_all(ctx.db.pool())
             .await?;
-            let since = removals.load(std::sync::atomic::Ordering::Relaxed);
-            let removed: Vec<(String, i64)> = sqlx::query_as(
-                "SELECT id, removed_at FROM room_messages WHERE room_id = $1 AND removed_at >= $2 \
-                 AND (at < $3 OR (at = $3 AND id <= $4)) ORDER BY removed_at LIMIT 100",
-            )
+            let removed: Vec<(String, i64)> = sqlx::query_as(&format!(
+                "SELECT id, removed_seq FROM room_messages WHERE room_id = $1 AND removed_seq > $2 \
+                 ORDER BY removed_seq LIMIT {LIVE_PAGE}"
+            ))
             .bind(&room)
-            .bind(since)
-            .bind(at)
-            .bind(&id)
+            .bind(after)
             .fetch_all(ctx.db.pool())
             .await?;
-            if let Some(last) = removed.iter().map(|r| r.1).max() {
-                removals.store(last + 1, std::sync::atomic::Ordering::Relaxed);
-            }
-            let here = cursor.unwrap_or_default();
+            // A full page of either stops the other at its last position (the rest comes at
+            // the next read).
+            let full =
+                |n: usize, last: Option<i64>| (n as i64 == LIVE_PAGE).then_some(last).flatten();
+            let upto = [
+                full(rows.len(), rows.last().and_then(|r| r.7)),
+                full(removed.len(), removed.last().map(|r| r.1)),
+            ]
+            .into_iter()
+            .flatten()
+            .min()
+            .unwrap_or(i64::MAX);
             let mut items: Vec<bus::Item> = removed
                 .into_iter()
-                .map(|(id, _)| bus::Item {
-                    cursor: here.clone(),
+                .map(|(id, position)| bus::Item {
+                    position,
                     event: "removed",
                     data: json!({ "id": id }).to_string(),
                 })
@@ -552,11 +563,13 @@ async fn room_events(
             items.extend(rows.into_iter().map(|row| {
                 let m = message(row);
                 bus::Item {
-                    cursor: m.cursor.clone(),
+                    position: m.position.unwrap_or_default(),
                     event: "message",
                     data: serde_json::to_string(&m).unwrap_or_default(),
                 }
             }));
+            items.retain(|i| i.position <= upto);
+            items.sort_by_key(|i| i.position);
             Ok(items)
         }
     }))

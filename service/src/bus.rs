@@ -127,36 +127,37 @@ async fn listen(bus: std::sync::Weak<Bus>, url: String) {
     }
 }
 
-/// One item of a live stream: its cursor (the event id a client sends back as
-/// `Last-Event-ID`), the event name and its JSON data.
+/// One item of a live stream: its position in the topic ([`sequence`]: the event id a client
+/// sends back as `Last-Event-ID`), the event name and its JSON data.
 pub struct Item {
-    pub cursor: String,
+    pub position: i64,
     pub event: &'static str,
     pub data: String,
 }
 
-/// Server-sent events of a topic: what `fetch` finds after `cursor` (the client's
-/// `Last-Event-ID`, or now), then what is new at each wake-up, until the client leaves.
+/// Server-sent events of a topic: what `fetch` finds after position `after` ([`start`]), then
+/// what is new at each wake-up, until the client leaves. `fetch(after)` returns the items of
+/// positions greater than `after`, in order.
 pub fn live<F, Fut>(
     bus: &Bus,
     topic: &str,
-    cursor: Option<String>,
+    after: i64,
     fetch: F,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>> + use<F, Fut>>
 where
-    F: Fn(Option<String>) -> Fut + Send + 'static,
+    F: Fn(i64) -> Fut + Send + 'static,
     Fut: Future<Output = Result<Vec<Item>, ApiError>> + Send,
 {
     struct State<F> {
         wakes: broadcast::Receiver<()>,
-        cursor: Option<String>,
+        after: i64,
         queue: VecDeque<Item>,
         fetch: F,
         fetched: bool,
     }
     let state = State {
         wakes: bus.subscribe(topic),
-        cursor,
+        after,
         queue: VecDeque::new(),
         fetch,
         fetched: false,
@@ -164,10 +165,10 @@ where
     let stream = futures_util::stream::unfold(state, |mut s| async move {
         loop {
             if let Some(item) = s.queue.pop_front() {
-                s.cursor = Some(item.cursor.clone());
+                s.after = s.after.max(item.position);
                 let event = Event::default()
                     .event(item.event)
-                    .id(item.cursor)
+                    .id(item.position.to_string())
                     .data(item.data);
                 return Some((Ok(event), s));
             }
@@ -177,9 +178,14 @@ where
                     Err(broadcast::error::RecvError::Closed) => return None,
                 }
             }
-            s.fetched = true;
-            match (s.fetch)(s.cursor.clone()).await {
-                Ok(items) => s.queue.extend(items),
+            match (s.fetch)(s.after).await {
+                Ok(items) => {
+                    let after = s.after;
+                    s.queue
+                        .extend(items.into_iter().filter(|i| i.position > after));
+                    // Something came: read again before waiting (a page may not hold it all).
+                    s.fetched = s.queue.is_empty();
+                }
                 Err(e) => {
                     tracing::warn!(error = %e, "live update");
                     return None;
@@ -188,6 +194,36 @@ where
         }
     });
     Sse::new(stream).keep_alive(KeepAlive::default())
+}
+
+/// Takes the next position of `topic`, in the writing transaction: the counter's row stays
+/// locked until the transaction ends, so two writers of one topic get positions in the order
+/// they commit (on SQLite the writer turn orders them anyway). A reader that has seen position
+/// `n` has therefore seen every committed item before it.
+pub async fn sequence(conn: &mut sqlx::AnyConnection, topic: &str) -> Result<i64, sqlx::Error> {
+    let (seq,): (i64,) = sqlx::query_as(
+        "INSERT INTO topic_sequences (topic, seq) VALUES ($1, 1) \
+         ON CONFLICT (topic) DO UPDATE SET seq = topic_sequences.seq + 1 RETURNING seq",
+    )
+    .bind(topic)
+    .fetch_one(conn)
+    .await?;
+    Ok(seq)
+}
+
+/// Where a stream of `topic` starts: after the position a reconnecting client sends
+/// (`Last-Event-ID`), or for a new watcher after the last committed item.
+pub async fn start(db: &Db, topic: &str, headers: &axum::http::HeaderMap) -> Result<i64, ApiError> {
+    if let Some(last) = last_event_id(headers).and_then(|id| id.parse::<i64>().ok())
+        && last >= 0
+    {
+        return Ok(last);
+    }
+    let found: Option<(i64,)> = sqlx::query_as("SELECT seq FROM topic_sequences WHERE topic = $1")
+        .bind(topic)
+        .fetch_optional(db.pool())
+        .await?;
+    Ok(found.map_or(0, |(seq,)| seq))
 }
 
 /// The `Last-Event-ID` a reconnecting client sends.
@@ -199,7 +235,8 @@ pub fn last_event_id(headers: &axum::http::HeaderMap) -> Option<String> {
         .map(str::to_owned)
 }
 
-/// The cursor of an item written at `at` (Unix ms) with id `id`: items are ordered by both.
+/// The cursor of a history page's item written at `at` (Unix ms) with id `id`: items are
+/// ordered by both. (Live streams use positions instead: [`sequence`].)
 pub fn cursor(at: i64, id: &str) -> String {
     format!("{at}:{id}")
 }

@@ -99,6 +99,11 @@ pub const COMMON_MIGRATIONS: &[EmbeddedMigration] = &[
         "login throttle",
         include_str!("../../migrations/common/0002_login_throttle.sql"),
     ),
+    (
+        3,
+        "topic sequences",
+        include_str!("../../migrations/common/0003_topic_sequences.sql"),
+    ),
 ];
 
 #[derive(Debug)]

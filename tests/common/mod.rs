@@ -29,6 +29,7 @@ pub struct TestApp {
     pub clock: ManualClock,
     pub services: Vec<Service>,
     pub engine: Engine,
+    settings: carnet::config::Settings,
     _dbs: Vec<TestDatabase>,
 }
 
@@ -175,6 +176,7 @@ impl TestApp {
             clock,
             services,
             engine,
+            settings,
             _dbs: dbs,
         }
     }
@@ -448,5 +450,24 @@ impl TestApp {
             "{page}"
         );
         (cookie, token)
+    }
+}
+
+impl TestApp {
+    /// A second instance of the three services over the same databases (its own connections,
+    /// its own live-update bus), as behind a load balancer: what one instance writes, the other
+    /// reads and is woken by (LISTEN/NOTIFY on PostgreSQL).
+    pub async fn another_instance(&self) -> Router {
+        let mut services = Vec::new();
+        for (service, test_db) in self.services.iter().zip(&self._dbs) {
+            let db = Db::connect(&test_db.url).await.unwrap();
+            let ctx = Ctx {
+                bus: carnet_service::bus::Bus::new(&db),
+                db,
+                ..service.ctx.clone()
+            };
+            services.push(server::build(service.kind, ctx));
+        }
+        server::router(&services, &self.settings)
     }
 }

@@ -218,18 +218,21 @@ async fn post(
     Ok(message)
 }
 
+/// Stores a message at the next position of its chat's live stream (`bus::sequence`).
 async fn insert(
     conn: &mut sqlx::AnyConnection,
     m: &Message,
     author: Option<&str>,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("INSERT INTO chat_messages (id, chat_id, sender, author_id, body, at) VALUES ($1, $2, $3, $4, $5, $6)")
+    let position = bus::sequence(&mut *conn, &topic(&m.chat_id)).await?;
+    sqlx::query("INSERT INTO chat_messages (id, chat_id, sender, author_id, body, at, seq) VALUES ($1, $2, $3, $4, $5, $6, $7)")
         .bind(&m.id)
         .bind(&m.chat_id)
         .bind(&m.sender)
         .bind(author)
         .bind(&m.body)
         .bind(m.at)
+        .bind(position)
         .execute(conn)
         .await?;
     Ok(())
@@ -239,34 +242,30 @@ fn topic(chat: &str) -> String {
     format!("chat:{chat}")
 }
 
-/// New messages of one chat as server-sent events (`message`, JSON), from the client's
-/// `Last-Event-ID` (or now) until the client leaves.
-fn events(
+/// New messages of one chat as server-sent events (`message`, JSON, with the message's
+/// position as the event id), after the client's `Last-Event-ID` (or from now) until the
+/// client leaves.
+async fn events(
     ctx: &Ctx,
     chat: String,
     headers: &HeaderMap,
-) -> Sse<impl Stream<Item = Result<Event, Infallible>> + use<>> {
-    let start = bus::last_event_id(headers).unwrap_or_else(|| ctx.now_ms().to_string());
+) -> ApiResult<Sse<impl Stream<Item = Result<Event, Infallible>> + use<>>> {
+    let start = bus::start(&ctx.db, &topic(&chat), headers).await?;
     let reader = ctx.clone();
-    bus::live(&ctx.bus, &topic(&chat), Some(start), move |cursor| {
+    Ok(bus::live(&ctx.bus, &topic(&chat), start, move |after| {
         let (ctx, chat) = (reader.clone(), chat.clone());
         async move {
-            let (at, id) = cursor
-                .as_deref()
-                .and_then(bus::parse_cursor)
-                .unwrap_or((0, String::new()));
-            let rows: Vec<(String, String, String, i64)> = sqlx::query_as(
-                "SELECT id, sender, body, at FROM chat_messages WHERE chat_id = $1 AND (at > $2 OR (at = $2 AND id > $3)) \
-                 ORDER BY at, id LIMIT 100",
+            let rows: Vec<(String, String, String, i64, i64)> = sqlx::query_as(
+                "SELECT id, sender, body, at, seq FROM chat_messages WHERE chat_id = $1 AND seq > $2 \
+                 ORDER BY seq LIMIT 100",
             )
             .bind(&chat)
-            .bind(at)
-            .bind(&id)
+            .bind(after)
             .fetch_all(ctx.db.pool())
             .await?;
             Ok(rows
                 .into_iter()
-                .map(|(id, sender, body, at)| {
+                .map(|(id, sender, body, at, position)| {
                     let m = Message {
                         chat_id: chat.clone(),
                         id,
@@ -275,14 +274,14 @@ fn events(
                         at,
                     };
                     bus::Item {
-                        cursor: bus::cursor(m.at, &m.id),
+                        position,
                         event: "message",
                         data: serde_json::to_string(&m).unwrap_or_default(),
                     }
                 })
                 .collect())
         }
-    })
+    }))
 }
 
 /// A chat's messages, oldest first, for the company's recruiters.
@@ -332,7 +331,7 @@ async fn company_events(
 ) -> ApiResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
     let chat = path.1;
     check_side(&state.ctx, &chat, &Side::Company(&access.tenant.id)).await?;
-    Ok(events(&state.ctx, chat, &headers))
+    events(&state.ctx, chat, &headers).await
 }
 
 /// A chat's messages, for the candidate (holder proof).
@@ -375,7 +374,7 @@ async fn holder_events(
     headers: HeaderMap,
 ) -> ApiResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
     check_side(&state.ctx, &chat, &Side::Candidate(&holder.profile_id)).await?;
-    Ok(events(&state.ctx, chat, &headers))
+    events(&state.ctx, chat, &headers).await
 }
 
 /// One pass: notices to chats silent for 23 days, deletion of those silent for 30. Returns

@@ -57,6 +57,11 @@ pub const MIGRATIONS: &[EmbeddedMigration] = &[
         "response encryption keys",
         include_str!("../../migrations/verifier/0104_response_keys.sql"),
     ),
+    (
+        105,
+        "chat positions",
+        include_str!("../../migrations/verifier/0105_chat_positions.sql"),
+    ),
 ];
 
 #[derive(Clone)]
