@@ -258,7 +258,14 @@ pub fn signed_in(
         csrf_token: session.csrf_token,
         recovery_code,
     };
-    (status, [(header::SET_COOKIE, cookie)], Json(body)).into_response()
+    // A session's CSRF token (and a recovery code) are not kept for idempotent replay.
+    (
+        status,
+        [(header::SET_COOKIE, cookie)],
+        Extension(crate::http::NoReplay),
+        Json(body),
+    )
+        .into_response()
 }
 
 /// Creates an account and signs it in.
@@ -568,14 +575,15 @@ async fn change_password(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Creates an API token; its secret is in this response only.
+/// Creates an API token; its secret is in this response only (never kept for idempotent
+/// replay).
 #[utoipa::path(post, path = "/api/v1/tokens", tag = "accounts", request_body = NewToken,
     responses((status = 201, body = CreatedToken), (status = 401, body = Problem)))]
 async fn create_token(
     State(ctx): State<Ctx>,
     principal: Principal,
     Json(input): Json<NewToken>,
-) -> ApiResult<(StatusCode, Json<CreatedToken>)> {
+) -> ApiResult<Response> {
     let name = input.name.trim();
     if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
         return Err(ApiError::invalid_field(
@@ -619,12 +627,14 @@ async fn create_token(
     tx.commit().await?;
     Ok((
         StatusCode::CREATED,
+        Extension(crate::http::NoReplay),
         Json(CreatedToken {
             id: id.0,
             name: name.to_owned(),
             token: secret,
         }),
-    ))
+    )
+        .into_response())
 }
 
 /// The caller's active API tokens (never their secrets).

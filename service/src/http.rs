@@ -167,8 +167,36 @@ async fn ready(State(ctx): State<Ctx>) -> Response {
     }
 }
 
-/// `Idempotency-Key` on POST: the first response (below 500) is stored and replayed for the
-/// same key and caller; the same key with a different request is refused.
+/// Marks a response (a response extension) or a whole router (a request extension, as a layer
+/// `Extension(NoReplay)` around it) whose answers are not kept for `Idempotency-Key` replay:
+/// they hold a secret shown once (an API token, a session's CSRF token, a recovery code) or
+/// data that is only ever at rest under someone else's key (a wallet's store). The key is still
+/// spent: a retry is refused (409) instead of doing the work twice.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NoReplay;
+
+/// Who an `Idempotency-Key` belongs to: the hash of the credential that authenticates the
+/// request (the bearer token, or this service's session cookie, not the other cookies), so
+/// only that caller can reach what is stored under it. `None` without one.
+fn idempotency_caller(ctx: &Ctx, headers: &axum::http::HeaderMap) -> Option<String> {
+    if let Some(authorization) = headers.get(header::AUTHORIZATION) {
+        let value = String::from_utf8_lossy(authorization.as_bytes());
+        return Some(format!("bearer:{}", hash_secret(value.trim())));
+    }
+    crate::auth::cookie_value(headers, &crate::auth::cookie_name(&ctx.config))
+        .map(|secret| format!("session:{}", hash_secret(secret)))
+}
+
+/// What a stored response's body is sealed to: its row.
+fn idempotency_aad(scope: &str, key: &str) -> String {
+    format!("idempotency:{scope}\0{key}")
+}
+
+/// `Idempotency-Key` on POST: the first response (below 500) is stored, sealed under the
+/// service's secret key, and replayed for the same key and caller; the same key with a
+/// different request is refused. Keys belong to an authenticated caller: without a bearer
+/// token or a session cookie nothing is stored (callers would share one scope). Responses
+/// marked [`NoReplay`] are not stored.
 async fn idempotency(State(ctx): State<Ctx>, request: Request, next: Next) -> Response {
     if request.method() != Method::POST {
         return next.run(request).await;
@@ -199,14 +227,12 @@ async fn idempotent(
             })
         })?
         .to_owned();
-    // Keys belong to a caller: the credential that authenticates the request.
-    let credential = request
-        .headers()
-        .get(header::AUTHORIZATION)
-        .or_else(|| request.headers().get(header::COOKIE))
-        .map(|v| hash_secret(&String::from_utf8_lossy(v.as_bytes())))
-        .unwrap_or_default();
-    let scope = format!("{credential}:{}", request.uri().path());
+    let Some(caller) = idempotency_caller(ctx, request.headers()) else {
+        return Ok(next.run(request).await);
+    };
+    let scope = format!("{caller}:{}", request.uri().path());
+    let aad = idempotency_aad(&scope, &key);
+    let router_opted_out = request.extensions().get::<NoReplay>().is_some();
     let (parts, body) = request.into_parts();
     let bytes = axum::body::to_bytes(body, ctx.config.max_body_bytes)
         .await
@@ -244,7 +270,20 @@ async fn idempotent(
         if status == 0 {
             return Err(err(ApiError::IdempotencyInProgress));
         }
-        let mut response = Response::new(Body::from(body.unwrap_or_default()));
+        // Done, but not kept (NoReplay): the work is not done twice, and its secret is gone.
+        let Some(sealed) = body else {
+            return Err(err(ApiError::Conflict(
+                "this request was done already with this Idempotency-Key, and its answer \
+                 (a secret shown once) is not kept to be replayed"
+                    .into(),
+            )));
+        };
+        let body = ctx.config.secret_key.open(&aad, &sealed).map_err(|_| {
+            err(ApiError::internal(
+                "a stored idempotent response does not open",
+            ))
+        })?;
+        let mut response = Response::new(Body::from(body));
         *response.status_mut() = StatusCode::from_u16(status as u16).unwrap_or(StatusCode::OK);
         if let Some(ct) = content_type.and_then(|c| HeaderValue::from_str(&c).ok()) {
             response.headers_mut().insert(header::CONTENT_TYPE, ct);
@@ -258,6 +297,7 @@ async fn idempotent(
     let response = next
         .run(Request::from_parts(parts, Body::from(bytes)))
         .await;
+    let no_replay = router_opted_out || response.extensions().get::<NoReplay>().is_some();
     let (parts, body) = response.into_parts();
     let body: Bytes = match axum::body::to_bytes(body, MAX_IDEMPOTENT_BODY).await {
         Ok(b) => b,
@@ -276,10 +316,20 @@ async fn idempotent(
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
+        let sealed = if no_replay {
+            None
+        } else {
+            Some(
+                ctx.config
+                    .secret_key
+                    .seal(&aad, &body)
+                    .map_err(|e| err(ApiError::internal(e)))?,
+            )
+        };
         sqlx::query("UPDATE idempotency_keys SET status = $1, content_type = $2, body = $3 WHERE scope = $4 AND idem_key = $5")
             .bind(parts.status.as_u16() as i64)
             .bind(content_type)
-            .bind(body.to_vec())
+            .bind(sealed)
             .bind(&scope)
             .bind(&key)
             .execute(pool)
@@ -297,3 +347,4 @@ async fn forget(ctx: &Ctx, scope: &str, key: &str) -> Result<(), sqlx::Error> {
         .await
         .map(|_| ())
 }
+
