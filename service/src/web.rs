@@ -418,8 +418,43 @@ pub fn time(ms: i64) -> String {
 /// The API on behalf of the request's caller (their session cookie).
 pub struct Backend {
     api: Router,
-    cookie: Option<HeaderValue>,
-    accept_language: Option<HeaderValue>,
+    /// The caller's headers the API reads ([`CARRIED_HEADERS`]).
+    headers: Vec<(header::HeaderName, HeaderValue)>,
+    /// What the layers around the service put on the request for the API ([`carried`]).
+    extensions: axum::http::Extensions,
+}
+
+/// The headers of the page's request the API call carries: the caller's cookies (their
+/// session), language, request id (audit rows name the page's request) and the addresses a
+/// proxy says it forwarded for (per-address limits).
+const CARRIED_HEADERS: &[&str] = &[
+    "cookie",
+    "accept-language",
+    "x-request-id",
+    "x-forwarded-for",
+    "forwarded",
+];
+
+/// The request extensions an in-process API call carries: those the layers around a
+/// service's router insert for its API (the service's account hooks, [`Hooks`], by which the
+/// wallet wraps its store with the password; the request id; the peer's address), and
+/// nothing else. Not the authorisation extractors cache on a request (`Principal`, a
+/// tenant's `Access`): the API decides again for its own call.
+fn carried(from: &axum::http::Extensions) -> axum::http::Extensions {
+    let mut to = axum::http::Extensions::new();
+    if let Some(hooks) = from.get::<Hooks>() {
+        to.insert(hooks.clone());
+    }
+    if let Some(id) = from.get::<tower_http::request_id::RequestId>() {
+        to.insert(id.clone());
+    }
+    if let Some(peer) = from.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>() {
+        to.insert(*peer);
+    }
+    if let Some(no_replay) = from.get::<crate::http::NoReplay>() {
+        to.insert(*no_replay);
+    }
+    to
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for Backend {
@@ -432,10 +467,20 @@ impl<S: Send + Sync> FromRequestParts<S> for Backend {
             .ok_or_else(|| ApiError::internal("pages without their API"))?
             .0
             .clone();
+        let headers = CARRIED_HEADERS
+            .iter()
+            .flat_map(|name| {
+                parts
+                    .headers
+                    .get_all(*name)
+                    .iter()
+                    .map(|v| (header::HeaderName::from_static(name), v.clone()))
+            })
+            .collect();
         Ok(Backend {
             api,
-            cookie: parts.headers.get(header::COOKIE).cloned(),
-            accept_language: parts.headers.get(header::ACCEPT_LANGUAGE).cloned(),
+            headers,
+            extensions: carried(&parts.extensions),
         })
     }
 }
@@ -484,11 +529,11 @@ impl Backend {
         body: Option<(&str, Vec<u8>)>,
     ) -> Result<(Value, Vec<HeaderValue>), Problem> {
         let mut request = axum::http::Request::builder().method(method).uri(path);
-        if let Some(cookie) = &self.cookie {
-            request = request.header(header::COOKIE, cookie);
+        for (name, value) in &self.headers {
+            request = request.header(name, value);
         }
-        if let Some(lang) = &self.accept_language {
-            request = request.header(header::ACCEPT_LANGUAGE, lang);
+        if let Some(extensions) = request.extensions_mut() {
+            extensions.extend(self.extensions.clone());
         }
         if !csrf.is_empty() {
             request = request.header(auth::CSRF_HEADER, csrf);
@@ -685,7 +730,24 @@ pub async fn act(
                 } else {
                     back
                 };
-            let mut response = see_other(&location, None);
+            // A recovery code (a wallet's account made or first opened through a form) is
+            // shown, once, before going on.
+            let mut response = match answer["recovery_code"].as_str() {
+                Some(code) => {
+                    let page = WelcomePage {
+                        chrome: Chrome::new(&ctx, lang, COMMON).signed_in(
+                            answer["account"]["display_name"]
+                                .as_str()
+                                .unwrap_or_default(),
+                            answer["csrf_token"].as_str().unwrap_or_default(),
+                        ),
+                        recovery_code: code.to_owned(),
+                        next: location,
+                    };
+                    render(lang, askama::Template::render(&page))
+                }
+                None => see_other(&location, None),
+            };
             for cookie in cookies {
                 response.headers_mut().append(header::SET_COOKIE, cookie);
             }
