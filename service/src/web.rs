@@ -693,8 +693,8 @@ pub async fn act(
         .get(header::REFERER)
         .and_then(|v| v.to_str().ok())
         .and_then(|r| r.split_once("://").map(|(_, rest)| rest))
-        .and_then(|rest| rest.find('/').map(|i| rest[i..].to_owned()))
-        .filter(|p| p.starts_with(base) && !p.starts_with("//"))
+        .and_then(|rest| rest.find('/').map(|i| &rest[i..]))
+        .and_then(|path| local_page(&ctx, path))
         .unwrap_or_else(|| home(&ctx));
     let problem = |p: Problem| problem_page(&ctx, lang, p, &back);
     if !path.starts_with("api/v1/") {
@@ -719,17 +719,14 @@ pub async fn act(
         .await
     {
         Ok((answer, cookies)) => {
-            let next = field("_next");
-            let location =
-                if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') {
-                    let id = answer["id"].as_str().unwrap_or_default();
-                    match next.replace("{id}", id).as_str() {
-                        "/" => home(&ctx),
-                        path => format!("{base}{path}"),
-                    }
-                } else {
-                    back
-                };
+            // `_next` is a path of the service, without its prefix.
+            let id = answer["id"].as_str().unwrap_or_default();
+            let location = match field("_next").replace("{id}", id).as_str() {
+                "/" => Some(home(&ctx)),
+                next if next.starts_with('/') => local_page(&ctx, &format!("{base}{next}")),
+                _ => None,
+            }
+            .unwrap_or(back);
             // A recovery code (a wallet's account made or first opened through a form) is
             // shown, once, before going on.
             let mut response = match answer["recovery_code"].as_str() {
@@ -868,13 +865,19 @@ pub fn sign_in_page(
     (status, render(lang, askama::Template::render(&page))).into_response()
 }
 
-/// `next` when it is a page of this service (a path under its prefix, nothing elsewhere).
+/// The one check of every redirect target (`next` after signing in, a form's `_next`, the
+/// page a form came from): `next` when it is a page of this service, a path under its
+/// prefix, and nothing a browser could read as elsewhere: it starts with one `/` (not `//`
+/// nor `/\`, another host; no empty segment anywhere in its path), has no backslash
+/// (browsers read it as `/`) and no control character (browsers drop tabs and line breaks
+/// from a URL, so `/\t/evil.example` would become `//evil.example`).
 pub fn local_page(ctx: &Ctx, next: &str) -> Option<String> {
     let base = ctx.config.path_prefix();
     let rest = next.strip_prefix(base)?;
+    let path = next.split_once('?').map_or(next, |(path, _)| path);
     let ours = (rest.is_empty() || rest.starts_with('/') || rest.starts_with('?'))
         && next.starts_with('/')
-        && !next.starts_with("//")
+        && !path.contains("//")
         && !next.contains('\\')
         && next.len() <= 2000
         && !next.chars().any(char::is_control);
