@@ -93,6 +93,65 @@ where
             ctx.config.max_upload_bytes,
         ))
         .layer(middleware::map_response(problem_for_bare_errors))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::STRICT_TRANSPORT_SECURITY,
+            hsts(&ctx.config),
+        ))
+}
+
+/// `Strict-Transport-Security` for a service reached over https (its public URL): browsers
+/// then refuse plain HTTP to the host for a year. Nothing on plain HTTP (a local set-up).
+fn hsts(
+    config: &crate::ServiceConfig,
+) -> impl Fn(&Response) -> Option<HeaderValue> + Clone + use<> {
+    let value = config
+        .secure_cookies()
+        .then(|| HeaderValue::from_static("max-age=31536000"));
+    move |_: &Response| value.clone()
+}
+
+/// Routes whose last path segment is a secret (a link that is its own authorisation), as
+/// the tail of the path after the service's prefix; `?` is any segment, `*` the secret. They
+/// are all outside the JSON API (which takes secrets in bodies): the issuer's invitation
+/// page `/invitations/{token}`, its iCalendar feeds `/calendar/{token}` and its credential
+/// offers by reference `/orgs/{org}/offers/{secret}`.
+const SECRET_LINKS: &[&[&str]] = &[
+    &["invitations", "*"],
+    &["calendar", "*"],
+    &["orgs", "?", "offers", "*"],
+];
+
+/// The request path as the logs show it: the secret segment of a [`SECRET_LINKS`] route is
+/// replaced by `{secret}`. Paths under an `api` segment are the JSON API's, left as they are.
+pub fn redact_path(path: &str) -> std::borrow::Cow<'_, str> {
+    let segments: Vec<&str> = path.split('/').collect();
+    if segments.contains(&"api") {
+        return path.into();
+    }
+    for pattern in SECRET_LINKS {
+        let Some(start) = segments.len().checked_sub(pattern.len()) else {
+            continue;
+        };
+        let tail = &segments[start..];
+        let matches = pattern
+            .iter()
+            .zip(tail)
+            .all(|(p, s)| !s.is_empty() && (*p == "?" || *p == "*" || p == s));
+        if matches {
+            let redacted: Vec<&str> = segments[..start]
+                .iter()
+                .copied()
+                .chain(
+                    pattern
+                        .iter()
+                        .zip(tail)
+                        .map(|(p, s)| if *p == "*" { "{secret}" } else { *s }),
+                )
+                .collect();
+            return redacted.join("/").into();
+        }
+    }
+    path.into()
 }
 
 /// Request ids, tracing and security headers, for the whole process (all services, landing
@@ -112,7 +171,7 @@ pub fn outer_layers(router: Router) -> Router {
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
             let id = req.extensions().get::<RequestId>().and_then(|r| r.header_value().to_str().ok()).unwrap_or("-");
-            tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
+            tracing::info_span!("request", method = %req.method(), path = %redact_path(req.uri().path()), request_id = %id)
         }))
         .layer(SetRequestIdLayer::new(request_id, RandomRequestId))
 }
@@ -348,3 +407,43 @@ async fn forget(ctx: &Ctx, scope: &str, key: &str) -> Result<(), sqlx::Error> {
         .map(|_| ())
 }
 
+#[cfg(test)]
+mod tests {
+    use super::redact_path;
+
+    #[test]
+    fn secret_links_are_redacted_in_logs() {
+        for (path, logged) in [
+            ("/issuer/invitations/s3cr3t", "/issuer/invitations/{secret}"),
+            ("/invitations/s3cr3t", "/invitations/{secret}"),
+            ("/issuer/calendar/s3cr3t.ics", "/issuer/calendar/{secret}"),
+            (
+                "/centre/issuer/calendar/s3cr3t",
+                "/centre/issuer/calendar/{secret}",
+            ),
+            (
+                "/issuer/orgs/org_1/offers/s3cr3t",
+                "/issuer/orgs/org_1/offers/{secret}",
+            ),
+            ("/orgs/org_1/offers/s3cr3t", "/orgs/org_1/offers/{secret}"),
+        ] {
+            assert_eq!(redact_path(path), logged, "{path}");
+        }
+        // Everything else as it is: the JSON API, ids, the routes around the secret ones.
+        for path in [
+            "/issuer/api/v1/invitations/accept",
+            "/issuer/api/v1/organisations/org_1/invitations",
+            "/issuer/api/v1/calendar-feed",
+            "/issuer/orgs/org_1/sessions/ses_1",
+            "/issuer/orgs/org_1/token",
+            "/verifier/companies/co_1/offers",
+            "/verifier/companies/co_1/offers/off_1",
+            "/issuer/invitations/",
+            "/issuer/calendar",
+            "/",
+            "",
+        ] {
+            assert_eq!(redact_path(path), path);
+        }
+    }
+}
