@@ -404,3 +404,63 @@ pub fn session_of(reply: &Reply) -> Auth {
             .to_owned(),
     }
 }
+
+impl TestApp {
+    /// The three services as `settings` place them (a service at the host root, an https
+    /// public URL…), over fresh databases, files in the test's directory.
+    pub async fn with_settings(engine: Engine, settings: ServerArgs) -> TestApp {
+        let clock = ManualClock::new(START_MS);
+        let settings = settings.resolve().unwrap();
+        let secret_key = carnet_service::crypto::SecretKey::generate();
+        let (mut services, mut dbs) = (Vec::new(), Vec::new());
+        for kind in ServiceKind::ALL {
+            let test_db = match engine {
+                Engine::Sqlite => TestDatabase::sqlite(),
+                Engine::Postgres => TestDatabase::postgres()
+                    .await
+                    .expect("PostgreSQL configured"),
+            };
+            let db = Db::connect(&test_db.url).await.unwrap();
+            db.migrate(server::migrations(kind)).await.unwrap();
+            let ctx = Ctx {
+                bus: carnet_service::bus::Bus::new(&db),
+                db,
+                clock: Arc::new(clock.clone()),
+                config: Arc::new(ServiceConfig::new(
+                    kind,
+                    &settings.service_url(kind),
+                    secret_key.clone(),
+                )),
+                files: carnet_service::files::LocalFileStore::new(test_db.dir().join("files"))
+                    .unwrap(),
+            };
+            services.push(server::build(kind, ctx));
+            dbs.push(test_db);
+        }
+        TestApp {
+            router: server::router(&services, &settings),
+            clock,
+            services,
+            engine,
+            _dbs: dbs,
+        }
+    }
+}
+
+/// A form post (`application/x-www-form-urlencoded`) with the browser's cookie, as a page's
+/// form sends it.
+pub async fn post_form(app: &TestApp, path: &str, body: &str, cookie: &str) -> Reply {
+    let mut extra = Vec::new();
+    if !cookie.is_empty() {
+        extra.push(("cookie", cookie));
+    }
+    app.send(
+        Method::POST,
+        path,
+        &Auth::None,
+        Some(body.as_bytes()),
+        Some("application/x-www-form-urlencoded"),
+        &extra,
+    )
+    .await
+}
