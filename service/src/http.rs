@@ -195,7 +195,8 @@ fn document(openapi: &mut OpenApi, title: &str, public_url: &str) {
     openapi.info.description = Some(
         "Errors are application/problem+json with a stable `type` (urn:carnet:problem:<kind>). \
          Authenticate with the session cookie (and the X-CSRF-Token header on unsafe methods) or \
-         with `Authorization: Bearer <API token>`. Creating POSTs honour `Idempotency-Key`."
+         with `Authorization: Bearer <API token>`. Creating POSTs of an authenticated caller honour \
+         `Idempotency-Key` (an answer holding a secret shown once is not replayed: 409)."
             .to_owned(),
     );
     openapi.servers = Some(vec![Server::new(public_url)]);
