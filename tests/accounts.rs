@@ -154,11 +154,21 @@ async fn api_tokens_are_shown_once_stored_hashed_and_revocable() {
             .call(Method::GET, "/verifier/api/v1/me", &bearer, None)
             .await;
         assert_eq!(me.body["account"]["email"], "dan@example.org");
-        let second = app
+        // A token makes no tokens: only a signed-in session does.
+        let refused = app
             .call(
                 Method::POST,
                 "/verifier/api/v1/tokens",
                 &bearer,
+                Some(json!({"name": "other"})),
+            )
+            .await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN);
+        let second = app
+            .call(
+                Method::POST,
+                "/verifier/api/v1/tokens",
+                &session,
                 Some(json!({"name": "other"})),
             )
             .await;

@@ -259,7 +259,14 @@ pub fn signed_in(
         csrf_token: session.csrf_token,
         recovery_code,
     };
-    (status, [(header::SET_COOKIE, cookie)], Json(body)).into_response()
+    // A session's CSRF token (and a recovery code) are not kept for idempotent replay.
+    (
+        status,
+        [(header::SET_COOKIE, cookie)],
+        Extension(crate::http::NoReplay),
+        Json(body),
+    )
+        .into_response()
 }
 
 /// Creates an account and signs it in.
@@ -489,8 +496,9 @@ async fn me(principal: Principal) -> Json<Me> {
     })
 }
 
-/// Sets an account's password (checked) and ends its sessions but `keep_session` (a token
-/// hash, or empty), in the caller's transaction.
+/// Sets an account's password (checked), ends its sessions but `keep_session` (a token hash,
+/// or empty) and revokes its API tokens ([`revoke_credentials_of`]), in the caller's
+/// transaction.
 pub async fn set_password(
     conn: &mut AnyConnection,
     ctx: &Ctx,
@@ -505,15 +513,52 @@ pub async fn set_password(
         .bind(account.as_str())
         .execute(&mut *conn)
         .await?;
-    sqlx::query("DELETE FROM sessions WHERE account_id = $1 AND token_hash <> $2")
+    revoke_credentials_of(conn, ctx, account, keep_session).await
+}
+
+/// Ends every session of `account` but `keep_session` (a token hash, or empty) and revokes
+/// all its API tokens, audited, in the caller's transaction: what a new password (changed or
+/// recovered) does, so that whoever held the old one keeps nothing it opened.
+pub async fn revoke_credentials_of(
+    conn: &mut AnyConnection,
+    ctx: &Ctx,
+    account: &AccountId,
+    keep_session: &str,
+) -> ApiResult<()> {
+    let now = ctx.now_ms();
+    let sessions = sqlx::query("DELETE FROM sessions WHERE account_id = $1 AND token_hash <> $2")
         .bind(account.as_str())
         .bind(keep_session)
         .execute(&mut *conn)
-        .await?;
+        .await?
+        .rows_affected();
+    let tokens = sqlx::query(
+        "UPDATE api_tokens SET revoked_at = $1 WHERE account_id = $2 AND revoked_at IS NULL",
+    )
+    .bind(now)
+    .bind(account.as_str())
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    let actor = Actor {
+        account_id: Some(account.clone()),
+        request_id: None,
+    };
+    audit::record(
+        conn,
+        now,
+        &actor,
+        "account.credentials_revoked",
+        Some(account.as_str()),
+        None,
+        json!({ "sessions": sessions, "tokens": tokens }),
+    )
+    .await?;
     Ok(())
 }
 
-/// Changes the password; every other session of the account ends.
+/// Changes the password; every other session of the account ends and its API tokens are
+/// revoked.
 #[utoipa::path(put, path = "/api/v1/me/password", tag = "accounts", request_body = PasswordChange,
     responses((status = 204), (status = 401, body = Problem), (status = 422, body = Problem)))]
 async fn change_password(
@@ -574,14 +619,18 @@ async fn change_password(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Creates an API token; its secret is in this response only.
+/// Creates an API token, from a signed-in session (a token cannot make tokens); its secret is
+/// in this response only (never kept for idempotent replay).
 #[utoipa::path(post, path = "/api/v1/tokens", tag = "accounts", request_body = NewToken,
-    responses((status = 201, body = CreatedToken), (status = 401, body = Problem)))]
+    responses((status = 201, body = CreatedToken), (status = 401, body = Problem), (status = 403, body = Problem)))]
 async fn create_token(
     State(ctx): State<Ctx>,
     principal: Principal,
     Json(input): Json<NewToken>,
-) -> ApiResult<(StatusCode, Json<CreatedToken>)> {
+) -> ApiResult<Response> {
+    if !matches!(principal.method, AuthMethod::Session { .. }) {
+        return Err(ApiError::Forbidden);
+    }
     let name = input.name.trim();
     if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
         return Err(ApiError::invalid_field(
@@ -625,12 +674,14 @@ async fn create_token(
     tx.commit().await?;
     Ok((
         StatusCode::CREATED,
+        Extension(crate::http::NoReplay),
         Json(CreatedToken {
             id: id.0,
             name: name.to_owned(),
             token: secret,
         }),
-    ))
+    )
+        .into_response())
 }
 
 /// The caller's active API tokens (never their secrets).

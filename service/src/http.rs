@@ -97,6 +97,65 @@ where
             ctx.config.max_upload_bytes,
         ))
         .layer(middleware::map_response(problem_for_bare_errors))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::STRICT_TRANSPORT_SECURITY,
+            hsts(&ctx.config),
+        ))
+}
+
+/// `Strict-Transport-Security` for a service reached over https (its public URL): browsers
+/// then refuse plain HTTP to the host for a year. Nothing on plain HTTP (a local set-up).
+fn hsts(
+    config: &crate::ServiceConfig,
+) -> impl Fn(&Response) -> Option<HeaderValue> + Clone + use<> {
+    let value = config
+        .secure_cookies()
+        .then(|| HeaderValue::from_static("max-age=31536000"));
+    move |_: &Response| value.clone()
+}
+
+/// Routes whose last path segment is a secret (a link that is its own authorisation), as
+/// the tail of the path after the service's prefix; `?` is any segment, `*` the secret. They
+/// are all outside the JSON API (which takes secrets in bodies): the issuer's invitation
+/// page `/invitations/{token}`, its iCalendar feeds `/calendar/{token}` and its credential
+/// offers by reference `/orgs/{org}/offers/{secret}`.
+const SECRET_LINKS: &[&[&str]] = &[
+    &["invitations", "*"],
+    &["calendar", "*"],
+    &["orgs", "?", "offers", "*"],
+];
+
+/// The request path as the logs show it: the secret segment of a [`SECRET_LINKS`] route is
+/// replaced by `{secret}`. Paths under an `api` segment are the JSON API's, left as they are.
+pub fn redact_path(path: &str) -> std::borrow::Cow<'_, str> {
+    let segments: Vec<&str> = path.split('/').collect();
+    if segments.contains(&"api") {
+        return path.into();
+    }
+    for pattern in SECRET_LINKS {
+        let Some(start) = segments.len().checked_sub(pattern.len()) else {
+            continue;
+        };
+        let tail = &segments[start..];
+        let matches = pattern
+            .iter()
+            .zip(tail)
+            .all(|(p, s)| !s.is_empty() && (*p == "?" || *p == "*" || p == s));
+        if matches {
+            let redacted: Vec<&str> = segments[..start]
+                .iter()
+                .copied()
+                .chain(
+                    pattern
+                        .iter()
+                        .zip(tail)
+                        .map(|(p, s)| if *p == "*" { "{secret}" } else { *s }),
+                )
+                .collect();
+            return redacted.join("/").into();
+        }
+    }
+    path.into()
 }
 
 /// Request ids, tracing and security headers, for the whole process (all services, landing
@@ -117,7 +176,7 @@ pub fn outer_layers(router: Router, limits: std::sync::Arc<crate::limits::Limits
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
             let id = req.extensions().get::<RequestId>().and_then(|r| r.header_value().to_str().ok()).unwrap_or("-");
-            tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
+            tracing::info_span!("request", method = %req.method(), path = %redact_path(req.uri().path()), request_id = %id)
         }))
         .layer(SetRequestIdLayer::new(request_id, RandomRequestId))
 }
@@ -141,7 +200,8 @@ fn document(openapi: &mut OpenApi, title: &str, public_url: &str) {
     openapi.info.description = Some(
         "Errors are application/problem+json with a stable `type` (urn:carnet:problem:<kind>). \
          Authenticate with the session cookie (and the X-CSRF-Token header on unsafe methods) or \
-         with `Authorization: Bearer <API token>`. Creating POSTs honour `Idempotency-Key`."
+         with `Authorization: Bearer <API token>`. Creating POSTs of an authenticated caller honour \
+         `Idempotency-Key` (an answer holding a secret shown once is not replayed: 409)."
             .to_owned(),
     );
     openapi.servers = Some(vec![Server::new(public_url)]);
@@ -172,8 +232,36 @@ async fn ready(State(ctx): State<Ctx>) -> Response {
     }
 }
 
-/// `Idempotency-Key` on POST: the first response (below 500) is stored and replayed for the
-/// same key and caller; the same key with a different request is refused.
+/// Marks a response (a response extension) or a whole router (a request extension, as a layer
+/// `Extension(NoReplay)` around it) whose answers are not kept for `Idempotency-Key` replay:
+/// they hold a secret shown once (an API token, a session's CSRF token, a recovery code) or
+/// data that is only ever at rest under someone else's key (a wallet's store). The key is still
+/// spent: a retry is refused (409) instead of doing the work twice.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NoReplay;
+
+/// Who an `Idempotency-Key` belongs to: the hash of the credential that authenticates the
+/// request (the bearer token, or this service's session cookie, not the other cookies), so
+/// only that caller can reach what is stored under it. `None` without one.
+fn idempotency_caller(ctx: &Ctx, headers: &axum::http::HeaderMap) -> Option<String> {
+    if let Some(authorization) = headers.get(header::AUTHORIZATION) {
+        let value = String::from_utf8_lossy(authorization.as_bytes());
+        return Some(format!("bearer:{}", hash_secret(value.trim())));
+    }
+    crate::auth::cookie_value(headers, &crate::auth::cookie_name(&ctx.config))
+        .map(|secret| format!("session:{}", hash_secret(secret)))
+}
+
+/// What a stored response's body is sealed to: its row.
+fn idempotency_aad(scope: &str, key: &str) -> String {
+    format!("idempotency:{scope}\0{key}")
+}
+
+/// `Idempotency-Key` on POST: the first response (below 500) is stored, sealed under the
+/// service's secret key, and replayed for the same key and caller; the same key with a
+/// different request is refused. Keys belong to an authenticated caller: without a bearer
+/// token or a session cookie nothing is stored (callers would share one scope). Responses
+/// marked [`NoReplay`] are not stored.
 async fn idempotency(State(ctx): State<Ctx>, request: Request, next: Next) -> Response {
     if request.method() != Method::POST {
         return next.run(request).await;
@@ -204,14 +292,12 @@ async fn idempotent(
             })
         })?
         .to_owned();
-    // Keys belong to a caller: the credential that authenticates the request.
-    let credential = request
-        .headers()
-        .get(header::AUTHORIZATION)
-        .or_else(|| request.headers().get(header::COOKIE))
-        .map(|v| hash_secret(&String::from_utf8_lossy(v.as_bytes())))
-        .unwrap_or_default();
-    let scope = format!("{credential}:{}", request.uri().path());
+    let Some(caller) = idempotency_caller(ctx, request.headers()) else {
+        return Ok(next.run(request).await);
+    };
+    let scope = format!("{caller}:{}", request.uri().path());
+    let aad = idempotency_aad(&scope, &key);
+    let router_opted_out = request.extensions().get::<NoReplay>().is_some();
     let (parts, body) = request.into_parts();
     let bytes = axum::body::to_bytes(body, ctx.config.max_body_bytes)
         .await
@@ -249,7 +335,20 @@ async fn idempotent(
         if status == 0 {
             return Err(err(ApiError::IdempotencyInProgress));
         }
-        let mut response = Response::new(Body::from(body.unwrap_or_default()));
+        // Done, but not kept (NoReplay): the work is not done twice, and its secret is gone.
+        let Some(sealed) = body else {
+            return Err(err(ApiError::Conflict(
+                "this request was done already with this Idempotency-Key, and its answer \
+                 (a secret shown once) is not kept to be replayed"
+                    .into(),
+            )));
+        };
+        let body = ctx.config.secret_key.open(&aad, &sealed).map_err(|_| {
+            err(ApiError::internal(
+                "a stored idempotent response does not open",
+            ))
+        })?;
+        let mut response = Response::new(Body::from(body));
         *response.status_mut() = StatusCode::from_u16(status as u16).unwrap_or(StatusCode::OK);
         if let Some(ct) = content_type.and_then(|c| HeaderValue::from_str(&c).ok()) {
             response.headers_mut().insert(header::CONTENT_TYPE, ct);
@@ -263,6 +362,7 @@ async fn idempotent(
     let response = next
         .run(Request::from_parts(parts, Body::from(bytes)))
         .await;
+    let no_replay = router_opted_out || response.extensions().get::<NoReplay>().is_some();
     let (parts, body) = response.into_parts();
     let body: Bytes = match axum::body::to_bytes(body, MAX_IDEMPOTENT_BODY).await {
         Ok(b) => b,
@@ -281,10 +381,20 @@ async fn idempotent(
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
+        let sealed = if no_replay {
+            None
+        } else {
+            Some(
+                ctx.config
+                    .secret_key
+                    .seal(&aad, &body)
+                    .map_err(|e| err(ApiError::internal(e)))?,
+            )
+        };
         sqlx::query("UPDATE idempotency_keys SET status = $1, content_type = $2, body = $3 WHERE scope = $4 AND idem_key = $5")
             .bind(parts.status.as_u16() as i64)
             .bind(content_type)
-            .bind(body.to_vec())
+            .bind(sealed)
             .bind(&scope)
             .bind(&key)
             .execute(pool)
@@ -301,4 +411,45 @@ async fn forget(ctx: &Ctx, scope: &str, key: &str) -> Result<(), sqlx::Error> {
         .execute(&mut *ctx.db.writer().await?)
         .await
         .map(|_| ())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact_path;
+
+    #[test]
+    fn secret_links_are_redacted_in_logs() {
+        for (path, logged) in [
+            ("/issuer/invitations/s3cr3t", "/issuer/invitations/{secret}"),
+            ("/invitations/s3cr3t", "/invitations/{secret}"),
+            ("/issuer/calendar/s3cr3t.ics", "/issuer/calendar/{secret}"),
+            (
+                "/centre/issuer/calendar/s3cr3t",
+                "/centre/issuer/calendar/{secret}",
+            ),
+            (
+                "/issuer/orgs/org_1/offers/s3cr3t",
+                "/issuer/orgs/org_1/offers/{secret}",
+            ),
+            ("/orgs/org_1/offers/s3cr3t", "/orgs/org_1/offers/{secret}"),
+        ] {
+            assert_eq!(redact_path(path), logged, "{path}");
+        }
+        // Everything else as it is: the JSON API, ids, the routes around the secret ones.
+        for path in [
+            "/issuer/api/v1/invitations/accept",
+            "/issuer/api/v1/organisations/org_1/invitations",
+            "/issuer/api/v1/calendar-feed",
+            "/issuer/orgs/org_1/sessions/ses_1",
+            "/issuer/orgs/org_1/token",
+            "/verifier/companies/co_1/offers",
+            "/verifier/companies/co_1/offers/off_1",
+            "/issuer/invitations/",
+            "/issuer/calendar",
+            "/",
+            "",
+        ] {
+            assert_eq!(redact_path(path), path);
+        }
+    }
 }

@@ -446,8 +446,47 @@ pub fn time(ms: i64) -> String {
 /// The API on behalf of the request's caller (their session cookie).
 pub struct Backend {
     api: Router,
-    cookie: Option<HeaderValue>,
-    accept_language: Option<HeaderValue>,
+    /// The caller's headers the API reads ([`CARRIED_HEADERS`]).
+    headers: Vec<(header::HeaderName, HeaderValue)>,
+    /// What the layers around the service put on the request for the API ([`carried`]).
+    extensions: axum::http::Extensions,
+}
+
+/// The headers of the page's request the API call carries: the caller's cookies (their
+/// session), language, request id (audit rows name the page's request) and the addresses a
+/// proxy says it forwarded for (per-address limits).
+const CARRIED_HEADERS: &[&str] = &[
+    "cookie",
+    "accept-language",
+    "x-request-id",
+    "x-forwarded-for",
+    "forwarded",
+];
+
+/// The request extensions an in-process API call carries: those the layers around a
+/// service's router insert for its API (the service's account hooks, [`Hooks`], by which the
+/// wallet wraps its store with the password; the request id; the peer's address), and
+/// nothing else. Not the authorisation extractors cache on a request (`Principal`, a
+/// tenant's `Access`): the API decides again for its own call.
+fn carried(from: &axum::http::Extensions) -> axum::http::Extensions {
+    let mut to = axum::http::Extensions::new();
+    if let Some(hooks) = from.get::<Hooks>() {
+        to.insert(hooks.clone());
+    }
+    if let Some(id) = from.get::<tower_http::request_id::RequestId>() {
+        to.insert(id.clone());
+    }
+    if let Some(peer) = from.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>() {
+        to.insert(*peer);
+    }
+    // The client address the outer layer found (sign-in throttling counts by it).
+    if let Some(client) = from.get::<crate::limits::ClientIp>() {
+        to.insert(*client);
+    }
+    if let Some(no_replay) = from.get::<crate::http::NoReplay>() {
+        to.insert(*no_replay);
+    }
+    to
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for Backend {
@@ -460,10 +499,20 @@ impl<S: Send + Sync> FromRequestParts<S> for Backend {
             .ok_or_else(|| ApiError::internal("pages without their API"))?
             .0
             .clone();
+        let headers = CARRIED_HEADERS
+            .iter()
+            .flat_map(|name| {
+                parts
+                    .headers
+                    .get_all(*name)
+                    .iter()
+                    .map(|v| (header::HeaderName::from_static(name), v.clone()))
+            })
+            .collect();
         Ok(Backend {
             api,
-            cookie: parts.headers.get(header::COOKIE).cloned(),
-            accept_language: parts.headers.get(header::ACCEPT_LANGUAGE).cloned(),
+            headers,
+            extensions: carried(&parts.extensions),
         })
     }
 }
@@ -512,11 +561,11 @@ impl Backend {
         body: Option<(&str, Vec<u8>)>,
     ) -> Result<(Value, Vec<HeaderValue>), Problem> {
         let mut request = axum::http::Request::builder().method(method).uri(path);
-        if let Some(cookie) = &self.cookie {
-            request = request.header(header::COOKIE, cookie);
+        for (name, value) in &self.headers {
+            request = request.header(name, value);
         }
-        if let Some(lang) = &self.accept_language {
-            request = request.header(header::ACCEPT_LANGUAGE, lang);
+        if let Some(extensions) = request.extensions_mut() {
+            extensions.extend(self.extensions.clone());
         }
         if !csrf.is_empty() {
             request = request.header(auth::CSRF_HEADER, csrf);
@@ -676,8 +725,8 @@ pub async fn act(
         .get(header::REFERER)
         .and_then(|v| v.to_str().ok())
         .and_then(|r| r.split_once("://").map(|(_, rest)| rest))
-        .and_then(|rest| rest.find('/').map(|i| rest[i..].to_owned()))
-        .filter(|p| p.starts_with(base) && !p.starts_with("//"))
+        .and_then(|rest| rest.find('/').map(|i| &rest[i..]))
+        .and_then(|path| local_page(&ctx, path))
         .unwrap_or_else(|| home(&ctx));
     let problem = |p: Problem| problem_page(&ctx, lang, p, &back);
     if !path.starts_with("api/v1/") {
@@ -711,18 +760,32 @@ pub async fn act(
         .await
     {
         Ok((answer, cookies)) => {
-            let next = field("_next");
-            let location =
-                if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') {
-                    let id = answer["id"].as_str().unwrap_or_default();
-                    match next.replace("{id}", id).as_str() {
-                        "/" => home(&ctx),
-                        path => format!("{base}{path}"),
-                    }
-                } else {
-                    back
-                };
-            let mut response = see_other(&location, None);
+            // `_next` is a path of the service, without its prefix.
+            let id = answer["id"].as_str().unwrap_or_default();
+            let location = match field("_next").replace("{id}", id).as_str() {
+                "/" => Some(home(&ctx)),
+                next if next.starts_with('/') => local_page(&ctx, &format!("{base}{next}")),
+                _ => None,
+            }
+            .unwrap_or(back);
+            // A recovery code (a wallet's account made or first opened through a form) is
+            // shown, once, before going on.
+            let mut response = match answer["recovery_code"].as_str() {
+                Some(code) => {
+                    let page = WelcomePage {
+                        chrome: Chrome::new(&ctx, lang, COMMON).signed_in(
+                            answer["account"]["display_name"]
+                                .as_str()
+                                .unwrap_or_default(),
+                            answer["csrf_token"].as_str().unwrap_or_default(),
+                        ),
+                        recovery_code: code.to_owned(),
+                        next: location,
+                    };
+                    render(lang, askama::Template::render(&page))
+                }
+                None => see_other(&location, None),
+            };
             for cookie in cookies {
                 response.headers_mut().append(header::SET_COOKIE, cookie);
             }
@@ -843,13 +906,19 @@ pub fn sign_in_page(
     (status, render(lang, askama::Template::render(&page))).into_response()
 }
 
-/// `next` when it is a page of this service (a path under its prefix, nothing elsewhere).
+/// The one check of every redirect target (`next` after signing in, a form's `_next`, the
+/// page a form came from): `next` when it is a page of this service, a path under its
+/// prefix, and nothing a browser could read as elsewhere: it starts with one `/` (not `//`
+/// nor `/\`, another host; no empty segment anywhere in its path), has no backslash
+/// (browsers read it as `/`) and no control character (browsers drop tabs and line breaks
+/// from a URL, so `/\t/evil.example` would become `//evil.example`).
 pub fn local_page(ctx: &Ctx, next: &str) -> Option<String> {
     let base = ctx.config.path_prefix();
     let rest = next.strip_prefix(base)?;
+    let path = next.split_once('?').map_or(next, |(path, _)| path);
     let ours = (rest.is_empty() || rest.starts_with('/') || rest.starts_with('?'))
         && next.starts_with('/')
-        && !next.starts_with("//")
+        && !path.contains("//")
         && !next.contains('\\')
         && next.len() <= 2000
         && !next.chars().any(char::is_control);

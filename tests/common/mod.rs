@@ -125,14 +125,17 @@ impl TestApp {
     }
 
     async fn build(engine: Engine, public_url: &str, allow_outbound: Option<&str>) -> TestApp {
-        let clock = ManualClock::new(START_MS);
-        let settings = ServerArgs {
+        let args = ServerArgs {
             public_url: Some(public_url.into()),
             allow_outbound: allow_outbound.map(str::to_owned),
             ..ServerArgs::default()
-        }
-        .resolve()
-        .unwrap();
+        };
+        TestApp::from_args(engine, args).await
+    }
+
+    async fn from_args(engine: Engine, args: ServerArgs) -> TestApp {
+        let clock = ManualClock::new(START_MS);
+        let settings = args.resolve().unwrap();
         let mut services = Vec::new();
         let mut dbs = Vec::new();
         let secret_key = carnet_service::crypto::SecretKey::generate();
@@ -470,4 +473,28 @@ impl TestApp {
         }
         server::router(&services, &self.settings)
     }
+
+    /// The three services as `settings` place them (a service at the host root, an https
+    /// public URL…), over fresh databases.
+    pub async fn with_settings(engine: Engine, settings: ServerArgs) -> TestApp {
+        TestApp::from_args(engine, settings).await
+    }
+}
+
+/// A form post (`application/x-www-form-urlencoded`) with the browser's cookie, as a page's
+/// form sends it.
+pub async fn post_form(app: &TestApp, path: &str, body: &str, cookie: &str) -> Reply {
+    let mut extra = Vec::new();
+    if !cookie.is_empty() {
+        extra.push(("cookie", cookie));
+    }
+    app.send(
+        Method::POST,
+        path,
+        &Auth::None,
+        Some(body.as_bytes()),
+        Some("application/x-www-form-urlencoded"),
+        &extra,
+    )
+    .await
 }

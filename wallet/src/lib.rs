@@ -90,6 +90,9 @@ pub fn app(ctx: Ctx) -> Router {
         pages::router(),
     )
     .layer(Extension(Hooks(Arc::new(vault::Keyring))))
+    // The holder's data is at rest only under the holder's key: no answer is kept for
+    // Idempotency-Key replay under the service's.
+    .layer(Extension(http::NoReplay))
 }
 
 /// The wallet's background jobs.
