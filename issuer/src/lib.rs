@@ -17,6 +17,7 @@ mod organisations;
 mod pages;
 mod qr;
 mod quizzes;
+mod roles;
 mod rooms;
 mod sessions;
 mod status;

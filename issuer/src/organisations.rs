@@ -1,6 +1,7 @@
 //! Organisations (training centres) and their members.
 
 use crate::IssuerState;
+use crate::roles::{self, Granter};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use carnet_service::Ctx;
@@ -83,7 +84,8 @@ async fn members(
     Ok(Json(tenants::members(&ctx, &access.tenant.id).await?))
 }
 
-/// Gives an account a role (admin, manager, trainer, trainee); administrators only.
+/// Gives an account a role (admin, manager, trainer, trainee); administrators only, and none
+/// above the caller's own ([`crate::roles`]).
 #[utoipa::path(post, path = "/api/v1/organisations/{id}/members", tag = "organisations", request_body = NewMember,
     params(("id" = String, Path)), responses((status = 201, body = Membership), (status = 403, body = Problem)))]
 async fn add_member(
@@ -91,10 +93,21 @@ async fn add_member(
     Admin(access): Admin<Organisations>,
     Json(input): Json<NewMember>,
 ) -> ApiResult<(StatusCode, Json<Membership>)> {
+    let role = roles::org_role(&input.role)?;
+    roles::check_org_grant(&granter(&access), role)?;
     Ok((
         StatusCode::CREATED,
         Json(tenants::add_member(&ctx, &access, input).await?),
     ))
+}
+
+/// The caller as one who gives roles in the organisation (no session).
+pub fn granter(access: &tenants::Access<Organisations>) -> Granter<'_> {
+    Granter {
+        platform_admin: access.principal.platform_admin,
+        org_roles: &access.tenant.my_roles,
+        session_roles: &[],
+    }
 }
 
 /// Takes a role away; administrators only.

@@ -3,6 +3,7 @@
 //! trainers and managers may do (evaluate).
 
 use crate::catalog::text;
+use crate::roles::{self, Granter};
 use crate::{IssuerState, Managers, Organisations};
 use axum::extract::{FromRef, FromRequestParts, RawPathParams, State};
 use axum::http::StatusCode;
@@ -205,6 +206,15 @@ impl SessionAccess {
         administers(&self.org) || self.roles.iter().any(|r| r == "trainer" || r == "manager")
     }
 
+    /// The caller as one who gives roles in this session.
+    pub fn granter(&self) -> Granter<'_> {
+        Granter {
+            platform_admin: self.org.principal.platform_admin,
+            org_roles: &self.org.tenant.my_roles,
+            session_roles: &self.roles,
+        }
+    }
+
     /// Records the caller's action in this session in the audit log (in the caller's
     /// transaction), with the session named in the details.
     pub async fn audit(
@@ -346,7 +356,8 @@ where
 }
 
 /// Gives a member of the organisation a role in the session; its managers and the
-/// organisation's administrators.
+/// organisation's administrators, within the rule of [`crate::roles`] (none above their own,
+/// none above the member's role in the organisation).
 #[utoipa::path(post, path = "/api/v1/organisations/{id}/sessions/{sid}/members", tag = "sessions", request_body = NewSessionMember,
     params(("id" = String, Path), ("sid" = String, Path)),
     responses((status = 201, body = SessionMember), (status = 403, body = Problem), (status = 422, body = Problem)))]
@@ -355,23 +366,20 @@ async fn add_session_member(
     SessionManager(access): SessionManager,
     Json(input): Json<NewSessionMember>,
 ) -> ApiResult<(StatusCode, Json<SessionMember>)> {
-    if !ROLES.contains(&input.role.as_str()) {
-        return Err(ApiError::invalid_field(
-            "role",
-            "manager, trainer or trainee",
-        ));
-    }
+    let role = roles::session_role(&input.role)?;
     let email = normalise_email(&input.email)?;
     let org = &access.org.tenant.id;
-    let account: Option<(String, String)> = sqlx::query_as(
-        "SELECT a.id, a.display_name FROM accounts a WHERE a.email = $1 \
-         AND EXISTS (SELECT 1 FROM tenant_members m WHERE m.tenant_id = $2 AND m.account_id = a.id)",
+    let held: Vec<(String, String, String)> = sqlx::query_as(
+        "SELECT a.id, a.display_name, m.role FROM accounts a JOIN tenant_members m ON m.account_id = a.id \
+         WHERE a.email = $1 AND m.tenant_id = $2",
     )
     .bind(&email)
     .bind(org)
-    .fetch_optional(ctx.db.pool())
+    .fetch_all(ctx.db.pool())
     .await?;
-    let (account_id, display_name) = account.ok_or_else(|| {
+    let grantee_roles: Vec<&str> = held.iter().map(|(_, _, r)| r.as_str()).collect();
+    roles::check_session_grant(&access.granter(), &grantee_roles, role)?;
+    let (account_id, display_name, _) = held.into_iter().next().ok_or_else(|| {
         ApiError::invalid_field(
             "email",
             "no member of this organisation has this e-mail address",

@@ -1,0 +1,374 @@
+//! The findings of the outside security review, each attack performed over HTTP: roles given
+//! above one's own (member routes and invitations, organisation and session), a trainer's reach
+//! beyond their sessions, self-evaluation and self-certification, check-in codes guessed, and
+//! parallel guesses of an offer's PIN.
+
+mod common;
+
+use axum::http::{Method, StatusCode};
+use carnet_service::ServiceKind;
+use common::*;
+use serde_json::{Value, json};
+
+const ORG_ROLES: [&str; 4] = ["admin", "manager", "trainer", "trainee"];
+const SESSION_ROLES: [&str; 3] = ["manager", "trainer", "trainee"];
+
+fn rank(role: &str) -> usize {
+    ["trainee", "trainer", "manager", "admin"]
+        .iter()
+        .position(|r| *r == role)
+        .unwrap()
+}
+
+async fn post(app: &TestApp, path: &str, auth: &Auth, body: Value) -> Reply {
+    app.call(Method::POST, path, auth, Some(body)).await
+}
+
+async fn ok(app: &TestApp, path: &str, auth: &Auth, body: Value) -> Value {
+    let r = post(app, path, auth, body).await;
+    assert!(r.status.is_success(), "{path}: {} {}", r.status, r.body);
+    r.body
+}
+
+/// An organisation and its administrator; `people` get the organisation roles named.
+struct Org {
+    base: String,
+    admin: Auth,
+}
+
+async fn organisation(app: &TestApp, admin_email: &str) -> Org {
+    let (admin, _) = app.register("issuer", admin_email, "Direction").await;
+    let org = ok(
+        app,
+        "/issuer/api/v1/organisations",
+        &admin,
+        json!({"name": "Centre", "siret": "45218903800014"}),
+    )
+    .await;
+    Org {
+        base: format!(
+            "/issuer/api/v1/organisations/{}",
+            org["id"].as_str().unwrap()
+        ),
+        admin,
+    }
+}
+
+impl Org {
+    /// A new account holding `role` in the organisation (none for `""`).
+    async fn person(&self, app: &TestApp, email: &str, role: &str) -> (Auth, String) {
+        let (auth, id) = app.register("issuer", email, email).await;
+        if !role.is_empty() {
+            ok(
+                app,
+                &format!("{}/members", self.base),
+                &self.admin,
+                json!({"email": email, "role": role}),
+            )
+            .await;
+        }
+        (auth, id)
+    }
+
+    async fn my_roles(&self, app: &TestApp, auth: &Auth) -> Vec<String> {
+        let r = app.call(Method::GET, &self.base, auth, None).await;
+        if r.status == StatusCode::NOT_FOUND {
+            return Vec::new();
+        }
+        r.body["my_roles"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r.as_str().unwrap().to_owned())
+            .collect()
+    }
+
+    async fn session_roles(&self, app: &TestApp, sid: &str, email: &str) -> Vec<String> {
+        let r = app
+            .call(
+                Method::GET,
+                &format!("{}/sessions/{sid}/members", self.base),
+                &self.admin,
+                None,
+            )
+            .await;
+        r.body
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|m| m["email"] == email)
+            .map(|m| m["role"].as_str().unwrap().to_owned())
+            .collect()
+    }
+}
+
+/// Accepts an invitation as a new account of the invited address.
+async fn accept(app: &TestApp, email: &str, token: &str) -> Reply {
+    let (auth, _) = app.register("issuer", email, email).await;
+    post(
+        app,
+        "/issuer/api/v1/invitations/accept",
+        &auth,
+        json!({ "token": token }),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn organisation_roles_are_given_by_rank() {
+    each_engine(|app| async move {
+        let org = organisation(&app, "direction@centre.example").await;
+        let mut granters = vec![("admin", org.admin.clone())];
+        for role in ["manager", "trainer", "trainee"] {
+            let (auth, _) = org
+                .person(&app, &format!("{role}@centre.example"), role)
+                .await;
+            granters.push((role, auth));
+        }
+        let (platform, platform_id) = app.register("issuer", "platform@carnet.example", "P").await;
+        app.make_platform_admin(ServiceKind::Issuer, &platform_id)
+            .await;
+        granters.push(("platform", platform));
+
+        for (who, auth) in &granters {
+            let granter_rank = if *who == "platform" { 3 } else { rank(who) };
+            for role in ORG_ROLES {
+                // The member route: organisation administrators give every role, and nobody else
+                // any.
+                let email = format!("member-{who}-{role}@example.org");
+                app.register("issuer", &email, "x").await;
+                let r = post(
+                    &app,
+                    &format!("{}/members", org.base),
+                    auth,
+                    json!({"email": email, "role": role}),
+                )
+                .await;
+                let expected = if granter_rank == 3 {
+                    StatusCode::CREATED
+                } else {
+                    StatusCode::FORBIDDEN
+                };
+                assert_eq!(r.status, expected, "{who} gives {role}: {}", r.body);
+
+                // An invitation: managers too, none above their own role.
+                let email = format!("invited-{who}-{role}@example.org");
+                let r = post(
+                    &app,
+                    &format!("{}/invitations", org.base),
+                    auth,
+                    json!({"email": email, "role": role}),
+                )
+                .await;
+                let allowed = granter_rank >= 2 && rank(role) <= granter_rank;
+                if !allowed {
+                    assert_eq!(r.problem(), "forbidden", "{who} invites as {role}");
+                    continue;
+                }
+                assert_eq!(r.status, StatusCode::CREATED, "{who} invites as {role}");
+                let accepted = accept(&app, &email, r.body["token"].as_str().unwrap()).await;
+                assert_eq!(accepted.status, StatusCode::OK, "{}", accepted.body);
+                assert_eq!(accepted.body["role"], role);
+            }
+        }
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_manager_cannot_invite_themselves_as_administrator() {
+    each_engine(|app| async move {
+        let org = organisation(&app, "direction@centre.example").await;
+        let (manager, _) = org
+            .person(&app, "manager@centre.example", "manager")
+            .await;
+        for session in [None, Some(())] {
+            let mut body = json!({"email": "manager@centre.example", "role": "admin"});
+            if session.is_some() {
+                let s = ok(&app, &format!("{}/sessions", org.base), &manager, json!({"title": "S", "starts_on": "2026-01-05", "ends_on": "2026-02-05"})).await;
+                body["session_id"] = s["id"].clone();
+            }
+            let r = post(&app, &format!("{}/invitations", org.base), &manager, body).await;
+            assert_eq!(r.problem(), "forbidden", "{}", r.body);
+        }
+        assert_eq!(org.my_roles(&app, &manager).await, ["manager"]);
+        let pending = app
+            .call(Method::GET, &format!("{}/invitations", org.base), &org.admin, None)
+            .await;
+        assert_eq!(pending.body, json!([]), "nothing was written");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn session_roles_are_given_by_rank_in_ones_own_session() {
+    each_engine(|app| async move {
+        let org = organisation(&app, "direction@centre.example").await;
+        // The session is created (so managed) by one manager; another manages another session.
+        let (manager, _) = org
+            .person(&app, "manager@centre.example", "manager")
+            .await;
+        let (other_manager, _) = org
+            .person(&app, "other-manager@centre.example", "manager")
+            .await;
+        let dates = json!({"title": "S", "starts_on": "2026-01-05", "ends_on": "2026-02-05"});
+        let sid = ok(&app, &format!("{}/sessions", org.base), &manager, dates.clone()).await["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        ok(&app, &format!("{}/sessions", org.base), &other_manager, dates).await;
+        let session_members = format!("{}/sessions/{sid}/members", org.base);
+        let (trainer, _) = org
+            .person(&app, "trainer@centre.example", "trainer")
+            .await;
+        let (trainee, _) = org
+            .person(&app, "trainee@centre.example", "trainee")
+            .await;
+        for (email, role) in [
+            ("trainer@centre.example", "trainer"),
+            ("trainee@centre.example", "trainee"),
+        ] {
+            ok(
+                &app,
+                &session_members,
+                &org.admin,
+                json!({"email": email, "role": role}),
+            )
+            .await;
+        }
+        // (who, their authority in the session: 2 manager, else none).
+        let granters = [
+            ("admin", org.admin.clone(), true),
+            ("session-manager", manager.clone(), true),
+            ("session-trainer", trainer, false),
+            ("session-trainee", trainee, false),
+            ("other-session-manager", other_manager.clone(), false),
+        ];
+        for (who, auth, manages) in &granters {
+            for role in SESSION_ROLES {
+                // The member route, to members of the organisation of every rank.
+                for grantee_role in ["trainee", "trainer", "manager"] {
+                    let email = format!("{who}-{role}-to-{grantee_role}@example.org");
+                    org.person(&app, &email, grantee_role).await;
+                    let r = post(
+                        &app,
+                        &session_members,
+                        auth,
+                        json!({"email": email, "role": role}),
+                    )
+                    .await;
+                    let ceiling = rank(grantee_role).min(2);
+                    if !manages {
+                        assert_eq!(r.problem(), "forbidden", "{who} gives {role}");
+                    } else if rank(role) > ceiling {
+                        assert_eq!(
+                            (r.problem().as_str(), r.body["field"].as_str()),
+                            ("invalid", Some("role")),
+                            "{who} makes an organisation {grantee_role} session {role}"
+                        );
+                    } else {
+                        assert_eq!(r.status, StatusCode::CREATED, "{who} {role} {}", r.body);
+                    }
+                    let expected: Vec<String> = if *manages && rank(role) <= ceiling {
+                        vec![role.to_owned()]
+                    } else {
+                        Vec::new()
+                    };
+                    assert_eq!(org.session_roles(&app, &sid, &email).await, expected);
+                }
+
+                // An invitation into the session (the same role in the organisation).
+                let email = format!("invited-{who}-{role}@example.org");
+                let r = post(
+                    &app,
+                    &format!("{}/invitations", org.base),
+                    auth,
+                    json!({"email": email, "role": role, "session_id": sid}),
+                )
+                .await;
+                if !manages {
+                    assert_eq!(r.problem(), "forbidden", "{who} invites as {role}");
+                    continue;
+                }
+                assert_eq!(r.status, StatusCode::CREATED, "{who} invites as {role}");
+                let accepted = accept(&app, &email, r.body["token"].as_str().unwrap()).await;
+                assert_eq!(accepted.status, StatusCode::OK, "{}", accepted.body);
+                assert_eq!(org.session_roles(&app, &sid, &email).await, [role]);
+            }
+        }
+        // The attack of the review: a manager of another session invites themselves to manage
+        // this one.
+        let r = post(
+            &app,
+            &format!("{}/invitations", org.base),
+            &other_manager,
+            json!({"email": "other-manager@centre.example", "role": "manager", "session_id": sid}),
+        )
+        .await;
+        assert_eq!(r.problem(), "forbidden");
+        assert!(
+            org.session_roles(&app, &sid, "other-manager@centre.example")
+                .await
+                .is_empty()
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn an_invitation_is_checked_again_when_accepted() {
+    each_engine(|app| async move {
+        let org = organisation(&app, "direction@centre.example").await;
+        let (manager, manager_id) = org
+            .person(&app, "manager@centre.example", "manager")
+            .await;
+        let sid = ok(&app, &format!("{}/sessions", org.base), &manager, json!({"title": "S", "starts_on": "2026-01-05", "ends_on": "2026-02-05"})).await["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let mut tokens = Vec::new();
+        for (email, session) in [
+            ("new-manager@example.org", None),
+            ("new-trainer@example.org", Some(&sid)),
+        ] {
+            let role = if session.is_some() { "trainer" } else { "manager" };
+            let r = post(
+                &app,
+                &format!("{}/invitations", org.base),
+                &manager,
+                json!({"email": email, "role": role, "session_id": session}),
+            )
+            .await;
+            assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+            tokens.push((email, r.body["token"].as_str().unwrap().to_owned()));
+        }
+        // The manager is made a mere trainer before the invitations are accepted.
+        ok(
+            &app,
+            &format!("{}/members", org.base),
+            &org.admin,
+            json!({"email": "manager@centre.example", "role": "trainer"}),
+        )
+        .await;
+        let r = app
+            .call(
+                Method::DELETE,
+                &format!("{}/members/{manager_id}/manager", org.base),
+                &org.admin,
+                None,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::NO_CONTENT);
+        for (email, token) in tokens {
+            let r = accept(&app, email, &token).await;
+            assert_eq!(r.problem(), "conflict", "{email}: {}", r.body);
+            let (auth, _) = (
+                session_of(&app.login("issuer", email, PASSWORD).await),
+                (),
+            );
+            assert!(org.my_roles(&app, &auth).await.is_empty(), "{email}");
+            assert!(org.session_roles(&app, &sid, email).await.is_empty());
+        }
+    })
+    .await;
+}
