@@ -372,3 +372,89 @@ async fn an_invitation_is_checked_again_when_accepted() {
     })
     .await;
 }
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            out.push(u8::from_str_radix(&s[i + 1..i + 3], 16).unwrap());
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).unwrap()
+}
+
+/// The path of a URL of the test service.
+fn local(url: &str) -> &str {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    rest.find('/').map_or("/", |i| &rest[i..])
+}
+
+async fn token(app: &TestApp, org: &str, code: &str, pin: &str) -> Value {
+    let form = format!(
+        "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Apre-authorized_code&pre-authorized_code={code}&tx_code={pin}"
+    );
+    app.send(
+        Method::POST,
+        &format!("/issuer/orgs/{org}/token"),
+        &Auth::None,
+        Some(form.as_bytes()),
+        Some("application/x-www-form-urlencoded"),
+        &[],
+    )
+    .await
+    .body
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn parallel_pin_guesses_are_counted_before_they_are_compared() {
+    each_engine(|app| async move {
+        let app = std::sync::Arc::new(app);
+        let c = centre(&app).await;
+        let evaluated = c.evaluate(&app, json!("or")).await;
+        let pin = evaluated["offer"]["tx_code"].as_str().unwrap().to_owned();
+        let link = evaluated["offer"]["offer_link"].as_str().unwrap();
+        let uri = percent_decode(
+            link.strip_prefix("openid-credential-offer://?credential_offer_uri=")
+                .unwrap(),
+        );
+        let offer = app
+            .send(Method::GET, local(&uri), &Auth::None, None, None, &[])
+            .await
+            .body;
+        let code = offer["grants"]["urn:ietf:params:oauth:grant-type:pre-authorized_code"]
+            ["pre-authorized_code"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let wrong = if pin == "000000" { "111111" } else { "000000" };
+        let mut guesses = tokio::task::JoinSet::new();
+        for _ in 0..40 {
+            let (app, org, code) = (app.clone(), c.org.clone(), code.clone());
+            guesses.spawn(async move { token(&app, &org, &code, wrong).await });
+        }
+        let mut compared = 0;
+        while let Some(answer) = guesses.join_next().await {
+            let answer = answer.unwrap();
+            assert_eq!(answer["error"], "invalid_grant", "{answer}");
+            match answer["error_description"].as_str().unwrap() {
+                "wrong transaction code" => compared += 1,
+                d => assert!(d.starts_with("too many wrong transaction codes"), "{d}"),
+            }
+        }
+        assert!(
+            (1..=5).contains(&compared),
+            "{compared} guesses were compared"
+        );
+        // Locked: the right PIN no longer works.
+        let answer = token(&app, &c.org, &code, &pin).await;
+        assert_eq!(answer["error"], "invalid_grant", "{answer}");
+    })
+    .await;
+}
+
