@@ -458,3 +458,155 @@ async fn parallel_pin_guesses_are_counted_before_they_are_compared() {
     .await;
 }
 
+/// Monday 18 January 2027, 09:10 in Paris: the morning slot is open.
+const MONDAY_MORNING_MS: i64 = 1_800_259_800_000;
+
+/// A centre with a morning slot open now, and a second trainee; the slot's path.
+async fn open_slot(app: &TestApp) -> (Centre, String, Auth) {
+    let c = centre(app).await;
+    let base = format!("/issuer/api/v1/organisations/{}", c.org);
+    let (lea, _) = app.register("issuer", "lea@example.org", "Léa Martin").await;
+    for path in [
+        format!("{base}/members"),
+        format!("{base}/sessions/{}/members", c.session),
+    ] {
+        ok(
+            app,
+            &path,
+            &c.admin,
+            json!({"email": "lea@example.org", "role": "trainee"}),
+        )
+        .await;
+    }
+    let slot = ok(
+        app,
+        &format!("{base}/sessions/{}/attendance/slots", c.session),
+        &c.trainer,
+        json!({"day": "2027-01-18", "half": "morning"}),
+    )
+    .await;
+    app.clock.set_ms(MONDAY_MORNING_MS);
+    let path = format!(
+        "{base}/sessions/{}/attendance/slots/{}",
+        c.session,
+        slot["id"].as_str().unwrap()
+    );
+    (c, path, lea)
+}
+
+async fn current_code(app: &TestApp, c: &Centre, slot: &str) -> String {
+    let r = app
+        .call(Method::GET, &format!("{slot}/code"), &c.trainer, None)
+        .await;
+    r.body["code"].as_str().unwrap().to_owned()
+}
+
+/// Six digits that are not `code`.
+fn wrong_code(code: &str, n: u32) -> String {
+    let guess = format!("{:06}", 100_000 + n * 7919 % 900_000);
+    if guess == code {
+        format!("{:06}", 100_001 + n)
+    } else {
+        guess
+    }
+}
+
+#[tokio::test]
+async fn check_in_locks_after_five_wrong_codes() {
+    each_engine(|app| async move {
+        let (c, slot, lea) = open_slot(&app).await;
+        let code = current_code(&app, &c, &slot).await;
+        for n in 1..=4 {
+            let r = post(&app, &format!("{slot}/check-in"), &c.trainee, json!({"code": wrong_code(&code, n)})).await;
+            assert_eq!(r.problem(), "invalid", "guess {n}");
+            assert_eq!(r.body["field"], "code");
+        }
+        let r = post(&app, &format!("{slot}/check-in"), &c.trainee, json!({"code": wrong_code(&code, 5)})).await;
+        assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{}", r.body);
+        assert_eq!(r.problem(), "rate-limited");
+        assert!(r.headers.contains_key("retry-after"));
+        // Locked for that slot: even the right code is no longer compared.
+        let r = post(&app, &format!("{slot}/check-in"), &c.trainee, json!({"code": code})).await;
+        assert_eq!(r.problem(), "rate-limited");
+        let sid = &c.session;
+        let table = app
+            .call(Method::GET, &format!("/issuer/api/v1/organisations/{}/sessions/{sid}/attendance", c.org), &c.trainer, None)
+            .await;
+        assert_eq!(table.body["marks"], json!([]), "nobody checked in");
+        assert_eq!(table.body["check_in_failures"][0]["trainee_id"], c.trainee_id.as_str());
+        assert_eq!(table.body["check_in_failures"][0]["failures"], 5);
+        assert_eq!(table.body["check_in_failures"][0]["locked"], true);
+
+        // The audit log says so, and the trainer sees it on the half-day's page (FR and EN).
+        let audit = app
+            .call(Method::GET, &format!("/issuer/api/v1/organisations/{}/audit", c.org), &c.admin, None)
+            .await;
+        let actions: Vec<&str> = audit.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["action"].as_str().unwrap())
+            .collect();
+        assert_eq!(actions.iter().filter(|a| **a == "attendance.check_in_failed").count(), 4);
+        assert_eq!(actions.iter().filter(|a| **a == "attendance.check_in_locked").count(), 1);
+        let slot_id = slot.rsplit('/').next().unwrap();
+        for (lang, words) in [
+            ("fr", "Émargement par code bloqué"),
+            ("en", "Check-in by code locked"),
+        ] {
+            let page = app
+                .call(
+                    Method::GET,
+                    &format!("/issuer/orgs/{}/sessions/{sid}/attendance/{slot_id}?lang={lang}", c.org),
+                    &c.trainer,
+                    None,
+                )
+                .await;
+            assert_eq!(page.status, StatusCode::OK);
+            let html = String::from_utf8(page.raw).unwrap();
+            assert!(html.contains(words), "{lang}: {html}");
+        }
+
+        // Another trainee of the same slot is not affected, and a right code still counts
+        // nothing against them.
+        let r = post(&app, &format!("{slot}/check-in"), &lea, json!({"code": wrong_code(&code, 9)})).await;
+        assert_eq!(r.problem(), "invalid");
+        let r = post(&app, &format!("{slot}/check-in"), &lea, json!({"code": current_code(&app, &c, &slot).await})).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn parallel_check_in_guesses_are_counted_atomically() {
+    each_engine(|app| async move {
+        let app = std::sync::Arc::new(app);
+        let (c, slot, lea) = open_slot(&app).await;
+        let code = current_code(&app, &c, &slot).await;
+        let mut guesses = tokio::task::JoinSet::new();
+        for n in 0..30 {
+            let (app, slot, lea, guess) = (app.clone(), slot.clone(), lea.clone(), wrong_code(&code, n));
+            guesses.spawn(async move {
+                app.call(Method::POST, &format!("{slot}/check-in"), &lea, Some(json!({"code": guess})))
+                    .await
+                    .status
+            });
+        }
+        let mut wrong = 0;
+        while let Some(status) = guesses.join_next().await {
+            match status.unwrap() {
+                StatusCode::UNPROCESSABLE_ENTITY => wrong += 1,
+                StatusCode::TOO_MANY_REQUESTS => {}
+                other => panic!("{other}"),
+            }
+        }
+        assert_eq!(wrong, 4, "four wrong codes told as such, the fifth locks");
+        let table = app
+            .call(Method::GET, &format!("/issuer/api/v1/organisations/{}/sessions/{}/attendance", c.org, c.session), &c.trainer, None)
+            .await;
+        assert_eq!(table.body["check_in_failures"][0]["failures"], 5, "{}", table.body);
+        let r = post(&app, &format!("{slot}/check-in"), &lea, json!({"code": code})).await;
+        assert_eq!(r.problem(), "rate-limited");
+    })
+    .await;
+}

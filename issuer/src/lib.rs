@@ -82,6 +82,11 @@ pub const MIGRATIONS: &[EmbeddedMigration] = &[
         "session quizzes",
         include_str!("../../migrations/issuer/0108_quizzes.sql"),
     ),
+    (
+        109,
+        "check-in attempts",
+        include_str!("../../migrations/issuer/0109_check_in_attempts.sql"),
+    ),
 ];
 
 #[derive(Clone)]
