@@ -610,3 +610,157 @@ async fn parallel_check_in_guesses_are_counted_atomically() {
     })
     .await;
 }
+
+/// The centre of `centre`, and a second session with its own trainer and trainee (Léa), whom
+/// that trainer failed with a comment and also validated (a credential she received).
+struct TwoSessions {
+    c: Centre,
+    base: String,
+    other_session: String,
+    lea_id: String,
+    manager: Auth,
+}
+
+async fn two_sessions(app: &TestApp) -> TwoSessions {
+    let c = centre(app).await;
+    let base = format!("/issuer/api/v1/organisations/{}", c.org);
+    let (_, lea_id) = app.register("issuer", "lea@example.org", "Léa Martin").await;
+    let (other_trainer, _) = app
+        .register("issuer", "autre@centre.example", "Autre Formateur")
+        .await;
+    let (manager, _) = app
+        .register("issuer", "manager@centre.example", "Responsable")
+        .await;
+    for (email, role) in [
+        ("lea@example.org", "trainee"),
+        ("autre@centre.example", "trainer"),
+        ("manager@centre.example", "manager"),
+    ] {
+        ok(app, &format!("{base}/members"), &c.admin, json!({"email": email, "role": role})).await;
+    }
+    let other = ok(app, &format!("{base}/sessions"), &c.admin, json!({"title": "Autre", "starts_on": "2026-01-05", "ends_on": "2026-06-26"})).await;
+    let other_session = other["id"].as_str().unwrap().to_owned();
+    for (email, role) in [("lea@example.org", "trainee"), ("autre@centre.example", "trainer")] {
+        ok(app, &format!("{base}/sessions/{other_session}/members"), &c.admin, json!({"email": email, "role": role})).await;
+    }
+    let evaluations = format!("{base}/sessions/{other_session}/evaluations");
+    ok(app, &evaluations, &other_trainer, json!({"trainee_id": lea_id, "competency_id": c.competency, "assessment": "bronze", "comment": "Échec : à reprendre"})).await;
+    let validated = ok(app, &evaluations, &other_trainer, json!({"trainee_id": lea_id, "competency_id": c.competency, "assessment": "or", "pin": false})).await;
+    receive_offer(app, validated["offer"]["offer_link"].as_str().unwrap(), None).await;
+    // And in the trainer's own session, a credential for Camille.
+    let mine = c.evaluate(app, json!("argent")).await;
+    receive_offer(app, mine["offer"]["offer_link"].as_str().unwrap(), mine["offer"]["tx_code"].as_str()).await;
+    TwoSessions {
+        c,
+        base,
+        other_session,
+        lea_id,
+        manager,
+    }
+}
+
+async fn get(app: &TestApp, path: &str, auth: &Auth) -> Reply {
+    app.call(Method::GET, path, auth, None).await
+}
+
+fn column<'a>(reply: &'a Reply, key: &str) -> Vec<&'a str> {
+    let mut out: Vec<&str> = reply
+        .body
+        .as_array()
+        .unwrap_or_else(|| panic!("{}", reply.body))
+        .iter()
+        .map(|row| row[key].as_str().unwrap())
+        .collect();
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+#[tokio::test]
+async fn a_trainer_reads_only_their_sessions() {
+    each_engine(|app| async move {
+        let t = two_sessions(&app).await;
+        let (c, base) = (&t.c, &t.base);
+        let lea = t.lea_id.as_str();
+
+        // The trainer of the first session: its evaluations, credentials and people only.
+        let evaluations = get(&app, &format!("{base}/evaluations"), &c.trainer).await;
+        assert_eq!(column(&evaluations, "session_id"), [c.session.as_str()]);
+        assert!(!String::from_utf8_lossy(&evaluations.raw).contains("reprendre"), "no other comment");
+        let of_lea = get(&app, &format!("{base}/evaluations?trainee_id={lea}"), &c.trainer).await;
+        assert_eq!(of_lea.body, json!([]), "another session's failures");
+        let credentials = get(&app, &format!("{base}/credentials"), &c.trainer).await;
+        assert_eq!(column(&credentials, "account_id"), [c.trainee_id.as_str()]);
+        let of_lea = get(&app, &format!("{base}/credentials?account_id={lea}"), &c.trainer).await;
+        assert_eq!(of_lea.body, json!([]));
+        let members = get(&app, &format!("{base}/members"), &c.trainer).await;
+        let emails = column(&members, "email");
+        assert!(emails.contains(&"camille@example.org"), "{emails:?}");
+        assert!(!emails.contains(&"lea@example.org") && !emails.contains(&"autre@centre.example"), "{emails:?}");
+        let resources = get(&app, &format!("{base}/sessions/{}/resources", t.other_session), &c.trainer).await;
+        assert_eq!(resources.problem(), "forbidden");
+        assert_eq!(get(&app, &format!("{base}/sessions/{}/resources", c.session), &c.trainer).await.status, StatusCode::OK);
+        // A trainee reads their own session's resources, not another's.
+        assert_eq!(get(&app, &format!("{base}/sessions/{}/resources", c.session), &c.trainee).await.status, StatusCode::OK);
+        assert_eq!(get(&app, &format!("{base}/sessions/{}/resources", t.other_session), &c.trainee).await.problem(), "forbidden");
+
+        // Administrators and managers read the whole organisation.
+        for who in [&c.admin, &t.manager] {
+            let evaluations = get(&app, &format!("{base}/evaluations"), who).await;
+            assert_eq!(column(&evaluations, "session_id").len(), 2);
+            let credentials = get(&app, &format!("{base}/credentials"), who).await;
+            assert_eq!(column(&credentials, "account_id").len(), 2);
+            let members = get(&app, &format!("{base}/members"), who).await;
+            assert!(column(&members, "email").contains(&"lea@example.org"));
+            assert_eq!(get(&app, &format!("{base}/sessions/{}/resources", t.other_session), who).await.status, StatusCode::OK);
+        }
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn nobody_evaluates_or_certifies_themselves() {
+    each_engine(|app| async move {
+        let c = centre(&app).await;
+        let base = format!("/issuer/api/v1/organisations/{}", c.org);
+        let sid = &c.session;
+        let me = |auth: &Auth| {
+            let auth = auth.clone();
+            let app = &app;
+            async move { get(app, "/issuer/api/v1/me", &auth).await.body["account"]["id"].as_str().unwrap_or_default().to_owned() }
+        };
+        let (trainer_id, admin_id) = (me(&c.trainer).await, me(&c.admin).await);
+        assert!(!trainer_id.is_empty() && !admin_id.is_empty());
+        // The trainer and the administrator are also trainees of the session.
+        for email in ["formateur@centre.example", "direction@centre.example"] {
+            ok(&app, &format!("{base}/members"), &c.admin, json!({"email": email, "role": "trainee"})).await;
+            ok(&app, &format!("{base}/sessions/{sid}/members"), &c.admin, json!({"email": email, "role": "trainee"})).await;
+        }
+        let evaluations = format!("{base}/sessions/{sid}/evaluations");
+        for (who, id) in [(&c.trainer, &trainer_id), (&c.admin, &admin_id)] {
+            let r = post(&app, &evaluations, who, json!({"trainee_id": id, "competency_id": c.competency, "assessment": "or", "pin": false})).await;
+            assert_eq!((r.problem().as_str(), r.body["field"].as_str()), ("invalid", Some("trainee_id")), "{}", r.body);
+        }
+        let bulk = ok(&app, &format!("{evaluations}/bulk"), &c.trainer, json!({"competency_id": c.competency, "rows": [{"email": "formateur@centre.example", "assessment": "or"}]})).await;
+        assert_eq!((bulk["created"].as_u64(), bulk["failed"].as_u64()), (Some(0), Some(1)), "{bulk}");
+        // The administrator certifies neither their own identity nor their own completion.
+        let identity = json!({"given_name": "Nathalie", "family_name": "Girard", "birthdate": "1980-02-03"});
+        let r = app
+            .call(Method::PUT, &format!("{base}/trainees/{admin_id}/identity"), &c.admin, Some(identity.clone()))
+            .await;
+        assert_eq!((r.problem().as_str(), r.body["field"].as_str()), ("invalid", Some("account_id")), "{}", r.body);
+        let r = post(&app, &format!("{base}/sessions/{sid}/completions"), &c.admin, json!({"trainee_id": admin_id})).await;
+        assert_eq!((r.problem().as_str(), r.body["field"].as_str()), ("invalid", Some("trainee_id")), "{}", r.body);
+        // Nothing was offered to them; the same acts for another person work.
+        for who in [&c.trainer, &c.admin] {
+            assert_eq!(get(&app, "/issuer/api/v1/me/evaluations", who).await.body, json!([]));
+            assert_eq!(get(&app, "/issuer/api/v1/me/credential-offers", who).await.body, json!([]));
+        }
+        let r = app
+            .call(Method::PUT, &format!("{base}/trainees/{}/identity", c.trainee_id), &c.admin, Some(identity))
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        c.evaluate(&app, json!("or")).await;
+    })
+    .await;
+}

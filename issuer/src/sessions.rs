@@ -15,7 +15,7 @@ use carnet_service::auth::normalise_email;
 use carnet_service::error::{ApiError, ApiResult, Problem};
 use carnet_service::extract::Json;
 use carnet_service::id::{looks_like_id, random_token};
-use carnet_service::tenants::{Access, InRoles, Member};
+use carnet_service::tenants::{Access, InRoles, Member, RoleSet, Staff};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
@@ -242,11 +242,13 @@ impl SessionAccess {
 }
 
 /// Loads the session `{sid}` of the organisation `{id}` and the caller's roles in it; allowed
-/// when the caller holds one of `roles` there, or administers the organisation.
+/// when the caller holds one of `roles` there, one of `org_roles` in the organisation, or
+/// administers the organisation.
 async fn session_access<S: Send + Sync>(
     parts: &mut Parts,
     state: &S,
     roles: &[&str],
+    org_roles: &[&str],
 ) -> Result<SessionAccess, ApiError>
 where
     Ctx: FromRef<S>,
@@ -277,7 +279,10 @@ where
     .fetch_all(ctx.db.pool())
     .await?;
     let held: Vec<String> = held.into_iter().map(|(r,)| r).collect();
-    if administers(&org) || held.iter().any(|r| roles.contains(&r.as_str())) {
+    if administers(&org)
+        || held.iter().any(|r| roles.contains(&r.as_str()))
+        || org.tenant.my_roles.iter().any(|r| org_roles.contains(&r.as_str()))
+    {
         Ok(SessionAccess {
             org,
             session,
@@ -298,7 +303,7 @@ where
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
-        session_access(parts, state, &["trainer", "manager"])
+        session_access(parts, state, &["trainer", "manager"], &[])
             .await
             .map(SessionStaff)
     }
@@ -314,7 +319,7 @@ where
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
-        session_access(parts, state, &ROLES)
+        session_access(parts, state, &ROLES, &[])
             .await
             .map(SessionParticipant)
     }
@@ -330,12 +335,102 @@ where
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
-        let access = session_access(parts, state, &["trainee"]).await?;
+        let access = session_access(parts, state, &["trainee"], &[]).await?;
         if access.roles.iter().any(|r| r == "trainee") {
             Ok(SessionTrainee(access))
         } else {
             Err(ApiError::Forbidden)
         }
+    }
+}
+
+/// Who reads what belongs to the session in the path: its members, and the organisation's
+/// administrators and managers.
+pub struct SessionReader(pub SessionAccess);
+
+impl<S: Send + Sync> FromRequestParts<S> for SessionReader
+where
+    Ctx: FromRef<S>,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        session_access(parts, state, &ROLES, Managers::ROLES)
+            .await
+            .map(SessionReader)
+    }
+}
+
+/// A member of the organisation's staff, with what of it they may read: all of it for its
+/// administrators and managers (and platform administrators); for a trainer, what concerns
+/// the sessions they are staff of (trainer or manager there) and the people taking part in
+/// them. The one scoping of the staff's reads: each query adds [`StaffReach::sessions`] or
+/// [`StaffReach::accounts`] and binds [`StaffReach::binds`].
+pub struct StaffReach(pub Access<Organisations>);
+
+impl<S: Send + Sync> FromRequestParts<S> for StaffReach
+where
+    Ctx: FromRef<S>,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let Staff(access) = Staff::<Organisations>::from_request_parts(parts, state).await?;
+        Ok(StaffReach(access))
+    }
+}
+
+/// The sessions the account bound at `$account` is staff of, as SQL.
+fn staffed_by(account: usize) -> String {
+    format!(
+        "SELECT session_id FROM session_members WHERE account_id = ${account} AND role IN ('trainer', 'manager')"
+    )
+}
+
+impl StaffReach {
+    /// Whether the caller reads the whole organisation.
+    pub fn whole(&self) -> bool {
+        self.0.principal.platform_admin
+            || self
+                .0
+                .tenant
+                .my_roles
+                .iter()
+                .any(|r| Managers::ROLES.contains(&r.as_str()))
+    }
+
+    /// The two values to bind, in order, at the placeholders `$n` and `$n + 1` of the
+    /// conditions below.
+    pub fn binds(&self) -> (i64, &str) {
+        (i64::from(self.whole()), self.0.principal.account_id.as_str())
+    }
+
+    /// An SQL condition keeping the rows whose `column` (a session id) is within reach.
+    pub fn sessions(column: &str, n: usize) -> String {
+        format!("(${n} = 1 OR {column} IN ({}))", staffed_by(n + 1))
+    }
+
+    /// An SQL condition keeping the rows whose `column` (an account id) is the caller or takes
+    /// part in a session within reach.
+    pub fn accounts(column: &str, n: usize) -> String {
+        format!(
+            "(${n} = 1 OR {column} = ${a} OR {column} IN (SELECT account_id FROM session_members WHERE session_id IN ({})))",
+            staffed_by(n + 1),
+            a = n + 1
+        )
+    }
+}
+
+/// Refuses an act on oneself that another must do (evaluating, certifying, marking present):
+/// 422 on `field`, whatever the caller's roles.
+pub fn not_oneself(access: &Access<Organisations>, account: &str, field: &str) -> ApiResult<()> {
+    if access.principal.account_id.as_str() == account {
+        Err(ApiError::invalid_field(
+            field,
+            "nobody does this for themselves: another member of the staff does",
+        ))
+    } else {
+        Ok(())
     }
 }
 
@@ -349,7 +444,7 @@ where
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
-        session_access(parts, state, &["manager"])
+        session_access(parts, state, &["manager"], &[])
             .await
             .map(SessionManager)
     }
