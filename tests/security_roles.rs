@@ -315,6 +315,52 @@ async fn session_roles_are_given_by_rank_in_ones_own_session() {
     .await;
 }
 
+/// What the service logs, kept for the test.
+#[derive(Clone, Default)]
+struct Logs(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Logs {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn the_invitation_link_is_not_logged() {
+    let logs = Logs::default();
+    let writer = logs.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || writer.clone())
+        .finish();
+    // A current-thread runtime: the whole request runs on this thread, under this subscriber.
+    let _guard = tracing::subscriber::set_default(subscriber);
+    each_engine(|app| {
+        let logs = logs.clone();
+        async move {
+            let org = organisation(&app, "direction@centre.example").await;
+            let r = post(
+                &app,
+                &format!("{}/invitations", org.base),
+                &org.admin,
+                json!({"email": "newcomer@example.org", "role": "trainee"}),
+            )
+            .await;
+            assert_eq!(r.status, StatusCode::CREATED);
+            let token = r.body["token"].as_str().unwrap();
+            let written = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+            assert!(written.contains("invitation created"), "the log is captured");
+            assert!(!written.contains(token), "{written}");
+        }
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn an_invitation_is_checked_again_when_accepted() {
     each_engine(|app| async move {
