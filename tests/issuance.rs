@@ -778,9 +778,7 @@ async fn session_roles_are_enforced() {
         assert_eq!(created.status, StatusCode::CREATED);
         // Nobody is staff of a session above their role in the organisation: a trainee of the
         // centre does not manage a session; a manager of the centre does.
-        let refused = app
-            .call(Method::POST, &members, &c.admin, Some(add))
-            .await;
+        let refused = app.call(Method::POST, &members, &c.admin, Some(add)).await;
         assert_eq!(
             (refused.problem().as_str(), refused.body["field"].as_str()),
             ("invalid", Some("role"))

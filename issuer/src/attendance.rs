@@ -585,7 +585,11 @@ async fn mark(
                 "present, absent, late or excused",
             ));
         }
-        crate::sessions::not_oneself(&access.org, &m.trainee_id, &format!("marks[{i}].trainee_id"))?;
+        crate::sessions::not_oneself(
+            &access.org,
+            &m.trainee_id,
+            &format!("marks[{i}].trainee_id"),
+        )?;
         if !trainees.contains(&m.trainee_id) {
             return Err(ApiError::invalid_field(
                 &format!("marks[{i}].trainee_id"),

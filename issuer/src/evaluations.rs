@@ -3,11 +3,11 @@
 //! supersedes the old one; the history keeps both. A validated evaluation creates the
 //! trainee's competency credential offer in the same transaction.
 
+use crate::IssuerState;
 use crate::catalog::{self, competency_claim, text};
 use crate::offers::{self, OfferLink};
 use crate::quizzes;
 use crate::sessions::{self, SessionAccess, SessionStaff, StaffReach, date};
-use crate::IssuerState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use carnet_core::levels::{Assessment, Level};

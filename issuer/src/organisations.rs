@@ -1,8 +1,8 @@
 //! Organisations (training centres) and their members.
 
 use crate::IssuerState;
-use crate::sessions::StaffReach;
 use crate::roles::{self, Granter};
+use crate::sessions::StaffReach;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use carnet_service::Ctx;
@@ -79,10 +79,7 @@ async fn get(Member(access): Member<Organisations>) -> Json<Tenant> {
 /// sessions they are staff of.
 #[utoipa::path(get, path = "/api/v1/organisations/{id}/members", tag = "organisations",
     params(("id" = String, Path)), responses((status = 200, body = Vec<Membership>), (status = 403, body = Problem)))]
-async fn members(
-    State(ctx): State<Ctx>,
-    reach: StaffReach,
-) -> ApiResult<Json<Vec<Membership>>> {
+async fn members(State(ctx): State<Ctx>, reach: StaffReach) -> ApiResult<Json<Vec<Membership>>> {
     let (whole, me) = reach.binds();
     Ok(Json(
         sqlx::query_as(&format!(

@@ -1332,6 +1332,10 @@ async fn attendance(
     show(&state.ctx, lang, CATALOG, view).await
 }
 
+/// A trainee in a half-day: their mark (present by default), its note, and the wrong check-in
+/// codes they gave there with whether their check-in is locked.
+type SlotRow = (TraineeSummary, String, String, Option<(i64, bool)>);
+
 #[derive(Template)]
 #[template(path = "issuer_slot.html")]
 struct SlotPage {
@@ -1339,9 +1343,7 @@ struct SlotPage {
     org: String,
     session: String,
     slot: Slot,
-    /// Each trainee with their mark (present by default), its note and the wrong check-in
-    /// codes they gave (with whether their check-in is locked).
-    rows: Vec<(TraineeSummary, String, String, Option<(i64, bool)>)>,
+    rows: Vec<SlotRow>,
     code: String,
     code_until: String,
 }

@@ -82,7 +82,9 @@ impl SessionRole {
     }
 
     pub fn highest<S: AsRef<str>>(held: &[S]) -> Option<SessionRole> {
-        held.iter().filter_map(|r| SessionRole::parse(r.as_ref())).max()
+        held.iter()
+            .filter_map(|r| SessionRole::parse(r.as_ref()))
+            .max()
     }
 
     /// Whether someone whose highest role in the session is `self` may give `granted` in it:

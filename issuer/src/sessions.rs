@@ -281,7 +281,11 @@ where
     let held: Vec<String> = held.into_iter().map(|(r,)| r).collect();
     if administers(&org)
         || held.iter().any(|r| roles.contains(&r.as_str()))
-        || org.tenant.my_roles.iter().any(|r| org_roles.contains(&r.as_str()))
+        || org
+            .tenant
+            .my_roles
+            .iter()
+            .any(|r| org_roles.contains(&r.as_str()))
     {
         Ok(SessionAccess {
             org,
@@ -402,7 +406,10 @@ impl StaffReach {
     /// The two values to bind, in order, at the placeholders `$n` and `$n + 1` of the
     /// conditions below.
     pub fn binds(&self) -> (i64, &str) {
-        (i64::from(self.whole()), self.0.principal.account_id.as_str())
+        (
+            i64::from(self.whole()),
+            self.0.principal.account_id.as_str(),
+        )
     }
 
     /// An SQL condition keeping the rows whose `column` (a session id) is within reach.

@@ -133,11 +133,25 @@ pub async fn receive_offer(app: &TestApp, link: &str, pin: Option<&str>) -> Stri
     let base = path(issuer);
     let form_type = Some("application/x-www-form-urlencoded");
     let token = app
-        .send(Method::POST, &format!("{base}/token"), &Auth::None, Some(form.as_bytes()), form_type, &[])
+        .send(
+            Method::POST,
+            &format!("{base}/token"),
+            &Auth::None,
+            Some(form.as_bytes()),
+            form_type,
+            &[],
+        )
         .await;
     assert_eq!(token.status, StatusCode::OK, "{}", token.body);
     let nonce = app
-        .send(Method::POST, &format!("{base}/nonce"), &Auth::None, None, None, &[])
+        .send(
+            Method::POST,
+            &format!("{base}/nonce"),
+            &Auth::None,
+            None,
+            None,
+            &[],
+        )
         .await
         .body["c_nonce"]
         .as_str()
