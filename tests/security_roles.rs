@@ -345,33 +345,44 @@ impl std::io::Write for Logs {
     }
 }
 
+/// Everything this test binary logs at INFO and above (the level the link was logged at), from
+/// every test: a subscriber for the whole process, since a thread's own is not reliably asked
+/// while other tests run on other threads.
+fn logs() -> &'static Logs {
+    static LOGS: std::sync::OnceLock<Logs> = std::sync::OnceLock::new();
+    LOGS.get_or_init(|| {
+        let logs = Logs::default();
+        let writer = logs.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::INFO)
+            .with_ansi(false)
+            .with_writer(move || writer.clone())
+            .finish();
+        tracing::subscriber::set_global_default(subscriber).expect("the only subscriber");
+        logs
+    })
+}
+
 #[tokio::test]
 async fn the_invitation_link_is_not_logged() {
-    let logs = Logs::default();
-    let writer = logs.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || writer.clone())
-        .finish();
-    // A current-thread runtime: the whole request runs on this thread, under this subscriber.
-    let _guard = tracing::subscriber::set_default(subscriber);
-    each_engine(|app| {
-        let logs = logs.clone();
-        async move {
-            let org = organisation(&app, "direction@centre.example").await;
-            let r = post(
-                &app,
-                &format!("{}/invitations", org.base),
-                &org.admin,
-                json!({"email": "newcomer@example.org", "role": "trainee"}),
-            )
-            .await;
-            assert_eq!(r.status, StatusCode::CREATED);
-            let token = r.body["token"].as_str().unwrap();
-            let written = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
-            assert!(written.contains("inv_"), "the log is captured");
-            assert!(!written.contains(token), "{written}");
-        }
+    let logs = logs();
+    each_engine(|app| async move {
+        let org = organisation(&app, "direction@centre.example").await;
+        let r = post(
+            &app,
+            &format!("{}/invitations", org.base),
+            &org.admin,
+            json!({"email": "newcomer@example.org", "role": "trainee"}),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::CREATED);
+        let (id, token) = (
+            r.body["id"].as_str().unwrap(),
+            r.body["token"].as_str().unwrap(),
+        );
+        let written = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+        assert!(written.contains(id), "the log is captured");
+        assert!(!written.contains(token), "{written}");
     })
     .await;
 }
@@ -994,6 +1005,29 @@ async fn nobody_evaluates_or_certifies_themselves() {
         assert_eq!((r.problem().as_str(), r.body["field"].as_str()), ("invalid", Some("account_id")), "{}", r.body);
         let r = post(&app, &format!("{base}/sessions/{sid}/completions"), &c.admin, json!({"trainee_id": admin_id})).await;
         assert_eq!((r.problem().as_str(), r.body["field"].as_str()), ("invalid", Some("trainee_id")), "{}", r.body);
+        // Nor grade their own answers to a quiz, nor mark their own attendance.
+        let quiz = ok(&app, &format!("{base}/quizzes"), &c.trainer, json!({"title": "Q", "questions": [
+            {"id": "q1", "prompt": "Pourquoi meuler la pointe ?", "kind": "short_answer", "points": 3}
+        ]}))
+        .await;
+        let opening = ok(&app, &format!("{base}/sessions/{sid}/quizzes"), &c.trainer, json!({"quiz_id": quiz["id"], "opens_at": "2027-01-15T09:00", "closes_at": "2027-01-15T10:00"})).await;
+        let opening = opening["id"].as_str().unwrap();
+        ok(&app, &format!("{base}/sessions/{sid}/quizzes/{opening}/answers"), &c.trainer, json!({"answers": {"q1": "Pour concentrer l'arc"}})).await;
+        let grades = format!("{base}/sessions/{sid}/quizzes/{opening}/results/{trainer_id}/grades");
+        let r = post(&app, &grades, &c.trainer, json!({"points": {"q1": 3}})).await;
+        assert_eq!((r.problem().as_str(), r.body["field"].as_str()), ("invalid", Some("trainee")), "{}", r.body);
+        assert_eq!(post(&app, &grades, &c.admin, json!({"points": {"q1": 2}})).await.status, StatusCode::OK);
+        let slot = ok(&app, &format!("{base}/sessions/{sid}/attendance/slots"), &c.trainer, json!({"day": "2027-01-18", "half": "morning"})).await;
+        let r = app
+            .call(
+                Method::PUT,
+                &format!("{base}/sessions/{sid}/attendance/slots/{}/marks", slot["id"].as_str().unwrap()),
+                &c.trainer,
+                Some(json!({"marks": [{"trainee_id": trainer_id, "status": "present"}]})),
+            )
+            .await;
+        assert_eq!((r.problem().as_str(), r.body["field"].as_str()), ("invalid", Some("marks[0].trainee_id")), "{}", r.body);
+
         // Nothing was offered to them; the same acts for another person work.
         for who in [&c.trainer, &c.admin] {
             assert_eq!(get(&app, "/issuer/api/v1/me/evaluations", who).await.body, json!([]));
