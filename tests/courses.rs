@@ -89,8 +89,12 @@ async fn courses_resources_formations_sessions() {
         let session = post(format!("{base}/sessions"), json!({"title": "Promo", "starts_on": "2026-01-05", "ends_on": "2026-06-26", "planned_hours": 455, "formation_id": fid})).await;
         assert_eq!(session["planned_hours"], 455);
 
-        // A trainee reads the session's courses and resources, and downloads the file.
-        let listing = app.call(Method::GET, &format!("{base}/sessions/{}/resources", session["id"].as_str().unwrap()), &trainee, None).await;
+        // A trainee of the session reads its courses and resources (a member of the centre
+        // outside the session does not), and downloads the file.
+        let session_resources = format!("{base}/sessions/{}/resources", session["id"].as_str().unwrap());
+        assert_eq!(app.call(Method::GET, &session_resources, &trainee, None).await.problem(), "forbidden");
+        post(format!("{base}/sessions/{}/members", session["id"].as_str().unwrap()), json!({"email": "trainee@example.org", "role": "trainee"})).await;
+        let listing = app.call(Method::GET, &session_resources, &trainee, None).await;
         let titles: Vec<&str> = listing.body.as_array().unwrap().iter().map(|c| c["course"]["title"].as_str().unwrap()).collect();
         assert_eq!(titles, ["Sécurité", "Soudure TIG"]);
         assert_eq!(listing.body[1]["resources"].as_array().unwrap().len(), 3);

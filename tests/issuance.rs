@@ -776,10 +776,31 @@ async fn session_roles_are_enforced() {
             )
             .await;
         assert_eq!(created.status, StatusCode::CREATED);
+        // Nobody is staff of a session above their role in the organisation: a trainee of the
+        // centre does not manage a session; a manager of the centre does.
+        let refused = app.call(Method::POST, &members, &c.admin, Some(add)).await;
         assert_eq!(
-            app.call(Method::POST, &members, &c.admin, Some(add))
-                .await
-                .status,
+            (refused.problem().as_str(), refused.body["field"].as_str()),
+            ("invalid", Some("role"))
+        );
+        let r = app
+            .call(
+                Method::POST,
+                &format!("{base}/members"),
+                &c.admin,
+                Some(json!({"email": "formateur@centre.example", "role": "manager"})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED);
+        assert_eq!(
+            app.call(
+                Method::POST,
+                &members,
+                &c.admin,
+                Some(json!({"email": "formateur@centre.example", "role": "manager"}))
+            )
+            .await
+            .status,
             StatusCode::CREATED
         );
     })

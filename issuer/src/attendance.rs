@@ -31,6 +31,8 @@ pub const STATUSES: [&str; 4] = ["present", "absent", "late", "excused"];
 const CODE_WINDOW: i64 = 30;
 /// Check-in opens this long before a slot starts; after as long past its start, it says late.
 const MARGIN_MINUTES: i64 = 15;
+/// Wrong check-in codes a trainee may give in one slot before their check-in there is locked.
+const MAX_CHECK_IN_FAILURES: i64 = 5;
 /// At most this many marks in one request.
 const MAX_MARKS: usize = 1000;
 
@@ -105,6 +107,18 @@ pub struct Table {
     pub slots: Vec<SlotSummary>,
     pub trainees: Vec<TraineeSummary>,
     pub marks: Vec<Mark>,
+    /// Wrong check-in codes given, per trainee and slot (those with any).
+    pub check_in_failures: Vec<CheckInFailures>,
+}
+
+#[derive(Debug, Serialize, ToSchema, Clone)]
+pub struct CheckInFailures {
+    pub slot_id: String,
+    pub trainee_id: String,
+    pub failures: i64,
+    pub last_failed_at: i64,
+    /// Whether the trainee's check-in in this slot is locked (the trainer marks them).
+    pub locked: bool,
 }
 
 type SlotRow = (
@@ -282,11 +296,31 @@ pub async fn build_table(ctx: &Ctx, session: &SessionAccess) -> ApiResult<Table>
             }
         })
         .collect();
+    let failures: Vec<(String, String, i64, i64)> = sqlx::query_as(
+        "SELECT f.slot_id, f.trainee_id, f.failures, f.last_failed_at FROM attendance_check_in_attempts f \
+         JOIN attendance_slots s ON s.id = f.slot_id WHERE s.session_id = $1 AND f.failures > 0 \
+         ORDER BY f.slot_id, f.trainee_id LIMIT 10000",
+    )
+    .bind(id)
+    .fetch_all(ctx.db.pool())
+    .await?;
     Ok(Table {
         timezone: session.session.timezone.clone(),
         slots: slot_rows,
         trainees: trainee_rows,
         marks,
+        check_in_failures: failures
+            .into_iter()
+            .map(
+                |(slot_id, trainee_id, failures, last_failed_at)| CheckInFailures {
+                    slot_id,
+                    trainee_id,
+                    locked: failures >= MAX_CHECK_IN_FAILURES,
+                    failures,
+                    last_failed_at,
+                },
+            )
+            .collect(),
     })
 }
 
@@ -551,6 +585,11 @@ async fn mark(
                 "present, absent, late or excused",
             ));
         }
+        crate::sessions::not_oneself(
+            &access.org,
+            &m.trainee_id,
+            &format!("marks[{i}].trainee_id"),
+        )?;
         if !trainees.contains(&m.trainee_id) {
             return Err(ApiError::invalid_field(
                 &format!("marks[{i}].trainee_id"),
@@ -639,10 +678,11 @@ pub struct CheckIn {
 
 /// A trainee checks in with the code shown in the room, during the slot (from 15 minutes
 /// before; later than 15 minutes after the start counts as late). A mark the trainer made
-/// stands.
+/// stands. After five wrong codes in a slot the trainee's check-in there is locked (429; the
+/// trainer marks them by hand and sees the attempts in the table and the audit log).
 #[utoipa::path(post, path = "/api/v1/organisations/{id}/sessions/{sid}/attendance/slots/{slot}/check-in", tag = "attendance", request_body = CheckIn,
     params(("id" = String, Path), ("sid" = String, Path), ("slot" = String, Path)),
-    responses((status = 200, body = Mark), (status = 403, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 200, body = Mark), (status = 403, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem), (status = 429, body = Problem)))]
 async fn check_in(
     State(ctx): State<Ctx>,
     SessionTrainee(access): SessionTrainee,
@@ -666,19 +706,79 @@ async fn check_in(
     }
     let window = now.div_euclid(1000 * CODE_WINDOW);
     let given = input.code.trim();
+    let me = access.org.principal.account_id.as_str();
+    let locked = || ApiError::TooManyRequests {
+        retry_after_secs: (ends - now).div_euclid(1000).max(1),
+    };
+    let mut tx = ctx.db.begin().await?;
+    // The attempt is counted before the code is compared, by one conditional statement: guesses
+    // in parallel (or on other instances) queue on the row, and after MAX_CHECK_IN_FAILURES
+    // none is compared any more in this slot.
+    let taken = sqlx::query(
+        "INSERT INTO attendance_check_in_attempts (slot_id, trainee_id, failures, last_failed_at) VALUES ($1, $2, 1, $3) \
+         ON CONFLICT (slot_id, trainee_id) DO UPDATE SET failures = attendance_check_in_attempts.failures + 1, \
+         last_failed_at = excluded.last_failed_at WHERE attendance_check_in_attempts.failures < $4",
+    )
+    .bind(&slot.id)
+    .bind(me)
+    .bind(now)
+    .bind(MAX_CHECK_IN_FAILURES)
+    .execute(&mut *tx)
+    .await?;
+    if taken.rows_affected() != 1 {
+        return Err(locked());
+    }
     if ![window, window - 1]
         .iter()
         .any(|w| code_at(&secret, *w) == given)
     {
-        return Err(ApiError::invalid_field("code", "not the code shown now"));
+        let (failures,): (i64,) = sqlx::query_as(
+            "SELECT failures FROM attendance_check_in_attempts WHERE slot_id = $1 AND trainee_id = $2",
+        )
+        .bind(&slot.id)
+        .bind(me)
+        .fetch_one(&mut *tx)
+        .await?;
+        let now_locked = failures >= MAX_CHECK_IN_FAILURES;
+        access
+            .audit(
+                &mut tx,
+                now,
+                if now_locked {
+                    "attendance.check_in_locked"
+                } else {
+                    "attendance.check_in_failed"
+                },
+                Some(&slot.id),
+                json!({ "trainee": me, "failures": failures }),
+            )
+            .await?;
+        tx.commit().await?;
+        return Err(if now_locked {
+            locked()
+        } else {
+            ApiError::invalid_field(
+                "code",
+                format!(
+                    "not the code shown now ({} attempt(s) left)",
+                    MAX_CHECK_IN_FAILURES - failures
+                ),
+            )
+        });
     }
+    // The right code: its attempt is given back.
+    sqlx::query(
+        "UPDATE attendance_check_in_attempts SET failures = failures - 1 WHERE slot_id = $1 AND trainee_id = $2",
+    )
+    .bind(&slot.id)
+    .bind(me)
+    .execute(&mut *tx)
+    .await?;
     let status = if now > starts + margin {
         "late"
     } else {
         "present"
     };
-    let me = access.org.principal.account_id.as_str();
-    let mut tx = ctx.db.begin().await?;
     let done = sqlx::query(
         "INSERT INTO attendance_marks (slot_id, trainee_id, status, note, source, marked_by, marked_at) VALUES ($1, $2, $3, NULL, 'check_in', $2, $4) \
          ON CONFLICT (slot_id, trainee_id) DO NOTHING",

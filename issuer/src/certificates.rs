@@ -126,6 +126,7 @@ async fn check_identity(
     if !looks_like_id(&account) {
         return Err(ApiError::NotFound);
     }
+    sessions::not_oneself(&access, &account, "account_id")?;
     let trainee: Option<(String,)> =
         sqlx::query_as("SELECT account_id FROM tenant_members WHERE tenant_id = $1 AND account_id = $2 AND role = 'trainee'")
             .bind(org)
@@ -199,6 +200,7 @@ async fn certify_completion(
     let ctx = &state.ctx;
     let org = &access.org.tenant.id;
     let session = &access.session;
+    sessions::not_oneself(&access.org, &input.trainee_id, "trainee_id")?;
     if !sessions::is_trainee(ctx, &session.id, &input.trainee_id).await? {
         return Err(ApiError::invalid_field(
             "trainee_id",

@@ -4,6 +4,7 @@
 //! courses, or duplicated into an independent copy. Staff write; every member reads.
 
 use crate::catalog::text;
+use crate::sessions::SessionReader;
 use crate::{IssuerState, Organisations};
 use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -658,23 +659,15 @@ pub struct CourseWithResources {
     pub resources: Vec<Resource>,
 }
 
-/// The courses of a session's formation with their resources, for the organisation's members.
+/// The courses of a session's formation with their resources, for the session's members and
+/// the organisation's administrators and managers.
 #[utoipa::path(get, path = "/api/v1/organisations/{id}/sessions/{sid}/resources", tag = "courses",
     params(("id" = String, Path), ("sid" = String, Path)), responses((status = 200, body = Vec<CourseWithResources>), (status = 404, body = Problem)))]
 async fn session_resources(
     State(ctx): State<Ctx>,
-    Member(access): Member<Organisations>,
-    Path(path): Path<(String, String)>,
+    SessionReader(access): SessionReader,
 ) -> ApiResult<Json<Vec<CourseWithResources>>> {
-    let sid = path_id(&path.1)?;
-    let session: Option<(Option<String>,)> = sqlx::query_as(
-        "SELECT formation_id FROM training_sessions WHERE id = $1 AND organisation_id = $2",
-    )
-    .bind(sid)
-    .bind(&access.tenant.id)
-    .fetch_optional(ctx.db.pool())
-    .await?;
-    let Some(formation) = session.ok_or(ApiError::NotFound)?.0 else {
+    let Some(formation) = access.session.formation_id else {
         return Ok(Json(Vec::new()));
     };
     let courses: Vec<Course> = sqlx::query_as(

@@ -3,11 +3,11 @@
 //! supersedes the old one; the history keeps both. A validated evaluation creates the
 //! trainee's competency credential offer in the same transaction.
 
+use crate::IssuerState;
 use crate::catalog::{self, competency_claim, text};
 use crate::offers::{self, OfferLink};
 use crate::quizzes;
-use crate::sessions::{self, SessionAccess, SessionStaff, date};
-use crate::{IssuerState, Organisations};
+use crate::sessions::{self, SessionAccess, SessionStaff, StaffReach, date};
 use axum::extract::State;
 use axum::http::StatusCode;
 use carnet_core::levels::{Assessment, Level};
@@ -16,7 +16,6 @@ use carnet_service::auth::Principal;
 use carnet_service::error::{ApiError, ApiResult, Problem};
 use carnet_service::extract::{Json, Query};
 use carnet_service::id::random_token;
-use carnet_service::tenants::Staff;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
@@ -116,6 +115,7 @@ async fn record(
     let ctx = &state.ctx;
     let org = &access.org.tenant.id;
     let session = &access.session;
+    sessions::not_oneself(&access.org, &input.trainee_id, "trainee_id")?;
     if !sessions::is_trainee(ctx, &session.id, &input.trainee_id).await? {
         return Err(ApiError::invalid_field(
             "trainee_id",
@@ -588,19 +588,24 @@ const SELECT: &str = "SELECT id, organisation_id, session_id, trainee_id, compet
     level_label, level_rank, level_value, comment, evidence_url, evidence_resource_id, evidence_quiz_id, assessed_on, supersedes, created_at FROM evaluations";
 
 /// The organisation's evaluations, for its staff, optionally of one trainee (every evaluation,
-/// validated or not, superseded ones included).
+/// validated or not, superseded ones included); a trainer reads those of the sessions they are
+/// staff of.
 #[utoipa::path(get, path = "/api/v1/organisations/{id}/evaluations", tag = "evaluations",
     params(("id" = String, Path), HistoryQuery), responses((status = 200, body = Vec<Evaluation>)))]
 async fn organisation_history(
     State(state): State<IssuerState>,
-    Staff(access): Staff<Organisations>,
+    reach: StaffReach,
     Query(q): Query<HistoryQuery>,
 ) -> ApiResult<Json<Vec<Evaluation>>> {
+    let (whole, me) = reach.binds();
     let rows = sqlx::query_as(&format!(
-        "{SELECT} WHERE organisation_id = $1 AND ($2 IS NULL OR trainee_id = $2) ORDER BY created_at DESC, id LIMIT 10000"
+        "{SELECT} WHERE organisation_id = $1 AND ($2 IS NULL OR trainee_id = $2) AND {} ORDER BY created_at DESC, id LIMIT 10000",
+        StaffReach::sessions("session_id", 3)
     ))
-    .bind(&access.tenant.id)
+    .bind(&reach.0.tenant.id)
     .bind(q.trainee_id)
+    .bind(whole)
+    .bind(me)
     .fetch_all(state.ctx.db.pool())
     .await?;
     Ok(Json(rows))

@@ -1,9 +1,11 @@
 //! Invitations: a centre invites someone by e-mail address to a role in the organisation (and,
-//! for trainees, in a session). No mail server is needed: the link is shown to the inviter and
-//! logged; whoever signs up (or in) with that address accepts it. One person can hold roles in
+//! a session). No mail server is needed: the link is shown once to the inviter (it is a secret,
+//! so it is not logged); whoever signs up (or in) with that address accepts it. The role is
+//! checked against the inviter's by the rule of [`crate::roles`] when the invitation is made
+//! and again when it is accepted, so an invitation is worth no more than its inviter still is. One person can hold roles in
 //! many sessions of many centres with one account.
 
-use crate::sessions::ROLES as SESSION_ROLES;
+use crate::roles::{self, Granter};
 use crate::{IssuerState, Managers, Organisations};
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -13,7 +15,7 @@ use carnet_service::auth::{Principal, normalise_email};
 use carnet_service::error::{ApiError, ApiResult, Problem};
 use carnet_service::extract::Json;
 use carnet_service::id::{hash_secret, looks_like_id, random_token};
-use carnet_service::tenants::{InRoles, Policy};
+use carnet_service::tenants::InRoles;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
@@ -47,10 +49,74 @@ pub struct Invitation {
     pub role: String,
     pub session_id: Option<String>,
     pub expires_at: i64,
-    /// To give the invitee (shown once, also written to the log).
+    /// To give the invitee (shown once; never logged).
     pub link: Option<String>,
     /// The secret to send to `POST /api/v1/invitations/accept`.
     pub token: Option<String>,
+}
+
+/// Who made (or is making) an invitation.
+struct Inviter<'a> {
+    account: &'a str,
+    platform_admin: bool,
+    org_roles: &'a [String],
+}
+
+/// Whether `inviter` may give `role` in the organisation, and in `session` if named, to the
+/// address `email`: the rule of [`crate::roles`], with the inviter's roles in that session read
+/// now. The same check runs when the invitation is made and when it is accepted.
+async fn check_grant(
+    ctx: &Ctx,
+    org: &str,
+    inviter: Inviter<'_>,
+    email: &str,
+    role: &str,
+    session: Option<&str>,
+) -> ApiResult<()> {
+    let org_role = roles::org_role(role)?;
+    let mut granter = Granter {
+        platform_admin: inviter.platform_admin,
+        org_roles: inviter.org_roles,
+        session_roles: &[],
+    };
+    roles::check_org_grant(&granter, org_role)?;
+    let Some(session) = session else {
+        return Ok(());
+    };
+    let session_role = roles::session_role(role)?;
+    let known: Option<(String,)> =
+        sqlx::query_as("SELECT id FROM training_sessions WHERE id = $1 AND organisation_id = $2")
+            .bind(session)
+            .bind(org)
+            .fetch_optional(ctx.db.pool())
+            .await?;
+    known.ok_or_else(|| {
+        ApiError::invalid_field("session_id", "no such session in this organisation")
+    })?;
+    let session_roles: Vec<String> = sqlx::query_as::<_, (String,)>(
+        "SELECT role FROM session_members WHERE session_id = $1 AND account_id = $2",
+    )
+    .bind(session)
+    .bind(inviter.account)
+    .fetch_all(ctx.db.pool())
+    .await?
+    .into_iter()
+    .map(|(r,)| r)
+    .collect();
+    granter.session_roles = &session_roles;
+    // The invitee's roles in the organisation once this one is given.
+    let mut grantee: Vec<String> = sqlx::query_as::<_, (String,)>(
+        "SELECT m.role FROM tenant_members m JOIN accounts a ON a.id = m.account_id WHERE m.tenant_id = $1 AND a.email = $2",
+    )
+    .bind(org)
+    .bind(email)
+    .fetch_all(ctx.db.pool())
+    .await?
+    .into_iter()
+    .map(|(r,)| r)
+    .collect();
+    grantee.push(org_role.as_str().to_owned());
+    roles::check_session_grant(&granter, &grantee, session_role)
 }
 
 /// Invites an e-mail address; organisation administrators and managers.
@@ -62,31 +128,20 @@ async fn invite(
     Json(input): Json<NewInvitation>,
 ) -> ApiResult<(StatusCode, Json<Invitation>)> {
     let email = normalise_email(&input.email)?;
-    if !Organisations::ROLES.contains(&input.role.as_str()) {
-        return Err(ApiError::invalid_field(
-            "role",
-            "admin, manager, trainer or trainee",
-        ));
-    }
     let org = &access.tenant.id;
-    if let Some(session) = &input.session_id {
-        if !SESSION_ROLES.contains(&input.role.as_str()) {
-            return Err(ApiError::invalid_field(
-                "role",
-                "in a session: manager, trainer or trainee",
-            ));
-        }
-        let known: Option<(String,)> = sqlx::query_as(
-            "SELECT id FROM training_sessions WHERE id = $1 AND organisation_id = $2",
-        )
-        .bind(session)
-        .bind(org)
-        .fetch_optional(ctx.db.pool())
-        .await?;
-        known.ok_or_else(|| {
-            ApiError::invalid_field("session_id", "no such session in this organisation")
-        })?;
-    }
+    check_grant(
+        &ctx,
+        org,
+        Inviter {
+            account: access.principal.account_id.as_str(),
+            platform_admin: access.principal.platform_admin,
+            org_roles: &access.tenant.my_roles,
+        },
+        &email,
+        &input.role,
+        input.session_id.as_deref(),
+    )
+    .await?;
     let token = random_token(24);
     let id = format!("inv_{}", random_token(16));
     let now = ctx.now_ms();
@@ -118,7 +173,8 @@ async fn invite(
     .await?;
     tx.commit().await?;
     let link = format!("{}/invitations/{token}", ctx.config.public_url);
-    tracing::info!(invitation = %id, %email, %link, "invitation link (no mail server: give it to the invitee)");
+    // The link is a secret: it goes to the inviter only, never to the log.
+    tracing::info!(invitation = %id, "invitation created (its link is shown once to the inviter)");
     Ok((
         StatusCode::CREATED,
         Json(Invitation {
@@ -188,18 +244,54 @@ async fn accept(
         return Err(ApiError::NotFound);
     }
     let now = ctx.now_ms();
-    let row: Option<(String, String, String, String, Option<String>)> = sqlx::query_as(
-        "SELECT id, organisation_id, email, role, session_id FROM invitations \
+    let row: Option<(String, String, String, String, Option<String>, String)> = sqlx::query_as(
+        "SELECT id, organisation_id, email, role, session_id, invited_by FROM invitations \
          WHERE token_hash = $1 AND accepted_at IS NULL AND expires_at > $2",
     )
     .bind(hash_secret(&input.token))
     .bind(now)
     .fetch_optional(ctx.db.pool())
     .await?;
-    let (id, org, email, role, session) = row.ok_or(ApiError::NotFound)?;
+    let (id, org, email, role, session, invited_by) = row.ok_or(ApiError::NotFound)?;
     if email != principal.email {
         return Err(ApiError::Forbidden);
     }
+    // The inviter's roles as they are now: one demoted (or gone) since cannot give them.
+    let (platform_admin,): (i64,) =
+        sqlx::query_as("SELECT platform_admin FROM accounts WHERE id = $1")
+            .bind(&invited_by)
+            .fetch_one(ctx.db.pool())
+            .await?;
+    let inviter_roles: Vec<String> = sqlx::query_as::<_, (String,)>(
+        "SELECT role FROM tenant_members WHERE tenant_id = $1 AND account_id = $2",
+    )
+    .bind(&org)
+    .bind(&invited_by)
+    .fetch_all(ctx.db.pool())
+    .await?
+    .into_iter()
+    .map(|(r,)| r)
+    .collect();
+    check_grant(
+        &ctx,
+        &org,
+        Inviter {
+            account: &invited_by,
+            platform_admin: platform_admin != 0,
+            org_roles: &inviter_roles,
+        },
+        &email,
+        &role,
+        session.as_deref(),
+    )
+    .await
+    .map_err(|e| match e {
+        ApiError::Forbidden => ApiError::Conflict(
+            "whoever invited you may no longer give this role; ask the centre for a new invitation"
+                .into(),
+        ),
+        other => other,
+    })?;
     let account = principal.account_id.as_str();
     let mut tx = ctx.db.begin().await?;
     let taken = sqlx::query("UPDATE invitations SET accepted_at = $1, accepted_by = $2 WHERE id = $3 AND accepted_at IS NULL")

@@ -17,6 +17,7 @@ mod organisations;
 mod pages;
 mod qr;
 mod quizzes;
+mod roles;
 mod rooms;
 mod sessions;
 mod status;
@@ -80,6 +81,11 @@ pub const MIGRATIONS: &[EmbeddedMigration] = &[
         108,
         "session quizzes",
         include_str!("../../migrations/issuer/0108_quizzes.sql"),
+    ),
+    (
+        109,
+        "check-in attempts",
+        include_str!("../../migrations/issuer/0109_check_in_attempts.sql"),
     ),
     (
         110,

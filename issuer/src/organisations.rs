@@ -1,6 +1,8 @@
 //! Organisations (training centres) and their members.
 
 use crate::IssuerState;
+use crate::roles::{self, Granter};
+use crate::sessions::StaffReach;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use carnet_service::Ctx;
@@ -10,7 +12,7 @@ use carnet_service::error::{ApiResult, Problem};
 use carnet_service::extract::{Json, Query};
 use carnet_service::pagination::{Page, PageQuery};
 use carnet_service::tenants::{
-    self, Admin, Member, Membership, NewMember, NewTenant, Policy, Staff, Tenant,
+    self, Admin, Member, Membership, NewMember, NewTenant, Policy, Tenant,
 };
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -73,17 +75,28 @@ async fn get(Member(access): Member<Organisations>) -> Json<Tenant> {
     Json(access.tenant)
 }
 
-/// The members and their roles, for staff.
+/// The members and their roles, for staff; a trainer sees the people taking part in the
+/// sessions they are staff of.
 #[utoipa::path(get, path = "/api/v1/organisations/{id}/members", tag = "organisations",
     params(("id" = String, Path)), responses((status = 200, body = Vec<Membership>), (status = 403, body = Problem)))]
-async fn members(
-    State(ctx): State<Ctx>,
-    Staff(access): Staff<Organisations>,
-) -> ApiResult<Json<Vec<Membership>>> {
-    Ok(Json(tenants::members(&ctx, &access.tenant.id).await?))
+async fn members(State(ctx): State<Ctx>, reach: StaffReach) -> ApiResult<Json<Vec<Membership>>> {
+    let (whole, me) = reach.binds();
+    Ok(Json(
+        sqlx::query_as(&format!(
+            "SELECT m.account_id, a.email, a.display_name, m.role, m.created_at FROM tenant_members m \
+             JOIN accounts a ON a.id = m.account_id WHERE m.tenant_id = $1 AND {} ORDER BY a.email, m.role LIMIT 10000",
+            StaffReach::accounts("m.account_id", 2)
+        ))
+        .bind(&reach.0.tenant.id)
+        .bind(whole)
+        .bind(me)
+        .fetch_all(ctx.db.pool())
+        .await?,
+    ))
 }
 
-/// Gives an account a role (admin, manager, trainer, trainee); administrators only.
+/// Gives an account a role (admin, manager, trainer, trainee); administrators only, and none
+/// above the caller's own ([`crate::roles`]).
 #[utoipa::path(post, path = "/api/v1/organisations/{id}/members", tag = "organisations", request_body = NewMember,
     params(("id" = String, Path)), responses((status = 201, body = Membership), (status = 403, body = Problem)))]
 async fn add_member(
@@ -91,10 +104,21 @@ async fn add_member(
     Admin(access): Admin<Organisations>,
     Json(input): Json<NewMember>,
 ) -> ApiResult<(StatusCode, Json<Membership>)> {
+    let role = roles::org_role(&input.role)?;
+    roles::check_org_grant(&granter(&access), role)?;
     Ok((
         StatusCode::CREATED,
         Json(tenants::add_member(&ctx, &access, input).await?),
     ))
+}
+
+/// The caller as one who gives roles in the organisation (no session).
+pub fn granter(access: &tenants::Access<Organisations>) -> Granter<'_> {
+    Granter {
+        platform_admin: access.principal.platform_admin,
+        org_roles: &access.tenant.my_roles,
+        session_roles: &[],
+    }
 }
 
 /// Takes a role away; administrators only.

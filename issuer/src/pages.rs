@@ -263,6 +263,16 @@ const CATALOG: Catalog = &[
     ),
     ("att.code_input", "Code à 6 chiffres", "6-digit code"),
     (
+        "att.wrong_codes",
+        "code(s) d'émargement faux",
+        "wrong check-in code(s)",
+    ),
+    (
+        "att.locked",
+        "Émargement par code bloqué après trop de codes faux : à marquer à la main",
+        "Check-in by code locked after too many wrong codes: mark by hand",
+    ),
+    (
         "att.back",
         "Retour à l'émargement",
         "Back to the attendance",
@@ -1062,6 +1072,17 @@ struct Table {
     slots: Vec<Slot>,
     trainees: Vec<TraineeSummary>,
     marks: Vec<Mark>,
+    #[serde(default)]
+    check_in_failures: Vec<CheckInFailures>,
+}
+
+/// Wrong check-in codes a trainee gave in a slot.
+#[derive(Deserialize, Clone)]
+struct CheckInFailures {
+    slot_id: String,
+    trainee_id: String,
+    failures: i64,
+    locked: bool,
 }
 
 impl Table {
@@ -1311,6 +1332,10 @@ async fn attendance(
     show(&state.ctx, lang, CATALOG, view).await
 }
 
+/// A trainee in a half-day: their mark (present by default), its note, and the wrong check-in
+/// codes they gave there with whether their check-in is locked.
+type SlotRow = (TraineeSummary, String, String, Option<(i64, bool)>);
+
 #[derive(Template)]
 #[template(path = "issuer_slot.html")]
 struct SlotPage {
@@ -1318,8 +1343,7 @@ struct SlotPage {
     org: String,
     session: String,
     slot: Slot,
-    /// Each trainee with their mark (present by default) and its note.
-    rows: Vec<(TraineeSummary, String, String)>,
+    rows: Vec<SlotRow>,
     code: String,
     code_until: String,
 }
@@ -1347,10 +1371,16 @@ async fn slot(
             .iter()
             .map(|t| {
                 let mark = table.mark(&slot, &t.account_id);
+                let failures = table
+                    .check_in_failures
+                    .iter()
+                    .find(|f| f.slot_id == slot && f.trainee_id == t.account_id)
+                    .map(|f| (f.failures, f.locked));
                 (
                     t.clone(),
                     mark.map_or_else(|| "present".to_owned(), |m| m.status.clone()),
                     mark.and_then(|m| m.note.clone()).unwrap_or_default(),
+                    failures,
                 )
             })
             .collect();

@@ -447,7 +447,8 @@ pub struct HandGrades {
     pub points: BTreeMap<String, u32>,
 }
 
-/// Grades a trainee's short answers by hand; the session's trainers and managers. Audited.
+/// Grades a trainee's short answers by hand; the session's trainers and managers, never their
+/// own answers. Audited.
 #[utoipa::path(post, path = "/api/v1/organisations/{id}/sessions/{sid}/quizzes/{opening}/results/{trainee}/grades", tag = "quizzes", request_body = HandGrades,
     params(("id" = String, Path), ("sid" = String, Path), ("opening" = String, Path), ("trainee" = String, Path)),
     responses((status = 200, body = Object), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
@@ -457,8 +458,9 @@ async fn grade_by_hand(
     Path(path): Path<(String, String, String, String)>,
     Json(input): Json<HandGrades>,
 ) -> ApiResult<Json<Grade>> {
-    let ((id, ..), quiz) = opening(&ctx, &access.session.id, &path.2).await?;
     let trainee = path.3;
+    crate::sessions::not_oneself(&access.org, &trainee, "trainee")?;
+    let ((id, ..), quiz) = opening(&ctx, &access.session.id, &path.2).await?;
     let (grade,): (String,) = sqlx::query_as(
         "SELECT grade FROM quiz_submissions WHERE opening_id = $1 AND trainee_id = $2",
     )

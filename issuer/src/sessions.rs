@@ -3,6 +3,7 @@
 //! trainers and managers may do (evaluate).
 
 use crate::catalog::text;
+use crate::roles::{self, Granter};
 use crate::{IssuerState, Managers, Organisations};
 use axum::extract::{FromRef, FromRequestParts, RawPathParams, State};
 use axum::http::StatusCode;
@@ -14,7 +15,7 @@ use carnet_service::auth::normalise_email;
 use carnet_service::error::{ApiError, ApiResult, Problem};
 use carnet_service::extract::Json;
 use carnet_service::id::{looks_like_id, random_token};
-use carnet_service::tenants::{Access, InRoles, Member};
+use carnet_service::tenants::{Access, InRoles, Member, RoleSet, Staff};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
@@ -205,6 +206,15 @@ impl SessionAccess {
         administers(&self.org) || self.roles.iter().any(|r| r == "trainer" || r == "manager")
     }
 
+    /// The caller as one who gives roles in this session.
+    pub fn granter(&self) -> Granter<'_> {
+        Granter {
+            platform_admin: self.org.principal.platform_admin,
+            org_roles: &self.org.tenant.my_roles,
+            session_roles: &self.roles,
+        }
+    }
+
     /// Records the caller's action in this session in the audit log (in the caller's
     /// transaction), with the session named in the details.
     pub async fn audit(
@@ -232,11 +242,13 @@ impl SessionAccess {
 }
 
 /// Loads the session `{sid}` of the organisation `{id}` and the caller's roles in it; allowed
-/// when the caller holds one of `roles` there, or administers the organisation.
+/// when the caller holds one of `roles` there, one of `org_roles` in the organisation, or
+/// administers the organisation.
 async fn session_access<S: Send + Sync>(
     parts: &mut Parts,
     state: &S,
     roles: &[&str],
+    org_roles: &[&str],
 ) -> Result<SessionAccess, ApiError>
 where
     Ctx: FromRef<S>,
@@ -267,7 +279,14 @@ where
     .fetch_all(ctx.db.pool())
     .await?;
     let held: Vec<String> = held.into_iter().map(|(r,)| r).collect();
-    if administers(&org) || held.iter().any(|r| roles.contains(&r.as_str())) {
+    if administers(&org)
+        || held.iter().any(|r| roles.contains(&r.as_str()))
+        || org
+            .tenant
+            .my_roles
+            .iter()
+            .any(|r| org_roles.contains(&r.as_str()))
+    {
         Ok(SessionAccess {
             org,
             session,
@@ -288,7 +307,7 @@ where
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
-        session_access(parts, state, &["trainer", "manager"])
+        session_access(parts, state, &["trainer", "manager"], &[])
             .await
             .map(SessionStaff)
     }
@@ -304,7 +323,7 @@ where
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
-        session_access(parts, state, &ROLES)
+        session_access(parts, state, &ROLES, &[])
             .await
             .map(SessionParticipant)
     }
@@ -320,12 +339,105 @@ where
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
-        let access = session_access(parts, state, &["trainee"]).await?;
+        let access = session_access(parts, state, &["trainee"], &[]).await?;
         if access.roles.iter().any(|r| r == "trainee") {
             Ok(SessionTrainee(access))
         } else {
             Err(ApiError::Forbidden)
         }
+    }
+}
+
+/// Who reads what belongs to the session in the path: its members, and the organisation's
+/// administrators and managers.
+pub struct SessionReader(pub SessionAccess);
+
+impl<S: Send + Sync> FromRequestParts<S> for SessionReader
+where
+    Ctx: FromRef<S>,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        session_access(parts, state, &ROLES, Managers::ROLES)
+            .await
+            .map(SessionReader)
+    }
+}
+
+/// A member of the organisation's staff, with what of it they may read: all of it for its
+/// administrators and managers (and platform administrators); for a trainer, what concerns
+/// the sessions they are staff of (trainer or manager there) and the people taking part in
+/// them. The one scoping of the staff's reads: each query adds [`StaffReach::sessions`] or
+/// [`StaffReach::accounts`] and binds [`StaffReach::binds`].
+pub struct StaffReach(pub Access<Organisations>);
+
+impl<S: Send + Sync> FromRequestParts<S> for StaffReach
+where
+    Ctx: FromRef<S>,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let Staff(access) = Staff::<Organisations>::from_request_parts(parts, state).await?;
+        Ok(StaffReach(access))
+    }
+}
+
+/// The sessions the account bound at `$account` is staff of, as SQL.
+fn staffed_by(account: usize) -> String {
+    format!(
+        "SELECT session_id FROM session_members WHERE account_id = ${account} AND role IN ('trainer', 'manager')"
+    )
+}
+
+impl StaffReach {
+    /// Whether the caller reads the whole organisation.
+    pub fn whole(&self) -> bool {
+        self.0.principal.platform_admin
+            || self
+                .0
+                .tenant
+                .my_roles
+                .iter()
+                .any(|r| Managers::ROLES.contains(&r.as_str()))
+    }
+
+    /// The two values to bind, in order, at the placeholders `$n` and `$n + 1` of the
+    /// conditions below.
+    pub fn binds(&self) -> (i64, &str) {
+        (
+            i64::from(self.whole()),
+            self.0.principal.account_id.as_str(),
+        )
+    }
+
+    /// An SQL condition keeping the rows whose `column` (a session id) is within reach.
+    pub fn sessions(column: &str, n: usize) -> String {
+        format!("(${n} = 1 OR {column} IN ({}))", staffed_by(n + 1))
+    }
+
+    /// An SQL condition keeping the rows whose `column` (an account id) is the caller or takes
+    /// part in a session within reach.
+    pub fn accounts(column: &str, n: usize) -> String {
+        format!(
+            "(${n} = 1 OR {column} = ${a} OR {column} IN (SELECT account_id FROM session_members WHERE session_id IN ({})))",
+            staffed_by(n + 1),
+            a = n + 1
+        )
+    }
+}
+
+/// Refuses an act on oneself that another must do (evaluating, certifying, marking present):
+/// 422 on `field`, whatever the caller's roles.
+pub fn not_oneself(access: &Access<Organisations>, account: &str, field: &str) -> ApiResult<()> {
+    if access.principal.account_id.as_str() == account {
+        Err(ApiError::invalid_field(
+            field,
+            "nobody does this for themselves: another member of the staff does",
+        ))
+    } else {
+        Ok(())
     }
 }
 
@@ -339,14 +451,15 @@ where
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
-        session_access(parts, state, &["manager"])
+        session_access(parts, state, &["manager"], &[])
             .await
             .map(SessionManager)
     }
 }
 
 /// Gives a member of the organisation a role in the session; its managers and the
-/// organisation's administrators.
+/// organisation's administrators, within the rule of [`crate::roles`] (none above their own,
+/// none above the member's role in the organisation).
 #[utoipa::path(post, path = "/api/v1/organisations/{id}/sessions/{sid}/members", tag = "sessions", request_body = NewSessionMember,
     params(("id" = String, Path), ("sid" = String, Path)),
     responses((status = 201, body = SessionMember), (status = 403, body = Problem), (status = 422, body = Problem)))]
@@ -355,23 +468,20 @@ async fn add_session_member(
     SessionManager(access): SessionManager,
     Json(input): Json<NewSessionMember>,
 ) -> ApiResult<(StatusCode, Json<SessionMember>)> {
-    if !ROLES.contains(&input.role.as_str()) {
-        return Err(ApiError::invalid_field(
-            "role",
-            "manager, trainer or trainee",
-        ));
-    }
+    let role = roles::session_role(&input.role)?;
     let email = normalise_email(&input.email)?;
     let org = &access.org.tenant.id;
-    let account: Option<(String, String)> = sqlx::query_as(
-        "SELECT a.id, a.display_name FROM accounts a WHERE a.email = $1 \
-         AND EXISTS (SELECT 1 FROM tenant_members m WHERE m.tenant_id = $2 AND m.account_id = a.id)",
+    let held: Vec<(String, String, String)> = sqlx::query_as(
+        "SELECT a.id, a.display_name, m.role FROM accounts a JOIN tenant_members m ON m.account_id = a.id \
+         WHERE a.email = $1 AND m.tenant_id = $2",
     )
     .bind(&email)
     .bind(org)
-    .fetch_optional(ctx.db.pool())
+    .fetch_all(ctx.db.pool())
     .await?;
-    let (account_id, display_name) = account.ok_or_else(|| {
+    let grantee_roles: Vec<&str> = held.iter().map(|(_, _, r)| r.as_str()).collect();
+    roles::check_session_grant(&access.granter(), &grantee_roles, role)?;
+    let (account_id, display_name, _) = held.into_iter().next().ok_or_else(|| {
         ApiError::invalid_field(
             "email",
             "no member of this organisation has this e-mail address",

@@ -5,6 +5,7 @@
 //! administrators and managers, with a reason, audited. The list token is served with a
 //! `Cache-Control` derived from its `ttl`.
 
+use crate::sessions::StaffReach;
 use crate::{IssuerState, Managers, Organisations, keys};
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
@@ -15,7 +16,7 @@ use carnet_service::audit;
 use carnet_service::error::{ApiError, ApiResult, Problem};
 use carnet_service::extract::{Json, Query};
 use carnet_service::id::{looks_like_id, random_token};
-use carnet_service::tenants::{InRoles, Staff};
+use carnet_service::tenants::InRoles;
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -237,20 +238,25 @@ struct CredentialsQuery {
     account_id: Option<String>,
 }
 
-/// Credentials the organisation issued, for its staff.
+/// Credentials the organisation issued, for its staff; a trainer reads those of the people
+/// taking part in the sessions they are staff of.
 #[utoipa::path(get, path = "/api/v1/organisations/{id}/credentials", tag = "credentials",
     params(("id" = String, Path), CredentialsQuery), responses((status = 200, body = Vec<IssuedCredential>)))]
 async fn list_credentials(
     State(ctx): State<Ctx>,
-    Staff(access): Staff<Organisations>,
+    reach: StaffReach,
     Query(q): Query<CredentialsQuery>,
 ) -> ApiResult<Json<Vec<IssuedCredential>>> {
-    let rows = sqlx::query_as(
+    let (whole, me) = reach.binds();
+    let rows = sqlx::query_as(&format!(
         "SELECT id, account_id, configuration_id, vct, kid, status_list_id, status_idx, status, status_reason, issued_at \
-         FROM credentials WHERE organisation_id = $1 AND ($2 IS NULL OR account_id = $2) ORDER BY issued_at DESC, id LIMIT 10000",
-    )
-    .bind(&access.tenant.id)
+         FROM credentials WHERE organisation_id = $1 AND ($2 IS NULL OR account_id = $2) AND {} ORDER BY issued_at DESC, id LIMIT 10000",
+        StaffReach::accounts("account_id", 3)
+    ))
+    .bind(&reach.0.tenant.id)
     .bind(q.account_id)
+    .bind(whole)
+    .bind(me)
     .fetch_all(ctx.db.pool())
     .await?;
     Ok(Json(rows))

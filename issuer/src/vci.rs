@@ -148,28 +148,39 @@ async fn token_inner(
     if expires_at <= now {
         return Err(invalid("the offer expired"));
     }
+    let locked = || invalid("too many wrong transaction codes; ask for a new offer");
+    let pin_asked = tx_hash.is_some();
     if let Some(tx_hash) = tx_hash {
         if failures >= MAX_TX_CODE_FAILURES {
-            return Err(invalid(
-                "too many wrong transaction codes; ask for a new offer",
-            ));
+            return Err(locked());
+        }
+        // An attempt is taken before the code is compared, by one conditional statement: guesses
+        // sent in parallel queue on the row, and at most MAX_TX_CODE_FAILURES are ever compared.
+        // The right code gives its attempt back when the offer is redeemed below.
+        let taken = sqlx::query(
+            "UPDATE credential_offers SET tx_code_failures = tx_code_failures + 1 \
+             WHERE id = $1 AND tx_code_failures < $2 AND redeemed_at IS NULL",
+        )
+        .bind(&offer_id)
+        .bind(MAX_TX_CODE_FAILURES)
+        .execute(&mut *ctx.db.writer().await?)
+        .await?;
+        if taken.rows_affected() != 1 {
+            return Err(locked());
         }
         let given = form.get("tx_code").map(String::as_str).unwrap_or_default();
         if !tx_code_matches(&offer_id, given, &tx_hash) {
-            sqlx::query("UPDATE credential_offers SET tx_code_failures = tx_code_failures + 1 WHERE id = $1")
-                .bind(&offer_id)
-                .execute(&mut *ctx.db.writer().await?)
-                .await?;
             return Err(invalid("wrong transaction code"));
         }
     }
     let access_token = random_token(32);
     let mut tx = ctx.db.begin().await?;
     let redeemed = sqlx::query(
-        "UPDATE credential_offers SET redeemed_at = $1 WHERE id = $2 AND redeemed_at IS NULL",
+        "UPDATE credential_offers SET redeemed_at = $1, tx_code_failures = tx_code_failures - $3 WHERE id = $2 AND redeemed_at IS NULL",
     )
     .bind(now)
     .bind(&offer_id)
+    .bind(i64::from(pin_asked))
     .execute(&mut *tx)
     .await?;
     if redeemed.rows_affected() != 1 {

@@ -101,3 +101,76 @@ impl Centre {
         r.body
     }
 }
+
+/// What a wallet does with an offer link (and its PIN): follows it, redeems the code and asks
+/// for one credential bound to a fresh key; the credential.
+pub async fn receive_offer(app: &TestApp, link: &str, pin: Option<&str>) -> String {
+    use carnet_core::keys::{Algorithm, SigningKey};
+    let path = |url: &str| {
+        let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+        rest.find('/').map_or("/", |i| &rest[i..]).to_owned()
+    };
+    let uri = carnet_core::oid4vci::percent_decode(
+        link.strip_prefix("openid-credential-offer://?credential_offer_uri=")
+            .unwrap(),
+    )
+    .unwrap();
+    let offer = app
+        .send(Method::GET, &path(&uri), &Auth::None, None, None, &[])
+        .await
+        .body;
+    let issuer = offer["credential_issuer"].as_str().unwrap();
+    let code = offer["grants"]["urn:ietf:params:oauth:grant-type:pre-authorized_code"]
+        ["pre-authorized_code"]
+        .as_str()
+        .unwrap();
+    let mut form = format!(
+        "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Apre-authorized_code&pre-authorized_code={code}"
+    );
+    if let Some(pin) = pin {
+        form.push_str(&format!("&tx_code={pin}"));
+    }
+    let base = path(issuer);
+    let form_type = Some("application/x-www-form-urlencoded");
+    let token = app
+        .send(
+            Method::POST,
+            &format!("{base}/token"),
+            &Auth::None,
+            Some(form.as_bytes()),
+            form_type,
+            &[],
+        )
+        .await;
+    assert_eq!(token.status, StatusCode::OK, "{}", token.body);
+    let nonce = app
+        .send(
+            Method::POST,
+            &format!("{base}/nonce"),
+            &Auth::None,
+            None,
+            None,
+            &[],
+        )
+        .await
+        .body["c_nonce"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let holder = SigningKey::generate(Algorithm::EdDSA, &mut rand::rngs::OsRng);
+    let now = carnet_service::Clock::now_secs(&app.clock);
+    let proof = carnet_core::oid4vci::make_proof(&holder, issuer, Some(&nonce), now).unwrap();
+    let r = app
+        .call(
+            Method::POST,
+            &format!("{base}/credential"),
+            &Auth::Bearer(token.body["access_token"].as_str().unwrap().to_owned()),
+            Some(json!({"credential_configuration_id": offer["credential_configuration_ids"][0], "proofs": {"jwt": [proof]}})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    r.body["credentials"][0]["credential"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
