@@ -145,8 +145,13 @@ const CATALOG: Catalog = &[
     ),
     (
         "receive.too_large",
-        "Cette photo est trop grande.",
-        "This photo is too large.",
+        "Cette photo est trop grande : 16 mégapixels au plus (4 000 × 3 000 pixels, par exemple).",
+        "This photo is too large: 16 megapixels at most (4,000 × 3,000 pixels, say).",
+    ),
+    (
+        "receive.busy",
+        "Trop de photos sont en cours de lecture : réessayez dans un instant.",
+        "Too many photos are being read: try again in a moment.",
     ),
     (
         "receive.no_code",
@@ -698,10 +703,8 @@ async fn receive_photo(
     let (csrf, tx_code) = (field(&fields, "csrf"), field(&fields, "tx_code").to_owned());
     let photo = photo.map(|p| p.bytes).unwrap_or_default();
     let holder = holder.check(csrf)?;
-    // Decoding a large photo takes a moment: off the async threads.
-    let read = tokio::task::spawn_blocking(move || crate::scan::read(&photo))
-        .await
-        .map_err(|e| ApiError::internal(e.to_string()))?;
+    // Decoding takes a moment and memory: off the async threads, a few at a time.
+    let read = crate::scan::read_bounded(photo).await;
     Ok(match read {
         Ok(offer) => add_offer(&state, lang, &holder, offer, tx_code).await,
         Err(why) => {
@@ -709,6 +712,7 @@ async fn receive_photo(
                 crate::scan::ScanError::NotAPicture => "receive.not_picture",
                 crate::scan::ScanError::TooLarge => "receive.too_large",
                 crate::scan::ScanError::NoCode => "receive.no_code",
+                crate::scan::ScanError::Busy => "receive.busy",
             };
             let message = lang.t(CATALOG, key).to_owned();
             carnet_page(&state, lang, &holder, message, String::new()).await
