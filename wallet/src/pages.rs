@@ -33,6 +33,7 @@ pub fn router() -> Router<WalletState> {
         )
         .route("/shared", get(shared))
         .route("/profile", get(profile))
+        .route("/profile/publish", get(publish_page).post(publish_submit))
         .route("/inbox", get(inbox))
         .route("/inbox/{publication}/{offer}/accept", post(accept))
         .route("/answer/{request}", post(answer))
@@ -217,12 +218,6 @@ const CATALOG: Catalog = &[
         "Adresse de la plateforme de recrutement",
         "Address of the recruitment platform",
     ),
-    (
-        "publish.republish",
-        "Republier de moi-même quand je reçois une nouvelle attestation",
-        "Publish again by itself when I receive a new credential",
-    ),
-    ("publish.submit", "Publier", "Publish"),
     ("publish.current", "Mes publications", "My publications"),
     (
         "publish.none",
@@ -238,6 +233,118 @@ const CATALOG: Catalog = &[
         "publish.withdraw",
         "Retirer ce profil",
         "Withdraw this profile",
+    ),
+    (
+        "publish.next",
+        "Voir ce qui sera partagé…",
+        "See what will be shared…",
+    ),
+    ("publish.again", "Republier…", "Publish again…"),
+    (
+        "consent.title",
+        "Ce que vous partagez avec cette plateforme",
+        "What you share with this platform",
+    ),
+    (
+        "consent.intro",
+        "La plateforme demande les informations ci-dessous. Seules celles que vous cochez lui seront transmises ; si elle en exige une que vous ne cochez pas, rien n'est publié.",
+        "The platform asks for the details below. Only those you tick are sent; if it requires one you leave unticked, nothing is published.",
+    ),
+    ("consent.platform", "Plateforme :", "Platform:"),
+    (
+        "consent.competencies",
+        "De vos attestations de compétence",
+        "From your competency credentials",
+    ),
+    (
+        "consent.identity",
+        "De votre attestation d'identité",
+        "From your identity credential",
+    ),
+    (
+        "consent.required",
+        "exigé par la plateforme",
+        "required by the platform",
+    ),
+    ("consent.optional", "facultatif", "optional"),
+    (
+        "consent.unusual",
+        "inhabituel pour un profil : vérifiez avant de cocher",
+        "unusual for a profile: check before ticking",
+    ),
+    (
+        "consent.other",
+        "Autre information :",
+        "Other detail:",
+    ),
+    (
+        "consent.nothing",
+        "Cette plateforme ne demande rien que votre carnet contienne.",
+        "This platform asks nothing your carnet holds.",
+    ),
+    (
+        "consent.availability",
+        "Ma disponibilité (situation, date, régions, contrats)",
+        "My availability (situation, date, regions, contracts)",
+    ),
+    (
+        "consent.republish",
+        "Republier de moi-même quand je reçois une nouvelle attestation, sans jamais partager plus que ce qui est coché ici",
+        "Publish again by itself when I receive a new credential, never sharing more than what is ticked here",
+    ),
+    ("consent.submit", "Publier ce qui est coché", "Publish what is ticked"),
+    ("consent.cancel", "Annuler", "Cancel"),
+    (
+        "claim:/name",
+        "Votre nom, tel qu'écrit sur l'attestation",
+        "Your name, as written on the credential",
+    ),
+    (
+        "claim:/competency/code",
+        "Le code de la compétence",
+        "The competency's code",
+    ),
+    (
+        "claim:/competency/name",
+        "L'intitulé de la compétence",
+        "The competency's title",
+    ),
+    (
+        "claim:/competency/framework_codes",
+        "Ses codes dans les référentiels (RNCP, RS, ROME…)",
+        "Its codes in the frameworks (RNCP, RS, ROME…)",
+    ),
+    ("claim:/level/label", "Le niveau obtenu", "The level reached"),
+    (
+        "claim:/level/value",
+        "Le niveau sur une échelle commune (pour comparer les centres)",
+        "The level on a common scale (to compare centres)",
+    ),
+    (
+        "claim:/validated_on",
+        "La date de validation",
+        "The date it was validated",
+    ),
+    (
+        "claim:/establishment/name",
+        "Le nom du centre de formation",
+        "The training centre's name",
+    ),
+    (
+        "claim:/evaluator/name",
+        "Le nom de la personne qui vous a évalué",
+        "The name of the person who assessed you",
+    ),
+    (
+        "claim:/session/title",
+        "L'intitulé de votre session de formation",
+        "The title of your training session",
+    ),
+    ("claim:/given_name", "Votre prénom", "Your given name"),
+    (
+        "claim:/family_name",
+        "Votre nom de famille",
+        "Your family name",
     ),
     ("inbox.title", "Offres reçues", "Offers received"),
     (
@@ -740,6 +847,18 @@ struct Publication {
     published_at: i64,
 }
 
+/// A text as one component of a URL's query (RFC 3986 unreserved characters kept).
+fn query_component(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
 #[derive(Template)]
 #[template(path = "profile.html")]
 struct ProfilePage {
@@ -759,6 +878,185 @@ impl ProfilePage {
 
     fn published(&self, p: &Publication) -> String {
         day(p.published_at)
+    }
+
+    /// The consent page to publish at the same verifier again.
+    fn again(&self, p: &Publication) -> String {
+        format!(
+            "{}/profile/publish?verifier={}",
+            self.chrome.base,
+            query_component(&p.verifier)
+        )
+    }
+}
+
+/// The claims a profile at a verifier usually shows: anything else a publication request asks
+/// is flagged on the consent page.
+const USUAL: [&str; 12] = [
+    "/name",
+    "/competency/code",
+    "/competency/name",
+    "/competency/framework_codes",
+    "/level/label",
+    "/level/value",
+    "/validated_on",
+    "/establishment/name",
+    "/evaluator/name",
+    "/session/title",
+    "/given_name",
+    "/family_name",
+];
+
+/// A claim path as a JSON pointer (`/level/label`), `*` for every element of a list.
+fn pointer(path: &carnet_core::path::ClaimPath) -> String {
+    match path.to_json() {
+        Value::Array(items) => items
+            .iter()
+            .map(|i| match i {
+                Value::Null => "/*".to_owned(),
+                other => format!("/{}", text(other)),
+            })
+            .collect(),
+        _ => String::new(),
+    }
+}
+
+struct ConsentRow {
+    /// The path as JSON, the checkbox's value.
+    value: String,
+    label: String,
+    required: bool,
+    unusual: bool,
+    ticked: bool,
+}
+
+#[derive(Template)]
+#[template(path = "publish.html")]
+struct PublishPage {
+    chrome: Chrome,
+    verifier: String,
+    competencies: Vec<ConsentRow>,
+    identity: Vec<ConsentRow>,
+    availability: bool,
+    republish: bool,
+}
+
+#[derive(Deserialize)]
+struct PreviewView {
+    verifier: String,
+    claims: Vec<AskedView>,
+    consented: Option<Vec<carnet_core::path::ClaimPath>>,
+    republish: bool,
+    availability: bool,
+}
+
+#[derive(Deserialize)]
+struct AskedView {
+    query_id: String,
+    path: carnet_core::path::ClaimPath,
+    required: bool,
+}
+
+#[derive(Deserialize)]
+struct VerifierQuery {
+    #[serde(default)]
+    verifier: String,
+}
+
+/// Before every publication: what the verifier asks, claim by claim in words, for the holder
+/// to tick what they agree to share. Ticked beforehand: what they agreed to last time there,
+/// else the usual facts the verifier requires (never anything unusual).
+async fn publish_page(
+    State(state): State<WalletState>,
+    lang: Lang,
+    SignedIn(session): SignedIn,
+    api: Backend,
+    axum::extract::Query(query): axum::extract::Query<VerifierQuery>,
+) -> Response {
+    let view = async {
+        let preview: PreviewView = api
+            .get(&format!(
+                "/api/v1/directory/preview?verifier={}",
+                query_component(query.verifier.trim())
+            ))
+            .await?;
+        let chrome = Chrome::new(&state.ctx, lang, CATALOG).signed_in_as(&session.0);
+        let (mut competencies, mut identity) = (Vec::new(), Vec::new());
+        for asked in preview.claims {
+            let pointer = pointer(&asked.path);
+            let unusual = !USUAL.contains(&pointer.as_str());
+            let label = match chrome.t(&format!("claim:{pointer}")) {
+                "" => format!("{} {}", chrome.t("consent.other"), readable(&asked.path)),
+                known => known.to_owned(),
+            };
+            let ticked = match &preview.consented {
+                Some(agreed) => agreed.contains(&asked.path),
+                None => asked.required && !unusual,
+            };
+            let row = ConsentRow {
+                value: asked.path.to_json().to_string(),
+                label,
+                required: asked.required,
+                unusual,
+                ticked,
+            };
+            if asked.query_id == "identity" {
+                identity.push(row);
+            } else {
+                competencies.push(row);
+            }
+        }
+        Ok(PublishPage {
+            chrome,
+            verifier: preview.verifier,
+            competencies,
+            identity,
+            availability: preview.availability,
+            republish: preview.republish || preview.consented.is_none(),
+        })
+    };
+    show(&state.ctx, lang, CATALOG, view).await
+}
+
+/// Publishes what the holder ticked on the consent page, and nothing else.
+async fn publish_submit(
+    State(state): State<WalletState>,
+    lang: Lang,
+    api: Backend,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Response {
+    let back = format!("{}/profile", state.ctx.config.path_prefix());
+    let ticked_in = |name: &str| -> Vec<Value> {
+        fields
+            .iter()
+            .filter(|(k, _)| k == name)
+            .filter_map(|(_, v)| serde_json::from_str(v).ok())
+            .collect()
+    };
+    let identity_claims = ticked_in("identity_claim");
+    // The identity credential is shown only when something of it was ticked.
+    let identity = !identity_claims.is_empty();
+    let mut claims = ticked_in("claim");
+    claims.extend(identity_claims);
+    let ticked = |name: &str| fields.iter().any(|(k, _)| k == name);
+    let body = json!({
+        "verifier": field(&fields, "verifier"),
+        "claims": claims,
+        "identity_name": identity,
+        "availability": ticked("availability"),
+        "republish": ticked("republish"),
+    });
+    match api
+        .call(
+            Method::POST,
+            "/api/v1/directory/publications",
+            field(&fields, "csrf"),
+            Some(body),
+        )
+        .await
+    {
+        Ok(_) => see_other(&back, None),
+        Err(p) => carnet_service::web::problem_page(&state.ctx, lang, p, &back),
     }
 }
 
