@@ -435,13 +435,13 @@ const CATALOG: Catalog = &[
     ),
     (
         "backup.intro",
-        "Un fichier chiffré avec une phrase secrète de votre choix : toutes vos attestations, leurs clés et vos publications. Gardez-le hors de ce service.",
-        "A file encrypted with a passphrase of your choice: every credential, its keys and your publications. Keep it away from this service.",
+        "Un fichier chiffré avec une phrase secrète de votre choix : toutes vos attestations, leurs clés et vos publications. Ce service utilise la phrase le temps de chiffrer, sans la garder. Gardez le fichier hors de ce service ; à la restauration, chaque attestation est vérifiée auprès de son émetteur.",
+        "A file encrypted with a passphrase of your choice: every credential, its keys and your publications. This service uses the passphrase while encrypting, and does not keep it. Keep the file away from this service; when restoring, each credential is checked with its issuer.",
     ),
     (
         "backup.passphrase",
-        "Phrase secrète (au moins 10 caractères)",
-        "Passphrase (at least 10 characters)",
+        "Phrase secrète (au moins 12 caractères)",
+        "Passphrase (at least 12 characters)",
     ),
     (
         "backup.submit",
@@ -462,6 +462,11 @@ const CATALOG: Catalog = &[
         "credentials added",
     ),
     ("restore.skipped", "déjà présentes", "already here"),
+    (
+        "restore.refused",
+        "refusées (signature, clé ou émetteur invérifiables)",
+        "refused (signature, key or issuer could not be verified)",
+    ),
     ("restore.publications", "publications", "publications"),
     (
         "restore.not_json",
@@ -1498,12 +1503,14 @@ async fn restore(
         Ok(done) => {
             let t = |k| lang.t(CATALOG, k);
             let message = format!(
-                "{} {} {}, {} {}, {} {}.",
+                "{} {} {}, {} {}, {} {}, {} {}.",
                 t("restore.done"),
                 done["restored"],
                 t("restore.restored"),
                 done["skipped"],
                 t("restore.skipped"),
+                done["refused"],
+                t("restore.refused"),
                 done["publications"],
                 t("restore.publications"),
             );
