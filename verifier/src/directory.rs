@@ -236,7 +236,9 @@ pub async fn published(state: &VerifierState, id: &str, answer: Answer) -> Resul
         .iter()
         .filter(|p| p.query_id == "competencies")
     {
-        let claims = &presented.claims;
+        // As a `Value`: a claim the holder did not disclose reads as null (indexing the map
+        // itself would panic on it).
+        let claims = &Value::Object(presented.claims.clone());
         let competency = &claims["competency"];
         let text = |v: &Value| v.as_str().map(str::to_owned);
         let (Some(code), Some(competency_name)) =
@@ -259,7 +261,7 @@ pub async fn published(state: &VerifierState, id: &str, answer: Answer) -> Resul
         .bind(text(&claims["level"]["label"]))
         .bind(claims["level"]["value"].as_f64())
         .bind(text(&claims["validated_on"]))
-        .bind(Value::Object(claims.clone()).to_string())
+        .bind(claims.to_string())
         .bind(status.map(|s| s.uri.clone()))
         .bind(status.map(|s| i64::try_from(s.idx).unwrap_or(i64::MAX)))
         .bind(now)
