@@ -346,6 +346,18 @@ const CATALOG: Catalog = &[
         "Votre nom de famille",
         "Your family name",
     ),
+    (
+        "claim:/birthdate",
+        "Votre date de naissance",
+        "Your date of birth",
+    ),
+    ("claim:/email", "Votre adresse e-mail", "Your e-mail address"),
+    (
+        "claim:/phone_number",
+        "Votre numéro de téléphone",
+        "Your phone number",
+    ),
+    ("claim:/address", "Votre adresse postale", "Your postal address"),
     ("inbox.title", "Offres reçues", "Offers received"),
     (
         "inbox.empty",
@@ -912,6 +924,17 @@ const USUAL: [&str; 12] = [
     "/family_name",
 ];
 
+/// What a profile cannot do without (the name, the competency and its level): ticked
+/// beforehand on a first publication when the verifier requires it; nothing else is.
+const MINIMAL: [&str; 6] = [
+    "/name",
+    "/competency/code",
+    "/competency/name",
+    "/level/label",
+    "/given_name",
+    "/family_name",
+];
+
 /// A claim path as a JSON pointer (`/level/label`), `*` for every element of a list.
 fn pointer(path: &carnet_core::path::ClaimPath) -> String {
     match path.to_json() {
@@ -970,7 +993,7 @@ struct VerifierQuery {
 
 /// Before every publication: what the verifier asks, claim by claim in words, for the holder
 /// to tick what they agree to share. Ticked beforehand: what they agreed to last time there,
-/// else the usual facts the verifier requires (never anything unusual).
+/// else the minimum of a profile when the verifier requires it (never anything else).
 async fn publish_page(
     State(state): State<WalletState>,
     lang: Lang,
@@ -996,7 +1019,7 @@ async fn publish_page(
             };
             let ticked = match &preview.consented {
                 Some(agreed) => agreed.contains(&asked.path),
-                None => asked.required && !unusual,
+                None => asked.required && MINIMAL.contains(&pointer.as_str()),
             };
             let row = ConsentRow {
                 value: asked.path.to_json().to_string(),
