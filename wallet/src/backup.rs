@@ -618,4 +618,41 @@ mod tests {
     fn every_key_has_both_languages() {
         carnet_service::i18n::assert_complete(CATALOG);
     }
+
+    #[test]
+    fn backups_of_every_format_open_and_costly_parameters_are_refused() {
+        let sealed = seal("une phrase secrète", b"{}").unwrap();
+        assert_eq!(open(&sealed, "une phrase secrète").unwrap(), b"{}");
+        assert!(open(&sealed, "une autre phrase").is_err());
+        // The second format: argon2's defaults, no parameters written.
+        let salt = [7u8; 16];
+        let key = crate::vault::derive("une phrase secrète", &salt).unwrap();
+        let old = Backup {
+            format: BACKUP_FORMAT_2.into(),
+            kdf: None,
+            salt: b64::encode(salt),
+            ciphertext: b64::encode(key.seal(BACKUP_FORMAT_2, b"[]").unwrap()),
+        };
+        assert_eq!(open(&old, "une phrase secrète").unwrap(), b"[]");
+        // Parameters a restore cannot afford, or weaker than the first format's, are refused
+        // before any derivation.
+        for (m_cost, t_cost) in [(4 * 1024 * 1024, 3), (64 * 1024, 1000), (1024, 1)] {
+            let costly = Backup {
+                kdf: Some(Kdf {
+                    alg: "argon2id".into(),
+                    m_cost,
+                    t_cost,
+                    p_cost: 1,
+                }),
+                ..seal("une phrase secrète", b"{}").unwrap()
+            };
+            assert!(open(&costly, "une phrase secrète").is_err());
+        }
+        // A third-format backup without its parameters is not one.
+        let bare = Backup {
+            kdf: None,
+            ..seal("une phrase secrète", b"{}").unwrap()
+        };
+        assert!(open(&bare, "une phrase secrète").is_err());
+    }
 }
