@@ -735,6 +735,16 @@ async fn test_issuer(keys: Arc<Mutex<Jwks>>) -> String {
 /// Publishes at the verifier, as a plain OpenID4VP wallet, a competency credential of `issuer`
 /// signed with `key`; the verifier's answer.
 async fn publish_signed(app: &TestApp, issuer: &str, key: &SigningKey) -> Reply {
+    publish_with_status(app, issuer, key, None).await
+}
+
+/// [`publish_signed`], the credential pointing into status list `status` if given.
+async fn publish_with_status(
+    app: &TestApp,
+    issuer: &str,
+    key: &SigningKey,
+    status: Option<&str>,
+) -> Reply {
     use carnet_core::oid4vci::percent_encode;
     use carnet_core::oid4vp::{RequestSource, parse_request_link};
     let holder = SigningKey::generate(Algorithm::EdDSA, &mut rand::rngs::OsRng);
@@ -744,6 +754,10 @@ async fn publish_signed(app: &TestApp, issuer: &str, key: &SigningKey) -> Reply 
             vct: format!("{issuer}/vct/competency"),
             issued_at: app.clock.now_secs(),
             holder: Some(holder.public_jwk()),
+            status: status.map(|uri| sd_jwt::StatusReference {
+                uri: uri.to_owned(),
+                idx: 0,
+            }),
             claims: json!({"name": "Camille Durand", "competency": {"code": "SOUD-TIG", "name": "Soudure TIG"}, "level": {"label": "or"}})
                 .as_object()
                 .unwrap()
@@ -823,6 +837,15 @@ async fn a_key_the_issuer_withdrew_stops_verifying() {
         let r = publish_signed(&app, &issuer, &old).await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.body);
         assert_eq!(r.body["competencies"], 1, "{}", r.body);
+        // Where the review is wrong: at publication (and acceptance), a status list that cannot
+        // be read already discards the credential; only the hourly re-check failed open.
+        let r = publish_with_status(&app, &issuer, &old, Some(&format!("{issuer}/status/1"))).await;
+        assert_ne!(r.status, StatusCode::OK, "{}", r.body);
+        assert!(
+            r.body.to_string().contains("status could not be read"),
+            "{}",
+            r.body
+        );
 
         // The issuer withdraws the old key (compromised, say). The hourly job sees it.
         keys.lock().unwrap().keys.remove(0);
