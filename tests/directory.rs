@@ -25,9 +25,18 @@ const FAMILY: &str = "Durandeau-Qwerty";
 
 /// What the trainee agrees to share in a profile: every competency fact the verifier asks.
 fn profile_claims() -> Value {
-    json!([["name"], ["competency", "code"], ["competency", "name"], ["level", "label"],
-           ["competency", "framework_codes"], ["level", "value"], ["validated_on"],
-           ["establishment", "name"], ["evaluator", "name"], ["session", "title"]])
+    json!([
+        ["name"],
+        ["competency", "code"],
+        ["competency", "name"],
+        ["level", "label"],
+        ["competency", "framework_codes"],
+        ["level", "value"],
+        ["validated_on"],
+        ["establishment", "name"],
+        ["evaluator", "name"],
+        ["session", "title"]
+    ])
 }
 
 struct Recruiter {
@@ -201,13 +210,17 @@ async fn journey(app: &TestApp) {
     assert_eq!(r.body["keys"], 1);
 
     // The trainee publishes: competencies and availability, no identity data.
-    let r = publish(json!({"verifier": verifier_url, "republish": true, "claims": profile_claims()})).await;
+    let r =
+        publish(json!({"verifier": verifier_url, "republish": true, "claims": profile_claims()}))
+            .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     assert_eq!(r.body["competencies"], 1, "{}", r.body);
     let publication = r.body["id"].as_str().unwrap().to_owned();
     let profile_id = r.body["profile_id"].as_str().unwrap().to_owned();
     // Publishing again replaces the profile (same holder key for this verifier).
-    let r = publish(json!({"verifier": verifier_url, "republish": true, "claims": profile_claims()})).await;
+    let r =
+        publish(json!({"verifier": verifier_url, "republish": true, "claims": profile_claims()}))
+            .await;
     assert_eq!(r.body["profile_id"], profile_id.as_str(), "{}", r.body);
 
     // Recruiters search; every response a company gets is kept for the privacy scan.

@@ -203,7 +203,11 @@ fn revealed(presentation: &str) -> (Vec<String>, String) {
     for disclosure in &parts[1..parts.len() - 1] {
         let bytes = carnet_core::b64::decode(disclosure).unwrap();
         let value: Value = serde_json::from_slice(&bytes).unwrap();
-        if let Some(name) = value.get(1).and_then(Value::as_str).filter(|_| value.as_array().unwrap().len() == 3) {
+        if let Some(name) = value
+            .get(1)
+            .and_then(Value::as_str)
+            .filter(|_| value.as_array().unwrap().len() == 3)
+        {
             names.push(name.to_owned());
         }
         text.push_str(&value.to_string());
@@ -297,14 +301,20 @@ async fn a_verifier_gets_only_the_claims_ticked() {
             assert!(html.contains(words), "{words}: {html}");
         }
         let input_of = |needle: &str| {
-            let at = html.find(needle).unwrap_or_else(|| panic!("{needle}: {html}"));
+            let at = html
+                .find(needle)
+                .unwrap_or_else(|| panic!("{needle}: {html}"));
             let start = html[..at].rfind("<input").unwrap();
             let end = start + html[start..].find('>').unwrap();
             html[start..=end].to_owned()
         };
         assert!(!input_of("birthdate").contains("checked"), "{html}");
         assert!(!input_of("evaluator").contains("checked"), "{html}");
-        assert!(input_of("level").contains("checked"), "{}", input_of("level"));
+        assert!(
+            input_of("level").contains("checked"),
+            "{}",
+            input_of("level")
+        );
         // In English too.
         let page = app
             .send(
@@ -332,9 +342,15 @@ async fn a_verifier_gets_only_the_claims_ticked() {
         // Names ticked, the birth date not: the verifier requires it, so nothing is sent.
         let mut names = standard_claims();
         names.extend([json!(["given_name"]), json!(["family_name"])]);
-        let r = publish(json!({"verifier": verifier, "identity_name": true, "claims": names})).await;
+        let r =
+            publish(json!({"verifier": verifier, "identity_name": true, "claims": names})).await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
-        assert!(r.body["detail"].as_str().unwrap().contains("nothing was sent"));
+        assert!(
+            r.body["detail"]
+                .as_str()
+                .unwrap()
+                .contains("nothing was sent")
+        );
         // Without the names, the evaluator's name is still required: nothing is sent.
         let r = publish(json!({"verifier": verifier, "claims": standard_claims()})).await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
@@ -464,7 +480,11 @@ async fn a_photo_announcing_a_huge_picture_is_refused_at_once() {
                     &[("cookie", cookie)],
                 )
                 .await;
-            assert!(started.elapsed() < Duration::from_millis(500), "{:?}", started.elapsed());
+            assert!(
+                started.elapsed() < Duration::from_millis(500),
+                "{:?}",
+                started.elapsed()
+            );
             assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
             let html = String::from_utf8_lossy(&r.raw);
             assert!(
@@ -502,7 +522,10 @@ async fn a_backup_restores_no_credential_that_fails_the_checks() {
             .await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.body);
         assert_eq!(r.body["format"], "carnet-wallet-backup/3");
-        assert_eq!(r.body["kdf"], json!({"alg": "argon2id", "m_cost": 65536, "t_cost": 3, "p_cost": 1}));
+        assert_eq!(
+            r.body["kdf"],
+            json!({"alg": "argon2id", "m_cost": 65536, "t_cost": 3, "p_cost": 1})
+        );
         let backup: carnet_wallet::backup::Backup = serde_json::from_value(r.body).unwrap();
         let mut contents: Value =
             serde_json::from_slice(&carnet_wallet::backup::open(&backup, passphrase).unwrap())
@@ -528,7 +551,8 @@ async fn a_backup_restores_no_credential_that_fails_the_checks() {
         ));
         tampered["credential"]["claims"]["level"]["label"] = json!("expert");
         // Forged: the centre's name, an attacker's key.
-        let holder_key = SigningKey::from_jwk(&serde_json::from_value(genuine["key"].clone()).unwrap()).unwrap();
+        let holder_key =
+            SigningKey::from_jwk(&serde_json::from_value(genuine["key"].clone()).unwrap()).unwrap();
         let attacker = SigningKey::generate(Algorithm::EdDSA, &mut rand::rngs::OsRng);
         let forged_sd = sd_jwt::issue(
             &sd_jwt::Credential {
@@ -540,7 +564,9 @@ async fn a_backup_restores_no_credential_that_fails_the_checks() {
                     .as_object()
                     .unwrap()
                     .iter()
-                    .filter(|(k, _)| !["iss", "vct", "iat", "nbf", "exp", "cnf", "status"].contains(&k.as_str()))
+                    .filter(|(k, _)| {
+                        !["iss", "vct", "iat", "nbf", "exp", "cnf", "status"].contains(&k.as_str())
+                    })
                     .map(|(k, v)| (k.clone(), v.clone()))
                     .collect(),
                 disclose: sd_jwt::Disclose::All,
@@ -854,7 +880,12 @@ async fn a_key_the_issuer_withdrew_stops_verifying() {
         let state = VerifierState::new(ctx.clone());
         assert_eq!(carnet_verifier::trust::refresh(&state).await.unwrap(), 1);
         let r = app
-            .call(Method::GET, "/verifier/api/v1/trusted-issuers", &admin, None)
+            .call(
+                Method::GET,
+                "/verifier/api/v1/trusted-issuers",
+                &admin,
+                None,
+            )
             .await;
         assert_eq!(r.body[0]["keys"], 1, "{}", r.body);
         // Once the service's cached keys are read again, the old key verifies nothing.
@@ -908,14 +939,9 @@ async fn an_extreme_iat_in_a_holder_proof_is_a_clean_401() {
         }
         // The same proof with a current time reaches the profile lookup (no profile: 404),
         // so the refusal above was the time's.
-        let proof = carnet_core::oid4vp::holder_proof(
-            &key,
-            "DELETE",
-            &url,
-            app.clock.now_secs(),
-            "jti-2",
-        )
-        .unwrap();
+        let proof =
+            carnet_core::oid4vp::holder_proof(&key, "DELETE", &url, app.clock.now_secs(), "jti-2")
+                .unwrap();
         let r = app
             .send(
                 Method::DELETE,

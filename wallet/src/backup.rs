@@ -533,8 +533,7 @@ async fn restore(
             }
         };
         let sd_jwt = item.credential.sd_jwt.as_str();
-        match credentials::check(&state.remote, info, sd_jwt, &public, now_secs, &mut lists).await
-        {
+        match credentials::check(&state.remote, info, sd_jwt, &public, now_secs, &mut lists).await {
             Ok((verified, status)) => {
                 let credential = credentials::stored(
                     sd_jwt,

@@ -253,7 +253,13 @@ mod tests {
     fn a_credential_without_its_date_does_not_break_the_carnet() {
         let mut undated = view("a", "https://other.example", json!({"code": "X"}), "or", "");
         undated.credential.claims.remove("validated_on");
-        let dated = view("b", "https://other.example", json!({"code": "X"}), "argent", "2026-01-01");
+        let dated = view(
+            "b",
+            "https://other.example",
+            json!({"code": "X"}),
+            "argent",
+            "2026-01-01",
+        );
         let carnet = build(&[undated, dated]);
         assert_eq!(carnet.competencies.len(), 1);
         assert_eq!(carnet.competencies[0].history.len(), 2);

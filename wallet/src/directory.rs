@@ -337,21 +337,17 @@ async fn publish_at(
     input: Publish,
 ) -> ApiResult<Publication> {
     let verifier = base(&input.verifier);
-    let consented = input.claims.clone().ok_or_else(|| {
-        ApiError::invalid_field("claims", "say which claims you agree to share")
-    })?;
+    let consented = input
+        .claims
+        .clone()
+        .ok_or_else(|| ApiError::invalid_field("claims", "say which claims you agree to share"))?;
     let request = publication_request(state, &verifier).await?;
     let held = credentials::all(state, holder).await?;
     // Only what the holder agreed to: a required claim they did not agree to stops everything
     // here, before anything is sent; optional ones are shared only when agreed.
     let mut choices = Vec::new();
     for c in candidates(&request, &held, &input)? {
-        if let Some(missing) = c
-            .requested
-            .required
-            .iter()
-            .find(|p| !consented.contains(p))
-        {
+        if let Some(missing) = c.requested.required.iter().find(|p| !consented.contains(p)) {
             return Err(ApiError::invalid_field(
                 "claims",
                 format!(

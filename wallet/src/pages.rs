@@ -272,11 +272,7 @@ const CATALOG: Catalog = &[
         "inhabituel pour un profil : vérifiez avant de cocher",
         "unusual for a profile: check before ticking",
     ),
-    (
-        "consent.other",
-        "Autre information :",
-        "Other detail:",
-    ),
+    ("consent.other", "Autre information :", "Other detail:"),
     (
         "consent.nothing",
         "Cette plateforme ne demande rien que votre carnet contienne.",
@@ -292,7 +288,11 @@ const CATALOG: Catalog = &[
         "Republier de moi-même quand je reçois une nouvelle attestation, sans jamais partager plus que ce qui est coché ici",
         "Publish again by itself when I receive a new credential, never sharing more than what is ticked here",
     ),
-    ("consent.submit", "Publier ce qui est coché", "Publish what is ticked"),
+    (
+        "consent.submit",
+        "Publier ce qui est coché",
+        "Publish what is ticked",
+    ),
     ("consent.cancel", "Annuler", "Cancel"),
     (
         "claim:/name",
@@ -314,7 +314,11 @@ const CATALOG: Catalog = &[
         "Ses codes dans les référentiels (RNCP, RS, ROME…)",
         "Its codes in the frameworks (RNCP, RS, ROME…)",
     ),
-    ("claim:/level/label", "Le niveau obtenu", "The level reached"),
+    (
+        "claim:/level/label",
+        "Le niveau obtenu",
+        "The level reached",
+    ),
     (
         "claim:/level/value",
         "Le niveau sur une échelle commune (pour comparer les centres)",
@@ -351,13 +355,21 @@ const CATALOG: Catalog = &[
         "Votre date de naissance",
         "Your date of birth",
     ),
-    ("claim:/email", "Votre adresse e-mail", "Your e-mail address"),
+    (
+        "claim:/email",
+        "Votre adresse e-mail",
+        "Your e-mail address",
+    ),
     (
         "claim:/phone_number",
         "Votre numéro de téléphone",
         "Your phone number",
     ),
-    ("claim:/address", "Votre adresse postale", "Your postal address"),
+    (
+        "claim:/address",
+        "Votre adresse postale",
+        "Your postal address",
+    ),
     ("inbox.title", "Offres reçues", "Offers received"),
     (
         "inbox.empty",
