@@ -51,9 +51,11 @@ async fn main() {
     let jwks = Jwks {
         keys: vec![issuer.public_jwk()],
     };
-    sqlx::query("INSERT INTO trusted_issuers (issuer, name, jwks, fetched_at, created_at) VALUES ($1, 'Bench', $2, 0, 0)")
+    // Fetched now: keys not fetched again for a week are not used.
+    sqlx::query("INSERT INTO trusted_issuers (issuer, name, jwks, fetched_at, created_at) VALUES ($1, 'Bench', $2, $3, $3)")
         .bind(ISSUER)
         .bind(serde_json::to_string(&jwks).unwrap())
+        .bind(ctx.now_ms())
         .execute(&mut *ctx.db.writer().await.unwrap())
         .await
         .unwrap();

@@ -774,7 +774,12 @@ async fn directory(
             if wallet
                 .post(
                     "/api/v1/directory/publications",
-                    json!({"verifier": prefix(ServiceKind::Verifier), "republish": true}),
+                    // What each trainee agreed to share on the consent page: the competency
+                    // facts, not the evaluator's name.
+                    json!({"verifier": prefix(ServiceKind::Verifier), "republish": true,
+                           "claims": [["name"], ["competency", "code"], ["competency", "name"], ["level", "label"],
+                                      ["competency", "framework_codes"], ["level", "value"], ["validated_on"],
+                                      ["establishment", "name"], ["session", "title"]]}),
                 )
                 .await
                 .is_ok()

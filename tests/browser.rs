@@ -613,10 +613,16 @@ async fn centre_trainee_and_recruiter_meet_in_the_browser() {
     .await;
     b.wait_for("Ma disponibilité").await;
     b.fill(
-        "form[action$='/directory/publications']",
+        "form[action$='/profile/publish']",
         &[("verifier", &verifier)],
     )
     .await;
+    // What will be shared, claim by claim: the usual facts the platform requires are ticked.
+    b.wait_for("Ce que vous partagez avec cette plateforme")
+        .await;
+    b.screenshot("wallet-publish-consent").await;
+    b.fill("form[method='post'][action$='/profile/publish']", &[])
+        .await;
     b.wait_for("compétences publiées").await;
     b.screenshot("wallet-profile").await;
 

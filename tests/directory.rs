@@ -23,6 +23,22 @@ const BIRTHDATE: &str = "1999-12-31";
 const GIVEN: &str = "Kamillavna";
 const FAMILY: &str = "Durandeau-Qwerty";
 
+/// What the trainee agrees to share in a profile: every competency fact the verifier asks.
+fn profile_claims() -> Value {
+    json!([
+        ["name"],
+        ["competency", "code"],
+        ["competency", "name"],
+        ["level", "label"],
+        ["competency", "framework_codes"],
+        ["level", "value"],
+        ["validated_on"],
+        ["establishment", "name"],
+        ["evaluator", "name"],
+        ["session", "title"]
+    ])
+}
+
 struct Recruiter {
     auth: Auth,
     company: String,
@@ -172,7 +188,7 @@ async fn journey(app: &TestApp) {
         )
     };
     // (The verifier's own description is not passed on: only its OAuth error code.)
-    let r = publish(json!({"verifier": verifier_url})).await;
+    let r = publish(json!({"verifier": verifier_url, "claims": profile_claims()})).await;
     assert_eq!(r.status, StatusCode::BAD_GATEWAY, "{}", r.body);
     assert_eq!(r.problem(), "upstream-error");
     assert!(
@@ -196,13 +212,17 @@ async fn journey(app: &TestApp) {
     assert_eq!(r.body["keys"], 1);
 
     // The trainee publishes: competencies and availability, no identity data.
-    let r = publish(json!({"verifier": verifier_url, "republish": true})).await;
+    let r =
+        publish(json!({"verifier": verifier_url, "republish": true, "claims": profile_claims()}))
+            .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     assert_eq!(r.body["competencies"], 1, "{}", r.body);
     let publication = r.body["id"].as_str().unwrap().to_owned();
     let profile_id = r.body["profile_id"].as_str().unwrap().to_owned();
     // Publishing again replaces the profile (same holder key for this verifier).
-    let r = publish(json!({"verifier": verifier_url, "republish": true})).await;
+    let r =
+        publish(json!({"verifier": verifier_url, "republish": true, "claims": profile_claims()}))
+            .await;
     assert_eq!(r.body["profile_id"], profile_id.as_str(), "{}", r.body);
 
     // Recruiters search; every response a company gets is kept for the privacy scan.
@@ -896,7 +916,7 @@ async fn journey(app: &TestApp) {
             Method::POST,
             "/wallet/api/v1/directory/publications",
             &holder,
-            Some(json!({"verifier": verifier_url})),
+            Some(json!({"verifier": verifier_url, "claims": profile_claims()})),
         )
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);

@@ -903,9 +903,11 @@ async fn a_plain_openid4vp_wallet_publishes_to_the_directory() {
             .await
             .body;
         let verifier = app.ctx(ServiceKind::Verifier);
-        sqlx::query("INSERT INTO trusted_issuers (issuer, name, jwks, fetched_at, created_at) VALUES ($1, 'Centre', $2, 0, 0)")
+        // Fetched now: keys not fetched again for a week are not used.
+        sqlx::query("INSERT INTO trusted_issuers (issuer, name, jwks, fetched_at, created_at) VALUES ($1, 'Centre', $2, $3, $3)")
             .bind(&iss)
             .bind(metadata["jwks"].to_string())
+            .bind(verifier.now_ms())
             .execute(verifier.db.pool())
             .await
             .unwrap();

@@ -440,12 +440,12 @@ async fn scenario(app: &TestApp) {
     let r = restore("backup passphrase 2026").await;
     assert_eq!(
         r.body,
-        json!({"restored": 2, "skipped": 0, "publications": 0})
+        json!({"restored": 2, "skipped": 0, "refused": 0, "publications": 0})
     );
     let r = restore("backup passphrase 2026").await;
     assert_eq!(
         r.body,
-        json!({"restored": 0, "skipped": 2, "publications": 0})
+        json!({"restored": 0, "skipped": 2, "refused": 0, "publications": 0})
     );
     let r = fresh
         .call(Method::GET, "/wallet/api/v1/carnet", &elsewhere, None)

@@ -90,7 +90,8 @@ pub fn verify_proof(
         .get("iat")
         .and_then(Value::as_i64)
         .ok_or(ProofError::IssuedAt)?;
-    if (iat - now).abs() > window {
+    // `abs_diff`: an `iat` at either end of `i64` must not overflow (a panic in debug builds).
+    if iat.abs_diff(now) > u64::try_from(window).unwrap_or(0) {
         return Err(ProofError::IssuedAt);
     }
     let nonce = jws

@@ -3,7 +3,9 @@
 //! availability they declare. A profile is stored only from a verified answer (see `vp`), keyed
 //! by the holder's key for this verifier; publishing again replaces it, and the holder
 //! withdraws it with a proof of that key. A job re-reads the status lists: a revoked or
-//! suspended credential leaves the profile's visible competencies.
+//! suspended credential leaves the profile's visible competencies, and so does one whose status
+//! list could not be read for `STATUS_GRACE_MS` (its status becomes `unknown` until a list is
+//! read again): a status nobody can check is not shown as valid.
 
 use crate::VerifierState;
 use crate::search::{self, Scope};
@@ -36,6 +38,9 @@ const PROOF_WINDOW_SECS: i64 = 120;
 pub const RECHECK_STATUS: &str = "verifier.recheck_status";
 const RECHECK_EVERY_MS: i64 = 3600 * 1000;
 const RECHECK_PER_RUN: i64 = 20_000;
+/// How long the last status read stands when the status list cannot be read (an issuer down
+/// for a moment); past it, the competency's status is `unknown` and it leaves search.
+pub const STATUS_GRACE_MS: i64 = 24 * 3600 * 1000;
 
 /// The competency facts a profile discloses: required, then those a holder may add.
 const COMPETENCY_REQUIRED: [&str; 4] = [
@@ -231,7 +236,9 @@ pub async fn published(state: &VerifierState, id: &str, answer: Answer) -> Resul
         .iter()
         .filter(|p| p.query_id == "competencies")
     {
-        let claims = &presented.claims;
+        // As a `Value`: a claim the holder did not disclose reads as null (indexing the map
+        // itself would panic on it).
+        let claims = &Value::Object(presented.claims.clone());
         let competency = &claims["competency"];
         let text = |v: &Value| v.as_str().map(str::to_owned);
         let (Some(code), Some(competency_name)) =
@@ -254,7 +261,7 @@ pub async fn published(state: &VerifierState, id: &str, answer: Answer) -> Resul
         .bind(text(&claims["level"]["label"]))
         .bind(claims["level"]["value"].as_f64())
         .bind(text(&claims["validated_on"]))
-        .bind(Value::Object(claims.clone()).to_string())
+        .bind(claims.to_string())
         .bind(status.map(|s| s.uri.clone()))
         .bind(status.map(|s| i64::try_from(s.idx).unwrap_or(i64::MAX)))
         .bind(now)
@@ -406,12 +413,14 @@ async fn withdraw(
 }
 
 /// One re-check pass over the competencies not checked for an hour; returns how many profiles
-/// changed.
+/// changed. A list that cannot be read leaves the last status for `STATUS_GRACE_MS`, then
+/// makes it `unknown` (out of search and profiles); the next read sets it again.
 pub async fn recheck(state: &VerifierState) -> ApiResult<usize> {
     let ctx = &state.ctx;
     let now = ctx.now_ms();
-    let rows: Vec<(String, String, String, String, i64, String)> = sqlx::query_as(
-        "SELECT id, profile_id, issuer, status_uri, status_idx, status FROM profile_competencies \
+    type Row = (String, String, String, String, i64, String, i64);
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT id, profile_id, issuer, status_uri, status_idx, status, checked_at FROM profile_competencies \
          WHERE status_uri IS NOT NULL AND status <> 'revoked' AND checked_at < $1 ORDER BY checked_at LIMIT $2",
     )
     .bind(now - RECHECK_EVERY_MS + 60_000)
@@ -420,8 +429,9 @@ pub async fn recheck(state: &VerifierState) -> ApiResult<usize> {
     .await?;
     state.status.clear().await;
     let mut found = Vec::new();
+    let mut unknown = Vec::new();
     let mut changed = std::collections::BTreeSet::new();
-    for (id, profile_id, issuer, uri, idx, previous) in rows {
+    for (id, profile_id, issuer, uri, idx, previous, checked_at) in rows {
         let Ok(idx) = u64::try_from(idx) else {
             continue;
         };
@@ -433,10 +443,17 @@ pub async fn recheck(state: &VerifierState) -> ApiResult<usize> {
                 }
                 found.push((id, name));
             }
-            Err(e) => tracing::warn!(list = %uri, error = %e, "status list unavailable"),
+            Err(e) => {
+                tracing::warn!(list = %uri, error = %e, "status list unavailable");
+                // `checked_at` is the last status read: past the grace period, nobody knows.
+                if previous != "unknown" && now - checked_at > STATUS_GRACE_MS {
+                    changed.insert(profile_id);
+                    unknown.push(id);
+                }
+            }
         }
     }
-    if !found.is_empty() {
+    if !found.is_empty() || !unknown.is_empty() {
         let mut tx = ctx.db.begin().await?;
         for (id, status) in &found {
             sqlx::query(
@@ -447,6 +464,12 @@ pub async fn recheck(state: &VerifierState) -> ApiResult<usize> {
             .bind(id)
             .execute(&mut *tx)
             .await?;
+        }
+        for id in &unknown {
+            sqlx::query("UPDATE profile_competencies SET status = 'unknown' WHERE id = $1")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
         }
         for profile_id in &changed {
             search::reindex(&mut tx, Scope::Profile(profile_id)).await?;

@@ -110,6 +110,7 @@ pub fn app(ctx: Ctx) -> Router {
 pub async fn schedule_jobs(ctx: &Ctx) -> Result<(), sqlx::Error> {
     for kind in [
         directory::RECHECK_STATUS,
+        trust::REFRESH_KEYS,
         retention::RETENTION,
         chats::EXPIRE_CHATS,
     ] {
@@ -124,6 +125,9 @@ pub fn worker(ctx: Ctx) -> Worker {
         .handle(jobs::PURGE, jobs::purge)
         .handle(directory::RECHECK_STATUS, |ctx, _| {
             directory::recheck_job(VerifierState::new(ctx))
+        })
+        .handle(trust::REFRESH_KEYS, |ctx, _| {
+            trust::refresh_job(VerifierState::new(ctx))
         })
         .handle(chats::EXPIRE_CHATS, chats::expire_job)
         .handle(retention::RETENTION, retention::job)

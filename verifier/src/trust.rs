@@ -1,9 +1,13 @@
 //! Trusted issuers: the credential issuers whose credentials this verifier accepts, managed by
 //! the platform administrators. Their keys come from their JWT VC Issuer Metadata
 //! (`/.well-known/jwt-vc-issuer`), are kept in the database and cached in memory; a key id the
-//! cache does not know makes it fetch that issuer's keys again (at most once a minute). A
-//! credential from an issuer not on the list is never accepted, and search shows only
-//! competencies from issuers still on it.
+//! cache does not know makes it fetch that issuer's keys again (at most once a minute), and a
+//! job fetches every issuer's keys again every `REFRESH_EVERY_MS`, so a key the issuer withdrew
+//! from its metadata stops verifying within the hour. Keys that could not be fetched again for
+//! `KEYS_MAX_AGE_MS` are not used at all (an issuer nobody can reach for a week, or an attacker
+//! keeping the verifier from seeing a withdrawal, does not keep old keys alive). A credential
+//! from an issuer not on the list is never accepted, and search shows only competencies from
+//! issuers still on it.
 
 use crate::VerifierState;
 use crate::search::{self, Scope};
@@ -14,6 +18,7 @@ use carnet_service::audit;
 use carnet_service::auth::{PlatformAdmin, Principal};
 use carnet_service::error::{ApiError, ApiResult, Problem};
 use carnet_service::extract::{Json, Query};
+use carnet_service::jobs::Outcome;
 use carnet_service::remote::issuer_jwks;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -29,6 +34,11 @@ use utoipa_axum::routes;
 const RELOAD_MS: i64 = 30_000;
 /// An issuer's keys are fetched again for an unknown key id at most this often.
 const REFETCH_MS: i64 = 60_000;
+/// The job fetching every trusted issuer's keys again, and how often it runs.
+pub const REFRESH_KEYS: &str = "verifier.refresh_issuer_keys";
+pub const REFRESH_EVERY_MS: i64 = 3600 * 1000;
+/// Keys last fetched longer ago than this are not used.
+pub const KEYS_MAX_AGE_MS: i64 = 7 * 24 * 3600 * 1000;
 
 /// The trusted issuers and their parsed keys, as one snapshot.
 #[derive(Default)]
@@ -53,12 +63,17 @@ impl Trust {
         {
             return Ok(snapshot.clone());
         }
-        let rows: Vec<(String, String, String)> =
-            sqlx::query_as("SELECT issuer, name, jwks FROM trusted_issuers")
+        let rows: Vec<(String, String, String, i64)> =
+            sqlx::query_as("SELECT issuer, name, jwks, fetched_at FROM trusted_issuers")
                 .fetch_all(state.ctx.db.pool())
                 .await?;
         let mut snapshot = Snapshot::default();
-        for (issuer, name, jwks) in rows {
+        for (issuer, name, jwks, fetched_at) in rows {
+            if now - fetched_at > KEYS_MAX_AGE_MS {
+                tracing::warn!(%issuer, "keys not fetched again for too long: not used");
+                snapshot.names.insert(issuer, name);
+                continue;
+            }
             let Ok(jwks) = serde_json::from_str::<Jwks>(&jwks) else {
                 tracing::warn!(%issuer, "unreadable stored keys");
                 continue;
@@ -110,6 +125,61 @@ impl Trust {
         self.invalidate().await;
         stored.is_ok()
     }
+}
+
+/// Fetches every trusted issuer's keys again and stores those that changed (a key added, or
+/// withdrawn: it stops verifying), with an audit row; an issuer that cannot be reached keeps
+/// its keys (until `KEYS_MAX_AGE_MS`). Returns how many issuers' keys changed.
+pub async fn refresh(state: &VerifierState) -> ApiResult<usize> {
+    let rows: Vec<(String, String)> = sqlx::query_as("SELECT issuer, jwks FROM trusted_issuers")
+        .fetch_all(state.ctx.db.pool())
+        .await?;
+    let mut changed = 0;
+    for (issuer, stored) in rows {
+        let jwks = match issuer_jwks(&state.remote, &issuer).await {
+            Ok(jwks) => jwks,
+            Err(e) => {
+                tracing::warn!(%issuer, error = %e, "the issuer's keys could not be fetched again");
+                continue;
+            }
+        };
+        if let Err(e) = TrustedIssuers::default().insert(&issuer, &jwks) {
+            tracing::warn!(%issuer, error = %e, "the issuer now publishes unusable keys: kept the old ones");
+            continue;
+        }
+        let fresh = serde_json::to_string(&jwks)?;
+        let same = serde_json::from_str::<Jwks>(&stored).is_ok_and(|old| old == jwks);
+        let now = state.ctx.now_ms();
+        let mut tx = state.ctx.db.begin().await?;
+        sqlx::query("UPDATE trusted_issuers SET jwks = $1, fetched_at = $2 WHERE issuer = $3")
+            .bind(&fresh)
+            .bind(now)
+            .bind(&issuer)
+            .execute(&mut *tx)
+            .await?;
+        if !same {
+            audit::record(
+                &mut tx,
+                now,
+                &audit::Actor::system(),
+                "trusted_issuer.keys_changed",
+                Some(&issuer),
+                None,
+                json!({ "keys": jwks.keys.len() }),
+            )
+            .await?;
+            changed += 1;
+        }
+        tx.commit().await?;
+    }
+    state.trust.invalidate().await;
+    Ok(changed)
+}
+
+/// The job around [`refresh`].
+pub async fn refresh_job(state: VerifierState) -> Result<Outcome, String> {
+    refresh(&state).await.map_err(|e| e.to_string())?;
+    Ok(Outcome::RunAgainAt(state.ctx.now_ms() + REFRESH_EVERY_MS))
 }
 
 pub fn router() -> OpenApiRouter<VerifierState> {

@@ -163,8 +163,12 @@ pub fn build(views: &[CredentialView]) -> Carnet {
     }
     let date = |v: &CredentialView| {
         (
-            v.credential.claims["validated_on"]
-                .as_str()
+            // `get`: a credential without the date (any issuer may send one) must not panic
+            // the carnet, as indexing the map would.
+            v.credential
+                .claims
+                .get("validated_on")
+                .and_then(Value::as_str)
                 .unwrap_or_default()
                 .to_owned(),
             v.credential.issued_at.unwrap_or_default(),
@@ -243,6 +247,22 @@ mod tests {
                 expires_at: None,
             },
         }
+    }
+
+    #[test]
+    fn a_credential_without_its_date_does_not_break_the_carnet() {
+        let mut undated = view("a", "https://other.example", json!({"code": "X"}), "or", "");
+        undated.credential.claims.remove("validated_on");
+        let dated = view(
+            "b",
+            "https://other.example",
+            json!({"code": "X"}),
+            "argent",
+            "2026-01-01",
+        );
+        let carnet = build(&[undated, dated]);
+        assert_eq!(carnet.competencies.len(), 1);
+        assert_eq!(carnet.competencies[0].history.len(), 2);
     }
 
     /// Another copy: its own id, holder key and status entry.

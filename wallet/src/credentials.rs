@@ -83,18 +83,79 @@ pub struct CredentialView {
     pub credential: StoredCredential,
 }
 
-/// An issuer's keys and display name, fetched once per request.
-struct IssuerInfo {
+/// An issuer's keys, fetched once per request.
+pub(crate) struct IssuerInfo {
     keys: TrustedIssuers,
     jwks: carnet_core::metadata::Jwks,
 }
 
-async fn issuer_keys(remote: &Remote, issuer: &str) -> ApiResult<IssuerInfo> {
+/// The keys `issuer` publishes (its JWT VC Issuer Metadata), its address checked first.
+pub(crate) async fn issuer_keys(remote: &Remote, issuer: &str) -> ApiResult<IssuerInfo> {
+    remote.check(issuer, "issuer")?;
     let jwks = issuer_jwks(remote, issuer).await?;
     let mut keys = TrustedIssuers::default();
     keys.insert(issuer, &jwks)
         .map_err(|e| remote::invalid("the issuer's keys", e))?;
     Ok(IssuerInfo { keys, jwks })
+}
+
+/// The checks every credential passes before the wallet keeps it, received or restored from a
+/// backup: the issuer's signature against the keys it publishes, the binding to `key` (the
+/// holder key kept with it), and its status from the list the signed credential names (one
+/// fetch per list, kept in `lists`). Returns what was verified and the status found (`None`
+/// when it has no status list). Nothing the caller was told about the credential is trusted:
+/// issuer, claims and status list all come from the signed credential.
+pub(crate) async fn check(
+    remote: &Remote,
+    info: &IssuerInfo,
+    sd_jwt: &str,
+    key: &Jwk,
+    now: i64,
+    lists: &mut HashMap<String, StatusListToken>,
+) -> ApiResult<(sd_jwt::Verified, Option<Status>)> {
+    let verified = sd_jwt::verify(sd_jwt, &info.keys, &VerifyOptions::without_key_binding(now))
+        .map_err(|e| remote::rejected(e.code()))?;
+    if verified.holder.as_ref().map(Jwk::thumbprint) != Some(key.thumbprint()) {
+        return Err(remote::rejected("it is not bound to the key we proved"));
+    }
+    let status = match &verified.status {
+        None => None,
+        Some(reference) => {
+            if !lists.contains_key(&reference.uri) {
+                remote.check(&reference.uri, "status")?;
+                let list = fetch_list(remote, &info.jwks, &reference.uri, now).await?;
+                lists.insert(reference.uri.clone(), list);
+            }
+            Some(status_in(&lists[&reference.uri], reference)?)
+        }
+    };
+    Ok((verified, status))
+}
+
+/// What the wallet keeps of a credential it checked.
+pub(crate) fn stored(
+    sd_jwt: &str,
+    verified: &sd_jwt::Verified,
+    status: Option<Status>,
+    issuer_name: Option<String>,
+    configuration_id: String,
+    now: i64,
+) -> StoredCredential {
+    StoredCredential {
+        format: carnet_core::oid4vci::FORMAT_SD_JWT_VC.to_owned(),
+        sd_jwt: sd_jwt.to_owned(),
+        issuer: verified.issuer.clone(),
+        issuer_name,
+        vct: verified.vct.clone(),
+        configuration_id,
+        claims: verified.claims.clone(),
+        status_list: verified.status.as_ref().map(|s| s.uri.clone()),
+        status_idx: verified.status.as_ref().map(|s| s.idx),
+        status: status.map_or("unknown", status_name).to_owned(),
+        status_checked_at: status.map(|_| now),
+        issued_at: verified.issued_at,
+        expires_at: verified.expires_at,
+    }
 }
 
 /// Receives the credentials of an offer: fetches the offer and the issuer's metadata, redeems
@@ -269,47 +330,24 @@ pub async fn receive_offer(
             let sd_jwt = item["credential"].as_str().ok_or_else(|| {
                 remote::invalid("the credential response", "a credential is not a string")
             })?;
-            let verified =
-                sd_jwt::verify(sd_jwt, &info.keys, &VerifyOptions::without_key_binding(now))
-                    .map_err(|e| remote::rejected(e.code()))?;
-            if verified.holder.as_ref().map(Jwk::thumbprint) != Some(key.public_jwk().thumbprint())
-            {
-                return Err(remote::rejected("it is not bound to the key we proved"));
+            let (verified, status) =
+                check(remote, &info, sd_jwt, &key.public_jwk(), now, &mut lists).await?;
+            if let Some(status) = status.filter(|s| *s != Status::Valid) {
+                return Err(remote::rejected(format!(
+                    "its status is {}",
+                    status_name(status)
+                )));
             }
-            let status = match &verified.status {
-                None => None,
-                Some(reference) => {
-                    if !lists.contains_key(&reference.uri) {
-                        let list = fetch_list(remote, &info.jwks, &reference.uri, now).await?;
-                        lists.insert(reference.uri.clone(), list);
-                    }
-                    let status = status_in(&lists[&reference.uri], reference)?;
-                    if status != Status::Valid {
-                        return Err(remote::rejected(format!(
-                            "its status is {}",
-                            status_name(status)
-                        )));
-                    }
-                    Some(status)
-                }
-            };
             received.push((
                 key,
-                StoredCredential {
-                    format: carnet_core::oid4vci::FORMAT_SD_JWT_VC.to_owned(),
-                    sd_jwt: sd_jwt.to_owned(),
-                    issuer: verified.issuer.clone(),
-                    issuer_name: issuer_name.clone(),
-                    vct: verified.vct.clone(),
-                    configuration_id: configuration.clone(),
-                    claims: verified.claims.clone(),
-                    status_list: verified.status.as_ref().map(|s| s.uri.clone()),
-                    status_idx: verified.status.as_ref().map(|s| s.idx),
-                    status: status.map_or("unknown", status_name).to_owned(),
-                    status_checked_at: status.map(|_| now),
-                    issued_at: verified.issued_at,
-                    expires_at: verified.expires_at,
-                },
+                stored(
+                    sd_jwt,
+                    &verified,
+                    status,
+                    issuer_name.clone(),
+                    configuration.clone(),
+                    now,
+                ),
             ));
         }
     }

@@ -3,7 +3,14 @@
 //! credential of each competency (competency facts disclosed, nothing personal), the name
 //! (from an identity credential only if the holder says so) and, if they wish, their declared
 //! availability. It republishes by itself when a credential arrives, if the holder opted in,
-//! and withdraws the profile on request. The offers sent there are read, declined and their
+//! and withdraws the profile on request.
+//!
+//! Consent: before every publication the holder sees what the verifier's publication request
+//! asks (`GET /directory/preview`: each claim, required or not) and says which claims they
+//! agree to share (`claims` of [`Publish`]). Only those are disclosed; a verifier that requires
+//! a claim the holder did not agree to gets nothing (the publication is refused before anything
+//! is sent). The choice is kept with the publication, so an automatic republication never
+//! discloses more than what the holder last agreed to for that verifier. The offers sent there are read, declined and their
 //! chats used with holder proofs signed by the holder's key for that verifier — no account
 //! there. Accepting is an ordinary presentation (`presentations`) of the offer's request.
 
@@ -11,10 +18,11 @@ use crate::WalletState;
 use crate::presentations::{self, Choice, verifier_key};
 use crate::vault::Holder;
 use crate::{availability, carnet, credentials};
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use carnet_core::oid4vp::{self, HOLDER_PROOF_HEADER, RequestSource};
+use carnet_core::oid4vp::{self, AuthorizationRequest, HOLDER_PROOF_HEADER, RequestSource};
+use carnet_core::path::ClaimPath;
 use carnet_service::audit;
 use carnet_service::error::{ApiError, ApiResult, Problem};
 use carnet_service::extract::Json;
@@ -32,6 +40,7 @@ const MAX_DOCUMENT: usize = 10 * 1024 * 1024;
 pub fn router() -> OpenApiRouter<WalletState> {
     OpenApiRouter::new()
         .routes(routes!(publish, publications))
+        .routes(routes!(preview))
         .routes(routes!(withdraw))
         .routes(routes!(inbox))
         .routes(routes!(decline))
@@ -57,10 +66,20 @@ pub struct Publish {
     /// Show the declared availability (default true).
     #[serde(default = "yes")]
     pub availability: bool,
-    /// Publish again by itself when a credential arrives.
+    /// Publish again by itself when a credential arrives (with these same choices).
     #[serde(default)]
     pub republish: bool,
+    /// The claims the holder agrees to share (paths, as the preview lists them): required.
+    /// Nothing else is disclosed, and a verifier requiring a claim not listed here gets nothing.
+    /// (Absent only in publications kept before consent was asked: those are not republished
+    /// by themselves.)
+    #[serde(default)]
+    #[schema(value_type = Option<Vec<Object>>)]
+    pub claims: Option<Vec<ClaimPath>>,
 }
+
+/// The most claims a holder can agree to in one publication.
+const MAX_CLAIMS: usize = 100;
 
 fn yes() -> bool {
     true
@@ -101,17 +120,28 @@ async fn publish(
     if input.credentials.as_ref().is_some_and(|c| c.len() > 100) {
         return Err(ApiError::invalid_field("credentials", "at most 100"));
     }
+    match &input.claims {
+        None => {
+            return Err(ApiError::invalid_field(
+                "claims",
+                "say which claims you agree to share (see the preview)",
+            ));
+        }
+        Some(claims) if claims.len() > MAX_CLAIMS => {
+            return Err(ApiError::invalid_field("claims", "at most 100"));
+        }
+        Some(_) => {}
+    }
     state.remote.check(&input.verifier, "verifier")?;
     let publication = publish_at(&state, &holder, input).await?;
     Ok((StatusCode::CREATED, Json(publication)))
 }
 
-async fn publish_at(
+/// A fresh publication request from the verifier at `verifier` (its base address).
+async fn publication_request(
     state: &WalletState,
-    holder: &Holder,
-    input: Publish,
-) -> ApiResult<Publication> {
-    let verifier = base(&input.verifier);
+    verifier: &str,
+) -> ApiResult<AuthorizationRequest> {
     let asked = state
         .remote
         .call(
@@ -134,8 +164,25 @@ async fn publish_at(
         Err(e) => return Err(remote::invalid("the verifier's publication request", e)),
     };
     state.remote.check(&request.response_uri, "request")?;
-    let held = credentials::all(state, holder).await?;
-    let book = carnet::build(&held);
+    Ok(request)
+}
+
+/// One credential a publication would present, with what the verifier asks of it.
+struct Candidate {
+    query_id: String,
+    credential_id: String,
+    requested: carnet_core::dcql::Requested,
+}
+
+/// The credentials a publication presents for `input` and what the request asks of each: the
+/// chosen (else current) competency credentials, and a valid identity credential when the
+/// holder shows their names.
+fn candidates(
+    request: &AuthorizationRequest,
+    held: &[credentials::CredentialView],
+    input: &Publish,
+) -> ApiResult<Vec<Candidate>> {
+    let book = carnet::build(held);
     let competency_ids: Vec<String> = match &input.credentials {
         Some(ids) => ids.clone(),
         None => book
@@ -144,7 +191,7 @@ async fn publish_at(
             .filter_map(|c| c.current.as_ref().map(|e| e.credential_id.clone()))
             .collect(),
     };
-    let mut choices = Vec::new();
+    let mut found = Vec::new();
     if let Some(query) = request.dcql_query.credential("competencies") {
         for id in &competency_ids {
             let Some(view) = held.iter().find(|v| &v.id == id) else {
@@ -153,39 +200,173 @@ async fn publish_at(
                     format!("no credential {id}"),
                 ));
             };
-            // Every competency fact the verifier may show.
-            let optional = query
-                .requested(&view.credential.vct, &view.credential.claims)
-                .map(|r| r.optional)
-                .unwrap_or_default();
-            choices.push(Choice {
+            let Some(requested) = query.requested(&view.credential.vct, &view.credential.claims)
+            else {
+                return Err(ApiError::invalid_field(
+                    "credentials",
+                    format!("credential {id} does not answer the verifier's request"),
+                ));
+            };
+            found.push(Candidate {
                 query_id: query.id.clone(),
                 credential_id: id.clone(),
-                optional,
+                requested,
             });
         }
     }
     if input.identity_name
         && let Some(query) = request.dcql_query.credential("identity")
     {
-        let identity = book.identities.iter().find(|e| {
-            e.status == "valid"
-                && held.iter().any(|v| {
-                    v.id == e.credential_id
-                        && query
-                            .requested(&v.credential.vct, &v.credential.claims)
-                            .is_some()
-                })
+        let identity = book.identities.iter().find_map(|e| {
+            if e.status != "valid" {
+                return None;
+            }
+            let view = held.iter().find(|v| v.id == e.credential_id)?;
+            let requested = query.requested(&view.credential.vct, &view.credential.claims)?;
+            Some((e.credential_id.clone(), requested))
         });
-        if let Some(identity) = identity {
-            choices.push(Choice {
+        if let Some((credential_id, requested)) = identity {
+            found.push(Candidate {
                 query_id: query.id.clone(),
-                credential_id: identity.credential_id.clone(),
-                optional: Vec::new(),
+                credential_id,
+                requested,
             });
         }
     }
-    if choices.is_empty() {
+    Ok(found)
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+struct PreviewQuery {
+    /// The verifier's address.
+    verifier: String,
+}
+
+/// A claim a verifier's publication request asks.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AskedClaim {
+    /// `competencies` or `identity`: which of the holder's credentials it comes from.
+    pub query_id: String,
+    #[schema(value_type = Vec<Object>)]
+    pub path: ClaimPath,
+    /// Without it the verifier refuses the publication.
+    pub required: bool,
+}
+
+/// What publishing at a verifier would share, for the holder to choose before publishing.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PublicationPreview {
+    pub verifier: String,
+    pub client_id: String,
+    /// Every claim the verifier asks of the holder's credentials (the competency credentials,
+    /// and an identity credential's if the holder has one), required ones first.
+    pub claims: Vec<AskedClaim>,
+    /// What the holder agreed to last time at this verifier, if they published there.
+    #[schema(value_type = Option<Vec<Object>>)]
+    pub consented: Option<Vec<ClaimPath>>,
+    /// The other choices of the last publication there.
+    pub republish: bool,
+    pub availability: bool,
+}
+
+/// What a publication at a verifier would share: its request, read and shown claim by claim.
+/// Nothing is sent to the verifier but the request for its publication request.
+#[utoipa::path(get, path = "/api/v1/directory/preview", tag = "directory", params(PreviewQuery),
+    responses((status = 200, body = PublicationPreview), (status = 422, body = Problem), (status = 502, body = Problem)))]
+async fn preview(
+    State(state): State<WalletState>,
+    holder: Holder,
+    Query(input): Query<PreviewQuery>,
+) -> ApiResult<Json<PublicationPreview>> {
+    if input.verifier.len() > 500 {
+        return Err(ApiError::invalid_field("verifier", "too long"));
+    }
+    state.remote.check(&input.verifier, "verifier")?;
+    let verifier = base(&input.verifier);
+    let request = publication_request(&state, &verifier).await?;
+    let held = credentials::all(&state, &holder).await?;
+    let everything = Publish {
+        verifier: verifier.clone(),
+        credentials: None,
+        identity_name: true,
+        availability: true,
+        republish: false,
+        claims: None,
+    };
+    let mut claims: Vec<AskedClaim> = Vec::new();
+    for c in candidates(&request, &held, &everything)? {
+        let asked = c
+            .requested
+            .required
+            .iter()
+            .map(|p| (p, true))
+            .chain(c.requested.optional.iter().map(|p| (p, false)));
+        for (path, required) in asked {
+            match claims
+                .iter_mut()
+                .find(|a| a.query_id == c.query_id && &a.path == path)
+            {
+                Some(known) => known.required |= required,
+                None => claims.push(AskedClaim {
+                    query_id: c.query_id.clone(),
+                    path: path.clone(),
+                    required,
+                }),
+            }
+        }
+    }
+    claims.sort_by_key(|c| (c.query_id != "competencies", !c.required));
+    let last = all(&state, &holder)
+        .await?
+        .into_iter()
+        .find(|p| p.choices.verifier == verifier);
+    Ok(Json(PublicationPreview {
+        verifier,
+        client_id: request.client_id,
+        claims,
+        consented: last.as_ref().and_then(|p| p.choices.claims.clone()),
+        republish: last.as_ref().is_some_and(|p| p.choices.republish),
+        availability: last.as_ref().is_none_or(|p| p.choices.availability),
+    }))
+}
+
+async fn publish_at(
+    state: &WalletState,
+    holder: &Holder,
+    input: Publish,
+) -> ApiResult<Publication> {
+    let verifier = base(&input.verifier);
+    let consented = input
+        .claims
+        .clone()
+        .ok_or_else(|| ApiError::invalid_field("claims", "say which claims you agree to share"))?;
+    let request = publication_request(state, &verifier).await?;
+    let held = credentials::all(state, holder).await?;
+    // Only what the holder agreed to: a required claim they did not agree to stops everything
+    // here, before anything is sent; optional ones are shared only when agreed.
+    let mut choices = Vec::new();
+    for c in candidates(&request, &held, &input)? {
+        if let Some(missing) = c.requested.required.iter().find(|p| !consented.contains(p)) {
+            return Err(ApiError::invalid_field(
+                "claims",
+                format!(
+                    "the verifier requires {missing}, which you did not agree to share: nothing was sent"
+                ),
+            ));
+        }
+        choices.push(Choice {
+            query_id: c.query_id,
+            credential_id: c.credential_id,
+            optional: c
+                .requested
+                .optional
+                .into_iter()
+                .filter(|p| consented.contains(p))
+                .collect(),
+        });
+    }
+    if !choices.iter().any(|c| c.query_id == "competencies") {
         return Err(ApiError::invalid_field(
             "credentials",
             "no valid competency credential to publish",
@@ -271,13 +452,19 @@ pub async fn all(state: &WalletState, holder: &Holder) -> ApiResult<Vec<Publicat
         .collect()
 }
 
-/// Publishes again, with the same choices, wherever the holder asked for it; failures are
-/// logged, not raised (the credential that triggered it is stored already).
+/// Publishes again, with the same choices (the same claims agreed to, never more), wherever the
+/// holder asked for it; failures are logged, not raised (the credential that triggered it is
+/// stored already).
 pub async fn republish(state: &WalletState, holder: &Holder) {
     let Ok(publications) = all(state, holder).await else {
         return;
     };
-    for p in publications.into_iter().filter(|p| p.choices.republish) {
+    // Only those whose holder said what to share: a publication kept before consent was asked
+    // waits for the holder to publish it again themselves.
+    for p in publications
+        .into_iter()
+        .filter(|p| p.choices.republish && p.choices.claims.is_some())
+    {
         if let Err(e) = publish_at(state, holder, p.choices.clone()).await {
             tracing::warn!(verifier = %p.choices.verifier, error = %e, "republishing failed");
         }

@@ -33,6 +33,7 @@ pub fn router() -> Router<WalletState> {
         )
         .route("/shared", get(shared))
         .route("/profile", get(profile))
+        .route("/profile/publish", get(publish_page).post(publish_submit))
         .route("/inbox", get(inbox))
         .route("/inbox/{publication}/{offer}/accept", post(accept))
         .route("/answer/{request}", post(answer))
@@ -145,8 +146,13 @@ const CATALOG: Catalog = &[
     ),
     (
         "receive.too_large",
-        "Cette photo est trop grande.",
-        "This photo is too large.",
+        "Cette photo est trop grande : 16 mégapixels au plus (4 000 × 3 000 pixels, par exemple).",
+        "This photo is too large: 16 megapixels at most (4,000 × 3,000 pixels, say).",
+    ),
+    (
+        "receive.busy",
+        "Trop de photos sont en cours de lecture : réessayez dans un instant.",
+        "Too many photos are being read: try again in a moment.",
     ),
     (
         "receive.no_code",
@@ -212,12 +218,6 @@ const CATALOG: Catalog = &[
         "Adresse de la plateforme de recrutement",
         "Address of the recruitment platform",
     ),
-    (
-        "publish.republish",
-        "Republier de moi-même quand je reçois une nouvelle attestation",
-        "Publish again by itself when I receive a new credential",
-    ),
-    ("publish.submit", "Publier", "Publish"),
     ("publish.current", "Mes publications", "My publications"),
     (
         "publish.none",
@@ -233,6 +233,142 @@ const CATALOG: Catalog = &[
         "publish.withdraw",
         "Retirer ce profil",
         "Withdraw this profile",
+    ),
+    (
+        "publish.next",
+        "Voir ce qui sera partagé…",
+        "See what will be shared…",
+    ),
+    ("publish.again", "Republier…", "Publish again…"),
+    (
+        "consent.title",
+        "Ce que vous partagez avec cette plateforme",
+        "What you share with this platform",
+    ),
+    (
+        "consent.intro",
+        "La plateforme demande les informations ci-dessous. Seules celles que vous cochez lui seront transmises ; si elle en exige une que vous ne cochez pas, rien n'est publié.",
+        "The platform asks for the details below. Only those you tick are sent; if it requires one you leave unticked, nothing is published.",
+    ),
+    ("consent.platform", "Plateforme :", "Platform:"),
+    (
+        "consent.competencies",
+        "De vos attestations de compétence",
+        "From your competency credentials",
+    ),
+    (
+        "consent.identity",
+        "De votre attestation d'identité",
+        "From your identity credential",
+    ),
+    (
+        "consent.required",
+        "exigé par la plateforme",
+        "required by the platform",
+    ),
+    ("consent.optional", "facultatif", "optional"),
+    (
+        "consent.unusual",
+        "inhabituel pour un profil : vérifiez avant de cocher",
+        "unusual for a profile: check before ticking",
+    ),
+    ("consent.other", "Autre information :", "Other detail:"),
+    (
+        "consent.nothing",
+        "Cette plateforme ne demande rien que votre carnet contienne.",
+        "This platform asks nothing your carnet holds.",
+    ),
+    (
+        "consent.availability",
+        "Ma disponibilité (situation, date, régions, contrats)",
+        "My availability (situation, date, regions, contracts)",
+    ),
+    (
+        "consent.republish",
+        "Republier de moi-même quand je reçois une nouvelle attestation, sans jamais partager plus que ce qui est coché ici",
+        "Publish again by itself when I receive a new credential, never sharing more than what is ticked here",
+    ),
+    (
+        "consent.submit",
+        "Publier ce qui est coché",
+        "Publish what is ticked",
+    ),
+    ("consent.cancel", "Annuler", "Cancel"),
+    (
+        "claim:/name",
+        "Votre nom, tel qu'écrit sur l'attestation",
+        "Your name, as written on the credential",
+    ),
+    (
+        "claim:/competency/code",
+        "Le code de la compétence",
+        "The competency's code",
+    ),
+    (
+        "claim:/competency/name",
+        "L'intitulé de la compétence",
+        "The competency's title",
+    ),
+    (
+        "claim:/competency/framework_codes",
+        "Ses codes dans les référentiels (RNCP, RS, ROME…)",
+        "Its codes in the frameworks (RNCP, RS, ROME…)",
+    ),
+    (
+        "claim:/level/label",
+        "Le niveau obtenu",
+        "The level reached",
+    ),
+    (
+        "claim:/level/value",
+        "Le niveau sur une échelle commune (pour comparer les centres)",
+        "The level on a common scale (to compare centres)",
+    ),
+    (
+        "claim:/validated_on",
+        "La date de validation",
+        "The date it was validated",
+    ),
+    (
+        "claim:/establishment/name",
+        "Le nom du centre de formation",
+        "The training centre's name",
+    ),
+    (
+        "claim:/evaluator/name",
+        "Le nom de la personne qui vous a évalué",
+        "The name of the person who assessed you",
+    ),
+    (
+        "claim:/session/title",
+        "L'intitulé de votre session de formation",
+        "The title of your training session",
+    ),
+    ("claim:/given_name", "Votre prénom", "Your given name"),
+    (
+        "claim:/family_name",
+        "Votre nom de famille",
+        "Your family name",
+    ),
+    (
+        "claim:/birthdate",
+        "Votre date de naissance",
+        "Your date of birth",
+    ),
+    (
+        "claim:/email",
+        "Votre adresse e-mail",
+        "Your e-mail address",
+    ),
+    (
+        "claim:/phone_number",
+        "Votre numéro de téléphone",
+        "Your phone number",
+    ),
+    (
+        "claim:/address",
+        "Votre adresse postale",
+        "Your postal address",
     ),
     ("inbox.title", "Offres reçues", "Offers received"),
     (
@@ -323,13 +459,13 @@ const CATALOG: Catalog = &[
     ),
     (
         "backup.intro",
-        "Un fichier chiffré avec une phrase secrète de votre choix : toutes vos attestations, leurs clés et vos publications. Gardez-le hors de ce service.",
-        "A file encrypted with a passphrase of your choice: every credential, its keys and your publications. Keep it away from this service.",
+        "Un fichier chiffré avec une phrase secrète de votre choix : toutes vos attestations, leurs clés et vos publications. Ce service utilise la phrase le temps de chiffrer, sans la garder. Gardez le fichier hors de ce service ; à la restauration, chaque attestation est vérifiée auprès de son émetteur.",
+        "A file encrypted with a passphrase of your choice: every credential, its keys and your publications. This service uses the passphrase while encrypting, and does not keep it. Keep the file away from this service; when restoring, each credential is checked with its issuer.",
     ),
     (
         "backup.passphrase",
-        "Phrase secrète (au moins 10 caractères)",
-        "Passphrase (at least 10 characters)",
+        "Phrase secrète (au moins 12 caractères)",
+        "Passphrase (at least 12 characters)",
     ),
     (
         "backup.submit",
@@ -350,6 +486,11 @@ const CATALOG: Catalog = &[
         "credentials added",
     ),
     ("restore.skipped", "déjà présentes", "already here"),
+    (
+        "restore.refused",
+        "refusées (signature, clé ou émetteur invérifiables)",
+        "refused (signature, key or issuer could not be verified)",
+    ),
     ("restore.publications", "publications", "publications"),
     (
         "restore.not_json",
@@ -698,10 +839,8 @@ async fn receive_photo(
     let (csrf, tx_code) = (field(&fields, "csrf"), field(&fields, "tx_code").to_owned());
     let photo = photo.map(|p| p.bytes).unwrap_or_default();
     let holder = holder.check(csrf)?;
-    // Decoding a large photo takes a moment: off the async threads.
-    let read = tokio::task::spawn_blocking(move || crate::scan::read(&photo))
-        .await
-        .map_err(|e| ApiError::internal(e.to_string()))?;
+    // Decoding takes a moment and memory: off the async threads, a few at a time.
+    let read = crate::scan::read_bounded(photo).await;
     Ok(match read {
         Ok(offer) => add_offer(&state, lang, &holder, offer, tx_code).await,
         Err(why) => {
@@ -709,6 +848,7 @@ async fn receive_photo(
                 crate::scan::ScanError::NotAPicture => "receive.not_picture",
                 crate::scan::ScanError::TooLarge => "receive.too_large",
                 crate::scan::ScanError::NoCode => "receive.no_code",
+                crate::scan::ScanError::Busy => "receive.busy",
             };
             let message = lang.t(CATALOG, key).to_owned();
             carnet_page(&state, lang, &holder, message, String::new()).await
@@ -736,6 +876,18 @@ struct Publication {
     published_at: i64,
 }
 
+/// A text as one component of a URL's query (RFC 3986 unreserved characters kept).
+fn query_component(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
 #[derive(Template)]
 #[template(path = "profile.html")]
 struct ProfilePage {
@@ -755,6 +907,196 @@ impl ProfilePage {
 
     fn published(&self, p: &Publication) -> String {
         day(p.published_at)
+    }
+
+    /// The consent page to publish at the same verifier again.
+    fn again(&self, p: &Publication) -> String {
+        format!(
+            "{}/profile/publish?verifier={}",
+            self.chrome.base,
+            query_component(&p.verifier)
+        )
+    }
+}
+
+/// The claims a profile at a verifier usually shows: anything else a publication request asks
+/// is flagged on the consent page.
+const USUAL: [&str; 12] = [
+    "/name",
+    "/competency/code",
+    "/competency/name",
+    "/competency/framework_codes",
+    "/level/label",
+    "/level/value",
+    "/validated_on",
+    "/establishment/name",
+    "/evaluator/name",
+    "/session/title",
+    "/given_name",
+    "/family_name",
+];
+
+/// What a profile cannot do without (the name, the competency and its level): ticked
+/// beforehand on a first publication when the verifier requires it; nothing else is.
+const MINIMAL: [&str; 6] = [
+    "/name",
+    "/competency/code",
+    "/competency/name",
+    "/level/label",
+    "/given_name",
+    "/family_name",
+];
+
+/// A claim path as a JSON pointer (`/level/label`), `*` for every element of a list.
+fn pointer(path: &carnet_core::path::ClaimPath) -> String {
+    match path.to_json() {
+        Value::Array(items) => items
+            .iter()
+            .map(|i| match i {
+                Value::Null => "/*".to_owned(),
+                other => format!("/{}", text(other)),
+            })
+            .collect(),
+        _ => String::new(),
+    }
+}
+
+struct ConsentRow {
+    /// The path as JSON, the checkbox's value.
+    value: String,
+    label: String,
+    required: bool,
+    unusual: bool,
+    ticked: bool,
+}
+
+#[derive(Template)]
+#[template(path = "publish.html")]
+struct PublishPage {
+    chrome: Chrome,
+    verifier: String,
+    competencies: Vec<ConsentRow>,
+    identity: Vec<ConsentRow>,
+    availability: bool,
+    republish: bool,
+}
+
+#[derive(Deserialize)]
+struct PreviewView {
+    verifier: String,
+    claims: Vec<AskedView>,
+    consented: Option<Vec<carnet_core::path::ClaimPath>>,
+    republish: bool,
+    availability: bool,
+}
+
+#[derive(Deserialize)]
+struct AskedView {
+    query_id: String,
+    path: carnet_core::path::ClaimPath,
+    required: bool,
+}
+
+#[derive(Deserialize)]
+struct VerifierQuery {
+    #[serde(default)]
+    verifier: String,
+}
+
+/// Before every publication: what the verifier asks, claim by claim in words, for the holder
+/// to tick what they agree to share. Ticked beforehand: what they agreed to last time there,
+/// else the minimum of a profile when the verifier requires it (never anything else).
+async fn publish_page(
+    State(state): State<WalletState>,
+    lang: Lang,
+    SignedIn(session): SignedIn,
+    api: Backend,
+    axum::extract::Query(query): axum::extract::Query<VerifierQuery>,
+) -> Response {
+    let view = async {
+        let preview: PreviewView = api
+            .get(&format!(
+                "/api/v1/directory/preview?verifier={}",
+                query_component(query.verifier.trim())
+            ))
+            .await?;
+        let chrome = Chrome::new(&state.ctx, lang, CATALOG).signed_in_as(&session.0);
+        let (mut competencies, mut identity) = (Vec::new(), Vec::new());
+        for asked in preview.claims {
+            let pointer = pointer(&asked.path);
+            let unusual = !USUAL.contains(&pointer.as_str());
+            let label = match chrome.t(&format!("claim:{pointer}")) {
+                "" => format!("{} {}", chrome.t("consent.other"), readable(&asked.path)),
+                known => known.to_owned(),
+            };
+            let ticked = match &preview.consented {
+                Some(agreed) => agreed.contains(&asked.path),
+                None => asked.required && MINIMAL.contains(&pointer.as_str()),
+            };
+            let row = ConsentRow {
+                value: asked.path.to_json().to_string(),
+                label,
+                required: asked.required,
+                unusual,
+                ticked,
+            };
+            if asked.query_id == "identity" {
+                identity.push(row);
+            } else {
+                competencies.push(row);
+            }
+        }
+        Ok(PublishPage {
+            chrome,
+            verifier: preview.verifier,
+            competencies,
+            identity,
+            availability: preview.availability,
+            republish: preview.republish || preview.consented.is_none(),
+        })
+    };
+    show(&state.ctx, lang, CATALOG, view).await
+}
+
+/// Publishes what the holder ticked on the consent page, and nothing else.
+async fn publish_submit(
+    State(state): State<WalletState>,
+    lang: Lang,
+    api: Backend,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Response {
+    let back = format!("{}/profile", state.ctx.config.path_prefix());
+    let ticked_in = |name: &str| -> Vec<Value> {
+        fields
+            .iter()
+            .filter(|(k, _)| k == name)
+            .filter_map(|(_, v)| serde_json::from_str(v).ok())
+            .collect()
+    };
+    let identity_claims = ticked_in("identity_claim");
+    // The identity credential is shown only when something of it was ticked.
+    let identity = !identity_claims.is_empty();
+    let mut claims = ticked_in("claim");
+    claims.extend(identity_claims);
+    let ticked = |name: &str| fields.iter().any(|(k, _)| k == name);
+    let body = json!({
+        "verifier": field(&fields, "verifier"),
+        "claims": claims,
+        "identity_name": identity,
+        "availability": ticked("availability"),
+        "republish": ticked("republish"),
+    });
+    match api
+        .call(
+            Method::POST,
+            "/api/v1/directory/publications",
+            field(&fields, "csrf"),
+            Some(body),
+        )
+        .await
+    {
+        Ok(_) => see_other(&back, None),
+        Err(p) => carnet_service::web::problem_page(&state.ctx, lang, p, &back),
     }
 }
 
@@ -1196,12 +1538,14 @@ async fn restore(
         Ok(done) => {
             let t = |k| lang.t(CATALOG, k);
             let message = format!(
-                "{} {} {}, {} {}, {} {}.",
+                "{} {} {}, {} {}, {} {}, {} {}.",
                 t("restore.done"),
                 done["restored"],
                 t("restore.restored"),
                 done["skipped"],
                 t("restore.skipped"),
+                done["refused"],
+                t("restore.refused"),
                 done["publications"],
                 t("restore.publications"),
             );
