@@ -312,11 +312,12 @@ async fn the_wallet_keeps_no_credential_for_replay() {
 async fn signing_up_through_the_bridge_shows_the_recovery_code() {
     each_engine(|app| async move {
         // Signing up through the bridge makes the store, and shows its recovery code once.
+        let (visitor, token) = app.visitor("wallet").await;
         let r = post_form(
             &app,
             "/wallet/do/api/v1/accounts",
-            "_next=%2F&email=camille%40example.org&password=correct+horse+battery&display_name=Camille",
-            "",
+            &format!("_next=%2F&email=camille%40example.org&password=correct+horse+battery&display_name=Camille&csrf={token}"),
+            &visitor,
         )
         .await;
         assert_eq!(r.status, StatusCode::OK, "{}", html(&r));

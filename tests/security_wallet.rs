@@ -249,7 +249,9 @@ fn standard_claims() -> Vec<Value> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_verifier_gets_only_the_claims_ticked() {
     for engine in engines() {
-        let app = TestApp::listening(engine).await;
+        // The test's own issuers and verifiers stand on other loopback ports: listed, as an
+        // operator lists peers on a private network.
+        let app = TestApp::listening_allowing(engine, Some("127.0.0.1")).await;
         let (c, holder) = trainee(&app).await;
         let evil = evil_verifier().await;
         let verifier = evil.lock().unwrap().base.clone();
@@ -499,7 +501,9 @@ async fn a_photo_announcing_a_huge_picture_is_refused_at_once() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_backup_restores_no_credential_that_fails_the_checks() {
     for engine in engines() {
-        let app = TestApp::listening(engine).await;
+        // The test's own issuers and verifiers stand on other loopback ports: listed, as an
+        // operator lists peers on a private network.
+        let app = TestApp::listening_allowing(engine, Some("127.0.0.1")).await;
         let (_, holder) = trainee(&app).await;
         let passphrase = "une phrase de sauvegarde";
         // Too short a passphrase is refused.
@@ -657,7 +661,9 @@ async fn platform_admin(app: &TestApp) -> Auth {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_status_nobody_can_read_is_not_shown_as_valid_for_long() {
     for engine in engines() {
-        let app = TestApp::listening(engine).await;
+        // The test's own issuers and verifiers stand on other loopback ports: listed, as an
+        // operator lists peers on a private network.
+        let app = TestApp::listening_allowing(engine, Some("127.0.0.1")).await;
         let (_, holder) = trainee(&app).await;
         let admin = platform_admin(&app).await;
         let (recruiter, company) = company(&app, &admin).await;
@@ -843,7 +849,9 @@ async fn publish_with_status(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_key_the_issuer_withdrew_stops_verifying() {
     for engine in engines() {
-        let app = TestApp::listening(engine).await;
+        // The test's own issuers and verifiers stand on other loopback ports: listed, as an
+        // operator lists peers on a private network.
+        let app = TestApp::listening_allowing(engine, Some("127.0.0.1")).await;
         let rng = &mut rand::rngs::OsRng;
         let (old, new) = (
             SigningKey::generate(Algorithm::EdDSA, rng),

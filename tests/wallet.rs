@@ -425,7 +425,15 @@ async fn scenario(app: &TestApp) {
         .await;
     assert_eq!(backup.status, StatusCode::OK, "{}", backup.body);
     assert!(!String::from_utf8_lossy(&backup.raw).contains("SOUD-TIG"));
-    let fresh = TestApp::new(app.engine).await;
+    // Another wallet, elsewhere: its operator lets it reach the issuer (on loopback here), which
+    // a restore asks again for the keys of every credential.
+    let issuer_url = app.ctx(ServiceKind::Issuer).config.public_url.clone();
+    let issuer_host = issuer_url
+        .trim_start_matches("http://")
+        .split('/')
+        .next()
+        .unwrap();
+    let fresh = TestApp::listening_allowing(app.engine, Some(issuer_host)).await;
     let (elsewhere, _) = wallet_account(&fresh).await;
     let restore = |passphrase: &str| {
         fresh.call(
