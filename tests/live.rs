@@ -74,8 +74,7 @@ impl Watcher {
             let Ok(data) = frame.into_data() else {
                 continue;
             };
-            self.buffer
-                .push_str(&String::from_utf8(data.to_vec()).unwrap());
+            self.buffer.push_str(std::str::from_utf8(&data).unwrap());
             while let Some(end) = self.buffer.find("\n\n") {
                 let event: String = self.buffer.drain(..end + 2).collect();
                 let mut id = None;
