@@ -196,6 +196,35 @@ async fn a_manager_cannot_invite_themselves_as_administrator() {
             assert_eq!(r.problem(), "forbidden", "{}", r.body);
         }
         assert_eq!(org.my_roles(&app, &manager).await, ["manager"]);
+        // The page offers the manager only what they may give; the administrator everything.
+        let id = org.base.rsplit('/').next().unwrap();
+        for (who, offered) in [
+            (&manager, vec!["trainee", "trainer", "manager"]),
+            (&org.admin, vec!["trainee", "trainer", "manager", "admin"]),
+        ] {
+            let Auth::Session { cookie, .. } = who else {
+                unreachable!()
+            };
+            let page = app
+                .send(
+                    Method::GET,
+                    &format!("/issuer/orgs/{id}"),
+                    &Auth::None,
+                    None,
+                    None,
+                    &[("cookie", cookie.as_str())],
+                )
+                .await;
+            let page = String::from_utf8(page.raw).unwrap();
+            let at = page.find("/invite\"").expect("the invitation form");
+            let select = &page[at..at + page[at..].find("</select>").unwrap()];
+            let values: Vec<&str> = select
+                .split("<option value=\"")
+                .skip(1)
+                .map(|o| o.split('"').next().unwrap())
+                .collect();
+            assert_eq!(values, offered);
+        }
         let pending = app
             .call(
                 Method::GET,

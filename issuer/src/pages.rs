@@ -738,6 +738,10 @@ struct OrganisationPage {
     sessions: Vec<TrainingSession>,
     credentials: Vec<(Issued, String)>,
     formations: Vec<Formation>,
+    /// The roles the visitor may give by invitation (`roles::OrgRole::can_grant`), lowest first.
+    grantable: Vec<&'static str>,
+    /// Whether the visitor adds members directly (administrators).
+    adds_members: bool,
 }
 
 async fn organisation(
@@ -751,6 +755,14 @@ async fn organisation(
         let base = format!("/api/v1/organisations/{org}");
         let org: Tenant = api.get(&base).await?;
         let staff = org.my_roles.iter().any(|r| r != "trainee");
+        let highest = crate::roles::OrgRole::highest(&org.my_roles);
+        let grantable = crate::roles::OrgRole::ALL
+            .into_iter()
+            .rev()
+            .filter(|r| highest.is_some_and(|h| h.can_grant(*r)))
+            .map(crate::roles::OrgRole::as_str)
+            .collect();
+        let adds_members = highest == Some(crate::roles::OrgRole::Admin);
         let sessions = api.get(&format!("{base}/sessions")).await?;
         let formations = if staff {
             api.get(&format!("{base}/formations")).await?
@@ -792,6 +804,8 @@ async fn organisation(
             sessions,
             credentials,
             formations,
+            grantable,
+            adds_members,
         })
     };
     show(&state.ctx, lang, CATALOG, view).await
