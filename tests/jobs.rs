@@ -173,3 +173,81 @@ async fn the_issuer_forgets_expired_nonces_and_access_tokens() {
     })
     .await;
 }
+
+/// The reliability run's case: a slow job first in a pass, a periodic job after it, two
+/// instances. The one that was slow must not run the periodic job again once the other has
+/// run it and set its next time: a claim takes only a job still due.
+#[tokio::test]
+async fn a_slow_job_does_not_make_the_next_one_run_twice() {
+    each_engine(|app| async move {
+        let ctx = app.ctx(ServiceKind::Issuer).clone();
+        let ticks = Arc::new(AtomicUsize::new(0));
+        let make = |ticks: Arc<AtomicUsize>| {
+            Worker::new(ctx.clone())
+                .handle("slow", |_, _| async {
+                    tokio::time::sleep(std::time::Duration::from_millis(700)).await;
+                    Ok(Outcome::Done)
+                })
+                .handle("tick", move |ctx, _| {
+                    ticks.fetch_add(1, Ordering::SeqCst);
+                    async move { Ok(Outcome::RunAgainAt(ctx.now_ms() + 3_600_000)) }
+                })
+        };
+        let now = ctx.now_ms();
+        for (kind, run_at) in [("slow", now - 2000), ("tick", now - 1000)] {
+            let mut conn = ctx.db.writer().await.unwrap();
+            jobs::enqueue(&mut conn, now, kind, &json!({}), run_at, Some(kind))
+                .await
+                .unwrap();
+        }
+        let (a, b) = (make(ticks.clone()), make(ticks.clone()));
+        let (pa, pb) = tokio::join!(a.run_due(), b.run_due());
+        assert_eq!(pa.unwrap().ran + pb.unwrap().ran, 2, "each job once");
+        assert_eq!(ticks.load(Ordering::SeqCst), 1);
+    })
+    .await;
+}
+
+/// A job that runs longer than its lease keeps it while its instance lives (the lease is
+/// renewed), so another instance does not take it over and run it a second time.
+#[tokio::test]
+async fn a_long_job_keeps_its_lease_while_it_runs() {
+    each_engine(|app| async move {
+        let ctx = app.ctx(ServiceKind::Issuer).clone();
+        let runs = Arc::new(AtomicUsize::new(0));
+        let clock = app.clock.clone();
+        let counted = runs.clone();
+        let long = Worker::new(ctx.clone())
+            .lease(3000)
+            .handle("long", move |_, _| {
+                counted.fetch_add(1, Ordering::SeqCst);
+                let clock = clock.clone();
+                async move {
+                    // Four seconds of the service's clock pass while it works: past its lease.
+                    for _ in 0..4 {
+                        clock.advance_secs(1);
+                        tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+                    }
+                    Ok(Outcome::Done)
+                }
+            });
+        let counted = runs.clone();
+        let other = Worker::new(ctx.clone())
+            .lease(3000)
+            .handle("long", move |_, _| {
+                counted.fetch_add(1, Ordering::SeqCst);
+                async { Ok(Outcome::Done) }
+            });
+        enqueue(&app, "long", None).await;
+        let first = tokio::spawn(async move { long.run_due().await.unwrap() });
+        tokio::time::sleep(std::time::Duration::from_millis(4200)).await;
+        assert_eq!(
+            other.run_due().await.unwrap().ran,
+            0,
+            "taken over while running"
+        );
+        assert_eq!(first.await.unwrap().ran, 1);
+        assert_eq!(runs.load(Ordering::SeqCst), 1);
+    })
+    .await;
+}

@@ -73,6 +73,13 @@ impl Worker {
         }
     }
 
+    /// How long a claim holds before another instance may take the job over, unless renewed
+    /// (five minutes by default; renewed every third of it while the job runs).
+    pub fn lease(mut self, ms: i64) -> Worker {
+        self.lease_ms = ms.max(30);
+        self
+    }
+
     /// Registers the handler of a job kind.
     pub fn handle<F, Fut>(mut self, kind: &'static str, f: F) -> Worker
     where
@@ -99,10 +106,14 @@ impl Worker {
         .await?;
         let mut pass = Pass::default();
         for (id, kind, payload, attempts, max_attempts) in due {
-            // Claim it; another instance may have been faster.
+            // Claim it, if it is still due now (the list may be old: an earlier job of this
+            // pass may have run for long, and another instance may have run this one since)
+            // and nobody holds it; another instance may have been faster.
+            let now = self.ctx.now_ms();
             let claimed = sqlx::query(
                 "UPDATE jobs SET locked_by = $1, locked_until = $2, attempts = attempts + 1 \
-                 WHERE id = $3 AND done_at IS NULL AND (locked_until IS NULL OR locked_until < $4)",
+                 WHERE id = $3 AND done_at IS NULL AND run_at <= $4 \
+                 AND (locked_until IS NULL OR locked_until < $4)",
             )
             .bind(&self.name)
             .bind(now + self.lease_ms)
@@ -117,7 +128,16 @@ impl Worker {
                 None => Err(format!("no handler for job kind {kind}")),
                 Some(handler) => {
                     let payload = serde_json::from_str(&payload).unwrap_or(Value::Null);
-                    handler(self.ctx.clone(), payload).await
+                    // While it runs, the lease is renewed: a job held by a live instance is
+                    // never taken over; one whose instance died is, once its lease ends.
+                    let heartbeat = self.heartbeat(&id);
+                    tokio::pin!(heartbeat);
+                    let work = handler(self.ctx.clone(), payload);
+                    tokio::pin!(work);
+                    tokio::select! {
+                        result = &mut work => result,
+                        never = &mut heartbeat => match never {},
+                    }
                 }
             };
             pass.ran += 1;
@@ -164,6 +184,26 @@ impl Worker {
             }
         }
         Ok(pass)
+    }
+
+    /// Renews this worker's lease on job `id` every third of the lease, for as long as it is
+    /// polled (it never ends by itself).
+    async fn heartbeat(&self, id: &str) -> std::convert::Infallible {
+        let every = Duration::from_millis(u64::try_from(self.lease_ms / 3).unwrap_or(1000).max(10));
+        loop {
+            tokio::time::sleep(every).await;
+            let renewed = async {
+                sqlx::query("UPDATE jobs SET locked_until = $1 WHERE id = $2 AND locked_by = $3")
+                    .bind(self.ctx.now_ms() + self.lease_ms)
+                    .bind(id)
+                    .bind(&self.name)
+                    .execute(&mut *self.ctx.db.writer().await?)
+                    .await
+            };
+            if let Err(e) = renewed.await {
+                tracing::warn!(job = %id, error = %e, "job lease not renewed");
+            }
+        }
     }
 
     /// Polls for due jobs until `shutdown` resolves.
