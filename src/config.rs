@@ -212,7 +212,14 @@ impl Settings {
             return SecretKey::from_base64(text).map_err(|e| format!("CARNET_SECRET_KEY: {e}"));
         }
         let path = self.data_dir.join("secret.key");
+        let failed = |e: std::io::Error| format!("{}: {e}", path.display());
         match std::fs::read_to_string(&path) {
+            // An empty file is what a first start stopped before writing left (the key is
+            // written whole or not at all since, below): nothing was sealed with it.
+            Ok(text) if text.trim().is_empty() => {
+                std::fs::remove_file(&path).map_err(failed)?;
+                self.secret_key()
+            }
             Ok(text) => {
                 SecretKey::from_base64(&text).map_err(|e| format!("{}: {e}", path.display()))
             }
@@ -220,11 +227,14 @@ impl Settings {
                 std::fs::create_dir_all(&self.data_dir)
                     .map_err(|e| format!("{}: {e}", self.data_dir.display()))?;
                 let key = SecretKey::generate();
-                write_private(&path, &key.to_base64())
-                    .map_err(|e| format!("{}: {e}", path.display()))?;
-                Ok(key)
+                match write_new(&path, &key.to_base64()) {
+                    Ok(()) => Ok(key),
+                    // Another process started at the same moment and wrote its key first.
+                    Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => self.secret_key(),
+                    Err(e) => Err(failed(e)),
+                }
             }
-            Err(e) => Err(format!("{}: {e}", path.display())),
+            Err(e) => Err(failed(e)),
         }
     }
 
@@ -255,18 +265,58 @@ impl Settings {
     }
 }
 
-fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+/// Writes `text` at `path`, readable by the owner only, whole or not at all: into a file of
+/// its own first, then linked at `path`, which fails if `path` exists.
+fn write_new(path: &std::path::Path, text: &str) -> std::io::Result<()> {
     use std::io::Write;
+    let draft = path.with_extension(format!("new-{}", std::process::id()));
+    let _ = std::fs::remove_file(&draft);
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    options.open(path)?.write_all(text.as_bytes())
+    let written = options.open(&draft).and_then(|mut file| {
+        file.write_all(text.as_bytes())?;
+        file.sync_all()
+    });
+    let linked = written.and_then(|()| std::fs::hard_link(&draft, path));
+    let _ = std::fs::remove_file(&draft);
+    linked
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_empty_secret_key_left_by_an_interrupted_start_is_replaced() {
+        let dir = std::env::temp_dir().join(format!("carnet-key-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("secret.key"), "").unwrap();
+        let settings = ServerArgs {
+            data_dir: Some(dir.clone()),
+            ..ServerArgs::default()
+        }
+        .resolve()
+        .unwrap();
+        let key = settings.secret_key().unwrap();
+        // Written whole, and the same key at the next start.
+        let again = settings.secret_key().unwrap();
+        assert_eq!(key.to_base64(), again.to_base64());
+        let text = std::fs::read_to_string(dir.join("secret.key")).unwrap();
+        assert_eq!(text, key.to_base64());
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(dir.join("secret.key"))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1, "no draft left");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 
     #[test]
     fn flags_win_over_the_file_which_wins_over_defaults() {
