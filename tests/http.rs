@@ -4,6 +4,7 @@
 mod common;
 
 use axum::http::{Method, StatusCode, header};
+use carnet_service::ServiceKind;
 use common::*;
 use serde_json::json;
 
@@ -305,4 +306,31 @@ async fn landing_page_speaks_french_then_english_on_request() {
         )
         .await;
     assert_eq!(forced.headers.get(header::CONTENT_LANGUAGE).unwrap(), "fr");
+}
+
+/// A body over the limit is answered 413 and the connection closed, so the client's next
+/// request goes on a new connection instead of being lost on this one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_body_too_large_closes_its_connection_and_the_next_request_goes_through() {
+    let app = TestApp::listening(engines()[0]).await;
+    let base = app.ctx(ServiceKind::Issuer).config.public_url.clone();
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(1)
+        .build()
+        .unwrap();
+    let huge = format!("{{\"email\": \"{}\"}}", "x".repeat(3 * 1024 * 1024));
+    for _ in 0..3 {
+        let r = http
+            .post(format!("{base}/api/v1/session"))
+            .header("content-type", "application/json")
+            .body(huge.clone())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 413);
+        assert_eq!(r.headers()["connection"], "close");
+        assert_eq!(r.headers()["content-type"], "application/problem+json");
+        let ready = http.get(format!("{base}/ready")).send().await.unwrap();
+        assert_eq!(ready.status(), 200);
+    }
 }

@@ -164,6 +164,7 @@ pub fn outer_layers(router: Router, limits: std::sync::Arc<crate::limits::Limits
     let request_id = HeaderName::from_static("x-request-id");
     router
         .layer(middleware::from_fn_with_state(limits, crate::limits::limit))
+        .layer(middleware::map_response(close_after_refused_body))
         .layer(middleware::from_fn(crate::i18n::remember))
         .layer(SetResponseHeaderLayer::if_not_present(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP)))
         .layer(SetResponseHeaderLayer::if_not_present(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
@@ -179,6 +180,18 @@ pub fn outer_layers(router: Router, limits: std::sync::Arc<crate::limits::Limits
             tracing::info_span!("request", method = %req.method(), path = %redact_path(req.uri().path()), request_id = %id)
         }))
         .layer(SetRequestIdLayer::new(request_id, RandomRequestId))
+}
+
+/// A body refused for its size is left unread: the connection cannot carry another request
+/// after it, so the answer says it closes (`Connection: close`) and the client opens a new one
+/// instead of losing its next request.
+async fn close_after_refused_body(mut response: Response) -> Response {
+    if response.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        response
+            .headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
+    response
 }
 
 /// Turns the few plain-text errors produced below the handlers (a body over the limit seen by
