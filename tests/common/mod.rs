@@ -110,9 +110,22 @@ impl TestApp {
     /// The same, with outbound requests also allowed where `allow_outbound` says (as
     /// `--allow-outbound`: peers of the test on other loopback ports).
     pub async fn listening_allowing(engine: Engine, allow_outbound: Option<&str>) -> TestApp {
+        let args = ServerArgs {
+            allow_outbound: allow_outbound.map(str::to_owned),
+            ..ServerArgs::default()
+        };
+        TestApp::listening_with(engine, args).await
+    }
+
+    /// Listening on a loopback port with `args` (its public URL is that address).
+    pub async fn listening_with(engine: Engine, args: ServerArgs) -> TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
-        let app = TestApp::build(engine, &url, allow_outbound).await;
+        let args = ServerArgs {
+            public_url: Some(url),
+            ..args
+        };
+        let app = TestApp::from_args(engine, args).await;
         let router = app.router.clone();
         tokio::spawn(async move {
             axum::serve(
