@@ -624,6 +624,8 @@ async fn centre_trainee_and_recruiter_meet_in_the_browser() {
     b.fill("form[method='post'][action$='/profile/publish']", &[])
         .await;
     b.wait_for("compétences publiées").await;
+    b.wait_for("Profil publié. Seules les informations que vous avez cochées")
+        .await;
     b.screenshot("wallet-profile").await;
 
     // The recruiter finds the trainee and sends an offer asking the e-mail, the phone optional.

@@ -10,26 +10,6 @@ use common::*;
 
 const FORM: &str = "application/x-www-form-urlencoded";
 
-fn html(reply: &Reply) -> String {
-    String::from_utf8(reply.raw.clone()).unwrap()
-}
-
-fn cookie_of(reply: &Reply) -> String {
-    reply.headers[header::SET_COOKIE]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned()
-}
-
-/// The value of the hidden `csrf` field of a page's form.
-fn csrf_of(page: &str) -> String {
-    let at = page.find("name=\"csrf\" value=\"").expect("a csrf field") + 19;
-    page[at..at + page[at..].find('"').unwrap()].to_owned()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_wallet_pages() {
     for engine in engines() {

@@ -50,32 +50,12 @@ async fn post_keyed(app: &TestApp, path: &str, auth: &Auth, body: Value, key: &s
     .await
 }
 
-fn html(reply: &Reply) -> String {
-    String::from_utf8_lossy(&reply.raw).into_owned()
-}
-
 fn location(reply: &Reply) -> String {
     reply
         .headers
         .get(header::LOCATION)
         .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
         .unwrap_or_default()
-}
-
-fn cookie_of(reply: &Reply) -> String {
-    reply.headers[header::SET_COOKIE]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned()
-}
-
-/// The value of the hidden `csrf` field of a page's form.
-fn csrf_of(page: &str) -> String {
-    let at = page.find("name=\"csrf\" value=\"").expect("a csrf field") + 19;
-    page[at..at + page[at..].find('"').unwrap()].to_owned()
 }
 
 fn cookie_and_csrf(auth: &Auth) -> (String, String) {

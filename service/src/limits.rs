@@ -27,14 +27,8 @@ pub struct ClientIp(pub Option<IpAddr>);
 impl ClientIp {
     /// What counts as one client: an IPv4 address, or an IPv6 /64 (one subscriber's network).
     pub fn key(&self) -> String {
-        match self.0 {
-            None => String::new(),
-            Some(IpAddr::V4(ip)) => ip.to_string(),
-            Some(IpAddr::V6(ip)) => {
-                let s = ip.segments();
-                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
-            }
-        }
+        self.limiter_key()
+            .map_or_else(String::new, |ip| ip.to_string())
     }
 
     /// The client of `request`: its peer, or the address a trusted proxy forwarded for.
@@ -65,6 +59,7 @@ impl ClientIp {
         ClientIp(Some(client.unwrap_or(peer)))
     }
 
+    /// The address standing for the client: IPv6 addresses brought to their /64.
     fn limiter_key(&self) -> Option<IpAddr> {
         self.0.map(|ip| match ip {
             IpAddr::V4(_) => ip,
@@ -205,7 +200,7 @@ mod tests {
             ClientIp::of(&Request::new(axum::body::Body::empty()), &proxies),
             ClientIp(None)
         );
-        assert_eq!(ip("2001:db8:1:2:3:4:5:6").key(), "2001:db8:1:2::/64");
+        assert_eq!(ip("2001:db8:1:2:3:4:5:6").key(), "2001:db8:1:2::");
     }
 
     #[test]

@@ -511,3 +511,25 @@ pub async fn post_form(app: &TestApp, path: &str, body: &str, cookie: &str) -> R
     )
     .await
 }
+
+/// A reply's body as the page's text.
+pub fn html(reply: &Reply) -> String {
+    String::from_utf8_lossy(&reply.raw).into_owned()
+}
+
+/// The first cookie a reply sets (`name=value`).
+pub fn cookie_of(reply: &Reply) -> String {
+    reply.headers[header::SET_COOKIE]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
+/// The value of the hidden `csrf` field of a page's form.
+pub fn csrf_of(page: &str) -> String {
+    let at = page.find("name=\"csrf\" value=\"").expect("a csrf field") + 19;
+    page[at..at + page[at..].find('"').unwrap()].to_owned()
+}

@@ -230,6 +230,11 @@ const CATALOG: Catalog = &[
         "competencies published",
     ),
     (
+        "publish.done",
+        "Profil publié. Seules les informations que vous avez cochées ont été transmises à la plateforme.",
+        "Profile published. Only what you ticked was sent to the platform.",
+    ),
+    (
         "publish.withdraw",
         "Retirer ce profil",
         "Withdraw this profile",
@@ -894,6 +899,8 @@ struct ProfilePage {
     chrome: Chrome,
     availability: Availability,
     publications: Vec<Publication>,
+    /// Just published (the consent page leads back here with `?published`).
+    published: bool,
 }
 
 impl ProfilePage {
@@ -1095,7 +1102,7 @@ async fn publish_submit(
         )
         .await
     {
-        Ok(_) => see_other(&back, None),
+        Ok(_) => see_other(&format!("{back}?published"), None),
         Err(p) => carnet_service::web::problem_page(&state.ctx, lang, p, &back),
     }
 }
@@ -1106,12 +1113,17 @@ async fn profile(
     lang: Lang,
     SignedIn(session): SignedIn,
     api: Backend,
+    axum::extract::RawQuery(query): axum::extract::RawQuery,
 ) -> Response {
+    let published = query
+        .as_deref()
+        .is_some_and(|q| q.split('&').any(|p| p == "published"));
     let view = async {
         Ok(ProfilePage {
             chrome: Chrome::new(&state.ctx, lang, CATALOG).signed_in_as(&session.0),
             availability: api.get("/api/v1/availability").await?,
             publications: api.get("/api/v1/directory/publications").await?,
+            published,
         })
     };
     show(&state.ctx, lang, CATALOG, view).await
