@@ -326,13 +326,11 @@ async fn a_validated_evaluation_becomes_a_credential_in_the_wallet() {
         }
         assert_ne!(indices[0], indices[1], "each copy has its own status entry");
 
-        // The code works once; the access token too.
-        let again = wallet.token(&endpoints, code, Some(&pin)).await;
-        assert_eq!(
-            (again.status, again.body["error"].as_str()),
-            (StatusCode::BAD_REQUEST, Some("invalid_grant"))
-        );
-        let reuse = wallet.credential(&endpoints, &access, &proofs).await;
+        // The code works for one wallet; the access token for one issuance: another request
+        // with it is refused (asking the same again is `a_wallet_that_lost_the_answer_asks_again`).
+        let nonce = wallet.nonce(&endpoints).await;
+        let other = make_proof(&holders[0], &endpoints.issuer, Some(&nonce), now).unwrap();
+        let reuse = wallet.credential(&endpoints, &access, &[other]).await;
         assert_eq!(reuse.status, StatusCode::UNAUTHORIZED);
         assert!(wallet.offer(&link).await.is_none(), "a used offer is gone");
 
@@ -355,6 +353,120 @@ async fn a_validated_evaluation_becomes_a_credential_in_the_wallet() {
             )
             .await;
         assert_eq!(staff.body[0]["level_label"], "argent");
+    })
+    .await;
+}
+
+/// A wallet whose connection dropped, or whose issuer restarted, before the answer came asks
+/// again: the same code gives the same access token while it lives, and the same credential
+/// request the same credentials (stored once), for a grace period; anything else is refused.
+#[tokio::test]
+async fn a_wallet_that_lost_the_answer_asks_again() {
+    each_engine(|app| async move {
+        let c = centre(&app).await;
+        let wallet = Wallet { app: &app };
+        let (offer, pin) = fresh_offer(&app, &c).await;
+        let endpoints = wallet.endpoints(&offer.credential_issuer).await;
+        let code = offer.pre_authorized_code().unwrap().0.to_owned();
+
+        // The token, twice in a row and twice at once: one token.
+        let first = wallet.token(&endpoints, &code, Some(&pin)).await;
+        assert_eq!(first.status, StatusCode::OK, "{}", first.body);
+        let access = first.body["access_token"].as_str().unwrap().to_owned();
+        let (a, b) = tokio::join!(
+            wallet.token(&endpoints, &code, Some(&pin)),
+            wallet.token(&endpoints, &code, Some(&pin))
+        );
+        for again in [a, b] {
+            assert_eq!(again.status, StatusCode::OK, "{}", again.body);
+            assert_eq!(again.body["access_token"], access.as_str());
+        }
+        // The PIN is still checked, and a retry spends no attempt of the right code.
+        let wrong = if pin == "000000" { "111111" } else { "000000" };
+        let refused = wallet.token(&endpoints, &code, Some(wrong)).await;
+        assert_eq!(refused.body["error"], "invalid_grant");
+        for _ in 0..6 {
+            let again = wallet.token(&endpoints, &code, Some(&pin)).await;
+            assert_eq!(
+                again.body["access_token"],
+                access.as_str(),
+                "{}",
+                again.body
+            );
+        }
+
+        // The credential request, sent twice at once, then again: the same credentials.
+        let holders: Vec<SigningKey> = (0..3)
+            .map(|_| SigningKey::generate(Algorithm::ES256, &mut rand::rngs::OsRng))
+            .collect();
+        let nonce = wallet.nonce(&endpoints).await;
+        let now = now_secs(&app);
+        let proofs: Vec<String> = holders
+            .iter()
+            .map(|h| make_proof(h, &endpoints.issuer, Some(&nonce), now).unwrap())
+            .collect();
+        let (a, b) = tokio::join!(
+            wallet.credential(&endpoints, &access, &proofs),
+            wallet.credential(&endpoints, &access, &proofs)
+        );
+        assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+        assert_eq!(b.status, StatusCode::OK, "{}", b.body);
+        assert_eq!(a.body, b.body);
+        assert_eq!(a.body["credentials"].as_array().unwrap().len(), 3);
+        app.clock.advance_secs(60);
+        let later = wallet.credential(&endpoints, &access, &proofs).await;
+        assert_eq!(later.status, StatusCode::OK, "{}", later.body);
+        assert_eq!(later.body, a.body);
+        for (credential, holder) in a.body["credentials"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .zip(&holders)
+        {
+            let (verified, status) = wallet
+                .check(credential["credential"].as_str().unwrap(), now_secs(&app))
+                .await;
+            assert_eq!(status, Status::Valid);
+            assert_eq!(
+                verified.holder.unwrap().thumbprint(),
+                holder.public_jwk().thumbprint()
+            );
+        }
+        let pool = app.ctx(carnet_service::ServiceKind::Issuer).db.pool();
+        let (stored,): (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM credentials c JOIN credential_offers o ON o.id = c.offer_id \
+             WHERE o.code_hash = $1",
+        )
+        .bind(carnet_service::id::hash_secret(&code))
+        .fetch_one(pool)
+        .await
+        .unwrap();
+        assert_eq!(stored, 3, "issued once");
+        // The database alone does not hold the credentials in clear.
+        let raw = app
+            .raw_contents(carnet_service::ServiceKind::Issuer, &["vci_access_tokens"])
+            .await;
+        let first = a.body["credentials"][0]["credential"].as_str().unwrap();
+        assert!(!raw.contains(first.split('~').next().unwrap()));
+
+        // Other proofs with the spent token, a truncated request, or the same past the grace
+        // period: refused.
+        let nonce = wallet.nonce(&endpoints).await;
+        let other: Vec<String> = holders
+            .iter()
+            .map(|h| make_proof(h, &endpoints.issuer, Some(&nonce), now_secs(&app)).unwrap())
+            .collect();
+        let refused = wallet.credential(&endpoints, &access, &other).await;
+        assert_eq!(refused.status, StatusCode::UNAUTHORIZED, "{}", refused.body);
+        let fewer = wallet.credential(&endpoints, &access, &proofs[..2]).await;
+        assert_eq!(fewer.status, StatusCode::UNAUTHORIZED, "{}", fewer.body);
+        app.clock
+            .advance_secs(carnet_issuer::REPLAY_GRACE_MS / 1000);
+        let late = wallet.credential(&endpoints, &access, &proofs).await;
+        assert_eq!(late.status, StatusCode::UNAUTHORIZED, "{}", late.body);
+        // And the code, once its token has expired.
+        let late = wallet.token(&endpoints, &code, Some(&pin)).await;
+        assert_eq!(late.body["error"], "invalid_grant", "{}", late.body);
     })
     .await;
 }

@@ -34,6 +34,7 @@ use utoipa_axum::router::OpenApiRouter;
 
 pub use offers::{COMPETENCY, COMPLETION, IDENTITY, OFFER_TTL_MS};
 pub use organisations::{Managers, Organisations};
+pub use vci::REPLAY_GRACE_MS;
 
 /// The issuer's own migrations (versions 100 and up), applied after the common ones.
 pub const MIGRATIONS: &[EmbeddedMigration] = &[
@@ -91,6 +92,11 @@ pub const MIGRATIONS: &[EmbeddedMigration] = &[
         110,
         "room positions",
         include_str!("../../migrations/issuer/0110_room_positions.sql"),
+    ),
+    (
+        111,
+        "issuance replay",
+        include_str!("../../migrations/issuer/0111_issuance_replay.sql"),
     ),
 ];
 
@@ -178,8 +184,10 @@ async fn purge_protocol(ctx: Ctx, _: serde_json::Value) -> Result<jobs::Outcome,
             .bind(now)
             .execute(pool)
             .await?;
-        sqlx::query("DELETE FROM vci_access_tokens WHERE expires_at < $1")
+        // A used token is kept while its answer may be asked for again.
+        sqlx::query("DELETE FROM vci_access_tokens WHERE expires_at < $1 AND (used_at IS NULL OR used_at < $2)")
             .bind(now)
+            .bind(now - vci::REPLAY_GRACE_MS)
             .execute(pool)
             .await?;
         Ok::<_, sqlx::Error>(())

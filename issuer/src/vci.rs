@@ -12,6 +12,7 @@ use carnet_core::keys::Algorithm;
 use carnet_core::oid4vci::{PRE_AUTHORIZED_GRANT, verify_proof};
 use carnet_core::sd_jwt::{self, Credential, Disclose, StatusReference};
 use carnet_service::audit::{self, Actor};
+use carnet_service::crypto::SecretKey;
 use carnet_service::error::ApiError;
 use carnet_service::id::{hash_secret, looks_like_id, random_token};
 use serde::Deserialize;
@@ -20,6 +21,8 @@ use std::collections::HashMap;
 
 /// Access tokens and nonces live five minutes; proofs may be five minutes off.
 const SHORT_LIVED_MS: i64 = 5 * 60 * 1000;
+/// How long after an issuance the same request gets the same credentials again.
+pub const REPLAY_GRACE_MS: i64 = 10 * 60 * 1000;
 /// Copies per request (distinct holder keys, for unlinkability).
 pub const BATCH_SIZE: usize = 5;
 /// Wrong transaction codes before an offer is locked.
@@ -142,11 +145,14 @@ async fn token_inner(
         redeemed_at,
         ..
     } = offer.ok_or_else(|| invalid("unknown pre-authorized code"))?;
-    if redeemed_at.is_some() {
-        return Err(invalid("this pre-authorized code was already used"));
-    }
-    if expires_at <= now {
-        return Err(invalid("the offer expired"));
+    match redeemed_at {
+        // A wallet that lost the answer asks again: it gets the same token while it lives.
+        Some(at) if at + SHORT_LIVED_MS <= now => {
+            return Err(invalid("this pre-authorized code was already used"));
+        }
+        Some(_) => {}
+        None if expires_at <= now => return Err(invalid("the offer expired")),
+        None => {}
     }
     let locked = || invalid("too many wrong transaction codes; ask for a new offer");
     let pin_asked = tx_hash.is_some();
@@ -156,10 +162,10 @@ async fn token_inner(
         }
         // An attempt is taken before the code is compared, by one conditional statement: guesses
         // sent in parallel queue on the row, and at most MAX_TX_CODE_FAILURES are ever compared.
-        // The right code gives its attempt back when the offer is redeemed below.
+        // The right code gives its attempt back below.
         let taken = sqlx::query(
             "UPDATE credential_offers SET tx_code_failures = tx_code_failures + 1 \
-             WHERE id = $1 AND tx_code_failures < $2 AND redeemed_at IS NULL",
+             WHERE id = $1 AND tx_code_failures < $2",
         )
         .bind(&offer_id)
         .bind(MAX_TX_CODE_FAILURES)
@@ -173,7 +179,21 @@ async fn token_inner(
             return Err(invalid("wrong transaction code"));
         }
     }
-    let access_token = random_token(32);
+    let give_back = async {
+        if pin_asked {
+            sqlx::query(
+                "UPDATE credential_offers SET tx_code_failures = tx_code_failures - 1 WHERE id = $1",
+            )
+            .bind(&offer_id)
+            .execute(&mut *ctx.db.writer().await?)
+            .await?;
+        }
+        Ok::<_, OAuthError>(())
+    };
+    if let Some(at) = redeemed_at {
+        give_back.await?;
+        return Ok(token_response(state, &offer_id, at, now));
+    }
     let mut tx = ctx.db.begin().await?;
     let redeemed = sqlx::query(
         "UPDATE credential_offers SET redeemed_at = $1, tx_code_failures = tx_code_failures - $3 WHERE id = $2 AND redeemed_at IS NULL",
@@ -184,12 +204,24 @@ async fn token_inner(
     .execute(&mut *tx)
     .await?;
     if redeemed.rows_affected() != 1 {
-        return Err(invalid("this pre-authorized code was already used"));
+        // The same code, sent twice at once: the other request redeemed it; same answer.
+        drop(tx);
+        let at: Option<(Option<i64>,)> =
+            sqlx::query_as("SELECT redeemed_at FROM credential_offers WHERE id = $1")
+                .bind(&offer_id)
+                .fetch_optional(&mut *ctx.db.writer().await?)
+                .await?;
+        let at = at
+            .and_then(|(at,)| at)
+            .filter(|at| at + SHORT_LIVED_MS > now)
+            .ok_or_else(|| invalid("this pre-authorized code was already used"))?;
+        give_back.await?;
+        return Ok(token_response(state, &offer_id, at, now));
     }
     sqlx::query(
         "INSERT INTO vci_access_tokens (token_hash, offer_id, expires_at) VALUES ($1, $2, $3)",
     )
-    .bind(hash_secret(&access_token))
+    .bind(hash_secret(&access_token(state, &offer_id, now)))
     .bind(&offer_id)
     .bind(now + SHORT_LIVED_MS)
     .execute(&mut *tx)
@@ -205,13 +237,33 @@ async fn token_inner(
     )
     .await?;
     tx.commit().await?;
-    let body = json!({ "access_token": access_token, "token_type": "Bearer", "expires_in": SHORT_LIVED_MS / 1000 });
-    Ok((
+    Ok(token_response(state, &offer_id, now, now))
+}
+
+/// The access token of an offer redeemed at `redeemed_at`: derived from the offer under the
+/// process's secret key, so that asking again with the same code gives the same token (only its
+/// hash is stored).
+fn access_token(state: &IssuerState, offer_id: &str, redeemed_at: i64) -> String {
+    let input = format!("{offer_id}\0{redeemed_at}");
+    carnet_core::b64::encode(
+        state
+            .ctx
+            .config
+            .secret_key
+            .derive("openid4vci access token", input.as_bytes()),
+    )
+}
+
+fn token_response(state: &IssuerState, offer_id: &str, redeemed_at: i64, now: i64) -> Response {
+    let token = access_token(state, offer_id, redeemed_at);
+    let expires_in = (redeemed_at + SHORT_LIVED_MS - now).div_euclid(1000).max(1);
+    let body = json!({ "access_token": token, "token_type": "Bearer", "expires_in": expires_in });
+    (
         StatusCode::OK,
         [(header::CACHE_CONTROL, "no-store")],
         axum::Json(body),
     )
-        .into_response())
+        .into_response()
 }
 
 /// `POST /orgs/{org}/nonce`: a fresh `c_nonce` for proofs (single use).
@@ -287,31 +339,14 @@ async fn credential_inner(
                 "a Bearer access token is required",
             )
         })?;
-    type Grant = (String, i64, Option<i64>, String, String, String);
-    let grant: Option<Grant> = sqlx::query_as(
-        "SELECT t.offer_id, t.expires_at, t.used_at, o.account_id, o.configuration_id, o.claims \
-         FROM vci_access_tokens t JOIN credential_offers o ON o.id = t.offer_id \
-         WHERE t.token_hash = $1 AND o.organisation_id = $2",
-    )
-    .bind(hash_secret(token.trim()))
-    .bind(org)
-    .fetch_optional(ctx.db.pool())
-    .await?;
-    let (offer_id, expires_at, used_at, account, configuration, claims) =
-        grant.ok_or_else(|| {
-            oauth(
-                StatusCode::UNAUTHORIZED,
-                "invalid_token",
-                "unknown access token",
-            )
-        })?;
-    if expires_at <= now || used_at.is_some() {
-        return Err(oauth(
+    let token = token.trim();
+    let grant = find_grant(ctx, token, org).await?.ok_or_else(|| {
+        oauth(
             StatusCode::UNAUTHORIZED,
             "invalid_token",
-            "the access token expired or was used",
-        ));
-    }
+            "unknown access token",
+        )
+    })?;
     let request: CredentialRequest = serde_json::from_slice(body)
         .map_err(|e| bad("invalid_credential_request", &e.to_string()))?;
     if request.proof.is_some() {
@@ -320,11 +355,12 @@ async fn credential_inner(
             "use `proofs` (OpenID4VCI 1.0), not `proof`",
         ));
     }
+    let configuration = &grant.configuration_id;
     match (
         &request.credential_configuration_id,
         &request.credential_identifier,
     ) {
-        (Some(c), None) if *c == configuration => {}
+        (Some(c), None) if c == configuration => {}
         (Some(_), None) => {
             return Err(bad(
                 "unknown_credential_configuration",
@@ -343,6 +379,17 @@ async fn credential_inner(
         return Err(bad(
             "invalid_proof",
             &format!("1 to {BATCH_SIZE} proofs in `proofs.jwt`"),
+        ));
+    }
+    let digest = request_digest(configuration, &jwts);
+    if grant.used_at.is_some() {
+        return replay(state, token, &grant, &digest, now);
+    }
+    if grant.expires_at <= now {
+        return Err(oauth(
+            StatusCode::UNAUTHORIZED,
+            "invalid_token",
+            "the access token expired",
         ));
     }
     let issuer = offers::issuer_id(state, org);
@@ -374,11 +421,29 @@ async fn credential_inner(
     }
     let key = keys::active_key(state, org).await?;
     let claims: Map<String, Value> =
-        serde_json::from_str(&claims).map_err(|e| ApiError::internal(e.to_string()))?;
+        serde_json::from_str(&grant.claims).map_err(|e| ApiError::internal(e.to_string()))?;
     let vct = format!("{}/vct/{configuration}", ctx.config.public_url);
 
     let list = status::open_list(state, org, holders.len()).await?;
     let mut tx = ctx.db.begin().await?;
+    // The token is spent with the issuance, and the request remembered so that the same
+    // request, sent again by a wallet that lost the answer, gets the same answer.
+    let used = sqlx::query(
+        "UPDATE vci_access_tokens SET used_at = $1, request_digest = $3 WHERE token_hash = $2 AND used_at IS NULL",
+    )
+    .bind(now)
+    .bind(hash_secret(token))
+    .bind(&digest)
+    .execute(&mut *tx)
+    .await?;
+    if used.rows_affected() != 1 {
+        // The same request twice at once: the other one issued; its answer, once committed.
+        drop(tx);
+        return match find_grant(ctx, token, org).await? {
+            Some(grant) => replay(state, token, &grant, &digest, now),
+            None => Err(used_token()),
+        };
+    }
     // The nonce is consumed with the issuance: a replayed proof finds it used.
     let consumed = sqlx::query("UPDATE vci_nonces SET used_at = $1 WHERE nonce_hash = $2 AND used_at IS NULL AND expires_at > $1")
         .bind(now)
@@ -391,26 +456,12 @@ async fn credential_inner(
             "unknown, expired or already used nonce; get a fresh one",
         ));
     }
-    let used = sqlx::query(
-        "UPDATE vci_access_tokens SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL",
-    )
-    .bind(now)
-    .bind(hash_secret(token.trim()))
-    .execute(&mut *tx)
-    .await?;
-    if used.rows_affected() != 1 {
-        return Err(oauth(
-            StatusCode::UNAUTHORIZED,
-            "invalid_token",
-            "the access token was used",
-        ));
-    }
     let mut credentials = Vec::with_capacity(holders.len());
     for holder in holders {
         let row = status::NewCredential {
             id: format!("crd_{}", random_token(16)),
-            account: account.clone(),
-            offer: offer_id.clone(),
+            account: grant.account_id.clone(),
+            offer: grant.offer_id.clone(),
             configuration: configuration.clone(),
             vct: vct.clone(),
             kid: key.kid().to_owned(),
@@ -437,14 +488,116 @@ async fn credential_inner(
         let sd_jwt = sd_jwt::issue(&credential, &key, &mut rand::rngs::OsRng)
             .map_err(|e| ApiError::internal(e.to_string()))?;
         audit::record(&mut tx, now, &Actor::system(), "credential.issued", Some(&row.id), Some(org),
-            json!({ "offer": offer_id, "account": account, "status_list": entry.list_id, "idx": entry.idx })).await?;
+            json!({ "offer": grant.offer_id, "account": grant.account_id, "status_list": entry.list_id, "idx": entry.idx })).await?;
         credentials.push(json!({ "credential": sd_jwt }));
     }
+    let body = serde_json::to_vec(&json!({ "credentials": credentials }))
+        .map_err(|e| ApiError::internal(e.to_string()))?;
+    let sealed = response_key(state, token)
+        .seal(&hash_secret(token), &body)
+        .map_err(|e| ApiError::internal(e.to_string()))?;
+    sqlx::query("UPDATE vci_access_tokens SET response_sealed = $1 WHERE token_hash = $2")
+        .bind(sealed)
+        .bind(hash_secret(token))
+        .execute(&mut *tx)
+        .await?;
     tx.commit().await?;
-    Ok((
-        StatusCode::OK,
-        [(header::CACHE_CONTROL, "no-store")],
-        axum::Json(json!({ "credentials": credentials })),
+    Ok(credential_response(body))
+}
+
+/// An access token and its offer, as the credential endpoint reads them.
+#[derive(sqlx::FromRow)]
+struct Grant {
+    offer_id: String,
+    expires_at: i64,
+    used_at: Option<i64>,
+    request_digest: Option<String>,
+    response_sealed: Option<Vec<u8>>,
+    account_id: String,
+    configuration_id: String,
+    claims: String,
+}
+
+async fn find_grant(
+    ctx: &carnet_service::Ctx,
+    token: &str,
+    org: &str,
+) -> Result<Option<Grant>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT t.offer_id, t.expires_at, t.used_at, t.request_digest, t.response_sealed, o.account_id, o.configuration_id, o.claims \
+         FROM vci_access_tokens t JOIN credential_offers o ON o.id = t.offer_id \
+         WHERE t.token_hash = $1 AND o.organisation_id = $2",
     )
-        .into_response())
+    .bind(hash_secret(token))
+    .bind(org)
+    .fetch_optional(ctx.db.pool())
+    .await
+}
+
+/// What identifies a credential request: its configuration and its proofs, in order.
+fn request_digest(configuration: &str, proofs: &[String]) -> String {
+    let mut text = configuration.to_owned();
+    for proof in proofs {
+        text.push('\n');
+        text.push_str(proof);
+    }
+    hash_secret(&text)
+}
+
+/// The key the response to an access token is sealed under: derived from the token itself,
+/// which the database holds only as a hash.
+fn response_key(state: &IssuerState, token: &str) -> SecretKey {
+    SecretKey::from_bytes(
+        state
+            .ctx
+            .config
+            .secret_key
+            .derive("openid4vci credential response", token.as_bytes()),
+    )
+}
+
+fn used_token() -> OAuthError {
+    oauth(
+        StatusCode::UNAUTHORIZED,
+        "invalid_token",
+        "the access token expired or was used",
+    )
+}
+
+/// The answer already given to this access token, when the same request comes again within
+/// [`REPLAY_GRACE_MS`] of the issuance: the wallet lost it (a crash, a dropped connection).
+fn replay(
+    state: &IssuerState,
+    token: &str,
+    grant: &Grant,
+    digest: &str,
+    now: i64,
+) -> VciResult<Response> {
+    let (Some(used_at), Some(stored), Some(sealed)) = (
+        grant.used_at,
+        grant.request_digest.as_deref(),
+        grant.response_sealed.as_deref(),
+    ) else {
+        return Err(used_token());
+    };
+    if used_at + REPLAY_GRACE_MS <= now || stored != digest {
+        return Err(used_token());
+    }
+    let body = response_key(state, token)
+        .open(&hash_secret(token), sealed)
+        .map_err(|e| ApiError::internal(e.to_string()))?;
+    tracing::info!(offer = %grant.offer_id, "credential response given again");
+    Ok(credential_response(body))
+}
+
+fn credential_response(body: Vec<u8>) -> Response {
+    (
+        StatusCode::OK,
+        [
+            (header::CACHE_CONTROL, "no-store"),
+            (header::CONTENT_TYPE, "application/json"),
+        ],
+        body,
+    )
+        .into_response()
 }

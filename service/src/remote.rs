@@ -194,6 +194,8 @@ pub struct Remote {
     http: reqwest::Client,
     allow_http: bool,
     policy: Arc<OutboundPolicy>,
+    /// Times a request is sent again when it got no answer or a 5xx (see [`Remote::retrying`]).
+    retries: u32,
 }
 
 /// A failed exchange with another party: the problem says `what` failed in words of ours; the
@@ -232,6 +234,18 @@ impl Remote {
             http,
             allow_http: config.public_url.starts_with("http://"),
             policy,
+            retries: 0,
+        }
+    }
+
+    /// The same client, sending a request again (up to three times, over about four seconds)
+    /// when it got no answer or a 5xx: for the requests the other party answers alike when asked
+    /// twice, such as OpenID4VCI token and credential requests, so that a restart of the party
+    /// during the exchange costs a delay instead of the exchange.
+    pub fn retrying(&self) -> Remote {
+        Remote {
+            retries: 3,
+            ..self.clone()
         }
     }
 
@@ -322,7 +336,25 @@ impl Remote {
     /// A JSON answer with a 2xx status; an error answer becomes `upstream-error` with the
     /// party's OAuth `error` and description when it gave them.
     async fn json(&self, request: reqwest::RequestBuilder, what: &str) -> ApiResult<Value> {
-        let (status, body) = self.send(request, what).await?;
+        let mut request = request;
+        let mut attempt = 0;
+        let (status, body) = loop {
+            let again = request.try_clone().filter(|_| attempt < self.retries);
+            let answer = self.send(request, what).await;
+            let transient = match &answer {
+                Err(ApiError::Upstream { kind, .. }) => *kind == "upstream-unreachable",
+                Ok((status, _)) => matches!(status, 500 | 502 | 503 | 504),
+                Err(_) => false,
+            };
+            match again {
+                Some(next) if transient => {
+                    tokio::time::sleep(Duration::from_millis(300 * 3u64.pow(attempt))).await;
+                    attempt += 1;
+                    request = next;
+                }
+                _ => break answer?,
+            }
+        };
         // An empty success (a verifier acknowledging a direct_post) reads as `{}`.
         let value: Option<Value> = if body.is_empty() && (200..300).contains(&status) {
             Some(Value::Object(Default::default()))
@@ -652,5 +684,72 @@ mod tests {
         );
         assert!(remote.check("https://peer.internal:8443/", "offer").is_ok());
         assert!(remote.check("https://centre.example/", "offer").is_ok());
+    }
+
+    /// A local party that fails `failures` times (503, or by closing the connection), then
+    /// answers; the number of requests it got.
+    async fn flaky(failures: usize, close: bool) -> (String, Arc<std::sync::atomic::AtomicUsize>) {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let seen = Arc::new(AtomicUsize::new(0));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/token", listener.local_addr().unwrap());
+        let count = seen.clone();
+        tokio::spawn(async move {
+            loop {
+                let (mut socket, _) = listener.accept().await.unwrap();
+                let n = count.fetch_add(1, Ordering::SeqCst);
+                let mut buf = vec![0u8; 4096];
+                let _ = tokio::io::AsyncReadExt::read(&mut socket, &mut buf).await;
+                let answer: &[u8] = if n >= failures {
+                    b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 11\r\nconnection: close\r\n\r\n{\"ok\":true}"
+                } else if close {
+                    b""
+                } else {
+                    b"HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+                };
+                let _ = tokio::io::AsyncWriteExt::write_all(&mut socket, answer).await;
+            }
+        });
+        (url, seen)
+    }
+
+    fn local_remote(url: &str) -> Remote {
+        let mut config = crate::ServiceConfig::new(
+            crate::ServiceKind::Wallet,
+            "http://127.0.0.1:8080/wallet",
+            crate::crypto::SecretKey::generate(),
+        );
+        config.outbound.allow_url(url);
+        Remote::new(&config)
+    }
+
+    #[tokio::test]
+    async fn a_retrying_client_asks_again_after_a_restart_or_a_5xx() {
+        use std::sync::atomic::Ordering;
+        for close in [false, true] {
+            let (url, seen) = flaky(2, close).await;
+            let remote = local_remote(&url);
+            let answer = remote
+                .retrying()
+                .post_form(&url, &[("a", "b")], "the token request")
+                .await
+                .unwrap();
+            assert_eq!(answer["ok"], true);
+            assert_eq!(seen.load(Ordering::SeqCst), 3);
+            // A plain client asks once.
+            let (url, seen) = flaky(1, close).await;
+            assert!(local_remote(&url).post_form(&url, &[], "x").await.is_err());
+            assert_eq!(seen.load(Ordering::SeqCst), 1);
+        }
+        // It gives up after three more tries.
+        let (url, seen) = flaky(10, false).await;
+        let remote = local_remote(&url).retrying();
+        assert!(
+            remote
+                .post_json(&url, &serde_json::json!({}), None, "x")
+                .await
+                .is_err()
+        );
+        assert_eq!(seen.load(Ordering::SeqCst), 4);
     }
 }

@@ -255,7 +255,9 @@ pub async fn receive_offer(
         .and_then(|d| d["name"].as_str())
         .map(str::to_owned);
 
-    // The pre-authorized code, once.
+    // The pre-authorized code, once; the token, nonce and credential requests are sent again
+    // if the issuer restarts meanwhile (an OpenID4VCI issuer answers the same request alike).
+    let again = remote.retrying();
     let mut form = vec![
         ("grant_type", PRE_AUTHORIZED_GRANT),
         ("pre-authorized_code", code),
@@ -263,7 +265,7 @@ pub async fn receive_offer(
     if let Some(tx_code) = tx_code {
         form.push(("tx_code", tx_code));
     }
-    let token = remote
+    let token = again
         .post_form(token_endpoint, &form, "the token request")
         .await?;
     let access_token = token["access_token"]
@@ -298,7 +300,7 @@ pub async fn receive_offer(
             ));
         };
         let nonce = match &nonce_endpoint {
-            Some(url) => remote.post_form(url, &[], "the nonce request").await?["c_nonce"]
+            Some(url) => again.post_form(url, &[], "the nonce request").await?["c_nonce"]
                 .as_str()
                 .map(str::to_owned),
             None => None,
@@ -310,7 +312,7 @@ pub async fn receive_offer(
             .iter()
             .map(|k| make_proof(k, issuer, nonce.as_deref(), now).map_err(ApiError::internal))
             .collect::<ApiResult<Vec<_>>>()?;
-        let response = remote
+        let response = again
             .post_json(
                 &credential_endpoint,
                 &json!({ "credential_configuration_id": configuration, "proofs": { "jwt": proofs } }),
