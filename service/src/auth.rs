@@ -8,7 +8,6 @@ use crate::id::{AccountId, hash_secret, random_token};
 use crate::limits::ClientIp;
 use crate::{Ctx, ServiceConfig};
 use argon2::Argon2;
-use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use axum::extract::{FromRef, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, header};
@@ -28,17 +27,20 @@ pub const TOKEN_PREFIX: &str = "carnet_";
 /// told to come back (503) instead of stalling the process.
 struct HashingPool {
     permits: tokio::sync::Semaphore,
+    permits_total: usize,
     waiting: std::sync::atomic::AtomicUsize,
 }
 
 /// Requests queued for a hash beyond the running ones before new ones are refused.
 const MAX_HASHES_WAITING: usize = 64;
 
-static HASHING: LazyLock<HashingPool> = LazyLock::new(|| HashingPool {
-    permits: tokio::sync::Semaphore::new(
-        std::thread::available_parallelism().map_or(1, |n| n.get().min(4)),
-    ),
-    waiting: std::sync::atomic::AtomicUsize::new(0),
+static HASHING: LazyLock<HashingPool> = LazyLock::new(|| {
+    let permits = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
+    HashingPool {
+        permits: tokio::sync::Semaphore::new(permits),
+        permits_total: permits,
+        waiting: std::sync::atomic::AtomicUsize::new(0),
+    }
 });
 
 /// Runs `work` (argon2: a password hash or a key derived from a secret a person knows) on the
@@ -60,13 +62,93 @@ pub async fn hashing<T: Send + 'static>(
         .map_err(ApiError::internal)
 }
 
+/// argon2's working memory (19 MiB for a password), kept for the next hash. Allocating it per
+/// hash let the process grow with every allocator arena a hash had run in, and never shrink
+/// (glibc keeps freed blocks of that size in the arena); the pool holds at most one buffer per
+/// hashing permit, so memory stays at a few buffers. Larger ones (a backup's stronger KDF) are
+/// allocated for the hash and given back.
+static ARGON2_MEMORY: std::sync::Mutex<Vec<Vec<argon2::Block>>> = std::sync::Mutex::new(Vec::new());
+
+/// The largest working memory kept for reuse (blocks of 1 KiB).
+const KEPT_ARGON2_BLOCKS: usize = 32 * 1024;
+
+/// Argon2id (version 0x13) of `secret` with `params` into `out`, in pooled working memory.
+/// Call it on the hashing pool ([`hashing`]).
+pub fn argon2id_into(
+    params: argon2::Params,
+    secret: &[u8],
+    salt: &[u8],
+    out: &mut [u8],
+) -> Result<(), argon2::Error> {
+    let blocks = params.block_count();
+    let argon = Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
+    let kept = blocks <= KEPT_ARGON2_BLOCKS;
+    let mut memory = if kept {
+        ARGON2_MEMORY
+            .lock()
+            .ok()
+            .and_then(|mut pool| pool.pop())
+            .unwrap_or_default()
+    } else {
+        Vec::new()
+    };
+    if memory.len() < blocks {
+        memory.resize(blocks, argon2::Block::default());
+    }
+    let result = argon.hash_password_into_with_memory(secret, salt, out, &mut memory[..blocks]);
+    if kept {
+        // What the next hash finds holds nothing of this secret.
+        memory[..blocks].fill(argon2::Block::default());
+        if let Ok(mut pool) = ARGON2_MEMORY.lock()
+            && pool.len() < HASHING.permits_total
+        {
+            pool.push(memory);
+        }
+    }
+    result
+}
+
 fn argon2_hash(password: &str) -> Result<String, ApiError> {
+    use argon2::password_hash::phc::{Output, ParamsString, PasswordHash, Salt};
     let mut salt = [0u8; 16];
     rand::rngs::OsRng.fill_bytes(&mut salt);
-    Argon2::default()
-        .hash_password_with_salt(password.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(ApiError::internal)
+    let params = argon2::Params::default();
+    let mut out = [0u8; argon2::Params::DEFAULT_OUTPUT_LEN];
+    argon2id_into(params.clone(), password.as_bytes(), &salt, &mut out)
+        .map_err(ApiError::internal)?;
+    let hash = PasswordHash {
+        algorithm: argon2::ARGON2ID_IDENT,
+        version: Some(argon2::Version::V0x13.into()),
+        params: ParamsString::try_from(&params).map_err(ApiError::internal)?,
+        salt: Some(Salt::new(&salt).map_err(ApiError::internal)?),
+        hash: Some(Output::new(&out).map_err(ApiError::internal)?),
+    };
+    Ok(hash.to_string())
+}
+
+/// Whether `password` gives the argon2id PHC string `hash` (our own hashes: argon2id, v0x13).
+fn argon2_matches(password: &str, hash: &str) -> bool {
+    use argon2::password_hash::phc::PasswordHash;
+    let Ok(parsed) = PasswordHash::new(hash) else {
+        return false;
+    };
+    let (Some(salt), Some(expected)) = (&parsed.salt, &parsed.hash) else {
+        return false;
+    };
+    if parsed.algorithm != argon2::ARGON2ID_IDENT
+        || parsed
+            .version
+            .is_some_and(|v| v != u32::from(argon2::Version::V0x13))
+    {
+        return false;
+    }
+    let Ok(params) = argon2::Params::try_from(&parsed) else {
+        return false;
+    };
+    let mut out = vec![0u8; expected.len()];
+    argon2id_into(params, password.as_bytes(), salt.as_ref(), &mut out).is_ok()
+        // `Output`'s comparison takes the same time wherever the bytes differ.
+        && argon2::password_hash::phc::Output::new(&out).is_ok_and(|computed| computed == *expected)
 }
 
 /// Hashes a password with argon2id (19 MiB, 2 passes: OWASP's recommendation), as a PHC
@@ -79,12 +161,7 @@ pub async fn hash_password(password: &str) -> Result<String, ApiError> {
 /// Whether `password` matches the PHC string `hash`, checked on the hashing pool.
 pub async fn verify_password(password: &str, hash: &str) -> Result<bool, ApiError> {
     let (password, hash) = (password.to_owned(), hash.to_owned());
-    hashing(move || {
-        Argon2::default()
-            .verify_password(password.as_bytes(), hash.as_str())
-            .is_ok()
-    })
-    .await
+    hashing(move || argon2_matches(&password, &hash)).await
 }
 
 /// A hash to verify against when the account does not exist, so that the answer takes as long
@@ -471,6 +548,48 @@ mod tests {
     use super::*;
     use std::sync::Arc;
     use std::sync::atomic::{AtomicUsize, Ordering};
+
+    #[tokio::test]
+    async fn pooled_hashes_are_argon2s_own() {
+        use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+        // Ours verify with the argon2 crate's verifier, and its hashes (every stored hash made
+        // before the pool) verify with ours.
+        let ours = hash_password("correct horse").await.unwrap();
+        assert!(
+            ours.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+            "{ours}"
+        );
+        assert!(
+            Argon2::default()
+                .verify_password(b"correct horse", ours.as_str())
+                .is_ok()
+        );
+        let theirs = Argon2::default()
+            .hash_password_with_salt(b"correct horse", b"0123456789abcdef")
+            .unwrap()
+            .to_string();
+        assert!(verify_password("correct horse", &theirs).await.unwrap());
+        assert!(!verify_password("correct horsf", &theirs).await.unwrap());
+        assert!(
+            !verify_password(
+                "correct horse",
+                "$argon2i$v=19$m=19456,t=2,p=1$MDEyMzQ1Njc4OWFiY2RlZg$x"
+            )
+            .await
+            .unwrap()
+        );
+        assert!(!verify_password("x", "not a hash").await.unwrap());
+        // Raw derivations too (the wallet's keys).
+        let mut ours = [0u8; 32];
+        argon2id_into(argon2::Params::default(), b"secret", b"saltsalt", &mut ours).unwrap();
+        let mut theirs = [0u8; 32];
+        Argon2::default()
+            .hash_password_into(b"secret", b"saltsalt", &mut theirs)
+            .unwrap();
+        assert_eq!(ours, theirs);
+        // The pool keeps at most one buffer per permit.
+        assert!(ARGON2_MEMORY.lock().unwrap().len() <= HASHING.permits_total);
+    }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn hashing_runs_off_the_async_threads_a_few_at_a_time() {

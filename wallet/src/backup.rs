@@ -306,8 +306,7 @@ impl Kdf {
         let params = argon2::Params::new(self.m_cost, self.t_cost, self.p_cost, Some(32))
             .map_err(ApiError::internal)?;
         let mut out = [0u8; 32];
-        argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params)
-            .hash_password_into(passphrase.as_bytes(), salt, &mut out)
+        carnet_service::auth::argon2id_into(params, passphrase.as_bytes(), salt, &mut out)
             .map_err(ApiError::internal)?;
         Ok(SecretKey::from_bytes(out))
     }

@@ -5,7 +5,6 @@
 //! [`Holder`]; an API bearer token cannot (it carries no key).
 
 use crate::WalletState;
-use argon2::Argon2;
 use axum::extract::{FromRef, FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
@@ -46,8 +45,7 @@ pub async fn derive(secret: &str, salt: &[u8]) -> ApiResult<SecretKey> {
 /// [`derive`], on the calling thread.
 pub fn derive_blocking(secret: &str, salt: &[u8]) -> ApiResult<SecretKey> {
     let mut out = [0u8; 32];
-    Argon2::default()
-        .hash_password_into(secret.as_bytes(), salt, &mut out)
+    auth::argon2id_into(argon2::Params::default(), secret.as_bytes(), salt, &mut out)
         .map_err(ApiError::internal)?;
     Ok(SecretKey::from_bytes(out))
 }
