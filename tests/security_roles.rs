@@ -978,8 +978,16 @@ async fn a_trainer_reads_only_their_sessions() {
             "forbidden"
         );
 
+        // The sessions listed to a trainer and a trainee are the ones they may open.
+        for who in [&c.trainer, &c.trainee] {
+            let sessions = get(&app, &format!("{base}/sessions"), who).await;
+            assert_eq!(column(&sessions, "id"), [c.session.as_str()]);
+        }
+
         // Administrators and managers read the whole organisation.
         for who in [&c.admin, &t.manager] {
+            let sessions = get(&app, &format!("{base}/sessions"), who).await;
+            assert_eq!(column(&sessions, "id").len(), 2);
             let evaluations = get(&app, &format!("{base}/evaluations"), who).await;
             assert_eq!(column(&evaluations, "session_id").len(), 2);
             let credentials = get(&app, &format!("{base}/credentials"), who).await;

@@ -154,17 +154,28 @@ async fn create_session(
     ))
 }
 
-/// The organisation's sessions.
+/// The organisation's sessions: all of them for its administrators and managers, the ones they
+/// take part in for everybody else (a session listed is a session they may open).
 #[utoipa::path(get, path = "/api/v1/organisations/{id}/sessions", tag = "sessions",
     params(("id" = String, Path)), responses((status = 200, body = Vec<TrainingSession>)))]
 async fn list_sessions(
     State(ctx): State<Ctx>,
     Member(access): Member<Organisations>,
 ) -> ApiResult<Json<Vec<TrainingSession>>> {
+    let whole = access.principal.platform_admin
+        || access
+            .tenant
+            .my_roles
+            .iter()
+            .any(|r| Managers::ROLES.contains(&r.as_str()));
     let rows = sqlx::query_as(
-        "SELECT id, title, starts_on, ends_on, planned_hours, formation_id, timezone FROM training_sessions WHERE organisation_id = $1 ORDER BY starts_on DESC LIMIT 1000",
+        "SELECT id, title, starts_on, ends_on, planned_hours, formation_id, timezone FROM training_sessions \
+         WHERE organisation_id = $1 AND ($2 = 1 OR id IN (SELECT session_id FROM session_members WHERE account_id = $3)) \
+         ORDER BY starts_on DESC LIMIT 1000",
     )
     .bind(&access.tenant.id)
+    .bind(i64::from(whole))
+    .bind(access.principal.account_id.as_str())
     .fetch_all(ctx.db.pool())
     .await?;
     Ok(Json(rows))
