@@ -685,6 +685,43 @@ async fn bulk_evaluation_reports_each_row() {
     .await;
 }
 
+/// A row PostgreSQL cannot even look up (a NUL in the e-mail address: its text refuses NUL,
+/// SQLite's does not) is that row's error on both engines, in JSON and in CSV, and the rows
+/// around it are recorded.
+#[tokio::test]
+async fn a_bad_bulk_row_fails_alone_on_every_engine() {
+    each_engine(|app| async move {
+        let c = centre(&app).await;
+        let base = format!("/issuer/api/v1/organisations/{}/sessions/{}/evaluations/bulk", c.org, c.session);
+        let rows = json!([
+            {"email": "camille@example.org", "assessment": "argent"},
+            {"email": "cam\u{0}ille@example.org", "assessment": "or"},
+            {"email": "camille@example.org", "assessment": "or"},
+        ]);
+        let r = app
+            .call(Method::POST, &base, &c.trainer, Some(json!({"competency_id": c.competency, "pin": false, "rows": rows})))
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{:?}: {}", app.engine, r.body);
+        assert_eq!((r.body["created"].as_u64(), r.body["failed"].as_u64()), (Some(2), Some(1)), "{:?}: {}", app.engine, r.body);
+        let results = r.body["results"].as_array().unwrap();
+        assert_eq!(results.iter().map(|r| r["outcome"].as_str().unwrap()).collect::<Vec<_>>(), ["created", "error", "created"]);
+        assert_eq!(results[1]["row"], 2);
+        assert!(results[1]["error"].as_str().unwrap().contains("e-mail"), "{}", results[1]);
+
+        let csv = "email,assessment\ncamille@example.org,bronze\ncam\u{0}ille@example.org,or\ncamille@example.org,argent\n";
+        let r = app
+            .send(Method::POST, &format!("{base}?competency_id={}&pin=false", c.competency), &c.trainer, Some(csv.as_bytes()), Some("text/csv"), &[])
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{:?}: {}", app.engine, r.body);
+        assert_eq!((r.body["created"].as_u64(), r.body["failed"].as_u64()), (Some(2), Some(1)), "{:?}: {}", app.engine, r.body);
+        assert_eq!(r.body["results"][1]["outcome"], "error");
+
+        let history = app.call(Method::GET, "/issuer/api/v1/me/evaluations", &c.trainee, None).await;
+        assert_eq!(history.body.as_array().unwrap().len(), 4);
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn session_roles_are_enforced() {
     each_engine(|app| async move {
