@@ -92,6 +92,11 @@ pub const MIGRATIONS: &[EmbeddedMigration] = &[
         "room positions",
         include_str!("../../migrations/issuer/0110_room_positions.sql"),
     ),
+    (
+        112,
+        "status list numbers",
+        include_str!("../../migrations/issuer/0112_status_list_sequence.sql"),
+    ),
 ];
 
 #[derive(Clone)]
