@@ -709,6 +709,37 @@ async fn journey(app: &TestApp) {
         )
         .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND, "B cannot read A's chat");
+    // The recruiter's chat page, then its live stream from the page's data-live URL: the
+    // candidate's message written in between arrives, and nothing the page showed.
+    let page = app
+        .send(
+            Method::GET,
+            &format!("/verifier/companies/{}/chats/{chat}", a.company),
+            &a.auth,
+            None,
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    let page = html(&page);
+    assert!(page.contains("Oui, à 10 h."), "{page}");
+    let live = attribute_of(&page, "data-live");
+    let r = app
+        .call(
+            Method::POST,
+            &format!("/wallet/api/v1/inbox/{publication}/chats/{chat}/messages"),
+            &holder,
+            Some(json!({"body": "Je serai là un peu avant."})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let mut stream = open_stream(&app.router, &live, &a.auth).await;
+    let event = next_event(&mut stream).await;
+    assert!(
+        event.contains("un peu avant") && !event.contains("10 h"),
+        "{live}: {event}"
+    );
 
     // The privacy scan: the verifier's whole database, and what each company was shown.
     let tables = [
@@ -797,7 +828,8 @@ async fn journey(app: &TestApp) {
             None,
         )
         .await;
-    assert_eq!(r.body[2]["sender"], "system", "{}", r.body);
+    let last = r.body.as_array().unwrap().last().unwrap();
+    assert_eq!(last["sender"], "system", "{}", r.body);
     app.clock.advance_secs(7 * 24 * 3600);
     assert_eq!(carnet_verifier::chats::expire(ctx).await.unwrap(), (0, 1));
     let holder = session_of(&app.login("wallet", "camille@example.org", PASSWORD).await);

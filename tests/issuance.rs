@@ -652,6 +652,174 @@ async fn issue_one(app: &TestApp, c: &Centre) -> String {
         .to_owned()
 }
 
+/// The first credentials of an organisation, asked for all at once (on PostgreSQL through two
+/// instances, whose caches of the open list are their own), all go on one status list: the
+/// list is created once, whoever comes first.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_first_issuances_open_one_status_list() {
+    const AT_ONCE: usize = 12;
+    for engine in engines() {
+        let app = TestApp::new(engine).await;
+        let instances = if engine == carnet_service::db::Engine::Postgres {
+            vec![app.router.clone(), app.another_instance().await]
+        } else {
+            vec![app.router.clone()]
+        };
+        let c = centre(&app).await;
+        let rows: Vec<Value> = (0..AT_ONCE)
+            .map(|_| json!({"email": "camille@example.org", "assessment": "or"}))
+            .collect();
+        let bulk = app
+            .call(
+                Method::POST,
+                &format!(
+                    "/issuer/api/v1/organisations/{}/sessions/{}/evaluations/bulk",
+                    c.org, c.session
+                ),
+                &c.trainer,
+                Some(json!({"competency_id": c.competency, "pin": false, "rows": rows})),
+            )
+            .await;
+        assert_eq!(bulk.body["offers"], AT_ONCE, "{}", bulk.body);
+        // Every wallet gets its access token and proof first; then all ask at once.
+        let wallet = Wallet { app: &app };
+        let mut requests = Vec::new();
+        for result in bulk.body["results"].as_array().unwrap() {
+            let offer = wallet
+                .offer(result["offer"]["offer_link"].as_str().unwrap())
+                .await
+                .unwrap();
+            let endpoints = wallet.endpoints(&offer.credential_issuer).await;
+            let code = offer.pre_authorized_code().unwrap().0.to_owned();
+            let access = wallet.token(&endpoints, &code, None).await.body["access_token"]
+                .as_str()
+                .unwrap()
+                .to_owned();
+            let nonce = wallet.nonce(&endpoints).await;
+            let holder = SigningKey::generate(Algorithm::EdDSA, &mut rand::rngs::OsRng);
+            let proof =
+                make_proof(&holder, &endpoints.issuer, Some(&nonce), now_secs(&app)).unwrap();
+            let body =
+                json!({"credential_configuration_id": "competency", "proofs": {"jwt": [proof]}});
+            requests.push((local(&endpoints.credential).to_owned(), access, body));
+        }
+        let start = std::sync::Arc::new(tokio::sync::Barrier::new(AT_ONCE));
+        let tasks: Vec<_> = requests
+            .into_iter()
+            .enumerate()
+            .map(|(i, (path, access, body))| {
+                let router = instances[i % instances.len()].clone();
+                let start = start.clone();
+                tokio::spawn(async move {
+                    use tower::ServiceExt;
+                    let request = axum::http::Request::builder()
+                        .method(Method::POST)
+                        .uri(path)
+                        .header("authorization", format!("Bearer {access}"))
+                        .header("content-type", "application/json")
+                        .body(axum::body::Body::from(body.to_string()))
+                        .unwrap();
+                    start.wait().await;
+                    router.oneshot(request).await.unwrap().status()
+                })
+            })
+            .collect();
+        for task in tasks {
+            assert_eq!(task.await.unwrap(), StatusCode::OK);
+        }
+        let (lists,): (i64,) =
+            sqlx::query_as("SELECT COUNT(*) FROM status_lists WHERE organisation_id = $1")
+                .bind(&c.org)
+                .fetch_one(app.ctx(carnet_service::ServiceKind::Issuer).db.pool())
+                .await
+                .unwrap();
+        assert_eq!(
+            lists, 1,
+            "{engine:?}: the first issuances opened {lists} lists"
+        );
+        let issued = app
+            .call(
+                Method::GET,
+                &format!("/issuer/api/v1/organisations/{}/credentials", c.org),
+                &c.admin,
+                None,
+            )
+            .await;
+        assert_eq!(issued.body.as_array().unwrap().len(), AT_ONCE);
+    }
+}
+
+/// The migration that numbers status lists numbers those already open by when they were
+/// opened, per organisation, and the newest one (the list `open_list` took before) stays the
+/// open one.
+#[tokio::test]
+async fn existing_status_lists_are_numbered_in_order() {
+    use carnet_service::testing::TestDatabase;
+    for engine in engines() {
+        let test_db = match engine {
+            carnet_service::db::Engine::Sqlite => TestDatabase::sqlite(),
+            carnet_service::db::Engine::Postgres => TestDatabase::postgres().await.unwrap(),
+        };
+        let db = carnet_service::Db::connect(&test_db.url).await.unwrap();
+        let before: Vec<_> = carnet_issuer::MIGRATIONS
+            .iter()
+            .copied()
+            .filter(|m| m.0 < 112)
+            .collect();
+        db.migrate(&before).await.unwrap();
+        for org in ["org_a", "org_b"] {
+            sqlx::query("INSERT INTO tenants (id, name, siret, address, created_at) VALUES ($1, $1, '45218903800014', '', 0)")
+                .bind(org)
+                .execute(db.pool())
+                .await
+                .unwrap();
+        }
+        // org_a: opened at 10, then two in the same millisecond (20), then at 30; org_b: one.
+        for (id, org, at) in [
+            ("stl_d", "org_a", 30),
+            ("stl_a", "org_a", 10),
+            ("stl_c", "org_a", 20),
+            ("stl_b", "org_a", 20),
+            ("stl_e", "org_b", 20),
+        ] {
+            sqlx::query("INSERT INTO status_lists (id, organisation_id, size, created_at) VALUES ($1, $2, 65536, $3)")
+                .bind(id)
+                .bind(org)
+                .bind(at as i64)
+                .execute(db.pool())
+                .await
+                .unwrap();
+        }
+        db.migrate(carnet_issuer::MIGRATIONS).await.unwrap();
+        let numbered: Vec<(String, String, i64)> = sqlx::query_as(
+            "SELECT organisation_id, id, seq FROM status_lists ORDER BY organisation_id, seq",
+        )
+        .fetch_all(db.pool())
+        .await
+        .unwrap();
+        let numbered: Vec<(&str, &str, i64)> = numbered
+            .iter()
+            .map(|(o, i, s)| (o.as_str(), i.as_str(), *s))
+            .collect();
+        assert_eq!(
+            numbered,
+            [
+                ("org_a", "stl_a", 1),
+                ("org_a", "stl_c", 2),
+                ("org_a", "stl_b", 3),
+                ("org_a", "stl_d", 4),
+                ("org_b", "stl_e", 1)
+            ],
+            "{engine:?}"
+        );
+        let taken = sqlx::query("INSERT INTO status_lists (id, organisation_id, seq, size, created_at) VALUES ('stl_f', 'org_a', 4, 65536, 40)")
+            .execute(db.pool())
+            .await;
+        assert!(taken.is_err(), "{engine:?}: a number is taken once");
+        db.close().await;
+    }
+}
+
 #[tokio::test]
 async fn revocation_suspension_and_key_rotation() {
     each_engine(|app| async move {
@@ -793,6 +961,43 @@ async fn bulk_evaluation_reports_each_row() {
             .call(Method::POST, &base, &c.trainer, Some(json!({"competency_id": c.competency, "whole_session": {"assessment": "or"}, "rows": [{"email": "camille@example.org", "assessment": "or"}]})))
             .await;
         assert_eq!(both.body["field"], "whole_session");
+    })
+    .await;
+}
+
+/// A row PostgreSQL cannot even look up (a NUL in the e-mail address: its text refuses NUL,
+/// SQLite's does not) is that row's error on both engines, in JSON and in CSV, and the rows
+/// around it are recorded.
+#[tokio::test]
+async fn a_bad_bulk_row_fails_alone_on_every_engine() {
+    each_engine(|app| async move {
+        let c = centre(&app).await;
+        let base = format!("/issuer/api/v1/organisations/{}/sessions/{}/evaluations/bulk", c.org, c.session);
+        let rows = json!([
+            {"email": "camille@example.org", "assessment": "argent"},
+            {"email": "cam\u{0}ille@example.org", "assessment": "or"},
+            {"email": "camille@example.org", "assessment": "or"},
+        ]);
+        let r = app
+            .call(Method::POST, &base, &c.trainer, Some(json!({"competency_id": c.competency, "pin": false, "rows": rows})))
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{:?}: {}", app.engine, r.body);
+        assert_eq!((r.body["created"].as_u64(), r.body["failed"].as_u64()), (Some(2), Some(1)), "{:?}: {}", app.engine, r.body);
+        let results = r.body["results"].as_array().unwrap();
+        assert_eq!(results.iter().map(|r| r["outcome"].as_str().unwrap()).collect::<Vec<_>>(), ["created", "error", "created"]);
+        assert_eq!(results[1]["row"], 2);
+        assert!(results[1]["error"].as_str().unwrap().contains("e-mail"), "{}", results[1]);
+
+        let csv = "email,assessment\ncamille@example.org,bronze\ncam\u{0}ille@example.org,or\ncamille@example.org,argent\n";
+        let r = app
+            .send(Method::POST, &format!("{base}?competency_id={}&pin=false", c.competency), &c.trainer, Some(csv.as_bytes()), Some("text/csv"), &[])
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{:?}: {}", app.engine, r.body);
+        assert_eq!((r.body["created"].as_u64(), r.body["failed"].as_u64()), (Some(2), Some(1)), "{:?}: {}", app.engine, r.body);
+        assert_eq!(r.body["results"][1]["outcome"], "error");
+
+        let history = app.call(Method::GET, "/issuer/api/v1/me/evaluations", &c.trainee, None).await;
+        assert_eq!(history.body.as_array().unwrap().len(), 4);
     })
     .await;
 }

@@ -251,3 +251,100 @@ async fn a_long_job_keeps_its_lease_while_it_runs() {
     })
     .await;
 }
+
+/// A presentation request lives ten minutes. Once expired it is refused, answered in plain or
+/// encrypted to its key, even before the purge has run; the purge runs every ten minutes and
+/// deletes it, leaving the requests still open.
+#[tokio::test]
+async fn the_verifier_forgets_expired_presentation_requests_within_ten_minutes() {
+    use axum::http::{Method, StatusCode};
+    use carnet_core::oid4vci::percent_encode;
+    use carnet_core::oid4vp::{AuthorizationRequest, RequestSource, parse_request_link};
+    each_engine(|app| async move {
+        let app = &app;
+        let ctx = app.ctx(ServiceKind::Verifier).clone();
+        carnet_verifier::schedule_jobs(&ctx).await.unwrap();
+        let worker = carnet_verifier::worker(ctx.clone());
+        worker.run_due().await.unwrap();
+        let new_request = || async {
+            let r = app
+                .call(
+                    Method::POST,
+                    "/verifier/api/v1/directory/requests",
+                    &Auth::None,
+                    None,
+                )
+                .await;
+            assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+            let Ok(RequestSource::ByValue(request)) =
+                parse_request_link(r.body["request"].as_str().unwrap())
+            else {
+                panic!("a request by value")
+            };
+            request
+        };
+        let answer = |request: AuthorizationRequest, encrypted: bool| async move {
+            let token = json!({"competencies": ["not even a presentation"]});
+            let form: Vec<String> = if encrypted {
+                carnet_core::oid4vp::response_form(&request, token.as_object().unwrap(), &[])
+                    .unwrap()
+                    .into_iter()
+                    .map(|(name, value)| format!("{name}={}", percent_encode(&value)))
+                    .collect()
+            } else {
+                vec![
+                    format!("vp_token={}", percent_encode(&token.to_string())),
+                    format!(
+                        "state={}",
+                        percent_encode(request.state.as_deref().unwrap())
+                    ),
+                ]
+            };
+            app.send(
+                Method::POST,
+                "/verifier/api/v1/oid4vp/response",
+                &Auth::None,
+                Some(form.join("&").as_bytes()),
+                Some("application/x-www-form-urlencoded"),
+                &[],
+            )
+            .await
+        };
+        let requests = || async {
+            let ids: Vec<(String,)> = sqlx::query_as("SELECT id FROM vp_requests ORDER BY id")
+                .fetch_all(ctx.db.pool())
+                .await
+                .unwrap();
+            ids.into_iter().map(|(id,)| id).collect::<Vec<_>>()
+        };
+        let old = new_request().await;
+        app.clock.advance_secs(6 * 60);
+        let fresh = new_request().await;
+        app.clock.advance_secs(5 * 60);
+
+        // Eleven minutes on, the first request has expired; the purge has not run yet.
+        assert_eq!(requests().await.len(), 2);
+        for encrypted in [true, false] {
+            let r = answer(old.clone(), encrypted).await;
+            assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
+            assert_eq!(
+                r.body["error_description"], "the request has expired",
+                "encrypted: {encrypted}"
+            );
+        }
+        worker.run_due().await.unwrap();
+        assert_eq!(requests().await, [fresh.state.clone().unwrap()]);
+
+        // Ten minutes later the second one has expired too, and the purge has run again.
+        app.clock.advance_secs(10 * 60);
+        worker.run_due().await.unwrap();
+        assert_eq!(requests().await, Vec::<String>::new());
+        let (next,): (i64,) =
+            sqlx::query_as("SELECT run_at FROM jobs WHERE kind = 'verifier.purge_requests'")
+                .fetch_one(ctx.db.pool())
+                .await
+                .unwrap();
+        assert_eq!(next, ctx.now_ms() + 10 * 60 * 1000);
+    })
+    .await;
+}

@@ -208,3 +208,66 @@ async fn every_watcher_receives_every_message_once() {
         }
     }
 }
+
+/// A room's page shows its messages, then its script opens the live stream at the page's
+/// `data-live` URL: a message posted in between (on PostgreSQL, through another instance)
+/// still arrives, and what the page showed does not come again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_page_stream_starts_where_the_page_ends() {
+    for engine in engines() {
+        let app = TestApp::new(engine).await;
+        let other = if engine == carnet_service::db::Engine::Postgres {
+            app.another_instance().await
+        } else {
+            app.router.clone()
+        };
+        let c = centre(&app).await;
+        let base = format!(
+            "/issuer/api/v1/organisations/{}/sessions/{}",
+            c.org, c.session
+        );
+        let r = app
+            .call(Method::GET, &format!("{base}/rooms"), &c.trainer, None)
+            .await;
+        let room = r.body[0]["id"].as_str().unwrap().to_owned();
+        let messages = format!("{base}/rooms/{room}/messages");
+        let shown = post(&app.router, &messages, &c.trainer, "Shown on the page").await;
+
+        let page = app
+            .send(
+                Method::GET,
+                &format!(
+                    "/issuer/orgs/{}/sessions/{}/rooms/information",
+                    c.org, c.session
+                ),
+                &c.trainee,
+                None,
+                None,
+                &[],
+            )
+            .await;
+        assert_eq!(page.status, StatusCode::OK);
+        let page = html(&page);
+        assert!(page.contains("Shown on the page"), "{page}");
+        let live = attribute_of(&page, "data-live");
+
+        let between = post(
+            &other,
+            &messages,
+            &c.trainer,
+            "Posted before the stream opened",
+        )
+        .await;
+        let mut watcher = Watcher::open(&app.router, &live, &c.trainee, None).await;
+        watcher.read(1, None).await;
+        assert_eq!(watcher.seen.get(&between), Some(&1), "{engine:?}: {live}");
+        assert!(
+            !watcher.seen.contains_key(&shown),
+            "{engine:?}: shown twice"
+        );
+        let after = post(&other, &messages, &c.trainer, "Posted after").await;
+        watcher.read(2, None).await;
+        assert_eq!(watcher.seen.get(&after), Some(&1), "{engine:?}");
+        assert_eq!(watcher.seen.len(), 2, "{engine:?}");
+    }
+}

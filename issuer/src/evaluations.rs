@@ -446,35 +446,7 @@ async fn evaluate_bulk(
     };
     for (i, row) in input.rows.into_iter().enumerate() {
         let email = row.email.trim().to_lowercase();
-        let trainee: Option<(String,)> = sqlx::query_as(
-            "SELECT a.id FROM accounts a JOIN session_members m ON m.account_id = a.id \
-             WHERE a.email = $1 AND m.session_id = $2 AND m.role = 'trainee'",
-        )
-        .bind(&email)
-        .bind(&access.session.id)
-        .fetch_optional(state.ctx.db.pool())
-        .await?;
-        let outcome = match trainee {
-            None => Err(ApiError::invalid_field(
-                "email",
-                "no trainee of this session has this e-mail address",
-            )),
-            Some((trainee_id,)) => {
-                let one = NewEvaluation {
-                    trainee_id,
-                    competency_id: input.competency_id.clone(),
-                    assessment: row.assessment,
-                    comment: row.comment,
-                    evidence_url: None,
-                    evidence_resource_id: None,
-                    evidence_quiz_id: None,
-                    assessed_on: None,
-                    supersedes: None,
-                    pin: input.pin,
-                };
-                record(&state, &access, one).await
-            }
-        };
+        let outcome = bulk_row(&state, &access, &input.competency_id, input.pin, row).await;
         let result = match outcome {
             Ok(done) => {
                 report.created += 1;
@@ -504,6 +476,48 @@ async fn evaluate_bulk(
         report.results.push(result);
     }
     Ok(Json(report))
+}
+
+/// One row of a bulk evaluation: everything that can fail for this row alone happens here, so
+/// the caller reports it as the row's error. The row is checked before it meets the database
+/// (an e-mail address with a NUL is refused by PostgreSQL's text but found by nobody on
+/// SQLite: checked here, it is the same row error on both), and each row is recorded in its own
+/// transaction, so a failed row leaves nothing behind and no other row depends on it.
+async fn bulk_row(
+    state: &IssuerState,
+    access: &SessionAccess,
+    competency_id: &str,
+    pin: Option<bool>,
+    row: BulkRow,
+) -> ApiResult<Evaluated> {
+    let email = carnet_service::auth::normalise_email(&row.email)?;
+    let trainee: Option<(String,)> = sqlx::query_as(
+        "SELECT a.id FROM accounts a JOIN session_members m ON m.account_id = a.id \
+         WHERE a.email = $1 AND m.session_id = $2 AND m.role = 'trainee'",
+    )
+    .bind(&email)
+    .bind(&access.session.id)
+    .fetch_optional(state.ctx.db.pool())
+    .await?;
+    let (trainee_id,) = trainee.ok_or_else(|| {
+        ApiError::invalid_field(
+            "email",
+            "no trainee of this session has this e-mail address",
+        )
+    })?;
+    let one = NewEvaluation {
+        trainee_id,
+        competency_id: competency_id.to_owned(),
+        assessment: row.assessment,
+        comment: row.comment,
+        evidence_url: None,
+        evidence_resource_id: None,
+        evidence_quiz_id: None,
+        assessed_on: None,
+        supersedes: None,
+        pin,
+    };
+    record(state, access, one).await
 }
 
 #[derive(Debug, Default, Deserialize, IntoParams)]

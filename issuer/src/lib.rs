@@ -98,6 +98,11 @@ pub const MIGRATIONS: &[EmbeddedMigration] = &[
         "issuance replay",
         include_str!("../../migrations/issuer/0111_issuance_replay.sql"),
     ),
+    (
+        112,
+        "status list numbers",
+        include_str!("../../migrations/issuer/0112_status_list_sequence.sql"),
+    ),
 ];
 
 #[derive(Clone)]

@@ -1628,6 +1628,8 @@ struct RoomMessage {
     body: Option<String>,
     at: i64,
     removed: bool,
+    #[serde(default)]
+    position: Option<i64>,
 }
 
 impl RoomMessage {
@@ -1647,6 +1649,9 @@ struct RoomPage {
     rooms: Vec<Room>,
     room: Room,
     messages: Vec<RoomMessage>,
+    /// The live stream starts after the last message shown: what is written between the
+    /// page and its stream comes too.
+    after: i64,
     trainees: Vec<Member>,
 }
 
@@ -1681,6 +1686,11 @@ async fn room(
             .get(&format!("{base}/rooms/{}/messages", current.id))
             .await?;
         messages.sort_by_key(|m| m.at);
+        let after = messages
+            .iter()
+            .filter_map(|m| m.position)
+            .max()
+            .unwrap_or(0);
         Ok(RoomPage {
             chrome: chrome(&state, lang, &page_session),
             org,
@@ -1690,6 +1700,7 @@ async fn room(
             rooms: others,
             room: current,
             messages,
+            after,
             trainees: members
                 .into_iter()
                 .filter(|m| m.role == "trainee")

@@ -505,20 +505,22 @@ async fn remove_message(
 }
 
 /// New messages (`message`, JSON) and removals (`removed`, the message id) as server-sent
-/// events; after a reconnection, from the `Last-Event-ID` sent.
+/// events; after a reconnection, from the `Last-Event-ID` sent; for a page, `?after=` the
+/// position of the last message it shows.
 #[utoipa::path(get, path = "/api/v1/organisations/{id}/sessions/{sid}/rooms/{room}/events", tag = "rooms",
-    params(("id" = String, Path), ("sid" = String, Path), ("room" = String, Path)),
+    params(("id" = String, Path), ("sid" = String, Path), ("room" = String, Path), bus::Resume),
     responses((status = 200, description = "text/event-stream"), (status = 403, body = Problem), (status = 404, body = Problem)))]
 async fn room_events(
     State(ctx): State<Ctx>,
     SessionParticipant(access): SessionParticipant,
     Path(path): Path<(String, String, String)>,
+    Query(resume): Query<bus::Resume>,
     headers: HeaderMap,
 ) -> ApiResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
     let room = path.2;
     room_of(&ctx, &access, &room).await?;
     let topic = topic(&room);
-    let start = bus::start(&ctx.db, &topic, &headers).await?;
+    let start = bus::start(&ctx.db, &topic, &headers, &resume).await?;
     let reader = ctx.clone();
     Ok(bus::live(&ctx.bus, &topic, start, move |after| {
         let (ctx, room) = (reader.clone(), room.clone());

@@ -71,9 +71,11 @@ pub fn list_uri(ctx: &Ctx, list_id: &str) -> String {
 #[derive(Default)]
 pub struct OpenLists(Mutex<HashMap<String, (String, i64)>>);
 
-/// The list the next `count` credentials of `org` go on, created (and committed) if needed.
-/// Call it before the issuing transaction begins: a list must be visible to every transaction
-/// once it is cached.
+/// The list the next `count` credentials of `org` go on, created (and committed) if needed:
+/// the organisation's newest list while it has room, else a new one numbered after it, which
+/// concurrent callers, on every instance, agree on (`UNIQUE (organisation_id, seq)`). Call it
+/// before the issuing transaction begins: a list must be visible to every transaction once it is
+/// cached.
 pub async fn open_list(state: &IssuerState, org: &str, count: usize) -> ApiResult<String> {
     let count = count as i64;
     if let Some((id, left)) = state
@@ -87,41 +89,44 @@ pub async fn open_list(state: &IssuerState, org: &str, count: usize) -> ApiResul
         *left -= count;
         return Ok(id.clone());
     }
-    let newest: Option<(String, i64)> = sqlx::query_as(
-        "SELECT l.id, (SELECT COUNT(*) FROM credentials c WHERE c.status_list_id = l.id) FROM status_lists l \
-         WHERE l.organisation_id = $1 ORDER BY l.created_at DESC, l.id LIMIT 1",
-    )
-    .bind(org)
-    .fetch_optional(state.ctx.db.pool())
-    .await?;
-    if let Some((id, used)) = newest
-        && used < FILL_LIMIT
-    {
-        state
-            .lists
-            .0
-            .lock()
-            .map_err(ApiError::internal)?
-            .insert(org.to_owned(), (id.clone(), FILL_LIMIT - used - count));
-        return Ok(id);
+    // Each round finds the newest list with room, or else opens the next one: lists are
+    // numbered per organisation and a number is taken once, so when several callers (on any
+    // instances) open the next list at once, one insert wins and the next round finds it for all.
+    for _ in 0..3 {
+        let newest: Option<(String, i64, i64)> = sqlx::query_as(
+            "SELECT l.id, l.seq, (SELECT COUNT(*) FROM credentials c WHERE c.status_list_id = l.id) FROM status_lists l \
+             WHERE l.organisation_id = $1 ORDER BY l.seq DESC LIMIT 1",
+        )
+        .bind(org)
+        .fetch_optional(state.ctx.db.pool())
+        .await?;
+        if let Some((id, _, used)) = &newest
+            && *used < FILL_LIMIT
+        {
+            state
+                .lists
+                .0
+                .lock()
+                .map_err(ApiError::internal)?
+                .insert(org.to_owned(), (id.clone(), FILL_LIMIT - used - count));
+            return Ok(id.clone());
+        }
+        let next = newest.map_or(1, |(_, seq, _)| seq + 1);
+        sqlx::query(
+            "INSERT INTO status_lists (id, organisation_id, seq, size, created_at) VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (organisation_id, seq) DO NOTHING",
+        )
+        .bind(format!("stl_{}", random_token(12)))
+        .bind(org)
+        .bind(next)
+        .bind(LIST_SIZE)
+        .bind(state.ctx.now_ms())
+        .execute(&mut *state.ctx.db.writer().await?)
+        .await?;
     }
-    let id = format!("stl_{}", random_token(12));
-    sqlx::query(
-        "INSERT INTO status_lists (id, organisation_id, size, created_at) VALUES ($1, $2, $3, $4)",
-    )
-    .bind(&id)
-    .bind(org)
-    .bind(LIST_SIZE)
-    .bind(state.ctx.now_ms())
-    .execute(&mut *state.ctx.db.writer().await?)
-    .await?;
-    state
-        .lists
-        .0
-        .lock()
-        .map_err(ApiError::internal)?
-        .insert(org.to_owned(), (id.clone(), FILL_LIMIT - count));
-    Ok(id)
+    Err(ApiError::internal(
+        "no status list with room after opening one",
+    ))
 }
 
 /// Inserts the credential row with a fresh random index in `list_id` (from [`open_list`]), in

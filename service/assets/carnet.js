@@ -10,6 +10,9 @@ document.addEventListener("click", (event) => {
 
 // Chats: new messages appear as they come, from server-sent events (data-live, the recruiter's
 // side) or by asking every few seconds (data-poll, the wallet, which relays the verifier).
+// The page's data-live URL says `?after=` the position of the last message it shows, so the
+// stream starts there and brings what was written since the page was made (a reconnection
+// resumes from the last event received: the browser sends its id as Last-Event-ID).
 // Without the script the page shows the messages as of its loading.
 // A message of a chat (recruiter and candidate: `sender`) or of a session's room (`author_id`,
 // `author_name`; a moderator may remove it).

@@ -1,7 +1,9 @@
 //! Live updates: a write wakes whoever watches its topic (a chat, a room), on this instance and,
 //! with PostgreSQL, on every instance (LISTEN/NOTIFY). A wake-up carries only the topic; the
 //! watcher reads what is new from the database, after the last item it sent. The same reading
-//! serves a client that reconnects with `Last-Event-ID`, so nothing is lost between the two.
+//! serves a client that reconnects with `Last-Event-ID`, so nothing is lost between the two,
+//! and a page that opens its stream `?after=` the last item it showed, so nothing written
+//! between the page and its stream is lost either.
 //!
 //! With PostgreSQL the notification is sent inside the writing transaction, so it is delivered
 //! when (and only if) the write commits; with SQLite, in one process, right after the commit.
@@ -10,12 +12,14 @@ use crate::db::{Db, Engine, Tx};
 use crate::error::ApiError;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures_util::Stream;
+use serde::Deserialize;
 use std::collections::{HashMap, VecDeque};
 use std::convert::Infallible;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::broadcast;
+use utoipa::IntoParams;
 
 /// The PostgreSQL channel every instance listens to.
 const CHANNEL: &str = "carnet_bus";
@@ -211,13 +215,34 @@ pub async fn sequence(conn: &mut sqlx::AnyConnection, topic: &str) -> Result<i64
     Ok(seq)
 }
 
+/// Where a new stream resumes: `?after=` the position of the last item a page showed, so what
+/// was written between the page and its stream still comes.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct Resume {
+    /// The position of the last item already shown (a message's `position`); without it, the
+    /// stream starts after the last item written.
+    pub after: Option<i64>,
+}
+
 /// Where a stream of `topic` starts: after the position a reconnecting client sends
-/// (`Last-Event-ID`), or for a new watcher after the last committed item.
-pub async fn start(db: &Db, topic: &str, headers: &axum::http::HeaderMap) -> Result<i64, ApiError> {
+/// (`Last-Event-ID`), else after the one its page showed ([`Resume`]), else for a new watcher
+/// after the last committed item.
+pub async fn start(
+    db: &Db,
+    topic: &str,
+    headers: &axum::http::HeaderMap,
+    resume: &Resume,
+) -> Result<i64, ApiError> {
     if let Some(last) = last_event_id(headers).and_then(|id| id.parse::<i64>().ok())
         && last >= 0
     {
         return Ok(last);
+    }
+    match resume.after {
+        Some(after) if after >= 0 => return Ok(after),
+        Some(_) => return Err(ApiError::invalid_field("after", "a position, 0 or more")),
+        None => {}
     }
     let found: Option<(i64,)> = sqlx::query_as("SELECT seq FROM topic_sequences WHERE topic = $1")
         .bind(topic)

@@ -533,3 +533,55 @@ pub fn csrf_of(page: &str) -> String {
     let at = page.find("name=\"csrf\" value=\"").expect("a csrf field") + 19;
     page[at..at + page[at..].find('"').unwrap()].to_owned()
 }
+
+/// The value of the first `name="…"` attribute of a page, as a browser reads it (entities
+/// decoded).
+pub fn attribute_of(page: &str, name: &str) -> String {
+    let marker = format!("{name}=\"");
+    let at = page
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no {name} in {page}"))
+        + marker.len();
+    page[at..at + page[at..].find('"').unwrap()]
+        .replace("&#x2f;", "/")
+        .replace("&#47;", "/")
+        .replace("&#x3d;", "=")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+}
+
+/// A server-sent event stream opened as a page's script opens it: a GET of `path` with the
+/// session's cookie.
+pub async fn open_stream(router: &Router, path: &str, auth: &Auth) -> Body {
+    let mut request = Request::builder().uri(path);
+    if let Auth::Session { cookie, .. } = auth {
+        request = request.header(header::COOKIE, cookie.as_str());
+    }
+    let response = router
+        .clone()
+        .oneshot(request.body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK, "{path}");
+    response.into_body()
+}
+
+/// The next event of a stream that carries data (keep-alive comments skipped), as its text.
+pub async fn next_event(body: &mut Body) -> String {
+    loop {
+        let frame = tokio::time::timeout(std::time::Duration::from_secs(10), body.frame())
+            .await
+            .expect("an event within 10 s")
+            .expect("the stream goes on")
+            .unwrap();
+        if let Ok(data) = frame.into_data() {
+            let text = String::from_utf8(data.to_vec()).unwrap();
+            if text.contains("data:") {
+                return text;
+            }
+        }
+    }
+}

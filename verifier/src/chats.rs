@@ -72,6 +72,9 @@ pub struct Message {
     pub sender: String,
     pub body: String,
     pub at: i64,
+    /// Its position in the chat's live stream (the events' id, to give back as
+    /// `Last-Event-ID`, or as `after` to the events); absent for messages older than positions.
+    pub position: Option<i64>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -158,8 +161,8 @@ async fn messages(ctx: &Ctx, chat: &str, since: &Since) -> ApiResult<Vec<Message
     if !(1..=500).contains(&limit) {
         return Err(ApiError::invalid_field("limit", "1 to 500"));
     }
-    let rows: Vec<(String, String, String, i64)> = sqlx::query_as(
-        "SELECT id, sender, body, at FROM chat_messages WHERE chat_id = $1 AND at > $2 ORDER BY at, id LIMIT $3",
+    let rows: Vec<(String, String, String, i64, Option<i64>)> = sqlx::query_as(
+        "SELECT id, sender, body, at, seq FROM chat_messages WHERE chat_id = $1 AND at > $2 ORDER BY at, id LIMIT $3",
     )
     .bind(chat)
     .bind(since.after.unwrap_or(-1))
@@ -168,12 +171,13 @@ async fn messages(ctx: &Ctx, chat: &str, since: &Since) -> ApiResult<Vec<Message
     .await?;
     Ok(rows
         .into_iter()
-        .map(|(id, sender, body, at)| Message {
+        .map(|(id, sender, body, at, position)| Message {
             id,
             chat_id: chat.to_owned(),
             sender,
             body,
             at,
+            position,
         })
         .collect())
 }
@@ -187,15 +191,16 @@ async fn post(
 ) -> ApiResult<Message> {
     let body = carnet_service::extract::text("body", body, MAX_MESSAGE)?;
     let ctx = &state.ctx;
-    let message = Message {
+    let mut message = Message {
         id: format!("msg_{}", random_token(16)),
         chat_id: chat.to_owned(),
         sender: sender.to_owned(),
         body,
         at: ctx.now_ms(),
+        position: None,
     };
     let mut tx = ctx.db.begin().await?;
-    insert(&mut tx, &message, author).await?;
+    insert(&mut tx, &mut message, author).await?;
     sqlx::query("UPDATE chats SET last_message_at = $1, warned_at = NULL WHERE id = $2")
         .bind(message.at)
         .bind(chat)
@@ -221,10 +226,11 @@ async fn post(
 /// Stores a message at the next position of its chat's live stream (`bus::sequence`).
 async fn insert(
     conn: &mut sqlx::AnyConnection,
-    m: &Message,
+    m: &mut Message,
     author: Option<&str>,
 ) -> Result<(), sqlx::Error> {
     let position = bus::sequence(&mut *conn, &topic(&m.chat_id)).await?;
+    m.position = Some(position);
     sqlx::query("INSERT INTO chat_messages (id, chat_id, sender, author_id, body, at, seq) VALUES ($1, $2, $3, $4, $5, $6, $7)")
         .bind(&m.id)
         .bind(&m.chat_id)
@@ -243,14 +249,15 @@ fn topic(chat: &str) -> String {
 }
 
 /// New messages of one chat as server-sent events (`message`, JSON, with the message's
-/// position as the event id), after the client's `Last-Event-ID` (or from now) until the
-/// client leaves.
+/// position as the event id), after the client's `Last-Event-ID`, else after the position its
+/// page showed (`?after=`), else from now, until the client leaves.
 async fn events(
     ctx: &Ctx,
     chat: String,
     headers: &HeaderMap,
+    resume: &bus::Resume,
 ) -> ApiResult<Sse<impl Stream<Item = Result<Event, Infallible>> + use<>>> {
-    let start = bus::start(&ctx.db, &topic(&chat), headers).await?;
+    let start = bus::start(&ctx.db, &topic(&chat), headers, resume).await?;
     let reader = ctx.clone();
     Ok(bus::live(&ctx.bus, &topic(&chat), start, move |after| {
         let (ctx, chat) = (reader.clone(), chat.clone());
@@ -272,6 +279,7 @@ async fn events(
                         sender,
                         body,
                         at,
+                        position: Some(position),
                     };
                     bus::Item {
                         position,
@@ -322,16 +330,17 @@ async fn company_post(
 
 /// New messages as they come (server-sent events), for the company's recruiters.
 #[utoipa::path(get, path = "/api/v1/companies/{id}/chats/{chat}/events", tag = "chats",
-    params(("id" = String, Path), ("chat" = String, Path)), responses((status = 200, description = "text/event-stream"), (status = 404, body = Problem)))]
+    params(("id" = String, Path), ("chat" = String, Path), bus::Resume), responses((status = 200, description = "text/event-stream"), (status = 404, body = Problem)))]
 async fn company_events(
     State(state): State<VerifierState>,
     Recruiter(access): Recruiter,
     Path(path): Path<(String, String)>,
+    Query(resume): Query<bus::Resume>,
     headers: HeaderMap,
 ) -> ApiResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
     let chat = path.1;
     check_side(&state.ctx, &chat, &Side::Company(&access.tenant.id)).await?;
-    events(&state.ctx, chat, &headers).await
+    events(&state.ctx, chat, &headers, &resume).await
 }
 
 /// A chat's messages, for the candidate (holder proof).
@@ -365,16 +374,17 @@ async fn holder_post(
 
 /// New messages as they come (server-sent events), for the candidate (holder proof).
 #[utoipa::path(get, path = "/api/v1/directory/chats/{chat}/events", tag = "chats",
-    params(("chat" = String, Path), ("carnet-holder-proof" = String, Header, description = "A holder proof for this request")),
+    params(("chat" = String, Path), bus::Resume, ("carnet-holder-proof" = String, Header, description = "A holder proof for this request")),
     responses((status = 200, description = "text/event-stream"), (status = 404, body = Problem)))]
 async fn holder_events(
     State(state): State<VerifierState>,
     holder: ProvenHolder,
     Path(chat): Path<String>,
+    Query(resume): Query<bus::Resume>,
     headers: HeaderMap,
 ) -> ApiResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
     check_side(&state.ctx, &chat, &Side::Candidate(&holder.profile_id)).await?;
-    events(&state.ctx, chat, &headers).await
+    events(&state.ctx, chat, &headers, &resume).await
 }
 
 /// One pass: notices to chats silent for 23 days, deletion of those silent for 30. Returns
@@ -390,14 +400,15 @@ pub async fn expire(ctx: &Ctx) -> ApiResult<(usize, usize)> {
     .fetch_all(&mut *tx)
     .await?;
     for (chat, last) in &due {
-        let message = Message {
+        let mut message = Message {
             id: format!("msg_{}", random_token(16)),
             chat_id: chat.clone(),
             sender: "system".into(),
             body: format!("deletion-notice:{}", last + SILENCE_MS),
             at: now,
+            position: None,
         };
-        insert(&mut tx, &message, None).await?;
+        insert(&mut tx, &mut message, None).await?;
         sqlx::query("UPDATE chats SET warned_at = $1 WHERE id = $2")
             .bind(now)
             .bind(chat)

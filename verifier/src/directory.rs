@@ -31,7 +31,7 @@ use utoipa_axum::routes;
 /// The purpose of a publication request.
 pub const PURPOSE: &str = "publication";
 /// A publication request is answered within this time.
-const REQUEST_TTL_MS: i64 = 10 * 60 * 1000;
+pub(crate) const REQUEST_TTL_MS: i64 = 10 * 60 * 1000;
 /// Holder proofs are accepted this many seconds either side of now.
 const PROOF_WINDOW_SECS: i64 = 120;
 /// The status re-check job, and how often it runs.

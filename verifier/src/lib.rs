@@ -113,6 +113,7 @@ pub async fn schedule_jobs(ctx: &Ctx) -> Result<(), sqlx::Error> {
         trust::REFRESH_KEYS,
         retention::RETENTION,
         chats::EXPIRE_CHATS,
+        vp::PURGE_REQUESTS,
     ] {
         jobs::schedule(ctx, kind).await?;
     }
@@ -131,4 +132,5 @@ pub fn worker(ctx: Ctx) -> Worker {
         })
         .handle(chats::EXPIRE_CHATS, chats::expire_job)
         .handle(retention::RETENTION, retention::job)
+        .handle(vp::PURGE_REQUESTS, vp::purge_job)
 }

@@ -391,6 +391,8 @@ struct Message {
     sender: String,
     body: String,
     at: i64,
+    #[serde(default)]
+    position: Option<i64>,
 }
 
 #[derive(Deserialize)]
@@ -948,6 +950,9 @@ struct ChatPage {
     chrome: Chrome,
     chat: Chat,
     messages: Vec<MessageRow>,
+    /// The live stream starts after the last message shown: what is written between the
+    /// page and its stream comes too.
+    after: i64,
 }
 
 async fn chat(
@@ -970,7 +975,13 @@ async fn chat(
                 "/api/v1/companies/{company}/chats/{}/messages",
                 chat.id
             ))
-            .await?
+            .await?;
+        let after = messages
+            .iter()
+            .filter_map(|m| m.position)
+            .max()
+            .unwrap_or(0);
+        let messages = messages
             .into_iter()
             .map(|m| MessageRow {
                 mine: m.sender == "company",
@@ -984,6 +995,7 @@ async fn chat(
             frame,
             chat,
             messages,
+            after,
         })
     };
     show(&state.ctx, lang, CATALOG, view).await

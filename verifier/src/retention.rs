@@ -2,8 +2,8 @@
 //! default) have passed since the last contact with that company — the acceptance or a chat
 //! message — and a profile nobody has been in contact with for as long goes with everything
 //! attached. The candidate can also erase a disclosure at once from the wallet (`offers`), or
-//! everything by withdrawing the profile (`directory`). The same daily job drops expired
-//! presentation requests and holder proofs.
+//! everything by withdrawing the profile (`directory`). Expired presentation requests and
+//! holder proofs go sooner, every ten minutes (`vp::PURGE_REQUESTS`).
 
 use carnet_service::Ctx;
 use carnet_service::audit::{self, Actor};
@@ -35,12 +35,6 @@ pub async fn run(ctx: &Ctx) -> ApiResult<Deleted> {
         .execute(&mut *tx)
         .await?
         .rows_affected();
-    for table in ["vp_requests", "holder_proofs"] {
-        sqlx::query(&format!("DELETE FROM {table} WHERE expires_at < $1"))
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-    }
     if disclosures + profiles > 0 {
         audit::record(
             &mut tx,

@@ -23,6 +23,7 @@ use carnet_core::status_list::{Status, StatusListToken};
 use carnet_service::Ctx;
 use carnet_service::error::{ApiError, ApiResult};
 use carnet_service::id::random_token;
+use carnet_service::jobs::Outcome;
 use carnet_service::remote::{fetch_list, status_in};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
@@ -67,14 +68,17 @@ pub async fn create(
 }
 
 /// The public key request `id`'s response is to be encrypted to, made (and its private half
-/// sealed) the first time the request is handed out.
+/// sealed) the first time the request is handed out; none for an expired request.
 pub async fn response_key(ctx: &Ctx, id: &str) -> ApiResult<Value> {
+    let now = ctx.now_ms();
     let find = || async {
-        let row: Option<(Option<String>,)> =
-            sqlx::query_as("SELECT response_jwk FROM vp_requests WHERE id = $1")
-                .bind(id)
-                .fetch_optional(ctx.db.pool())
-                .await?;
+        let row: Option<(Option<String>,)> = sqlx::query_as(
+            "SELECT response_jwk FROM vp_requests WHERE id = $1 AND expires_at > $2",
+        )
+        .bind(id)
+        .bind(now)
+        .fetch_optional(ctx.db.pool())
+        .await?;
         let (jwk,) = row.ok_or(ApiError::NotFound)?;
         jwk.map(|j| serde_json::from_str::<Value>(&j))
             .transpose()
@@ -121,6 +125,31 @@ pub fn link(ctx: &Ctx, id: &str, nonce: &str, query: DcqlQuery, key: Value) -> S
         })),
     }
     .to_link()
+}
+
+/// The periodic job deleting expired requests and holder proofs.
+pub const PURGE_REQUESTS: &str = "verifier.purge_requests";
+/// It runs as often as a publication request lives, so an expired request is gone at most
+/// that long after its expiry (every read refuses it before: [`respond`], [`response_key`]).
+const PURGE_EVERY_MS: i64 = directory::REQUEST_TTL_MS;
+
+/// Deletes the requests and holder proofs that have expired; how many.
+pub async fn purge(ctx: &Ctx) -> Result<u64, sqlx::Error> {
+    let now = ctx.now_ms();
+    let mut deleted = 0;
+    for table in ["vp_requests", "holder_proofs"] {
+        deleted += sqlx::query(&format!("DELETE FROM {table} WHERE expires_at <= $1"))
+            .bind(now)
+            .execute(&mut *ctx.db.writer().await?)
+            .await?
+            .rows_affected();
+    }
+    Ok(deleted)
+}
+
+pub async fn purge_job(ctx: Ctx, _: Value) -> Result<Outcome, String> {
+    purge(&ctx).await.map_err(|e| e.to_string())?;
+    Ok(Outcome::RunAgainAt(ctx.now_ms() + PURGE_EVERY_MS))
 }
 
 /// Takes request `id` as answered, in the caller's transaction: `false` if it was already.
@@ -287,14 +316,15 @@ pub async fn respond(
             "no such request, or it was answered already",
         ));
     };
+    // Expired, even if the purge has not run yet.
+    if expires_at <= state.ctx.now_ms() {
+        return Err(Refused::invalid("the request has expired"));
+    }
     // A request that asked for an encrypted response takes no other.
     if key.is_some() && !encrypted {
         return Err(Refused::invalid(
             "this request asked for an encrypted response (direct_post.jwt)",
         ));
-    }
-    if expires_at <= state.ctx.now_ms() {
-        return Err(Refused::invalid("the request has expired"));
     }
     let result = match purpose.as_str() {
         directory::PURPOSE => {
@@ -316,14 +346,22 @@ pub async fn respond(
 async fn decrypt(ctx: &Ctx, jwe: &str) -> Result<HashMap<String, String>, Refused> {
     let kid = oid4vp::encrypted_response_kid(jwe)
         .ok_or_else(|| Refused::invalid("the encrypted response names no key"))?;
-    let row: Option<(Option<Vec<u8>>,)> =
-        sqlx::query_as("SELECT response_key FROM vp_requests WHERE id = $1")
+    let row: Option<(Option<Vec<u8>>, i64)> =
+        sqlx::query_as("SELECT response_key, expires_at FROM vp_requests WHERE id = $1")
             .bind(&kid)
             .fetch_optional(ctx.db.pool())
             .await?;
-    let sealed = row
-        .and_then(|(k,)| k)
-        .ok_or_else(|| Refused::invalid("no such request, or it was answered already"))?;
+    let Some((key, expires_at)) = row else {
+        return Err(Refused::invalid(
+            "no such request, or it was answered already",
+        ));
+    };
+    // Expired, even if the purge has not run yet: nothing is decrypted for it.
+    if expires_at <= ctx.now_ms() {
+        return Err(Refused::invalid("the request has expired"));
+    }
+    let sealed =
+        key.ok_or_else(|| Refused::invalid("no such request, or it was answered already"))?;
     let private: Value = ctx
         .config
         .secret_key
