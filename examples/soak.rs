@@ -4,7 +4,7 @@
 //!
 //! - **trainees** open their wallet (home, credentials page, credentials API) and the centre's
 //!   home;
-//! - **trainers** open the centre's pages (home, organisation, session, room) and the room's
+//! - **staff** (trainers, managers) open the centre's pages (home, organisation, session, room) and the room's
 //!   messages, and post a message every fifth round;
 //! - **recruiters** open their home and search page and search the directory;
 //! - **sign-ins** sign in again and again to the centre and the recruiter portal (argon2, the
@@ -33,11 +33,12 @@ const TRAINEES: &[&str] = &[
     "jade.bertrand@exemple.fr",
     "nolan.mercier@exemple.fr",
 ];
+/// Staff who work in a session: a trainer and the manager of each centre.
 const TRAINERS: &[&str] = &[
     "j.martin@lyon-metallerie.demo",
-    "s.blanc@lyon-metallerie.demo",
+    "gestion@lyon-metallerie.demo",
     "a.rousseau@ibn.demo",
-    "m.faure@ibn.demo",
+    "gestion@ibn.demo",
 ];
 const RECRUITERS: &[&str] = &[
     "recrutement@chaudronnerie-ra.demo",
@@ -339,14 +340,18 @@ async fn signing_in(mut centre: Person, mut verifier: Person, until: Instant, pa
     }
 }
 
-/// Bogus sign-ins without pause, on its own connection (one of `--abusers`).
+/// Bogus sign-ins without pause, on a connection of its own (one of `--abusers`).
 async fn abuser(http: Client, base: String, stats: Arc<Stats>, until: Instant, n: usize) {
     let url = format!("{base}/issuer/api/v1/session");
+    let mut attempt = 0;
     while Instant::now() < until {
+        // A new address each time, as an attacker would to dodge the per-account throttle:
+        // every attempt costs a password check.
+        attempt += 1;
         let started = Instant::now();
         let answer = http
             .post(&url)
-            .json(&json!({"email": format!("intrus{}@exemple.fr", n % 4), "password": "wrong password"}))
+            .json(&json!({"email": format!("intrus{n}-{attempt}@exemple.fr"), "password": "wrong password"}))
             .send()
             .await;
         let status = answer.as_ref().map(|a| a.status()).map_err(|e| error_chain(e));

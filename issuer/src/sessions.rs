@@ -162,12 +162,7 @@ async fn list_sessions(
     State(ctx): State<Ctx>,
     Member(access): Member<Organisations>,
 ) -> ApiResult<Json<Vec<TrainingSession>>> {
-    let whole = access.principal.platform_admin
-        || access
-            .tenant
-            .my_roles
-            .iter()
-            .any(|r| Managers::ROLES.contains(&r.as_str()));
+    let whole = runs_every_session(&access);
     let rows = sqlx::query_as(
         "SELECT id, title, starts_on, ends_on, planned_hours, formation_id, timezone FROM training_sessions \
          WHERE organisation_id = $1 AND ($2 = 1 OR id IN (SELECT session_id FROM session_members WHERE account_id = $3)) \
@@ -205,16 +200,23 @@ pub struct SessionAccess {
     pub roles: Vec<String>,
 }
 
-/// Whether the caller administers the organisation (or the platform).
-fn administers(org: &Access<Organisations>) -> bool {
-    org.principal.platform_admin || org.tenant.my_roles.iter().any(|r| r == "admin")
+/// Whether the caller runs every session of the organisation: its administrators and managers
+/// (and the platform's administrators). `docs/ROLES.md` has the whole table.
+pub fn runs_every_session(org: &Access<Organisations>) -> bool {
+    org.principal.platform_admin
+        || org
+            .tenant
+            .my_roles
+            .iter()
+            .any(|r| Managers::ROLES.contains(&r.as_str()))
 }
 
 impl SessionAccess {
     /// Whether the caller is of the session's staff: a trainer or manager of it, or an
-    /// administrator of its organisation (who moderate, mark and see everyone's results).
+    /// administrator or manager of its organisation (who moderate, mark and see everyone's
+    /// results).
     pub fn is_staff(&self) -> bool {
-        administers(&self.org) || self.roles.iter().any(|r| r == "trainer" || r == "manager")
+        runs_every_session(&self.org) || self.roles.iter().any(|r| r == "trainer" || r == "manager")
     }
 
     /// The caller as one who gives roles in this session.
@@ -254,7 +256,7 @@ impl SessionAccess {
 
 /// Loads the session `{sid}` of the organisation `{id}` and the caller's roles in it; allowed
 /// when the caller holds one of `roles` there, one of `org_roles` in the organisation, or
-/// administers the organisation.
+/// runs every session of the organisation.
 async fn session_access<S: Send + Sync>(
     parts: &mut Parts,
     state: &S,
@@ -290,7 +292,7 @@ where
     .fetch_all(ctx.db.pool())
     .await?;
     let held: Vec<String> = held.into_iter().map(|(r,)| r).collect();
-    if administers(&org)
+    if runs_every_session(&org)
         || held.iter().any(|r| roles.contains(&r.as_str()))
         || org
             .tenant
@@ -308,7 +310,7 @@ where
     }
 }
 
-/// A trainer or manager of the session in the path (organisation administrators too).
+/// A trainer or manager of the session in the path (organisation administrators and managers too).
 pub struct SessionStaff(pub SessionAccess);
 
 impl<S: Send + Sync> FromRequestParts<S> for SessionStaff
@@ -324,7 +326,7 @@ where
     }
 }
 
-/// Any member of the session in the path (organisation administrators too).
+/// Any member of the session in the path (organisation administrators and managers too).
 pub struct SessionParticipant(pub SessionAccess);
 
 impl<S: Send + Sync> FromRequestParts<S> for SessionParticipant
@@ -405,13 +407,7 @@ fn staffed_by(account: usize) -> String {
 impl StaffReach {
     /// Whether the caller reads the whole organisation.
     pub fn whole(&self) -> bool {
-        self.0.principal.platform_admin
-            || self
-                .0
-                .tenant
-                .my_roles
-                .iter()
-                .any(|r| Managers::ROLES.contains(&r.as_str()))
+        runs_every_session(&self.0)
     }
 
     /// The two values to bind, in order, at the placeholders `$n` and `$n + 1` of the
@@ -452,7 +448,7 @@ pub fn not_oneself(access: &Access<Organisations>, account: &str, field: &str) -
     }
 }
 
-/// A manager of the session in the path (organisation administrators too).
+/// A manager of the session in the path (organisation administrators and managers too).
 pub struct SessionManager(pub SessionAccess);
 
 impl<S: Send + Sync> FromRequestParts<S> for SessionManager
