@@ -354,7 +354,10 @@ async fn abuser(http: Client, base: String, stats: Arc<Stats>, until: Instant, n
             .json(&json!({"email": format!("intrus{n}-{attempt}@exemple.fr"), "password": "wrong password"}))
             .send()
             .await;
-        let status = answer.as_ref().map(|a| a.status()).map_err(|e| error_chain(e));
+        let status = answer
+            .as_ref()
+            .map(|a| a.status())
+            .map_err(|e| error_chain(e));
         stats.record(Kind::Abuse, started.elapsed(), status, &url);
         if let Ok(answer) = answer {
             let _ = answer.bytes().await;
@@ -368,7 +371,10 @@ async fn probe(http: Client, base: String, stats: Arc<Stats>, until: Instant) {
     while Instant::now() < until {
         let started = Instant::now();
         let answer = http.get(&url).send().await;
-        let status = answer.as_ref().map(|a| a.status()).map_err(|e| error_chain(e));
+        let status = answer
+            .as_ref()
+            .map(|a| a.status())
+            .map_err(|e| error_chain(e));
         stats.record(Kind::Probe, started.elapsed(), status, &url);
         think(100).await;
     }

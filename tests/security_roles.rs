@@ -242,10 +242,11 @@ async fn a_manager_cannot_invite_themselves_as_administrator() {
 async fn session_roles_are_given_by_rank_in_ones_own_session() {
     each_engine(|app| async move {
         let org = organisation(&app, "direction@centre.example").await;
-        // The session is created (so managed) by one manager; another manages another session.
+        // The session is created (so managed) by one manager of the organisation; a trainer
+        // manages another session, and that one only.
         let (manager, _) = org.person(&app, "manager@centre.example", "manager").await;
         let (other_manager, _) = org
-            .person(&app, "other-manager@centre.example", "manager")
+            .person(&app, "other-manager@centre.example", "trainer")
             .await;
         let dates = json!({"title": "S", "starts_on": "2026-01-05", "ends_on": "2026-02-05"});
         let sid = ok(
@@ -258,11 +259,15 @@ async fn session_roles_are_given_by_rank_in_ones_own_session() {
             .as_str()
             .unwrap()
             .to_owned();
+        let other_sid = ok(&app, &format!("{}/sessions", org.base), &org.admin, dates).await["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
         ok(
             &app,
-            &format!("{}/sessions", org.base),
-            &other_manager,
-            dates,
+            &format!("{}/sessions/{other_sid}/members", org.base),
+            &org.admin,
+            json!({"email": "other-manager@centre.example", "role": "manager"}),
         )
         .await;
         let session_members = format!("{}/sessions/{sid}/members", org.base);
@@ -301,7 +306,8 @@ async fn session_roles_are_given_by_rank_in_ones_own_session() {
                         json!({"email": email, "role": role}),
                     )
                     .await;
-                    let ceiling = rank(grantee_role).min(2);
+                    // A trainee stays a trainee; staff of the organisation may manage a session.
+                    let ceiling = if grantee_role == "trainee" { 0 } else { 2 };
                     if !manages {
                         assert_eq!(r.problem(), "forbidden", "{who} gives {role}");
                     } else if rank(role) > ceiling {
@@ -1004,6 +1010,39 @@ async fn a_trainer_reads_only_their_sessions() {
                 .status,
                 StatusCode::OK
             );
+        }
+    })
+    .await;
+}
+
+/// The centre's manager (a role in the organisation, in no session) runs every session: the
+/// calendar, attendance, rooms, quizzes and members, in the API and on the pages; a trainer
+/// still works only in the sessions they teach.
+#[tokio::test]
+async fn the_organisations_manager_runs_every_session() {
+    each_engine(|app| async move {
+        let t = two_sessions(&app).await;
+        let (c, base) = (&t.c, &t.base);
+        let other = format!("{base}/sessions/{}", t.other_session);
+        for path in ["/members", "/events", "/attendance", "/rooms", "/quizzes", "/resources"] {
+            let r = get(&app, &format!("{other}{path}"), &t.manager).await;
+            assert_eq!(r.status, StatusCode::OK, "{path}: {}", r.body);
+            let refused = get(&app, &format!("{other}{path}"), &c.trainer).await;
+            assert_eq!(refused.problem(), "forbidden", "{path}");
+        }
+        ok(&app, &format!("{other}/events"), &t.manager, json!({"kind": "course", "title": "Module 2", "starts_at": "2027-01-18T09:00", "ends_at": "2027-01-18T12:30"})).await;
+        ok(&app, &format!("{other}/attendance/slots"), &t.manager, json!({"day": "2027-01-18", "half": "morning"})).await;
+        let rooms = get(&app, &format!("{other}/rooms"), &t.manager).await;
+        let room = rooms.body[0]["id"].as_str().unwrap();
+        ok(&app, &format!("{other}/rooms/{room}/messages"), &t.manager, json!({"body": "Bonjour à tous"})).await;
+        ok(&app, &format!("{other}/members"), &t.manager, json!({"email": "camille@example.org", "role": "trainee"})).await;
+        // The pages too: the session and its attendance, rooms and quizzes.
+        let session_page = format!("/issuer/orgs/{}/sessions/{}", c.org, t.other_session);
+        for path in ["", "/attendance", "/quizzes", &format!("/rooms/{room}")] {
+            let r = app
+                .send(Method::GET, &format!("{session_page}{path}"), &t.manager, None, None, &[("accept", "text/html")])
+                .await;
+            assert_eq!(r.status, StatusCode::OK, "{path}: {}", html(&r));
         }
     })
     .await;

@@ -93,12 +93,12 @@ impl SessionRole {
         self >= SessionRole::Manager && granted <= self
     }
 
-    /// The highest session role someone holding `org` in the organisation may have.
+    /// The highest session role someone holding `org` in the organisation may have: a trainer
+    /// may manage a session (and then runs that one only); a trainee is a trainee.
     pub fn ceiling(org: OrgRole) -> SessionRole {
         match org {
             OrgRole::Trainee => SessionRole::Trainee,
-            OrgRole::Trainer => SessionRole::Trainer,
-            OrgRole::Manager | OrgRole::Admin => SessionRole::Manager,
+            OrgRole::Trainer | OrgRole::Manager | OrgRole::Admin => SessionRole::Manager,
         }
     }
 }
@@ -120,10 +120,10 @@ impl Granter<'_> {
         }
     }
 
-    /// The granter's authority in the session: an administrator of the organisation acts as a
-    /// manager of every session; anyone else, as what they are in this one.
+    /// The granter's authority in the session: an administrator or manager of the organisation
+    /// acts as a manager of every session; anyone else, as what they are in this one.
     fn session_rank(&self) -> Option<SessionRole> {
-        if self.org_rank() == Some(OrgRole::Admin) {
+        if self.org_rank() >= Some(OrgRole::Manager) {
             Some(SessionRole::Manager)
         } else {
             SessionRole::highest(self.session_roles)
