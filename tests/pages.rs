@@ -578,3 +578,57 @@ async fn the_wallet_account_pages() {
         assert!(page.contains("Créer mon carnet"), "{page}");
     }
 }
+
+/// A half-day added with the attendance page's own form is the half-day chosen, and reads as
+/// such: the form's choices are the API's (the page sent `am`/`pm`, which the API refused).
+#[tokio::test]
+async fn a_half_day_added_from_the_page_reads_as_chosen() {
+    for engine in engines() {
+        let app = TestApp::new(engine).await;
+        let c = centre(&app).await;
+        let Auth::Session { cookie, .. } = &c.trainer else {
+            unreachable!()
+        };
+        let page_path = format!("/issuer/orgs/{}/sessions/{}/attendance", c.org, c.session);
+        let open = |path: String| {
+            let app = &app;
+            async move {
+                app.send(
+                    Method::GET,
+                    &path,
+                    &Auth::None,
+                    None,
+                    None,
+                    &[("cookie", cookie)],
+                )
+                .await
+            }
+        };
+        let page = html(&open(page_path.clone()).await);
+        let form_at = page.find("/attendance/slots\"").expect("the add form");
+        let action_at = page[..form_at].rfind("action=\"").unwrap() + 8;
+        let action = page[action_at..form_at + "/attendance/slots".len()].to_owned();
+        let select = &page[page.find("<select name=\"half\"").unwrap()..];
+        let select = &select[..select.find("</select>").unwrap()];
+        let choices: Vec<&str> = select
+            .split("value=\"")
+            .skip(1)
+            .map(|v| &v[..v.find('"').unwrap()])
+            .collect();
+        assert_eq!(choices.len(), 2, "{select}");
+        for half in &choices {
+            let body = format!("csrf={}&day=2026-03-02&half={half}", csrf_of(&page));
+            let r = post_form(&app, &action, &body, cookie).await;
+            assert_eq!(r.status, StatusCode::SEE_OTHER, "{half}: {}", html(&r));
+        }
+        let page = html(&open(page_path).await);
+        assert!(page.contains("2026-03-02<br>matin"), "{page}");
+        assert!(page.contains("2026-03-02<br>après-midi"), "{page}");
+        // The slot page of the afternoon says so, with its hours.
+        let at = page.find("2026-03-02<br>après-midi").unwrap();
+        let href_at = page[..at].rfind("href=\"").unwrap() + 6;
+        let slot = &page[href_at..href_at + page[href_at..].find('"').unwrap()];
+        let slot_page = html(&open(slot.to_owned()).await);
+        assert!(slot_page.contains("après-midi"), "{slot_page}");
+    }
+}

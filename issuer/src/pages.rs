@@ -17,7 +17,7 @@ use carnet_service::i18n::{Catalog, Lang};
 use carnet_service::web::{
     Backend, Chrome, PageSession, Problem, QuestionToAnswer, QuizQuestion, SignedIn,
     awaiting_grades, day, failed, field, form_json, multipart_form, quiz_questions, render, show,
-    sign_in_page, time,
+    sign_in_page,
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -571,6 +571,7 @@ struct TrainingSession {
     starts_on: String,
     ends_on: String,
     planned_hours: i64,
+    timezone: String,
 }
 
 #[derive(Deserialize)]
@@ -1057,9 +1058,14 @@ struct Slot {
     countersigned_by_name: Option<String>,
 }
 
+/// The catalog key of a half-day as the API names it (`morning`, `afternoon`).
+fn half_key(half: &str) -> &'static str {
+    if half == "afternoon" { "pm" } else { "am" }
+}
+
 impl Slot {
     fn half_key(&self) -> &'static str {
-        if self.half == "pm" { "pm" } else { "am" }
+        half_key(&self.half)
     }
 }
 
@@ -1127,6 +1133,12 @@ struct TraineeSlot {
     ends: String,
     #[serde(default)]
     status: Option<String>,
+}
+
+impl TraineeSlot {
+    fn half_key(&self) -> &'static str {
+        half_key(&self.half)
+    }
 }
 
 #[derive(Deserialize)]
@@ -1285,7 +1297,6 @@ async fn attendance(
             }
             Err(p) => return Err(p),
         };
-        let half = |h: &str| if h == "pm" { "pm" } else { "am" };
         let entries: Vec<(String, CalendarEntry)> = match (&table, &mine) {
             _ if !as_calendar => Vec::new(),
             (Some(table), _) => table
@@ -1302,7 +1313,7 @@ async fn attendance(
                         .filter(|m| m.status == "present" || m.status == "late")
                         .count();
                     let entry = CalendarEntry {
-                        half: half(&slot.half),
+                        half: half_key(&slot.half),
                         status: if marks.is_empty() {
                             "att.unmarked"
                         } else {
@@ -1323,7 +1334,7 @@ async fn attendance(
                 .iter()
                 .map(|slot| {
                     let entry = CalendarEntry {
-                        half: half(&slot.half),
+                        half: half_key(&slot.half),
                         status: status_key(slot.status.as_deref().unwrap_or_default()),
                         count: String::new(),
                         link: String::new(),
@@ -1632,12 +1643,6 @@ struct RoomMessage {
     position: Option<i64>,
 }
 
-impl RoomMessage {
-    fn time(&self) -> String {
-        time(self.at)
-    }
-}
-
 #[derive(Template)]
 #[template(path = "issuer_room.html")]
 struct RoomPage {
@@ -1653,6 +1658,13 @@ struct RoomPage {
     /// page and its stream comes too.
     after: i64,
     trainees: Vec<Member>,
+}
+
+impl RoomPage {
+    /// When a message was written, on the session's wall clock.
+    fn time(&self, m: &RoomMessage) -> String {
+        carnet_service::web::local_time(m.at, &self.session.timezone)
+    }
 }
 
 /// The session's rooms: the information room (staff post, everyone reads) and private chats,

@@ -36,12 +36,24 @@ function appendMessage(list, m) {
   who.className = "who";
   who.textContent = m.author_name ?? (mine ? list.dataset.you : list.dataset.them);
   const time = document.createElement("time");
-  time.textContent = new Date(m.at).toISOString().slice(0, 16).replace("T", " ") + " UTC";
+  time.textContent = wallClock(m.at, list.dataset.zone);
   const body = document.createElement("p");
   if (m.removed) body.className = "muted";
   body.textContent = m.removed ? (list.dataset.removed || "") : (m.body ?? "");
   item.append(who, " ", time, body);
   list.append(item);
+}
+
+// `YYYY-MM-DD HH:MM` on the wall clock of `zone` (the session's), or of the browser without
+// one: as the server writes the messages it shows.
+function wallClock(ms, zone) {
+  const parts = {};
+  const format = new Intl.DateTimeFormat("en-GB", {
+    timeZone: zone || undefined, year: "numeric", month: "2-digit", day: "2-digit",
+    hour: "2-digit", minute: "2-digit", hourCycle: "h23",
+  });
+  for (const p of format.formatToParts(new Date(ms))) parts[p.type] = p.value;
+  return `${parts.year}-${parts.month}-${parts.day} ${parts.hour}:${parts.minute}`;
 }
 
 document.addEventListener("DOMContentLoaded", () => {

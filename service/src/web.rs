@@ -443,6 +443,16 @@ pub fn time(ms: i64) -> String {
     format!("{y:04}-{mo:02}-{d:02} {h:02}:{mi:02} UTC")
 }
 
+/// `YYYY-MM-DD HH:MM` of a time in milliseconds on the wall clock of `zone` (an IANA name Carnet
+/// knows; Paris otherwise), as a session's pages show moments.
+pub fn local_time(ms: i64, zone: &str) -> String {
+    use carnet_core::calendar::Zone;
+    let local = Zone::parse(zone)
+        .unwrap_or(Zone::Paris)
+        .local(ms.div_euclid(1000));
+    format!("{} {}", local.date(), local.time())
+}
+
 /// The API on behalf of the request's caller (their session cookie).
 pub struct Backend {
     api: Router,
@@ -1329,6 +1339,25 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn moments_on_the_sessions_wall_clock() {
+        // 2027-01-15 08:00 UTC: 09:00 in Paris (winter), 04:00 in Guadeloupe.
+        let winter = 1_800_000_000_000 - 1_800_000_000_000 % 86_400_000 + 8 * 3_600_000;
+        assert_eq!(time(winter).get(11..16), Some("08:00"));
+        assert_eq!(local_time(winter, "Europe/Paris").get(11..), Some("09:00"));
+        assert_eq!(
+            local_time(winter, "America/Guadeloupe").get(11..),
+            Some("04:00")
+        );
+        assert_eq!(
+            local_time(winter, "Mars/Olympus"),
+            local_time(winter, "Europe/Paris")
+        );
+        // Summer time: two hours ahead of UTC in Paris.
+        let summer = winter + 180 * 86_400_000;
+        assert_eq!(local_time(summer, "Europe/Paris").get(11..), Some("10:00"));
+    }
 
     #[test]
     fn forms_become_json() {
