@@ -103,6 +103,22 @@ async fn courses_resources_formations_sessions() {
             .await;
         assert_eq!(content.raw, pdf);
         assert_eq!(content.headers.get("content-type").unwrap(), "application/pdf");
+        // On the trainee's session page, the text is shown in place, and every resource link
+        // opens a document (a text resource linked to a JSON problem).
+        let Auth::Session { cookie, .. } = &trainee else { unreachable!() };
+        let org_id = base.rsplit('/').next().unwrap();
+        let page = app
+            .send(Method::GET, &format!("/issuer/orgs/{org_id}/sessions/{}", session["id"].as_str().unwrap()), &Auth::None, None, None, &[("cookie", cookie)])
+            .await;
+        let page = String::from_utf8_lossy(&page.raw).into_owned();
+        assert!(page.contains("Toujours."), "{page}");
+        let links: Vec<&str> = page.split("href=\"").skip(1).map(|h| &h[..h.find('"').unwrap()]).filter(|h| h.contains("/resources/")).collect();
+        assert_eq!(links.len(), 1, "the file (the link goes out, the text is in place): {links:?}");
+        for href in links {
+            let r = app.send(Method::GET, href, &Auth::None, None, None, &[("cookie", cookie)]).await;
+            assert_eq!(r.status, StatusCode::OK, "{href}");
+            assert_eq!(r.raw, pdf, "{href}");
+        }
         // Trainees do not write; outsiders do not read.
         assert_eq!(app.call(Method::POST, &format!("{base}/courses"), &trainee, Some(json!({"title": "x"}))).await.problem(), "forbidden");
         let (outsider, _) = app.register("issuer", "outsider@example.org", "Outsider").await;

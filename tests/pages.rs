@@ -632,3 +632,80 @@ async fn a_half_day_added_from_the_page_reads_as_chosen() {
         assert!(slot_page.contains("après-midi"), "{slot_page}");
     }
 }
+
+/// A session's page shows each visitor the forms the API takes from them, and no other
+/// (docs/ROLES.md): the trainer evaluates; the centre's manager also adds members, plans the
+/// calendar, certifies completion and attests identities; the trainee does none of it.
+#[tokio::test]
+async fn a_session_page_shows_only_the_forms_its_visitor_may_use() {
+    for engine in engines() {
+        let app = TestApp::new(engine).await;
+        let c = centre(&app).await;
+        let (manager, _) = app
+            .register("issuer", "gestion@centre.example", "Karim Haddad")
+            .await;
+        let r = app
+            .call(
+                Method::POST,
+                &format!("/issuer/api/v1/organisations/{}/members", c.org),
+                &c.admin,
+                Some(serde_json::json!({"email": "gestion@centre.example", "role": "manager"})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        let page_of = |who: &Auth| {
+            let Auth::Session { cookie, .. } = who else {
+                unreachable!()
+            };
+            let (app, path) = (
+                &app,
+                format!("/issuer/orgs/{}/sessions/{}", c.org, c.session),
+            );
+            let cookie = cookie.clone();
+            async move {
+                let r = app
+                    .send(
+                        Method::GET,
+                        &path,
+                        &Auth::None,
+                        None,
+                        None,
+                        &[("cookie", &cookie)],
+                    )
+                    .await;
+                assert_eq!(r.status, StatusCode::OK);
+                html(&r)
+            }
+        };
+        let forms = [
+            ("evaluate", "/evaluate\""),
+            ("members", "/members\""),
+            ("calendar", "/events\""),
+            ("completion", "/completion\""),
+            ("identity", "/identity\""),
+        ];
+        for (who, auth, allowed) in [
+            ("trainee", &c.trainee, &[][..]),
+            ("trainer", &c.trainer, &["evaluate"][..]),
+            (
+                "manager",
+                &manager,
+                &["evaluate", "members", "calendar", "completion", "identity"][..],
+            ),
+            (
+                "admin",
+                &c.admin,
+                &["evaluate", "members", "calendar", "completion", "identity"][..],
+            ),
+        ] {
+            let page = page_of(auth).await;
+            for (form, action) in forms {
+                assert_eq!(
+                    page.contains(action),
+                    allowed.contains(&form),
+                    "the {who} and the {form} form"
+                );
+            }
+        }
+    }
+}

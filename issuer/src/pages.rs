@@ -827,7 +827,12 @@ struct SessionPage {
     chrome: Chrome,
     org: Tenant,
     session: TrainingSession,
+    /// Teaches or runs the session: evaluates, takes attendance, opens quizzes.
     staff: bool,
+    /// Runs the session (docs/ROLES.md): its members, calendar and completion.
+    runs: bool,
+    /// Attests trainees' identity: the organisation's administrators and managers.
+    attests: bool,
     members: Vec<Member>,
     org_members: Vec<Member>,
     competencies: Vec<Competency>,
@@ -868,17 +873,19 @@ async fn session(
             .await
             .unwrap_or_default();
         let me = page_session.0.account_id.as_str();
-        let staff = org.my_roles.iter().any(|r| r == "admin" || r == "manager")
-            || members
-                .iter()
-                .any(|m| m.account_id == me && m.role != "trainee");
+        // What the visitor may do here, as docs/ROLES.md says (the API decides; the page only
+        // shows the forms the API will take from them).
+        let attests = org.my_roles.iter().any(|r| r == "admin" || r == "manager");
+        let holds = |role: &str| members.iter().any(|m| m.account_id == me && m.role == role);
+        let runs = attests || holds("manager");
+        let staff = runs || holds("trainer");
         let events = api.get(&format!("{base}/sessions/{sid}/events")).await?;
         let resources = api
             .get(&format!("{base}/sessions/{sid}/resources"))
             .await
             .unwrap_or_default();
         let (org_members, competencies, evaluations) = if staff {
-            let org_members: Vec<Member> = if org.my_roles.iter().any(|r| r != "trainee") {
+            let org_members: Vec<Member> = if runs {
                 api.get(&format!("{base}/members")).await?
             } else {
                 Vec::new()
@@ -914,6 +921,8 @@ async fn session(
             org,
             session,
             staff,
+            runs,
+            attests,
             members,
             org_members,
             competencies,
@@ -1744,6 +1753,9 @@ struct Resource {
     id: String,
     kind: String,
     title: String,
+    /// A text resource's text, shown in place (only files are served as content).
+    #[serde(default)]
+    body: Option<String>,
     #[serde(default)]
     url: Option<String>,
     #[serde(default)]
