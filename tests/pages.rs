@@ -709,3 +709,138 @@ async fn a_session_page_shows_only_the_forms_its_visitor_may_use() {
         }
     }
 }
+
+/// The session's page edits the session and takes a trainee enrolled by mistake out of it,
+/// with the forms it shows those who run it; the API refuses the same to a trainer, and
+/// nobody removes themselves. Both are audited; the trainee's evaluations stay.
+#[tokio::test]
+async fn a_session_is_edited_and_a_member_removed_from_its_page() {
+    for engine in engines() {
+        let app = TestApp::new(engine).await;
+        let c = centre(&app).await;
+        c.evaluate(&app, serde_json::json!("argent")).await;
+        let Auth::Session { cookie, .. } = &c.admin else {
+            unreachable!()
+        };
+        let page_path = format!("/issuer/orgs/{}/sessions/{}", c.org, c.session);
+        let api = format!(
+            "/issuer/api/v1/organisations/{}/sessions/{}",
+            c.org, c.session
+        );
+        let open = || async {
+            let r = app
+                .send(
+                    Method::GET,
+                    &page_path,
+                    &Auth::None,
+                    None,
+                    None,
+                    &[("cookie", cookie)],
+                )
+                .await;
+            assert_eq!(r.status, StatusCode::OK);
+            html(&r)
+        };
+        let page = open().await;
+        let edit = format!("/issuer/do{}", api.trim_start_matches("/issuer"));
+        assert!(page.contains(&format!("action=\"{edit}\"")), "{page}");
+        let body = format!(
+            "csrf={}&_method=PATCH&_next=/orgs/{}/sessions/{}&title=Soudeur+TIG+2026&starts_on=2026-01-12&ends_on=2026-06-26&planned_hours:int=700",
+            csrf_of(&page),
+            c.org,
+            c.session
+        );
+        let r = post_form(&app, &edit, &body, cookie).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", html(&r));
+        let page = open().await;
+        assert!(
+            page.contains("Soudeur TIG 2026") && page.contains("2026-01-12"),
+            "{page}"
+        );
+        // Dates the wrong way round: the page says which field.
+        let bad = body.replace("ends_on=2026-06-26", "ends_on=2025-06-26");
+        let r = post_form(&app, &edit, &bad, cookie).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", html(&r));
+        assert!(open().await.contains("2026-06-26"), "nothing changed");
+
+        // The trainee out of the session.
+        let remove = format!("{edit}/members/{}/trainee", c.trainee_id);
+        assert!(page.contains(&format!("action=\"{remove}\"")), "{page}");
+        let members = format!("{api}/members/{}/trainee", c.trainee_id);
+        let refused = app.call(Method::DELETE, &members, &c.trainer, None).await;
+        assert_eq!(refused.problem(), "forbidden");
+        let changed = app
+            .call(
+                Method::PATCH,
+                &api,
+                &c.trainer,
+                Some(serde_json::json!({"title": "x"})),
+            )
+            .await;
+        assert_eq!(changed.problem(), "forbidden");
+        let body = format!(
+            "csrf={}&_method=DELETE&_next=/orgs/{}/sessions/{}",
+            csrf_of(&page),
+            c.org,
+            c.session
+        );
+        let r = post_form(&app, &remove, &body, cookie).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", html(&r));
+        let listed = app
+            .call(Method::GET, &format!("{api}/members"), &c.admin, None)
+            .await;
+        assert!(
+            !listed.body.to_string().contains("camille@example.org"),
+            "{}",
+            listed.body
+        );
+        let again = app.call(Method::DELETE, &members, &c.admin, None).await;
+        assert_eq!(again.problem(), "not-found");
+        let history = app
+            .call(
+                Method::GET,
+                "/issuer/api/v1/me/evaluations",
+                &c.trainee,
+                None,
+            )
+            .await;
+        assert_eq!(
+            history.body.as_array().unwrap().len(),
+            1,
+            "what was done stays"
+        );
+        // Nobody takes themselves out (the admin created the session and manages it).
+        let admin_id = listed
+            .body
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["email"] == "direction@centre.example")
+            .unwrap()["account_id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let oneself = app
+            .call(
+                Method::DELETE,
+                &format!("{api}/members/{admin_id}/manager"),
+                &c.admin,
+                None,
+            )
+            .await;
+        assert_eq!(oneself.body["field"], "account", "{}", oneself.body);
+        let audit = app
+            .call(
+                Method::GET,
+                &format!("/issuer/api/v1/organisations/{}/audit", c.org),
+                &c.admin,
+                None,
+            )
+            .await;
+        let audit = audit.body.to_string();
+        assert!(
+            audit.contains("session.changed") && audit.contains("session.member_removed"),
+            "{audit}"
+        );
+    }
+}

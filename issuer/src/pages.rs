@@ -147,6 +147,14 @@ const CATALOG: Catalog = &[
     ("suspended", "suspendue", "suspended"),
     ("session.members", "Participants", "Participants"),
     ("session.add_member", "Inscrire", "Enrol"),
+    ("session.edit", "Modifier la session", "Edit the session"),
+    ("session.save", "Enregistrer", "Save"),
+    ("session.remove", "Retirer", "Remove"),
+    (
+        "session.remove_confirm",
+        "Retirer de la session (ses évaluations et attestations restent)",
+        "Remove from the session (their evaluations and credentials stay)",
+    ),
     (
         "session.evaluate",
         "Valider une compétence",
@@ -833,6 +841,8 @@ struct SessionPage {
     runs: bool,
     /// Attests trainees' identity: the organisation's administrators and managers.
     attests: bool,
+    /// The visitor's account (nobody removes themselves).
+    me: String,
     members: Vec<Member>,
     org_members: Vec<Member>,
     competencies: Vec<Competency>,
@@ -923,6 +933,7 @@ async fn session(
             staff,
             runs,
             attests,
+            me: me.to_owned(),
             members,
             org_members,
             competencies,

@@ -176,6 +176,15 @@ pub fn check_session_grant<S: AsRef<str>>(
     }
 }
 
+/// May `granter` take `role` in the session away from someone? The same authority as giving
+/// it: 403 if not.
+pub fn check_session_removal(granter: &Granter<'_>, role: SessionRole) -> ApiResult<()> {
+    match granter.session_rank() {
+        Some(rank) if rank.can_grant(role) => Ok(()),
+        _ => Err(ApiError::Forbidden),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,7 +5,7 @@
 use crate::catalog::text;
 use crate::roles::{self, Granter};
 use crate::{IssuerState, Managers, Organisations};
-use axum::extract::{FromRef, FromRequestParts, RawPathParams, State};
+use axum::extract::{FromRef, FromRequestParts, Path, RawPathParams, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use carnet_core::calendar::Zone;
@@ -27,7 +27,9 @@ pub const ROLES: [&str; 3] = ["manager", "trainer", "trainee"];
 pub fn router() -> OpenApiRouter<IssuerState> {
     OpenApiRouter::new()
         .routes(routes!(create_session, list_sessions))
+        .routes(routes!(change_session))
         .routes(routes!(add_session_member, list_session_members))
+        .routes(routes!(remove_session_member))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -152,6 +154,77 @@ async fn create_session(
             timezone,
         }),
     ))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SessionChange {
+    pub title: Option<String>,
+    /// `YYYY-MM-DD`.
+    pub starts_on: Option<String>,
+    pub ends_on: Option<String>,
+    pub planned_hours: Option<u32>,
+}
+
+/// Changes a session's title, dates or planned hours; those who run it. Its calendar,
+/// attendance and credentials already issued stay as they are.
+#[utoipa::path(patch, path = "/api/v1/organisations/{id}/sessions/{sid}", tag = "sessions", request_body = SessionChange,
+    params(("id" = String, Path), ("sid" = String, Path)),
+    responses((status = 200, body = TrainingSession), (status = 403, body = Problem), (status = 422, body = Problem)))]
+async fn change_session(
+    State(ctx): State<Ctx>,
+    SessionManager(access): SessionManager,
+    Json(input): Json<SessionChange>,
+) -> ApiResult<Json<TrainingSession>> {
+    let mut session = access.session.clone();
+    if let Some(title) = &input.title {
+        session.title = text("title", title, 200)?;
+    }
+    if let Some(starts_on) = &input.starts_on {
+        session.starts_on = date("starts_on", starts_on)?;
+    }
+    if let Some(ends_on) = &input.ends_on {
+        session.ends_on = date("ends_on", ends_on)?;
+    }
+    if session.ends_on < session.starts_on {
+        return Err(ApiError::invalid_field(
+            "ends_on",
+            "the session ends before it starts",
+        ));
+    }
+    if let Some(hours) = input.planned_hours {
+        if hours > 10_000 {
+            return Err(ApiError::invalid_field("planned_hours", "at most 10000"));
+        }
+        session.planned_hours = i64::from(hours);
+    }
+    let now = ctx.now_ms();
+    let mut tx = ctx.db.begin().await?;
+    sqlx::query(
+        "UPDATE training_sessions SET title = $1, starts_on = $2, ends_on = $3, planned_hours = $4 WHERE id = $5",
+    )
+    .bind(&session.title)
+    .bind(&session.starts_on)
+    .bind(&session.ends_on)
+    .bind(session.planned_hours)
+    .bind(&session.id)
+    .execute(&mut *tx)
+    .await?;
+    let before = &access.session;
+    access
+        .audit(
+            &mut tx,
+            now,
+            "session.changed",
+            Some(&session.id),
+            json!({
+                "before": { "title": before.title, "starts_on": before.starts_on, "ends_on": before.ends_on, "planned_hours": before.planned_hours },
+                "after": { "title": session.title, "starts_on": session.starts_on, "ends_on": session.ends_on, "planned_hours": session.planned_hours },
+            }),
+        )
+        .await?;
+    tx.commit().await?;
+    Ok(Json(session))
 }
 
 /// The organisation's sessions: all of them for its administrators and managers, the ones they
@@ -530,6 +603,47 @@ async fn add_session_member(
             role: input.role,
         }),
     ))
+}
+
+/// Takes a role in the session away from a member (a trainee enrolled by mistake); those who
+/// run it, within the rule of [`crate::roles`], never for themselves. What they did or received
+/// in the session (evaluations, credentials, attendance) stays.
+#[utoipa::path(delete, path = "/api/v1/organisations/{id}/sessions/{sid}/members/{account}/{role}", tag = "sessions",
+    params(("id" = String, Path), ("sid" = String, Path), ("account" = String, Path), ("role" = String, Path)),
+    responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem)))]
+async fn remove_session_member(
+    State(ctx): State<Ctx>,
+    SessionManager(access): SessionManager,
+    Path(path): Path<(String, String, String, String)>,
+) -> ApiResult<StatusCode> {
+    let (_, _, account, role) = path;
+    let role = roles::session_role(&role)?;
+    roles::check_session_removal(&access.granter(), role)?;
+    not_oneself(&access.org, &account, "account")?;
+    let now = ctx.now_ms();
+    let mut tx = ctx.db.begin().await?;
+    let removed = sqlx::query(
+        "DELETE FROM session_members WHERE session_id = $1 AND account_id = $2 AND role = $3",
+    )
+    .bind(&access.session.id)
+    .bind(&account)
+    .bind(role.as_str())
+    .execute(&mut *tx)
+    .await?;
+    if removed.rows_affected() == 0 {
+        return Err(ApiError::NotFound);
+    }
+    access
+        .audit(
+            &mut tx,
+            now,
+            "session.member_removed",
+            Some(&account),
+            json!({ "role": role.as_str() }),
+        )
+        .await?;
+    tx.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// The session's members.
