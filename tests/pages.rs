@@ -844,3 +844,98 @@ async fn a_session_is_edited_and_a_member_removed_from_its_page() {
         );
     }
 }
+
+/// A trainee sees who teaches and runs the session (never the other trainees) and opens a
+/// private chat with a trainer from the room page.
+#[tokio::test]
+async fn a_trainee_writes_to_a_trainer_from_the_room_page() {
+    for engine in engines() {
+        let app = TestApp::new(engine).await;
+        let c = centre(&app).await;
+        app.register("issuer", "lea@example.org", "Léa Martin")
+            .await;
+        let base = format!("/issuer/api/v1/organisations/{}", c.org);
+        for path in [
+            format!("{base}/members"),
+            format!("{base}/sessions/{}/members", c.session),
+        ] {
+            let r = app
+                .call(
+                    Method::POST,
+                    &path,
+                    &c.admin,
+                    Some(serde_json::json!({"email": "lea@example.org", "role": "trainee"})),
+                )
+                .await;
+            assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        }
+        let listed = app
+            .call(
+                Method::GET,
+                &format!("{base}/sessions/{}/members", c.session),
+                &c.trainee,
+                None,
+            )
+            .await;
+        let listed = listed.body.to_string();
+        assert!(listed.contains("Julien Martin"), "{listed}");
+        assert!(
+            !listed.contains("lea@example.org") && !listed.contains("camille@example.org"),
+            "{listed}"
+        );
+        let Auth::Session { cookie, .. } = &c.trainee else {
+            unreachable!()
+        };
+        let room = format!(
+            "/issuer/orgs/{}/sessions/{}/rooms/information",
+            c.org, c.session
+        );
+        let page = html(
+            &app.send(
+                Method::GET,
+                &room,
+                &Auth::None,
+                None,
+                None,
+                &[("cookie", cookie)],
+            )
+            .await,
+        );
+        let select = &page[page
+            .find("<select name=\"with\"")
+            .expect("the private chat form")..];
+        let select = &select[..select.find("</select>").unwrap()];
+        assert!(
+            select.contains("Julien Martin") && !select.contains("Léa"),
+            "{select}"
+        );
+        let with = &select[select.find("value=\"").unwrap() + 7..];
+        let with = &with[..with.find('"').unwrap()];
+        let action = format!(
+            "/issuer/do/api/v1/organisations/{}/sessions/{}/rooms",
+            c.org, c.session
+        );
+        assert!(page.contains(&format!("action=\"{action}\"")));
+        let body = format!(
+            "csrf={}&_next=/orgs/{}/sessions/{}/rooms/{{id}}&with={with}",
+            csrf_of(&page),
+            c.org,
+            c.session
+        );
+        let r = post_form(&app, &action, &body, cookie).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", html(&r));
+        let chat = r.headers[header::LOCATION].to_str().unwrap().to_owned();
+        let page = html(
+            &app.send(
+                Method::GET,
+                &chat,
+                &Auth::None,
+                None,
+                None,
+                &[("cookie", cookie)],
+            )
+            .await,
+        );
+        assert!(page.contains("Julien Martin"), "{page}");
+    }
+}

@@ -877,7 +877,7 @@ async fn session(
             .into_iter()
             .find(|s| s.id == sid)
             .ok_or(Problem::not_found())?;
-        // Trainees do not list the session's members.
+        // A trainee lists only the session's staff.
         let members: Vec<Member> = api
             .get(&format!("{base}/sessions/{sid}/members"))
             .await
@@ -1677,7 +1677,7 @@ struct RoomPage {
     /// The live stream starts after the last message shown: what is written between the
     /// page and its stream comes too.
     after: i64,
-    trainees: Vec<Member>,
+    contacts: Vec<Member>,
 }
 
 impl RoomPage {
@@ -1700,12 +1700,13 @@ async fn room(
         let base = format!("/api/v1/organisations/{org}/sessions/{sid}");
         let session = find_session(&api, &org, &sid).await?;
         let rooms: Vec<Room> = api.get(&format!("{base}/rooms")).await?;
-        // Trainees do not list the session's members.
+        // A trainee lists only the session's staff.
         let members: Vec<Member> = api
             .get(&format!("{base}/members"))
             .await
             .unwrap_or_default();
         let me = page_session.0.account_id.as_str().to_owned();
+        let me_id = me.clone();
         let staff = members
             .iter()
             .any(|m| m.account_id == me && m.role != "trainee")
@@ -1733,9 +1734,11 @@ async fn room(
             room: current,
             messages,
             after,
-            trainees: members
+            // Whom the visitor may write to in private: staff write to trainees, a trainee to
+            // the session's staff (the only members a trainee is shown).
+            contacts: members
                 .into_iter()
-                .filter(|m| m.role == "trainee")
+                .filter(|m| m.account_id != me_id && (m.role == "trainee") == staff)
                 .collect(),
         })
     };

@@ -646,18 +646,20 @@ async fn remove_session_member(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// The session's members.
+/// The session's members: everyone for its staff; for a trainee, the people who teach and run
+/// the session (whom they may write to), never the other trainees.
 #[utoipa::path(get, path = "/api/v1/organisations/{id}/sessions/{sid}/members", tag = "sessions",
     params(("id" = String, Path), ("sid" = String, Path)), responses((status = 200, body = Vec<SessionMember>)))]
 async fn list_session_members(
     State(ctx): State<Ctx>,
-    SessionStaff(access): SessionStaff,
+    SessionParticipant(access): SessionParticipant,
 ) -> ApiResult<Json<Vec<SessionMember>>> {
     let rows = sqlx::query_as(
         "SELECT m.account_id, a.email, a.display_name, m.role FROM session_members m JOIN accounts a ON a.id = m.account_id \
-         WHERE m.session_id = $1 ORDER BY m.role, a.email LIMIT 10000",
+         WHERE m.session_id = $1 AND ($2 = 1 OR m.role <> 'trainee') ORDER BY m.role, a.email LIMIT 10000",
     )
     .bind(&access.session.id)
+    .bind(i64::from(access.is_staff()))
     .fetch_all(ctx.db.pool())
     .await?;
     Ok(Json(rows))
