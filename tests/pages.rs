@@ -586,23 +586,12 @@ async fn a_half_day_added_from_the_page_reads_as_chosen() {
     for engine in engines() {
         let app = TestApp::new(engine).await;
         let c = centre(&app).await;
-        let Auth::Session { cookie, .. } = &c.trainer else {
-            unreachable!()
-        };
+        let cookie = cookie(&c.trainer);
         let page_path = format!("/issuer/orgs/{}/sessions/{}/attendance", c.org, c.session);
+        let trainer = &c.trainer;
         let open = |path: String| {
             let app = &app;
-            async move {
-                app.send(
-                    Method::GET,
-                    &path,
-                    &Auth::None,
-                    None,
-                    None,
-                    &[("cookie", cookie)],
-                )
-                .await
-            }
+            async move { open_page(app, &path, trainer).await }
         };
         let page = html(&open(page_path.clone()).await);
         let form_at = page.find("/attendance/slots\"").expect("the add form");
@@ -653,26 +642,11 @@ async fn a_session_page_shows_only_the_forms_its_visitor_may_use() {
             )
             .await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        let path = format!("/issuer/orgs/{}/sessions/{}", c.org, c.session);
         let page_of = |who: &Auth| {
-            let Auth::Session { cookie, .. } = who else {
-                unreachable!()
-            };
-            let (app, path) = (
-                &app,
-                format!("/issuer/orgs/{}/sessions/{}", c.org, c.session),
-            );
-            let cookie = cookie.clone();
+            let (app, path, who) = (&app, &path, who.clone());
             async move {
-                let r = app
-                    .send(
-                        Method::GET,
-                        &path,
-                        &Auth::None,
-                        None,
-                        None,
-                        &[("cookie", &cookie)],
-                    )
-                    .await;
+                let r = open_page(app, path, &who).await;
                 assert_eq!(r.status, StatusCode::OK);
                 html(&r)
             }
@@ -719,25 +693,14 @@ async fn a_session_is_edited_and_a_member_removed_from_its_page() {
         let app = TestApp::new(engine).await;
         let c = centre(&app).await;
         c.evaluate(&app, serde_json::json!("argent")).await;
-        let Auth::Session { cookie, .. } = &c.admin else {
-            unreachable!()
-        };
+        let cookie = cookie(&c.admin);
         let page_path = format!("/issuer/orgs/{}/sessions/{}", c.org, c.session);
         let api = format!(
             "/issuer/api/v1/organisations/{}/sessions/{}",
             c.org, c.session
         );
         let open = || async {
-            let r = app
-                .send(
-                    Method::GET,
-                    &page_path,
-                    &Auth::None,
-                    None,
-                    None,
-                    &[("cookie", cookie)],
-                )
-                .await;
+            let r = open_page(&app, &page_path, &c.admin).await;
             assert_eq!(r.status, StatusCode::OK);
             html(&r)
         };
@@ -883,24 +846,12 @@ async fn a_trainee_writes_to_a_trainer_from_the_room_page() {
             !listed.contains("lea@example.org") && !listed.contains("camille@example.org"),
             "{listed}"
         );
-        let Auth::Session { cookie, .. } = &c.trainee else {
-            unreachable!()
-        };
+        let cookie = cookie(&c.trainee);
         let room = format!(
             "/issuer/orgs/{}/sessions/{}/rooms/information",
             c.org, c.session
         );
-        let page = html(
-            &app.send(
-                Method::GET,
-                &room,
-                &Auth::None,
-                None,
-                None,
-                &[("cookie", cookie)],
-            )
-            .await,
-        );
+        let page = html(&open_page(&app, &room, &c.trainee).await);
         let select = &page[page
             .find("<select name=\"with\"")
             .expect("the private chat form")..];
@@ -925,17 +876,7 @@ async fn a_trainee_writes_to_a_trainer_from_the_room_page() {
         let r = post_form(&app, &action, &body, cookie).await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", html(&r));
         let chat = r.headers[header::LOCATION].to_str().unwrap().to_owned();
-        let page = html(
-            &app.send(
-                Method::GET,
-                &chat,
-                &Auth::None,
-                None,
-                None,
-                &[("cookie", cookie)],
-            )
-            .await,
-        );
+        let page = html(&open_page(&app, &chat, &c.trainee).await);
         assert!(page.contains("Julien Martin"), "{page}");
     }
 }

@@ -512,6 +512,25 @@ pub async fn post_form(app: &TestApp, path: &str, body: &str, cookie: &str) -> R
     .await
 }
 
+/// A page as a signed-in browser opens it: the session cookie only (no CSRF header, no API
+/// media type).
+pub async fn open_page(app: &TestApp, path: &str, who: &Auth) -> Reply {
+    let mut extra = vec![("accept", "text/html")];
+    if let Auth::Session { cookie, .. } = who {
+        extra.push(("cookie", cookie.as_str()));
+    }
+    app.send(Method::GET, path, &Auth::None, None, None, &extra)
+        .await
+}
+
+/// The session cookie of a signed-in test account (`name=value`).
+pub fn cookie(who: &Auth) -> &str {
+    match who {
+        Auth::Session { cookie, .. } => cookie,
+        _ => panic!("a signed-in account"),
+    }
+}
+
 /// A reply's body as the page's text.
 pub fn html(reply: &Reply) -> String {
     String::from_utf8_lossy(&reply.raw).into_owned()
