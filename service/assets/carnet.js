@@ -44,12 +44,12 @@ function appendMessage(list, m) {
   list.append(item);
 }
 
-// `YYYY-MM-DD HH:MM` on the wall clock of `zone` (the session's), or of the browser without
-// one: as the server writes the messages it shows.
+// `YYYY-MM-DD HH:MM` on the wall clock of `zone` (the session's), or of metropolitan France
+// without one: as the server writes the messages it shows.
 function wallClock(ms, zone) {
   const parts = {};
   const format = new Intl.DateTimeFormat("en-GB", {
-    timeZone: zone || undefined, year: "numeric", month: "2-digit", day: "2-digit",
+    timeZone: zone || "Europe/Paris", year: "numeric", month: "2-digit", day: "2-digit",
     hour: "2-digit", minute: "2-digit", hourCycle: "h23",
   });
   for (const p of format.formatToParts(new Date(ms))) parts[p.type] = p.value;

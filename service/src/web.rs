@@ -437,10 +437,10 @@ pub fn day(ms: i64) -> String {
     format!("{y:04}-{m:02}-{d:02}")
 }
 
-/// `YYYY-MM-DD HH:MM UTC` of a time in milliseconds, as pages show moments.
+/// `YYYY-MM-DD HH:MM` of a time in milliseconds on the wall clock of metropolitan France, as
+/// pages outside a session show moments (a session's pages use its own zone, [`local_time`]).
 pub fn time(ms: i64) -> String {
-    let (y, mo, d, h, mi, _) = crate::clock::utc(ms.div_euclid(1000));
-    format!("{y:04}-{mo:02}-{d:02} {h:02}:{mi:02} UTC")
+    local_time(ms, "Europe/Paris")
 }
 
 /// `YYYY-MM-DD HH:MM` of a time in milliseconds on the wall clock of `zone` (an IANA name Carnet
@@ -1344,7 +1344,11 @@ mod tests {
     fn moments_on_the_sessions_wall_clock() {
         // 2027-01-15 08:00 UTC: 09:00 in Paris (winter), 04:00 in Guadeloupe.
         let winter = 1_800_000_000_000 - 1_800_000_000_000 % 86_400_000 + 8 * 3_600_000;
-        assert_eq!(time(winter).get(11..16), Some("08:00"));
+        assert_eq!(
+            time(winter).get(11..),
+            Some("09:00"),
+            "Paris outside a session"
+        );
         assert_eq!(local_time(winter, "Europe/Paris").get(11..), Some("09:00"));
         assert_eq!(
             local_time(winter, "America/Guadeloupe").get(11..),
