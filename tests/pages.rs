@@ -772,6 +772,11 @@ async fn a_session_is_edited_and_a_member_removed_from_its_page() {
             1,
             "what was done stays"
         );
+        // And the session page still names the trainee beside it, never by an id.
+        let page = open().await;
+        let evaluations = &page[page.find("id=\"evaluations\"").expect("the evaluations")..];
+        assert!(evaluations.contains("Camille Durand"), "{evaluations}");
+        assert!(!page.contains(&c.trainee_id), "{page}");
         // Nobody takes themselves out (the admin created the session and manages it).
         let admin_id = listed
             .body

@@ -150,6 +150,7 @@ const CATALOG: Catalog = &[
     ("session.edit", "Modifier la session", "Edit the session"),
     ("session.save", "Enregistrer", "Save"),
     ("session.remove", "Retirer", "Remove"),
+    ("session.former", "ancien participant", "former participant"),
     (
         "session.remove_confirm",
         "Retirer de la session (ses évaluations et attestations restent)",
@@ -821,7 +822,8 @@ async fn organisation(
 }
 
 struct EvaluationRow {
-    trainee: String,
+    /// `None` for someone no longer in the session whom the visitor cannot name.
+    trainee: Option<String>,
     competency: String,
     level: String,
     date: String,
@@ -908,10 +910,13 @@ async fn session(
                 .into_iter()
                 .filter(|e| e.session_id == sid)
                 .map(|e| EvaluationRow {
+                    // Someone taken out of the session keeps their evaluations: named from
+                    // the organisation's members when the visitor reads them.
                     trainee: members
                         .iter()
+                        .chain(&org_members)
                         .find(|m| m.account_id == e.trainee_id)
-                        .map_or(e.trainee_id.clone(), |m| m.display_name.clone()),
+                        .map(|m| m.display_name.clone()),
                     competency: competencies
                         .iter()
                         .find(|c| c.id == e.competency_id)
