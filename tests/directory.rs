@@ -1220,3 +1220,237 @@ async fn search_ranks_pages_and_counts_over_many_profiles() {
         assert_eq!(total("region=84").await, 10);
     }
 }
+
+/// The first form `action` of a page holding `part`, as a browser reads it.
+fn action_with(page: &str, part: &str) -> String {
+    page.match_indices("action=\"")
+        .map(|(at, m)| {
+            let start = at + m.len();
+            &page[start..start + page[start..].find('"').unwrap()]
+        })
+        .find(|a| a.contains(part))
+        .unwrap_or_else(|| panic!("a form to {part} in {page}"))
+        .replace("&#x2f;", "/")
+}
+
+fn form_body(fields: &[(&str, &str)]) -> String {
+    fields
+        .iter()
+        .map(|(k, v)| {
+            format!(
+                "{}={}",
+                carnet_core::oid4vci::percent_encode(k),
+                carnet_core::oid4vci::percent_encode(v)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// No centre attested the trainee's identity: they still accept, from the wallet's pages,
+/// declaring what the offer asks; the recruiter sees it as declared, signed in the receipt;
+/// what they typed is kept when a value is wrong, and for the next answer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_trainee_without_an_identity_credential_accepts_declaring_their_details() {
+    for engine in engines() {
+        let app = TestApp::listening(engine).await;
+        let c = centre(&app).await;
+        let evaluated = c.evaluate(&app, json!("or")).await;
+        let (holder, _) = app
+            .register("wallet", "camille@example.org", "Camille Durand")
+            .await;
+        let r = app
+            .call(
+                Method::POST,
+                "/wallet/api/v1/credentials/receive",
+                &holder,
+                Some(json!({"offer": evaluated["offer"]["offer_link"], "tx_code": evaluated["offer"]["tx_code"], "copies": 1})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        let issuer = r.body[0]["issuer"].as_str().unwrap().to_owned();
+        let (admin, admin_id) = app
+            .register("verifier", "admin@plateforme.example", "Admin")
+            .await;
+        app.make_platform_admin(ServiceKind::Verifier, &admin_id)
+            .await;
+        let a = company(
+            &app,
+            "rh@acier.example",
+            "Aciéries du Rhône",
+            "73282932000074",
+            &admin,
+        )
+        .await;
+        let r = app
+            .call(
+                Method::POST,
+                "/verifier/api/v1/trusted-issuers",
+                &admin,
+                Some(json!({"issuer": issuer, "name": "Centre Lyon Métallerie"})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        let verifier_url = app.ctx(ServiceKind::Verifier).config.public_url.clone();
+        let r = app
+            .call(
+                Method::POST,
+                "/wallet/api/v1/directory/publications",
+                &holder,
+                Some(json!({"verifier": verifier_url, "claims": profile_claims()})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        let profile_id = r.body["profile_id"].as_str().unwrap().to_owned();
+        let r = app
+            .call(
+                Method::POST,
+                &format!("/verifier/api/v1/companies/{}/offers", a.company),
+                &a.auth,
+                Some(json!({"title": "Soudeur TIG (H/F)", "body": "CDI à Vénissieux.",
+                    "claims": [{"path": ["email"], "required": true}, {"path": ["phone_number"], "required": true},
+                               {"path": ["address", "locality"]}],
+                    "recipients": {"profiles": [profile_id]}})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+
+        // Nothing declared, nothing presented: not an answer.
+        let inbox = app
+            .call(Method::GET, "/wallet/api/v1/inbox", &holder, None)
+            .await;
+        let request = inbox.body[0]["offer"]["request"].clone();
+        let pending = app
+            .call(
+                Method::POST,
+                "/wallet/api/v1/presentations/requests",
+                &holder,
+                Some(json!({ "request": request })),
+            )
+            .await;
+        assert_eq!(pending.body["answerable"], true, "{}", pending.body);
+        let respond = format!(
+            "/wallet/api/v1/presentations/requests/{}/response",
+            pending.body["id"].as_str().unwrap()
+        );
+        let r = app
+            .call(
+                Method::POST,
+                &respond,
+                &holder,
+                Some(json!({"choices": []})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+        // Declaring less than the offer requires is refused by the recruiter's side.
+        let r = app
+            .call(
+                Method::POST,
+                &respond,
+                &holder,
+                Some(json!({"declared": {"email": "camille@example.org"}})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::BAD_GATEWAY, "{}", r.body);
+
+        // From the inbox page: the accept form, then the details to declare.
+        let page = html(&open_page(&app, "/wallet/inbox", &holder).await);
+        let accept = action_with(&page, "/accept");
+        let csrf = csrf_of(&page);
+        let r = post_form(
+            &app,
+            &accept,
+            &form_body(&[("csrf", &csrf)]),
+            cookie(&holder),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", html(&r));
+        let page = html(&r);
+        assert!(page.contains("Ce que vous déclarez"), "{page}");
+        assert!(
+            page.contains("name=\"declare./email\" value=\"camille@example.org\""),
+            "the account's address is offered: {page}"
+        );
+        for field in [
+            "/phone_number",
+            "/address/locality",
+            "/presentation",
+            "/links",
+        ] {
+            assert!(
+                page.contains(&format!("name=\"declare.{field}\"")),
+                "{field}: {page}"
+            );
+        }
+        let answer = action_with(&page, "/answer/");
+        let hidden = |name: &str| {
+            attribute_of(
+                &page[page.find(&format!("name=\"{name}\"")).unwrap()..],
+                "value",
+            )
+        };
+        let (publication, offer) = (hidden("publication"), hidden("offer"));
+        let typed = |phone: &str| {
+            form_body(&[
+                ("csrf", &csrf),
+                ("publication", &publication),
+                ("offer", &offer),
+                ("declare./email", "camille@example.org"),
+                ("declare./phone_number", phone),
+                ("declare./address/locality", "Villeurbanne"),
+                (
+                    "declare./presentation",
+                    "Soudeuse TIG, mobile sur la métropole.",
+                ),
+                ("declare./links", ""),
+            ])
+        };
+        // A wrong number: the page again, in French, with what was typed.
+        let r = post_form(&app, &answer, &typed("appelez-moi"), cookie(&holder)).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", html(&r));
+        let again = html(&r);
+        assert!(again.contains("Vérifiez ce champ : Téléphone"), "{again}");
+        assert!(again.contains("value=\"appelez-moi\""), "{again}");
+        assert!(again.contains("value=\"Villeurbanne\""), "{again}");
+        let answer = action_with(&again, "/answer/");
+        let r = post_form(&app, &answer, &typed("06 31 41 59 26"), cookie(&holder)).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", html(&r));
+
+        // The recruiter: declared, not verified; signed by the receipt; a chat.
+        let r = app
+            .call(
+                Method::GET,
+                &format!("/verifier/api/v1/companies/{}/candidates", a.company),
+                &a.auth,
+                None,
+            )
+            .await;
+        let candidate = &r.body[0];
+        assert_eq!(candidate["disclosed"], json!({}), "{}", r.body);
+        assert_eq!(candidate["verified_by"], Value::Null);
+        assert_eq!(
+            candidate["declared"],
+            json!({"email": "camille@example.org", "phone_number": "06 31 41 59 26",
+                   "address": {"locality": "Villeurbanne"},
+                   "presentation": "Soudeuse TIG, mobile sur la métropole."})
+        );
+        assert!(candidate["consent_receipt"].is_string());
+        assert!(candidate["chat_id"].is_string());
+        let page = html(
+            &open_page(
+                &app,
+                &format!("/verifier/companies/{}/candidates", a.company),
+                &a.auth,
+            )
+            .await,
+        );
+        assert!(page.contains("Déclaré par la personne"), "{page}");
+        assert!(page.contains("06 31 41 59 26"), "{page}");
+        // What was declared is kept for the next answer.
+        let r = app
+            .call(Method::GET, "/wallet/api/v1/details", &holder, None)
+            .await;
+        assert_eq!(r.body["phone_number"], "06 31 41 59 26", "{}", r.body);
+        assert_eq!(r.body["address"]["locality"], "Villeurbanne");
+    }
+}

@@ -39,6 +39,7 @@ pub mod availability;
 pub mod b64;
 pub mod calendar;
 pub mod dcql;
+pub mod declared;
 pub mod json;
 pub mod jws;
 pub mod keys;

@@ -62,6 +62,11 @@ pub const MIGRATIONS: &[EmbeddedMigration] = &[
         "chat positions",
         include_str!("../../migrations/verifier/0105_chat_positions.sql"),
     ),
+    (
+        106,
+        "declared details",
+        include_str!("../../migrations/verifier/0106_declared_details.sql"),
+    ),
 ];
 
 #[derive(Clone)]

@@ -15,7 +15,8 @@ use crate::{VerifierState, chats};
 use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use carnet_core::dcql::{CredentialQuery, DcqlQuery};
+use carnet_core::dcql::{CredentialQuery, CredentialSet, DcqlQuery};
+use carnet_core::declared::Declared;
 use carnet_core::path::ClaimPath;
 use carnet_service::audit::{self, Actor};
 use carnet_service::error::{ApiError, ApiResult, Problem};
@@ -230,7 +231,9 @@ pub struct Sent {
     pub recipients: usize,
 }
 
-/// The DCQL query of an offer: the identity credential with the claims asked.
+/// The DCQL query of an offer: the identity credential with the claims asked, which a
+/// candidate may present or not — what no centre attested they declare, signed in the consent
+/// receipt, so that anyone can always accept.
 pub fn offer_query(claims: &[AskedClaim]) -> Result<DcqlQuery, String> {
     let required: Vec<ClaimPath> = claims
         .iter()
@@ -246,7 +249,10 @@ pub fn offer_query(claims: &[AskedClaim]) -> Result<DcqlQuery, String> {
         .map_err(|e| e.to_string())?;
     Ok(DcqlQuery {
         credentials: vec![identity],
-        credential_sets: None,
+        credential_sets: Some(vec![CredentialSet {
+            options: vec![vec!["identity".to_owned()]],
+            required: false,
+        }]),
     })
 }
 
@@ -557,9 +563,14 @@ pub struct RecipientView {
     pub sent_at: i64,
     pub viewed_at: Option<i64>,
     pub answered_at: Option<i64>,
-    /// What the candidate disclosed on accepting (only then).
+    /// What the candidate disclosed on accepting (only then), verified by `verified_by`.
     #[schema(value_type = Option<Object>)]
     pub disclosed: Option<Value>,
+    /// The issuer of the identity credential the disclosed claims come from.
+    pub verified_by: Option<String>,
+    /// What the candidate declared of themselves (signed by them, attested by nobody).
+    #[schema(value_type = Option<Object>)]
+    pub declared: Option<Value>,
     /// The consent receipt they signed.
     pub consent_receipt: Option<String>,
     pub chat_id: Option<String>,
@@ -572,18 +583,22 @@ pub struct OfferDetail {
     pub recipients: Vec<RecipientView>,
 }
 
-type RecipientRow = (
-    String,
-    String,
-    String,
-    String,
-    i64,
-    Option<i64>,
-    Option<i64>,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-);
+#[derive(sqlx::FromRow)]
+struct RecipientRow {
+    id: String,
+    profile_id: String,
+    name: String,
+    status: String,
+    sent_at: i64,
+    viewed_at: Option<i64>,
+    answered_at: Option<i64>,
+    claims: Option<String>,
+    consent_receipt: Option<String>,
+    declared: Option<String>,
+    verified_by: Option<String>,
+    chat_id: Option<String>,
+    expires_at: i64,
+}
 
 async fn recipients_of(
     state: &VerifierState,
@@ -592,8 +607,9 @@ async fn recipients_of(
     bind: &str,
 ) -> ApiResult<Vec<RecipientView>> {
     let now = state.ctx.now_ms();
-    let rows: Vec<(RecipientRow, i64)> = sqlx::query_as::<_, (String, String, String, String, i64, Option<i64>, Option<i64>, Option<String>, Option<String>, Option<String>, i64)>(&format!(
-        "SELECT r.id, r.profile_id, p.name, r.status, r.sent_at, r.viewed_at, r.answered_at, d.claims, d.consent_receipt, ch.id, o.expires_at \
+    let rows: Vec<RecipientRow> = sqlx::query_as(&format!(
+        "SELECT r.id, r.profile_id, p.name, r.status, r.sent_at, r.viewed_at, r.answered_at, d.claims, d.consent_receipt, \
+         d.declared, d.verified_by, ch.id AS chat_id, o.expires_at \
          FROM offer_recipients r JOIN profiles p ON p.id = r.profile_id JOIN offers o ON o.id = r.offer_id \
          LEFT JOIN disclosures d ON d.recipient_id = r.id LEFT JOIN chats ch ON ch.recipient_id = r.id \
          WHERE r.company_id = $1 AND {condition} ORDER BY r.answered_at DESC, p.name, r.id LIMIT 10000"
@@ -601,40 +617,24 @@ async fn recipients_of(
     .bind(&access.tenant.id)
     .bind(bind)
     .fetch_all(state.ctx.db.pool())
-    .await?
-    .into_iter()
-    .map(|r| ((r.0, r.1, r.2, r.3, r.4, r.5, r.6, r.7, r.8, r.9), r.10))
-    .collect();
+    .await?;
+    let json = |text: Option<String>| text.and_then(|t| serde_json::from_str(&t).ok());
     Ok(rows
         .into_iter()
-        .map(
-            |(
-                (
-                    id,
-                    profile_id,
-                    name,
-                    status,
-                    sent_at,
-                    viewed_at,
-                    answered_at,
-                    claims,
-                    receipt,
-                    chat,
-                ),
-                expires,
-            )| RecipientView {
-                status: status_now(&status, expires, now),
-                disclosed: claims.and_then(|c| serde_json::from_str(&c).ok()),
-                consent_receipt: receipt,
-                chat_id: chat,
-                id,
-                profile_id,
-                name,
-                sent_at,
-                viewed_at,
-                answered_at,
-            },
-        )
+        .map(|r| RecipientView {
+            status: status_now(&r.status, r.expires_at, now),
+            disclosed: json(r.claims),
+            declared: json(r.declared),
+            verified_by: r.verified_by,
+            consent_receipt: r.consent_receipt,
+            chat_id: r.chat_id,
+            id: r.id,
+            profile_id: r.profile_id,
+            name: r.name,
+            sent_at: r.sent_at,
+            viewed_at: r.viewed_at,
+            answered_at: r.answered_at,
+        })
         .collect())
 }
 
@@ -923,8 +923,8 @@ pub async fn accepted(
 ) -> Result<Value, Refused> {
     let ctx = &state.ctx;
     let now = ctx.now_ms();
-    let (company, profile, holder_kid, status, expires_at): (String, String, String, String, i64) = sqlx::query_as(
-        "SELECT r.company_id, r.profile_id, p.holder_kid, r.status, o.expires_at FROM offer_recipients r \
+    let (company, profile, holder_kid, status, expires_at, asked): (String, String, String, String, i64, String) = sqlx::query_as(
+        "SELECT r.company_id, r.profile_id, p.holder_kid, r.status, o.expires_at, o.claims FROM offer_recipients r \
          JOIN offers o ON o.id = r.offer_id JOIN profiles p ON p.id = r.profile_id WHERE r.id = $1",
     )
     .bind(recipient)
@@ -942,10 +942,57 @@ pub async fn accepted(
             status_now(&status, expires_at, now)
         )));
     }
+    let asked: Vec<AskedClaim> = serde_json::from_str(&asked).map_err(ApiError::from)?;
     let identity = answer.presented.iter().find(|p| p.query_id == "identity");
     let claims = identity
         .map(|p| Value::Object(p.claims.clone()))
         .unwrap_or(json!({}));
+    let verified_by = match identity {
+        Some(p) => Some(
+            state
+                .trust
+                .snapshot(state)
+                .await?
+                .names
+                .get(&p.verified.issuer)
+                .cloned()
+                .unwrap_or_else(|| p.verified.issuer.clone()),
+        ),
+        None => None,
+    };
+    // What the candidate declares, signed with the receipt: only what the offer asks (and a
+    // presentation and links), never something an identity credential already verified.
+    let declared = match answer
+        .receipt
+        .as_ref()
+        .and_then(|(r, _)| r.declared.clone())
+    {
+        None => Declared::default(),
+        Some(value) => serde_json::from_value::<Declared>(value)
+            .map_err(|e| Refused::invalid(format!("the declared details: {e}")))?
+            .normalise()
+            .map_err(|e| Refused::invalid(format!("the declared details: {e}")))?,
+    };
+    let paths: Vec<&ClaimPath> = asked
+        .iter()
+        .map(|a| &a.path)
+        .filter(|p| carnet_core::dcql::resolve(&claims, p).is_empty())
+        .collect();
+    let declared = declared.only(&paths);
+    if let Some(missing) = asked.iter().find(|a| {
+        a.required
+            && carnet_core::dcql::resolve(&claims, &a.path).is_empty()
+            && !declared.says(&a.path)
+    }) {
+        return Err(Refused::invalid(format!(
+            "the offer requires {}, neither verified nor declared",
+            missing.path.to_json()
+        )));
+    }
+    let declared = (!declared.is_empty())
+        .then(|| serde_json::to_string(&declared))
+        .transpose()
+        .map_err(ApiError::from)?;
     let mut tx = ctx.db.begin().await?;
     if !vp::consume(&mut tx, recipient).await? {
         return Err(Refused::invalid("the offer was answered already"));
@@ -956,7 +1003,7 @@ pub async fn accepted(
         .execute(&mut *tx)
         .await?;
     sqlx::query(
-        "INSERT INTO disclosures (recipient_id, company_id, profile_id, claims, consent_receipt, received_at, last_contact_at) VALUES ($1, $2, $3, $4, $5, $6, $6)",
+        "INSERT INTO disclosures (recipient_id, company_id, profile_id, claims, consent_receipt, received_at, last_contact_at, declared, verified_by) VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8)",
     )
     .bind(recipient)
     .bind(&company)
@@ -964,6 +1011,8 @@ pub async fn accepted(
     .bind(claims.to_string())
     .bind(answer.receipt.as_ref().map(|(_, jwt)| jwt.clone()))
     .bind(now)
+    .bind(&declared)
+    .bind(&verified_by)
     .execute(&mut *tx)
     .await?;
     sqlx::query("UPDATE profiles SET last_contact_at = $1 WHERE id = $2")
@@ -983,7 +1032,7 @@ pub async fn accepted(
         "offer.accepted",
         Some(recipient),
         Some(&company),
-        json!({ "claims": shared }),
+        json!({ "claims": shared, "declared": declared.is_some() }),
     )
     .await?;
     tx.commit().await?;

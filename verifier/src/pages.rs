@@ -213,6 +213,14 @@ const CATALOG: Catalog = &[
     ("phone_number", "Téléphone", "Phone"),
     ("birthdate", "Date de naissance", "Date of birth"),
     ("address", "Adresse postale", "Postal address"),
+    ("presentation", "Présentation", "About"),
+    ("links", "Liens", "Links"),
+    ("disclosed.verified", "Vérifié par", "Verified by"),
+    (
+        "disclosed.declared",
+        "Déclaré par la personne",
+        "Declared by the person",
+    ),
     (
         "candidates.title",
         "Candidats qui ont accepté",
@@ -369,6 +377,10 @@ struct Recipient {
     #[serde(default)]
     disclosed: Option<Value>,
     #[serde(default)]
+    verified_by: Option<String>,
+    #[serde(default)]
+    declared: Option<Value>,
+    #[serde(default)]
     consent_receipt: Option<String>,
     #[serde(default)]
     chat_id: Option<String>,
@@ -431,12 +443,18 @@ fn value_text(v: &Value) -> String {
     match v {
         Value::String(s) => s.clone(),
         Value::Object(map) => map.values().map(value_text).collect::<Vec<_>>().join(", "),
+        Value::Array(items) => items.iter().map(value_text).collect::<Vec<_>>().join(", "),
         other => other.to_string(),
     }
 }
 
 fn claim_key(name: &str) -> &'static str {
-    CLAIMS.iter().find(|c| **c == name).copied().unwrap_or("")
+    CLAIMS
+        .iter()
+        .chain(&["presentation", "links"])
+        .find(|c| **c == name)
+        .copied()
+        .unwrap_or("")
 }
 
 /// Disclosed claims as (label key, text).
@@ -853,6 +871,8 @@ struct RecipientRow {
     name: String,
     status: String,
     disclosed: Vec<(&'static str, String, String)>,
+    verified_by: String,
+    declared: Vec<(&'static str, String, String)>,
     receipt: bool,
     chat_id: Option<String>,
 }
@@ -860,6 +880,8 @@ struct RecipientRow {
 fn recipient_row(r: Recipient) -> RecipientRow {
     RecipientRow {
         disclosed: disclosed(&r.disclosed),
+        verified_by: r.verified_by.unwrap_or_default(),
+        declared: disclosed(&r.declared),
         receipt: r.consent_receipt.is_some(),
         name: r.name,
         status: r.status,

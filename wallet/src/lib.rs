@@ -3,7 +3,8 @@
 //! credentials received over OpenID4VCI from any issuer and checked before they are stored
 //! (`credentials`), through bounded outbound requests (`remote`); the carnet, one history per
 //! competency across centres (`carnet`); statuses kept current by a job (`status`); export and
-//! encrypted backup (`backup`); the holder's declared availability (`availability`); OpenID4VP
+//! encrypted backup (`backup`); the holder's declared availability (`availability`) and personal
+//! details (`details`); OpenID4VP
 //! presentations with the holder's choice of claims, and their log (`presentations`); directory
 //! publication and the offers inbox at verifiers (`directory`).
 
@@ -20,6 +21,7 @@ pub mod availability;
 pub mod backup;
 pub mod carnet;
 pub mod credentials;
+pub mod details;
 pub mod directory;
 pub mod pages;
 pub mod presentations;
@@ -54,6 +56,11 @@ pub const MIGRATIONS: &[EmbeddedMigration] = &[
         "directory publications",
         include_str!("../../migrations/wallet/0104_directory.sql"),
     ),
+    (
+        105,
+        "declared details",
+        include_str!("../../migrations/wallet/0105_declared_details.sql"),
+    ),
 ];
 
 #[derive(Clone)]
@@ -85,6 +92,7 @@ pub fn app(ctx: Ctx) -> Router {
             .merge(carnet::router())
             .merge(backup::router())
             .merge(availability::router())
+            .merge(details::router())
             .merge(presentations::router())
             .merge(directory::router()),
         pages::router(),

@@ -6,6 +6,7 @@
 use crate::WalletState;
 use crate::carnet::{self, Carnet, claim_text as text};
 use crate::credentials;
+use crate::details::Declared;
 use crate::vault::{Holder, PageHolder};
 use askama::Template;
 use axum::extract::{Path, State};
@@ -432,10 +433,42 @@ const CATALOG: Catalog = &[
         "Accepter et transmettre",
         "Accept and send",
     ),
+    ("accept.offer", "Offre", "Offer"),
+    ("accept.verified", "Attesté par", "Attested by"),
+    ("accept.declare", "Ce que vous déclarez", "What you declare"),
     (
-        "accept.cannot",
-        "Votre carnet ne contient pas ce qu'il faut pour répondre (par exemple une attestation d'identité de votre centre).",
-        "Your carnet lacks what it takes to answer (an identity credential from your centre, say).",
+        "accept.declare.intro",
+        "Transmis comme déclaré par vous, signé par votre carnet : aucun centre ne l'atteste. Conservé pour vos prochaines réponses.",
+        "Sent as declared by you, signed by your carnet: no centre attests it. Kept for your next answers.",
+    ),
+    ("accept.required", "obligatoire", "required"),
+    ("accept.optional", "facultatif", "optional"),
+    (
+        "accept.check",
+        "Vérifiez ce champ :",
+        "Please check this field:",
+    ),
+    ("detail:/given_name", "Prénom", "Given name"),
+    ("detail:/family_name", "Nom", "Family name"),
+    ("detail:/birthdate", "Date de naissance", "Date of birth"),
+    ("detail:/email", "Adresse e-mail", "E-mail address"),
+    ("detail:/phone_number", "Téléphone", "Phone"),
+    (
+        "detail:/address/street_address",
+        "Adresse (numéro et rue)",
+        "Street address",
+    ),
+    ("detail:/address/postal_code", "Code postal", "Postal code"),
+    ("detail:/address/locality", "Ville", "Town"),
+    (
+        "detail:/presentation",
+        "Quelques mots sur vous",
+        "A few words about you",
+    ),
+    (
+        "detail:/links",
+        "Liens, un par ligne (portfolio, profil professionnel…)",
+        "Links, one per line (portfolio, professional profile…)",
     ),
     ("accept.cancel", "Revenir aux offres", "Back to the offers"),
     ("nav.quizzes", "Questionnaires", "Quizzes"),
@@ -1237,13 +1270,26 @@ struct CandidateView {
     optional: Vec<(String, String)>,
 }
 
+/// A detail the holder declares in an answer: its field (a claim pointer), what it holds, and
+/// whether the offer requires it.
+struct DeclareField {
+    pointer: &'static str,
+    value: String,
+    required: bool,
+}
+
 #[derive(Template)]
 #[template(path = "accept.html")]
 struct AcceptPage {
     chrome: Chrome,
     request: String,
-    answerable: bool,
+    publication: String,
+    offer: String,
+    company: String,
+    title: String,
     candidates: Vec<CandidateView>,
+    declare: Vec<DeclareField>,
+    error: Option<String>,
 }
 
 impl AcceptPage {
@@ -1252,6 +1298,10 @@ impl AcceptPage {
             "" => path.to_owned(),
             text => text.to_owned(),
         }
+    }
+
+    fn field(&self, pointer: &str) -> &str {
+        self.chrome.t(&format!("detail:{pointer}"))
     }
 }
 
@@ -1270,69 +1320,150 @@ async fn accept(
     Form(form): Form<CsrfForm>,
 ) -> Response {
     let back = format!("{}/inbox", state.ctx.config.path_prefix());
-    let view = async {
-        let entries: Vec<InboxEntry> = api.get("/api/v1/inbox").await?;
-        let request = entries
-            .iter()
-            .find(|e| e.publication_id == publication && e.offer["id"] == offer.as_str())
-            .and_then(|e| e.offer["request"].as_str())
-            .ok_or(Problem::not_found())?
-            .to_owned();
-        let pending = api
-            .call(
-                Method::POST,
-                "/api/v1/presentations/requests",
-                &form.csrf,
-                Some(json!({ "request": request })),
-            )
-            .await?;
-        let mut candidates = Vec::new();
-        for query in pending["queries"].as_array().into_iter().flatten() {
-            // The first credential that answers a query (the newest of its kind).
-            if let Some(c) = query["candidates"].as_array().and_then(|c| c.first()) {
-                let paths = |k: &str| -> Vec<carnet_core::path::ClaimPath> {
-                    serde_json::from_value(c[k].clone()).unwrap_or_default()
-                };
-                candidates.push(CandidateView {
-                    query_id: text(&query["query_id"]),
-                    credential_id: text(&c["credential_id"]),
-                    from: c["issuer_name"]
-                        .as_str()
-                        .map_or_else(|| text(&c["issuer"]), str::to_owned),
-                    required: paths("required").iter().map(readable).collect(),
-                    optional: paths("optional")
-                        .iter()
-                        .map(|p| (readable(p), p.to_json().to_string()))
-                        .collect(),
-                });
-            }
-        }
-        Ok(AcceptPage {
-            chrome: Chrome::new(&state.ctx, lang, CATALOG).signed_in_as(&session.0),
-            request: text(&pending["id"]),
-            answerable: pending["answerable"].as_bool().unwrap_or(false),
-            candidates,
-        })
-    };
+    let view = accept_view(
+        &state,
+        lang,
+        &session,
+        &api,
+        &publication,
+        &offer,
+        &form.csrf,
+        None,
+    );
     match view.await {
         Ok(page) => render(lang, page.render()),
         Err(p) => carnet_service::web::problem_page(&state.ctx, lang, p, &back),
     }
 }
 
-/// Sends the holder's answer: for each query, the credential and the optional claims ticked.
+/// What to share in answer to an offer: the claims an identity credential from a centre
+/// attests, and a field for each other detail the offer asks (filled from what the holder
+/// declared before, or `typed`), with a presentation and links of their own. Always
+/// answerable: no centre's credential is needed to accept.
+#[allow(clippy::too_many_arguments)]
+async fn accept_view(
+    state: &WalletState,
+    lang: Lang,
+    session: &PageSession,
+    api: &Backend,
+    publication: &str,
+    offer: &str,
+    csrf: &str,
+    typed: Option<(Declared, String)>,
+) -> Result<AcceptPage, Problem> {
+    let entries: Vec<InboxEntry> = api.get("/api/v1/inbox").await?;
+    let entry = entries
+        .iter()
+        .find(|e| e.publication_id == publication && e.offer["id"] == offer)
+        .ok_or(Problem::not_found())?;
+    let request = entry.offer["request"]
+        .as_str()
+        .ok_or(Problem::not_found())?
+        .to_owned();
+    let asked: Vec<(String, bool)> = entry.offer["claims"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|c| {
+            let path: carnet_core::path::ClaimPath =
+                serde_json::from_value(c["path"].clone()).ok()?;
+            Some((pointer(&path), c["required"].as_bool().unwrap_or(false)))
+        })
+        .collect();
+    let pending = api
+        .call(
+            Method::POST,
+            "/api/v1/presentations/requests",
+            csrf,
+            Some(json!({ "request": request })),
+        )
+        .await?;
+    let mut candidates = Vec::new();
+    let mut covered: Vec<String> = Vec::new();
+    for query in pending["queries"].as_array().into_iter().flatten() {
+        // The first credential that answers a query (the newest of its kind).
+        if let Some(c) = query["candidates"].as_array().and_then(|c| c.first()) {
+            let paths = |k: &str| -> Vec<carnet_core::path::ClaimPath> {
+                serde_json::from_value(c[k].clone()).unwrap_or_default()
+            };
+            covered.extend(
+                paths("required")
+                    .iter()
+                    .chain(&paths("optional"))
+                    .map(pointer),
+            );
+            candidates.push(CandidateView {
+                query_id: text(&query["query_id"]),
+                credential_id: text(&c["credential_id"]),
+                from: c["issuer_name"]
+                    .as_str()
+                    .map_or_else(|| text(&c["issuer"]), str::to_owned),
+                required: paths("required").iter().map(readable).collect(),
+                optional: paths("optional")
+                    .iter()
+                    .map(|p| (readable(p), p.to_json().to_string()))
+                    .collect(),
+            });
+        }
+    }
+    let (values, error) = match typed {
+        Some((typed, error)) => (typed, Some(error)),
+        None => {
+            let mut saved: Declared = api.get("/api/v1/details").await.unwrap_or_default();
+            if saved.email.is_none() {
+                saved.email = Some(session.0.email.clone());
+            }
+            (saved, None)
+        }
+    };
+    let mut declare: Vec<DeclareField> = asked
+        .iter()
+        .filter(|(p, _)| !covered.contains(p))
+        .flat_map(|(p, required)| {
+            carnet_core::declared::fields_of(p)
+                .into_iter()
+                .map(|f| (f, *required))
+        })
+        .chain([("/presentation", false), ("/links", false)])
+        .map(|(pointer, required)| DeclareField {
+            pointer,
+            value: values.get(pointer),
+            required,
+        })
+        .collect();
+    declare.dedup_by(|a, b| a.pointer == b.pointer);
+    Ok(AcceptPage {
+        chrome: Chrome::new(&state.ctx, lang, CATALOG).signed_in_as(&session.0),
+        request: text(&pending["id"]),
+        publication: publication.to_owned(),
+        offer: offer.to_owned(),
+        company: text(&entry.offer["company"]),
+        title: text(&entry.offer["title"]),
+        candidates,
+        declare,
+        error,
+    })
+}
+
+/// Sends the holder's answer: for each query, the credential and the optional claims ticked,
+/// and the details they declare (kept to fill the next answer). A detail that cannot be kept
+/// shows the page again with what they typed.
 async fn answer(
     State(state): State<WalletState>,
     lang: Lang,
+    session: PageSession,
     api: Backend,
     Path(request): Path<String>,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Response {
     let back = format!("{}/inbox", state.ctx.config.path_prefix());
-    let csrf = fields
-        .iter()
-        .find(|(k, _)| k == "csrf")
-        .map_or("", |(_, v)| v.as_str());
+    let value = |name: &str| {
+        fields
+            .iter()
+            .find(|(k, _)| k == name)
+            .map_or("", |(_, v)| v.as_str())
+    };
+    let csrf = value("csrf");
     let choices: Vec<Value> = fields
         .iter()
         .filter_map(|(k, v)| Some((k.strip_prefix("credential.")?, v)))
@@ -1345,16 +1476,65 @@ async fn answer(
             json!({"query_id": query, "credential_id": credential, "optional": optional})
         })
         .collect();
-    let path = format!("/api/v1/presentations/requests/{request}/response");
-    match api
-        .call(
-            Method::POST,
-            &path,
+    let mut typed = Declared::default();
+    let mut shown = Vec::new();
+    for (name, v) in &fields {
+        if let Some(pointer) = name.strip_prefix("declare.")
+            && typed.set(pointer, v)
+        {
+            shown.push(pointer);
+        }
+    }
+    let again = |typed: Declared, error: String| async {
+        let page = accept_view(
+            &state,
+            lang,
+            &session,
+            &api,
+            value("publication"),
+            value("offer"),
             csrf,
-            Some(json!({ "choices": choices })),
+            Some((typed, error)),
         )
-        .await
-    {
+        .await;
+        match page {
+            Ok(page) => render(lang, page.render()),
+            Err(p) => carnet_service::web::problem_page(&state.ctx, lang, p, &back),
+        }
+    };
+    let declared = match typed.clone().normalise() {
+        Ok(declared) => declared,
+        Err(e) => {
+            let chrome = Chrome::new(&state.ctx, lang, CATALOG);
+            let label = chrome.t(&format!("detail:/{}", e.field)).to_owned();
+            let label = if label.is_empty() {
+                e.field.to_owned()
+            } else {
+                label
+            };
+            let message = format!("{} {label}", chrome.t("accept.check"));
+            return again(typed, message).await;
+        }
+    };
+    // What the holder declared here replaces what they had declared; the rest stays.
+    let mut saved: Declared = api.get("/api/v1/details").await.unwrap_or_default();
+    for pointer in &shown {
+        saved.set(pointer, &declared.get(pointer));
+    }
+    let kept = api
+        .call(
+            Method::PUT,
+            "/api/v1/details",
+            csrf,
+            Some(serde_json::to_value(&saved).unwrap_or_default()),
+        )
+        .await;
+    if let Err(p) = kept {
+        return carnet_service::web::problem_page(&state.ctx, lang, p, &back);
+    }
+    let path = format!("/api/v1/presentations/requests/{request}/response");
+    let body = json!({ "choices": choices, "declared": declared });
+    match api.call(Method::POST, &path, csrf, Some(body)).await {
         Ok(_) => see_other(&back, None),
         Err(p) => carnet_service::web::problem_page(&state.ctx, lang, p, &back),
     }

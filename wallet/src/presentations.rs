@@ -9,6 +9,7 @@
 
 use crate::WalletState;
 use crate::credentials::{self, CredentialView};
+use crate::details::Declared;
 use crate::vault::Holder;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -230,7 +231,13 @@ async fn pending(
 #[serde(deny_unknown_fields)]
 pub struct Response {
     /// One choice per credential query answered (several for a query that allows `multiple`).
+    #[serde(default)]
     pub choices: Vec<Choice>,
+    /// What the holder declares of themselves (to a Carnet recruiter accepting an offer):
+    /// sent in the consent receipt, signed by the holder, shown as declared.
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    pub declared: Option<Declared>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -285,8 +292,24 @@ async fn respond(
     Json(input): Json<Response>,
 ) -> ApiResult<Json<Sent>> {
     let request = pending(&state, &holder, &id).await?;
-    let (shared, answer) =
-        answer(&state, &holder, &request, &input.choices, None, Some(&id)).await?;
+    let declared = input
+        .declared
+        .map(|d| {
+            d.normalise()
+                .map_err(|e| ApiError::invalid_field(e.field, e.reason))
+        })
+        .transpose()?
+        .filter(|d| !d.is_empty())
+        .map(|d| serde_json::to_value(d).expect("details serialise"));
+    let (shared, answer) = answer(
+        &state,
+        &holder,
+        &request,
+        &input.choices,
+        declared,
+        Some(&id),
+    )
+    .await?;
     Ok(Json(Sent {
         redirect_uri: answer["redirect_uri"].as_str().map(str::to_owned),
         shared,
@@ -438,7 +461,9 @@ pub async fn answer(
             .expect("an array")
             .push(presentation.into());
     }
-    if vp_token.is_empty() {
+    // Nothing to present is an answer only where no credential is required and the holder
+    // says something of their own.
+    if vp_token.is_empty() && declared.is_none() {
         return Err(ApiError::invalid_field(
             "choices",
             "choose at least one credential",
