@@ -239,3 +239,202 @@ async fn invitations_by_email() {
     })
     .await;
 }
+
+/// The claims of an issued SD-JWT VC, every disclosure opened.
+fn claims_of(sd_jwt: &str) -> serde_json::Value {
+    let parsed = carnet_core::sd_jwt::SdJwt::parse(sd_jwt).unwrap();
+    serde_json::Value::Object(parsed.claims().unwrap())
+}
+
+/// The audit rows of `action` on `target`, their details.
+async fn audited(app: &TestApp, action: &str, target: &str) -> Vec<serde_json::Value> {
+    let rows: Vec<(String,)> = sqlx::query_as(
+        "SELECT details FROM audit_log WHERE action = $1 AND target = $2 ORDER BY at",
+    )
+    .bind(action)
+    .bind(target)
+    .fetch_all(app.ctx(carnet_service::ServiceKind::Issuer).db.pool())
+    .await
+    .unwrap();
+    rows.iter()
+        .map(|(d,)| serde_json::from_str(d).unwrap())
+        .collect()
+}
+
+/// A competency renamed from the organisation's page reaches the credentials signed after,
+/// never those signed before; once assessed its code stays and it is archived, not deleted;
+/// archived, it leaves the evaluation form and comes back when restored. Courses, formations
+/// and resources change, archive and detach; each change is audited with before and after, and
+/// only the organisation's staff make it.
+#[tokio::test]
+async fn the_catalogue_changes_without_touching_signed_credentials() {
+    each_engine(|app| async move {
+        let c = centre(&app).await;
+        let base = format!("/issuer/api/v1/organisations/{}", c.org);
+        let evaluated = c.evaluate(&app, json!("argent")).await;
+        let before = receive_offer(
+            &app,
+            evaluated["offer"]["offer_link"].as_str().unwrap(),
+            evaluated["offer"]["tx_code"].as_str(),
+        )
+        .await;
+        assert_eq!(claims_of(&before)["competency"]["name"], "Soudure TIG");
+
+        // From the page: the edit form of the competency, as the administrator fills it.
+        let page = html(&open_page(&app, &format!("/issuer/orgs/{}", c.org), &c.admin).await);
+        let action = format!("/issuer/do/api/v1/organisations/{}/competencies/{}", c.org, c.competency);
+        assert!(page.contains(&format!("action=\"{action}\"")), "{page}");
+        assert!(page.contains("Fiche RNCP"), "the codes that tie centres: {page}");
+        let body = format!(
+            "csrf={}&_method=PATCH&code=SOUD-TIG&name=Soudage+TIG+%28proc%C3%A9d%C3%A9+141%29&description=Souder+%C3%A0+l%27arc+TIG&framework_codes.rome=H2913&framework_codes.rncp=RNCP35192",
+            csrf_of(&page)
+        );
+        let r = post_form(&app, &action, &body, cookie(&c.admin)).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", html(&r));
+        let changes = audited(&app, "competency.updated", &c.competency).await;
+        assert_eq!(changes.len(), 1);
+        assert_eq!(changes[0]["before"]["name"], "Soudure TIG");
+        assert_eq!(changes[0]["after"]["name"], "Soudage TIG (procédé 141)");
+        assert_eq!(changes[0]["after"]["framework_codes"]["rncp"], "RNCP35192");
+
+        // Signed before: unchanged. Signed after: the new name and code.
+        assert_eq!(claims_of(&before)["competency"]["name"], "Soudure TIG");
+        let evaluated = c.evaluate(&app, json!("or")).await;
+        let after = receive_offer(
+            &app,
+            evaluated["offer"]["offer_link"].as_str().unwrap(),
+            evaluated["offer"]["tx_code"].as_str(),
+        )
+        .await;
+        let competency = &claims_of(&after)["competency"];
+        assert_eq!(competency["name"], "Soudage TIG (procédé 141)");
+        assert_eq!(competency["framework_codes"]["rncp"], "RNCP35192");
+
+        // Assessed: its code stays, it is not deleted; the trainee changes nothing.
+        let path = format!("{base}/competencies/{}", c.competency);
+        let r = app
+            .call(Method::PATCH, &path, &c.admin, Some(json!({"code": "TIG-2"})))
+            .await;
+        assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+        let r = app.call(Method::DELETE, &path, &c.admin, None).await;
+        assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+        let r = app
+            .call(Method::PATCH, &path, &c.trainee, Some(json!({"name": "x"})))
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+
+        // Archived: out of the evaluation form and refused; restored: back.
+        let r = app
+            .call(Method::PATCH, &path, &c.trainer, Some(json!({"archived": true})))
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        assert!(r.body["archived_at"].is_i64(), "{}", r.body);
+        let session_page = format!("/issuer/orgs/{}/sessions/{}", c.org, c.session);
+        let page = html(&open_page(&app, &session_page, &c.trainer).await);
+        assert!(!page.contains(&format!("value=\"{}\"", c.competency)), "{page}");
+        let r = app
+            .call(
+                Method::POST,
+                &format!("{base}/sessions/{}/evaluations", c.session),
+                &c.trainer,
+                Some(json!({"trainee_id": c.trainee_id, "competency_id": c.competency, "assessment": "or"})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+        let page = html(&open_page(&app, &format!("/issuer/orgs/{}", c.org), &c.admin).await);
+        assert!(page.contains("Archivées (1)"), "{page}");
+        let r = app
+            .call(Method::PATCH, &path, &c.admin, Some(json!({"archived": false})))
+            .await;
+        assert_eq!(r.body["archived_at"], serde_json::Value::Null, "{}", r.body);
+        let page = html(&open_page(&app, &session_page, &c.trainer).await);
+        assert!(page.contains(&format!("value=\"{}\"", c.competency)), "{page}");
+
+        // A competency never assessed is deleted; its scale then too.
+        let scale = app
+            .call(Method::POST, &format!("{base}/scales"), &c.admin,
+                Some(json!({"name": "Note", "scale": {"kind": "score", "max": 20, "pass": 10}})))
+            .await
+            .body;
+        let spare = app
+            .call(Method::POST, &format!("{base}/competencies"), &c.admin,
+                Some(json!({"code": "MIG", "name": "Soudure MIG", "scale_id": scale["id"]})))
+            .await
+            .body;
+        let scale_path = format!("{base}/scales/{}", scale["id"].as_str().unwrap());
+        let r = app.call(Method::DELETE, &scale_path, &c.admin, None).await;
+        assert_eq!(r.status, StatusCode::CONFLICT, "in use: {}", r.body);
+        let r = app
+            .call(Method::PATCH, &scale_path, &c.admin,
+                Some(json!({"name": "Note sur 20", "scale": {"kind": "score", "max": 20, "pass": 12}})))
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "never assessed, redefined: {}", r.body);
+        let r = app
+            .call(Method::DELETE, &format!("{base}/competencies/{}", spare["id"].as_str().unwrap()), &c.admin, None)
+            .await;
+        assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
+        let r = app.call(Method::DELETE, &scale_path, &c.admin, None).await;
+        assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
+
+        // Courses, formations, resources: changed, archived, detached; audited.
+        let course = app
+            .call(Method::POST, &format!("{base}/courses"), &c.admin, Some(json!({"title": "Soudure TIG : bases"})))
+            .await
+            .body;
+        let course_id = course["id"].as_str().unwrap();
+        let resource = app
+            .call(Method::POST, &format!("{base}/resources"), &c.admin,
+                Some(json!({"title": "Fiche sécurité", "kind": "text", "body": "Gants, masque."})))
+            .await
+            .body;
+        let resource_id = resource["id"].as_str().unwrap();
+        let r = app
+            .call(Method::POST, &format!("{base}/courses/{course_id}/resources"), &c.admin,
+                Some(json!({"resource_id": resource_id})))
+            .await;
+        assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
+        let page = html(&open_page(&app, &format!("/issuer/orgs/{}/courses", c.org), &c.admin).await);
+        let csrf = csrf_of(&page);
+        for (action, body) in [
+            (format!("/issuer/do/api/v1/organisations/{}/courses/{course_id}", c.org),
+             "_method=PATCH&title=Soudure+TIG+%3A+les+bases&description=Premier+module"),
+            (format!("/issuer/do/api/v1/organisations/{}/resources/{resource_id}", c.org),
+             "_method=PATCH&title=Fiche+s%C3%A9curit%C3%A9&body=Gants%2C+masque%2C+tablier."),
+        ] {
+            assert!(page.contains(&format!("action=\"{action}\"")), "{action}: {page}");
+            let r = post_form(&app, &action, &format!("csrf={csrf}&{body}"), cookie(&c.admin)).await;
+            assert_eq!(r.status, StatusCode::SEE_OTHER, "{action}: {}", html(&r));
+        }
+        let r = app.call(Method::GET, &format!("{base}/courses"), &c.trainee, None).await;
+        assert_eq!(r.body[0]["title"], "Soudure TIG : les bases", "{}", r.body);
+        let r = app.call(Method::GET, &format!("{base}/courses/{course_id}/resources"), &c.trainee, None).await;
+        assert_eq!(r.body[0]["body"], "Gants, masque, tablier.", "{}", r.body);
+        assert_eq!(audited(&app, "course.updated", course_id).await.len(), 1);
+        assert_eq!(audited(&app, "resource.updated", resource_id).await[0]["before"]["body"], "Gants, masque.");
+        let detach = format!("/issuer/do/api/v1/organisations/{}/courses/{course_id}/resources/{resource_id}", c.org);
+        assert!(page.contains(&format!("action=\"{detach}\"")), "{page}");
+        let r = post_form(&app, &detach, &format!("csrf={csrf}&_method=DELETE"), cookie(&c.admin)).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", html(&r));
+        let r = app.call(Method::GET, &format!("{base}/courses/{course_id}/resources"), &c.admin, None).await;
+        assert_eq!(r.body, json!([]));
+        let formation = app
+            .call(Method::POST, &format!("{base}/formations"), &c.admin, Some(json!({"title": "Soudeur"})))
+            .await
+            .body;
+        let formation_path = format!("{base}/formations/{}", formation["id"].as_str().unwrap());
+        let r = app
+            .call(Method::PATCH, &formation_path, &c.admin, Some(json!({"title": "Soudeur TIG", "archived": true})))
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        let r = app
+            .call(Method::POST, &format!("{base}/sessions"), &c.admin,
+                Some(json!({"title": "x", "starts_on": "2026-01-05", "ends_on": "2026-01-06", "formation_id": formation["id"]})))
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "no new session of an archived formation: {}", r.body);
+        let r = app
+            .call(Method::PATCH, &format!("{base}/courses/{course_id}"), &c.trainee, Some(json!({"archived": true})))
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    })
+    .await;
+}

@@ -1,7 +1,9 @@
 //! Courses (modules, chapters) with their resources — Markdown text, files (PDF, images, text;
 //! type checked against the content, size-limited, kept in the file store) and links — and
 //! formations grouping courses in order. A resource is shared by attaching it to several
-//! courses, or duplicated into an independent copy. Staff write; every member reads.
+//! courses, or duplicated into an independent copy. Courses, formations and resources are
+//! changed and archived (kept where they are used, offered no more), a resource detached from
+//! a course. Staff write, audited with before and after; every member reads.
 
 use crate::catalog::text;
 use crate::sessions::SessionReader;
@@ -25,7 +27,11 @@ use utoipa_axum::routes;
 pub fn router() -> OpenApiRouter<IssuerState> {
     OpenApiRouter::new()
         .routes(routes!(create_course, list_courses))
+        .routes(routes!(update_course))
         .routes(routes!(create_resource, list_resources))
+        .routes(routes!(update_resource))
+        .routes(routes!(detach_resource))
+        .routes(routes!(update_formation))
         .routes(routes!(upload_resource).layer(DefaultBodyLimit::max(20 * 1024 * 1024)))
         .routes(routes!(resource_content))
         .routes(routes!(copy_resource))
@@ -49,6 +55,18 @@ pub struct Course {
     pub id: String,
     pub title: String,
     pub description: String,
+    /// When it was archived (offered no more; kept where it is used).
+    pub archived_at: Option<i64>,
+}
+
+/// A change of a course or a formation: only the fields given change.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TitledChange {
+    pub title: Option<String>,
+    pub description: Option<String>,
+    /// Archive (`true`) or bring back (`false`).
+    pub archived: Option<bool>,
 }
 
 fn optional_text(field: &str, value: &str, max: usize) -> ApiResult<String> {
@@ -89,6 +107,7 @@ async fn insert_titled(
         id: format!("{prefix}_{}", random_token(16)),
         title: text("title", &input.title, 200)?,
         description: optional_text("description", &input.description, 4000)?,
+        archived_at: None,
     };
     let now = ctx.now_ms();
     let org = &access.tenant.id;
@@ -115,6 +134,94 @@ async fn insert_titled(
     Ok(row)
 }
 
+/// Changes a course or a formation with its audit row (before and after).
+async fn update_titled(
+    ctx: &Ctx,
+    access: &carnet_service::tenants::Access<Organisations>,
+    what: Titled,
+    id: &str,
+    change: TitledChange,
+) -> ApiResult<Course> {
+    let (table, action) = match what {
+        Titled::Course => ("courses", "course.updated"),
+        Titled::Formation => ("formations", "formation.updated"),
+    };
+    let id = path_id(id)?;
+    let org = &access.tenant.id;
+    let before: Course = sqlx::query_as(&format!(
+        "SELECT id, title, description, archived_at FROM {table} WHERE id = $1 AND organisation_id = $2"
+    ))
+    .bind(id)
+    .bind(org)
+    .fetch_optional(ctx.db.pool())
+    .await?
+    .ok_or(ApiError::NotFound)?;
+    let now = ctx.now_ms();
+    let after = Course {
+        id: before.id.clone(),
+        title: match &change.title {
+            Some(t) => text("title", t, 200)?,
+            None => before.title.clone(),
+        },
+        description: match &change.description {
+            Some(d) => optional_text("description", d, 4000)?,
+            None => before.description.clone(),
+        },
+        archived_at: crate::catalog::archived_at(change.archived, before.archived_at, now),
+    };
+    let mut tx = ctx.db.begin().await?;
+    sqlx::query(&format!(
+        "UPDATE {table} SET title = $1, description = $2, archived_at = $3 WHERE id = $4 AND organisation_id = $5"
+    ))
+    .bind(&after.title)
+    .bind(&after.description)
+    .bind(after.archived_at)
+    .bind(id)
+    .bind(org)
+    .execute(&mut *tx)
+    .await?;
+    audit::record(
+        &mut tx,
+        now,
+        &access.actor(),
+        action,
+        Some(id),
+        Some(org),
+        json!({ "before": before, "after": after }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(after)
+}
+
+/// Changes or archives a course; organisation staff.
+#[utoipa::path(patch, path = "/api/v1/organisations/{id}/courses/{cid}", tag = "courses", request_body = TitledChange,
+    params(("id" = String, Path), ("cid" = String, Path)),
+    responses((status = 200, body = Course), (status = 404, body = Problem), (status = 422, body = Problem)))]
+async fn update_course(
+    State(ctx): State<Ctx>,
+    Staff(access): Staff<Organisations>,
+    Path(path): Path<(String, String)>,
+    Json(input): Json<TitledChange>,
+) -> ApiResult<Json<Course>> {
+    let course = update_titled(&ctx, &access, Titled::Course, &path.1, input).await?;
+    Ok(Json(course))
+}
+
+/// Changes or archives a formation; organisation staff. Its sessions keep it.
+#[utoipa::path(patch, path = "/api/v1/organisations/{id}/formations/{fid}", tag = "courses", request_body = TitledChange,
+    params(("id" = String, Path), ("fid" = String, Path)),
+    responses((status = 200, body = Course), (status = 404, body = Problem), (status = 422, body = Problem)))]
+async fn update_formation(
+    State(ctx): State<Ctx>,
+    Staff(access): Staff<Organisations>,
+    Path(path): Path<(String, String)>,
+    Json(input): Json<TitledChange>,
+) -> ApiResult<Json<Course>> {
+    let formation = update_titled(&ctx, &access, Titled::Formation, &path.1, input).await?;
+    Ok(Json(formation))
+}
+
 /// Creates a course; organisation staff.
 #[utoipa::path(post, path = "/api/v1/organisations/{id}/courses", tag = "courses", request_body = NewCourse,
     params(("id" = String, Path)), responses((status = 201, body = Course), (status = 403, body = Problem)))]
@@ -134,7 +241,7 @@ async fn list_courses(
     State(ctx): State<Ctx>,
     Member(access): Member<Organisations>,
 ) -> ApiResult<Json<Vec<Course>>> {
-    let rows = sqlx::query_as("SELECT id, title, description FROM courses WHERE organisation_id = $1 ORDER BY title LIMIT 5000")
+    let rows = sqlx::query_as("SELECT id, title, description, archived_at FROM courses WHERE organisation_id = $1 ORDER BY title LIMIT 5000")
         .bind(&access.tenant.id)
         .fetch_all(ctx.db.pool())
         .await?;
@@ -163,9 +270,12 @@ pub struct Resource {
     pub url: Option<String>,
     pub media_type: Option<String>,
     pub size: Option<i64>,
+    /// When it was archived (offered no more; kept in the courses it is in).
+    pub archived_at: Option<i64>,
 }
 
-const RESOURCE_COLUMNS: &str = "r.id, r.kind, r.title, r.body, r.url, r.media_type, r.size";
+const RESOURCE_COLUMNS: &str =
+    "r.id, r.kind, r.title, r.body, r.url, r.media_type, r.size, r.archived_at";
 
 async fn insert_resource(
     ctx: &Ctx,
@@ -216,7 +326,29 @@ async fn create_resource(
     Json(input): Json<NewResource>,
 ) -> ApiResult<(StatusCode, Json<Resource>)> {
     let title = text("title", &input.title, 200)?;
-    let (body, url) = match (input.kind.as_str(), &input.body, &input.url) {
+    let (body, url) = resource_content_of(&input.kind, &input.body, &input.url)?;
+    let r = Resource {
+        id: format!("res_{}", random_token(16)),
+        kind: input.kind,
+        title,
+        body,
+        url,
+        media_type: None,
+        size: None,
+        archived_at: None,
+    };
+    insert_resource(&ctx, &access, &r, None, "resource.created").await?;
+    Ok((StatusCode::CREATED, Json(r)))
+}
+
+/// The body and address of a text (Markdown body, no address) or link (an http(s) address, no
+/// body) resource.
+fn resource_content_of(
+    kind: &str,
+    body: &Option<String>,
+    url: &Option<String>,
+) -> ApiResult<(Option<String>, Option<String>)> {
+    Ok(match (kind, body, url) {
         ("text", Some(body), None) => (Some(text("body", body, 200_000)?), None),
         ("link", None, Some(url)) if url.starts_with("https://") || url.starts_with("http://") => {
             (None, Some(text("url", url, 2000)?))
@@ -239,18 +371,132 @@ async fn create_resource(
                 "text or link (files are uploaded to …/resources/files)",
             ));
         }
+    })
+}
+
+/// A change of a resource: only the fields given change (a text's body, a link's address).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResourceChange {
+    pub title: Option<String>,
+    pub body: Option<String>,
+    pub url: Option<String>,
+    /// Archive (`true`) or bring back (`false`).
+    pub archived: Option<bool>,
+}
+
+/// Changes or archives a resource, wherever it is shared; organisation staff.
+#[utoipa::path(patch, path = "/api/v1/organisations/{id}/resources/{rid}", tag = "courses", request_body = ResourceChange,
+    params(("id" = String, Path), ("rid" = String, Path)),
+    responses((status = 200, body = Resource), (status = 404, body = Problem), (status = 422, body = Problem)))]
+async fn update_resource(
+    State(ctx): State<Ctx>,
+    Staff(access): Staff<Organisations>,
+    Path(path): Path<(String, String)>,
+    Json(input): Json<ResourceChange>,
+) -> ApiResult<Json<Resource>> {
+    let rid = path_id(&path.1)?;
+    let org = &access.tenant.id;
+    let before: Resource = sqlx::query_as(&format!(
+        "SELECT {RESOURCE_COLUMNS} FROM resources r WHERE r.id = $1 AND r.organisation_id = $2"
+    ))
+    .bind(rid)
+    .bind(org)
+    .fetch_optional(ctx.db.pool())
+    .await?
+    .ok_or(ApiError::NotFound)?;
+    let (body, url) = match (before.kind.as_str(), &input.body, &input.url) {
+        ("file", None, None) => (None, None),
+        ("file", _, _) => {
+            return Err(ApiError::invalid_field(
+                "body",
+                "a file is replaced by uploading another",
+            ));
+        }
+        (kind, body, url) => resource_content_of(
+            kind,
+            &body.clone().or(before.body.clone()),
+            &url.clone().or(before.url.clone()),
+        )?,
     };
-    let r = Resource {
-        id: format!("res_{}", random_token(16)),
-        kind: input.kind,
-        title,
+    let now = ctx.now_ms();
+    let after = Resource {
+        title: match &input.title {
+            Some(t) => text("title", t, 200)?,
+            None => before.title.clone(),
+        },
         body,
         url,
-        media_type: None,
-        size: None,
+        archived_at: crate::catalog::archived_at(input.archived, before.archived_at, now),
+        id: before.id.clone(),
+        kind: before.kind.clone(),
+        media_type: before.media_type.clone(),
+        size: before.size,
     };
-    insert_resource(&ctx, &access, &r, None, "resource.created").await?;
-    Ok((StatusCode::CREATED, Json(r)))
+    let mut tx = ctx.db.begin().await?;
+    sqlx::query(
+        "UPDATE resources SET title = $1, body = $2, url = $3, archived_at = $4 WHERE id = $5 AND organisation_id = $6",
+    )
+    .bind(&after.title)
+    .bind(&after.body)
+    .bind(&after.url)
+    .bind(after.archived_at)
+    .bind(rid)
+    .bind(org)
+    .execute(&mut *tx)
+    .await?;
+    audit::record(
+        &mut tx,
+        now,
+        &access.actor(),
+        "resource.updated",
+        Some(rid),
+        Some(org),
+        json!({ "before": before, "after": after }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Json(after))
+}
+
+/// Takes a resource out of a course (it stays in the organisation and its other courses).
+#[utoipa::path(delete, path = "/api/v1/organisations/{id}/courses/{cid}/resources/{rid}", tag = "courses",
+    params(("id" = String, Path), ("cid" = String, Path), ("rid" = String, Path)),
+    responses((status = 204), (status = 404, body = Problem)))]
+async fn detach_resource(
+    State(ctx): State<Ctx>,
+    Staff(access): Staff<Organisations>,
+    Path(path): Path<(String, String, String)>,
+) -> ApiResult<StatusCode> {
+    let (cid, rid) = (path_id(&path.1)?, path_id(&path.2)?);
+    let org = &access.tenant.id;
+    let now = ctx.now_ms();
+    let mut tx = ctx.db.begin().await?;
+    let removed = sqlx::query(
+        "DELETE FROM course_resources WHERE course_id = $1 AND resource_id = $2 \
+         AND course_id IN (SELECT id FROM courses WHERE organisation_id = $3)",
+    )
+    .bind(cid)
+    .bind(rid)
+    .bind(org)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if removed == 0 {
+        return Err(ApiError::NotFound);
+    }
+    audit::record(
+        &mut tx,
+        now,
+        &access.actor(),
+        "course.resource_detached",
+        Some(cid),
+        Some(org),
+        json!({ "resource": rid }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -291,6 +537,7 @@ async fn upload_resource(
         url: None,
         media_type: Some(media_type.to_owned()),
         size: Some(body.len() as i64),
+        archived_at: None,
     };
     insert_resource(&ctx, &access, &r, Some(&key), "resource.uploaded").await?;
     Ok((StatusCode::CREATED, Json(r)))
@@ -382,6 +629,7 @@ async fn copy_resource(
     let copy = Resource {
         id: format!("res_{}", random_token(16)),
         title: format!("{} (copie)", original.title),
+        archived_at: None,
         ..original
     };
     insert_resource(&ctx, &access, &copy, key.as_deref(), "resource.copied").await?;
@@ -473,6 +721,8 @@ pub struct Formation {
     pub description: String,
     /// Its courses, in order.
     pub course_ids: Vec<String>,
+    /// When it was archived (no new session of it; its sessions keep it).
+    pub archived_at: Option<i64>,
 }
 
 /// Creates a formation (its courses are set with PUT …/courses); organisation staff.
@@ -489,6 +739,7 @@ async fn create_formation(
         title: created.title,
         description: created.description,
         course_ids: Vec::new(),
+        archived_at: None,
     };
     Ok((StatusCode::CREATED, Json(f)))
 }
@@ -500,8 +751,8 @@ async fn list_formations(
     State(ctx): State<Ctx>,
     Member(access): Member<Organisations>,
 ) -> ApiResult<Json<Vec<Formation>>> {
-    let rows: Vec<(String, String, String)> =
-        sqlx::query_as("SELECT id, title, description FROM formations WHERE organisation_id = $1 ORDER BY title LIMIT 1000")
+    let rows: Vec<(String, String, String, Option<i64>)> =
+        sqlx::query_as("SELECT id, title, description, archived_at FROM formations WHERE organisation_id = $1 ORDER BY title LIMIT 1000")
             .bind(&access.tenant.id)
             .fetch_all(ctx.db.pool())
             .await?;
@@ -514,7 +765,7 @@ async fn list_formations(
     .await?;
     Ok(Json(
         rows.into_iter()
-            .map(|(id, title, description)| {
+            .map(|(id, title, description, archived_at)| {
                 let course_ids = links
                     .iter()
                     .filter(|(f, _)| *f == id)
@@ -525,6 +776,7 @@ async fn list_formations(
                     title,
                     description,
                     course_ids,
+                    archived_at,
                 }
             })
             .collect(),
@@ -671,7 +923,7 @@ async fn session_resources(
         return Ok(Json(Vec::new()));
     };
     let courses: Vec<Course> = sqlx::query_as(
-        "SELECT c.id, c.title, c.description FROM formation_courses fc JOIN courses c ON c.id = fc.course_id \
+        "SELECT c.id, c.title, c.description, c.archived_at FROM formation_courses fc JOIN courses c ON c.id = fc.course_id \
          WHERE fc.formation_id = $1 ORDER BY fc.position",
     )
     .bind(&formation)

@@ -127,6 +127,13 @@ async fn record(
         .map_err(|_| {
             ApiError::invalid_field("competency_id", "no such competency in this organisation")
         })?;
+    // An archived competency keeps its history, corrections included, and takes no new one.
+    if competency.archived_at.is_some() && input.supersedes.is_none() {
+        return Err(ApiError::invalid_field(
+            "competency_id",
+            "this competency is archived",
+        ));
+    }
     let scale = catalog::scale(ctx, org, &competency.scale_id).await?;
     let level: Level = scale
         .scale

@@ -103,6 +103,11 @@ pub const MIGRATIONS: &[EmbeddedMigration] = &[
         "status list numbers",
         include_str!("../../migrations/issuer/0112_status_list_sequence.sql"),
     ),
+    (
+        113,
+        "archiving",
+        include_str!("../../migrations/issuer/0113_archiving.sql"),
+    ),
 ];
 
 #[derive(Clone)]

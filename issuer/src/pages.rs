@@ -110,6 +110,41 @@ const CATALOG: Catalog = &[
     ("org.code", "Code", "Code"),
     ("org.description", "Description", "Description"),
     ("org.rome", "Code ROME (facultatif)", "ROME code (optional)"),
+    (
+        "org.rncp",
+        "Fiche RNCP (facultatif), ex. RNCP35192",
+        "RNCP record (optional), e.g. RNCP35192",
+    ),
+    (
+        "org.rs",
+        "Fiche RS (facultatif), ex. RS5678",
+        "RS record (optional), e.g. RS5678",
+    ),
+    (
+        "org.esco",
+        "Compétence ESCO (facultatif, adresse)",
+        "ESCO skill (optional, address)",
+    ),
+    (
+        "org.frameworks_hint",
+        "Ces codes relient la compétence à celle d'autres centres : le carnet du stagiaire réunit leurs validations en un seul historique.",
+        "These codes tie the competency to other centres' own: the trainee's carnet gathers their validations into one history.",
+    ),
+    ("org.edit", "Modifier", "Edit"),
+    ("org.save", "Enregistrer", "Save"),
+    ("org.archive", "Archiver", "Archive"),
+    ("org.restore", "Réactiver", "Restore"),
+    ("org.archived", "Archivées", "Archived"),
+    (
+        "org.edit_hint",
+        "Les attestations déjà signées gardent ce qu'elles disent ; les prochaines porteront la modification. Le code et l'échelle ne changent plus une fois une évaluation enregistrée.",
+        "Credentials already signed keep what they say; the next ones carry the change. The code and scale no longer change once an evaluation is recorded.",
+    ),
+    (
+        "org.archive_hint",
+        "Une compétence archivée reste dans l'historique et les attestations, mais n'est plus proposée à l'évaluation.",
+        "An archived competency stays in the history and the credentials, but is no longer offered for evaluation.",
+    ),
     ("org.frameworks", "Référentiels", "Frameworks"),
     (
         "org.scale_example",
@@ -388,6 +423,27 @@ const CATALOG: Catalog = &[
         "Competencies taught",
     ),
     ("course.save", "Enregistrer", "Save"),
+    ("course.edit", "Modifier", "Edit"),
+    ("course.archive", "Archiver", "Archive"),
+    ("course.restore", "Réactiver", "Restore"),
+    ("course.archived", "archivé", "archived"),
+    (
+        "course.detach",
+        "Retirer du cours",
+        "Take out of the course",
+    ),
+    ("course.copy", "Dupliquer", "Duplicate"),
+    ("course.up", "Monter", "Move up"),
+    (
+        "course.archive_hint",
+        "Archivé, il reste là où il sert mais n'est plus proposé.",
+        "Archived, it stays where it is used but is no longer offered.",
+    ),
+    (
+        "course.shared_hint",
+        "Modifier une ressource la change dans tous les cours qui la partagent ; dupliquez-la pour une version à part.",
+        "Changing a resource changes it in every course that shares it; duplicate it for a separate version.",
+    ),
     ("course.formations", "Formations", "Formations"),
     (
         "course.new_formation",
@@ -535,6 +591,8 @@ struct Scale {
     id: String,
     name: String,
     scale: Value,
+    #[serde(default)]
+    archived_at: Option<i64>,
 }
 
 impl Scale {
@@ -560,10 +618,21 @@ struct Competency {
     code: String,
     name: String,
     #[serde(default)]
+    description: String,
+    #[serde(default)]
     framework_codes: BTreeMap<String, String>,
+    #[serde(default)]
+    archived_at: Option<i64>,
 }
 
+/// The frameworks whose codes identify a competency across centres, as the forms ask them.
+const FRAMEWORKS: [&str; 4] = ["rome", "rncp", "rs", "esco"];
+
 impl Competency {
+    fn framework(&self, name: &str) -> &str {
+        self.framework_codes.get(name).map_or("", String::as_str)
+    }
+
     fn frameworks(&self) -> String {
         self.framework_codes
             .iter()
@@ -754,6 +823,15 @@ struct OrganisationPage {
     adds_members: bool,
 }
 
+impl OrganisationPage {
+    fn archived_competencies(&self) -> usize {
+        self.competencies
+            .iter()
+            .filter(|c| c.archived_at.is_some())
+            .count()
+    }
+}
+
 async fn organisation(
     State(state): State<IssuerState>,
     lang: Lang,
@@ -926,6 +1004,11 @@ async fn session(
                     validated: e.validated != 0,
                     comment: e.comment,
                 })
+                .collect();
+            // Only what is not archived is offered for a new evaluation.
+            let competencies = competencies
+                .into_iter()
+                .filter(|c| c.archived_at.is_none())
                 .collect();
             (org_members, competencies, evaluations)
         } else {
@@ -1765,6 +1848,8 @@ struct Course {
     title: String,
     #[serde(default)]
     description: String,
+    #[serde(default)]
+    archived_at: Option<i64>,
 }
 
 #[derive(Deserialize)]
@@ -1779,6 +1864,8 @@ struct Resource {
     url: Option<String>,
     #[serde(default)]
     media_type: Option<String>,
+    #[serde(default)]
+    archived_at: Option<i64>,
 }
 
 impl Resource {
@@ -1798,6 +1885,8 @@ struct Formation {
     #[serde(default)]
     description: String,
     course_ids: Vec<String>,
+    #[serde(default)]
+    archived_at: Option<i64>,
 }
 
 #[derive(Deserialize)]
@@ -1826,6 +1915,45 @@ struct CoursesPage {
 impl CoursesPage {
     fn in_formation(&self, formation: &Formation, course: &str) -> bool {
         formation.course_ids.iter().any(|c| c == course)
+    }
+
+    /// The courses a formation may have, its own first in their order (so that saving the
+    /// choice keeps it), then the others not archived, with whether each is in it.
+    fn choices(&self, formation: &Formation) -> Vec<(&CourseView, bool)> {
+        let own = formation
+            .course_ids
+            .iter()
+            .filter_map(|id| self.courses.iter().find(|c| &c.course.id == id))
+            .map(|c| (c, true));
+        let others = self
+            .courses
+            .iter()
+            .filter(|c| {
+                c.course.archived_at.is_none() && !self.in_formation(formation, &c.course.id)
+            })
+            .map(|c| (c, false));
+        own.chain(others).collect()
+    }
+
+    /// A formation's courses in order, each with the order that moves it up one place.
+    fn ordered(&self, formation: &Formation) -> Vec<(String, Vec<String>)> {
+        formation
+            .course_ids
+            .iter()
+            .enumerate()
+            .map(|(i, id)| {
+                let title = self
+                    .courses
+                    .iter()
+                    .find(|c| &c.course.id == id)
+                    .map_or_else(|| id.clone(), |c| c.course.title.clone());
+                let mut up = formation.course_ids.clone();
+                if i > 0 {
+                    up.swap(i - 1, i);
+                }
+                (title, up)
+            })
+            .collect()
     }
 
     fn teaches(&self, course: &CourseView, competency: &str) -> bool {

@@ -82,7 +82,7 @@ async fn create_session(
     }
     if let Some(formation) = &input.formation_id {
         let known: Option<(String,)> =
-            sqlx::query_as("SELECT id FROM formations WHERE id = $1 AND organisation_id = $2")
+            sqlx::query_as("SELECT id FROM formations WHERE id = $1 AND organisation_id = $2 AND archived_at IS NULL")
                 .bind(formation)
                 .bind(&access.tenant.id)
                 .fetch_optional(ctx.db.pool())
@@ -90,7 +90,7 @@ async fn create_session(
         if known.is_none() {
             return Err(ApiError::invalid_field(
                 "formation_id",
-                "no such formation in this organisation",
+                "no such formation in this organisation (or it is archived)",
             ));
         }
     }
