@@ -885,3 +885,114 @@ async fn a_trainee_writes_to_a_trainer_from_the_room_page() {
         assert!(page.contains("Julien Martin"), "{page}");
     }
 }
+
+/// The first form `action` of a page holding `part`.
+fn form_to(page: &str, part: &str) -> String {
+    page.match_indices("action=\"")
+        .map(|(at, m)| {
+            let start = at + m.len();
+            page[start..start + page[start..].find('"').unwrap()].to_owned()
+        })
+        .find(|a| a.contains(part))
+        .unwrap_or_else(|| panic!("a form to {part} in {page}"))
+}
+
+/// Staff correct what they entered, from the pages: a calendar event moved then cancelled, an
+/// evaluation corrected (the history keeps both), a quiz rewritten until it opens, the
+/// centre's signing key changed by its administrator; each from the form the page shows, and
+/// each form shown only to those it is for.
+#[tokio::test]
+async fn staff_correct_what_they_entered_from_the_pages() {
+    each_engine(|app| async move {
+        let c = centre(&app).await;
+        let api = format!("/issuer/api/v1/organisations/{}", c.org);
+        let session_page = format!("/issuer/orgs/{}/sessions/{}", c.org, c.session);
+        let r = app
+            .call(Method::POST, &format!("{api}/sessions/{}/events", c.session), &c.admin,
+                Some(serde_json::json!({"kind": "course", "title": "Soudure TIG, module 1", "starts_at": "2027-01-15T09:00", "ends_at": "2027-01-15T12:30"})))
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        let event = r.body["id"].as_str().unwrap().to_owned();
+        c.evaluate(&app, serde_json::json!("bronze")).await;
+
+        // The trainer sees the correction form, not the calendar's.
+        let page = html(&open_page(&app, &session_page, &c.trainer).await);
+        assert!(!page.contains(&format!("/events/{event}\"")), "{page}");
+        let correct = form_to(&page, "/evaluate");
+        assert!(page.contains("name=\"supersedes\""), "{page}");
+        let at = page.find("name=\"supersedes\" value=\"").unwrap() + 25;
+        let old = &page[at..at + page[at..].find('"').unwrap()];
+        let body = format!(
+            "csrf={}&trainee_id={}&competency_id={}&supersedes={old}&assessment=argent&comment=Revu+sur+pi%C3%A8ce",
+            csrf_of(&page), c.trainee_id, c.competency
+        );
+        let r = post_form(&app, &correct, &body, cookie(&c.trainer)).await;
+        assert!(r.status.is_success(), "the hand-over page: {}", html(&r));
+        let r = app.call(Method::GET, &format!("{api}/evaluations"), &c.admin, None).await;
+        let all = r.body.as_array().unwrap();
+        assert_eq!(all.len(), 2, "{}", r.body);
+        assert!(all.iter().any(|e| e["supersedes"] == old && e["level_label"] == "argent"), "{}", r.body);
+        let page = html(&open_page(&app, &session_page, &c.trainer).await);
+        assert!(page.contains("corrigée"), "{page}");
+
+        // The administrator moves the event, then cancels it.
+        let page = html(&open_page(&app, &session_page, &c.admin).await);
+        let csrf = csrf_of(&page);
+        let action = form_to(&page, &format!("/events/{event}"));
+        let r = post_form(&app, &action,
+            &format!("csrf={csrf}&_method=PATCH&title=Soudure+TIG%2C+module+1&kind=course&starts_at=2027-01-15T13%3A30&ends_at=2027-01-15T17%3A00&place=Atelier+2"),
+            cookie(&c.admin)).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", html(&r));
+        let r = app.call(Method::GET, &format!("{api}/sessions/{}/events", c.session), &c.trainee, None).await;
+        assert_eq!((r.body[0]["starts_at"].as_str(), r.body[0]["place"].as_str(), r.body[0]["sequence"].as_i64()),
+            (Some("2027-01-15T13:30"), Some("Atelier 2"), Some(1)), "{}", r.body);
+        let r = post_form(&app, &action, &format!("csrf={csrf}&_method=DELETE"), cookie(&c.admin)).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", html(&r));
+        let page = html(&open_page(&app, &session_page, &c.trainee).await);
+        assert!(page.contains("class=\"cancelled\""), "{page}");
+
+        // A quiz rewritten while it has not opened; once open, not any more.
+        let quiz = app
+            .call(Method::POST, &format!("{api}/quizzes"), &c.trainer,
+                Some(serde_json::json!({"title": "TIG", "questions": [{"id": "q1", "prompt": "Gaz ?", "kind": "single_choice", "options": ["Argon", "CO2"], "correct": 0}]})))
+            .await
+            .body;
+        let quiz_id = quiz["id"].as_str().unwrap().to_owned();
+        let quizzes_page = format!("{session_page}/quizzes");
+        let page = html(&open_page(&app, &quizzes_page, &c.trainer).await);
+        assert!(page.contains("* Argon\n- CO2"), "the questions as typed: {page}");
+        let action = form_to(&page, &format!("/quizzes/{quiz_id}"));
+        let r = post_form(&app, &action,
+            &format!("csrf={}&_method=PUT&title=TIG+%28bases%29&questions%3Aquiz=Gaz+de+protection+%3F+%5B2%5D%0A*+Argon%0A-+CO2", csrf_of(&page)),
+            cookie(&c.trainer)).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", html(&r));
+        let r = app.call(Method::GET, &format!("{api}/quizzes/{quiz_id}"), &c.trainer, None).await;
+        assert_eq!(r.body["questions"][0]["points"], 2, "{}", r.body);
+        let r = app
+            .call(Method::POST, &format!("{api}/sessions/{}/quizzes", c.session), &c.trainer,
+                Some(serde_json::json!({"quiz_id": quiz_id, "opens_at": "2020-01-01T08:00", "closes_at": "2040-01-01T08:00"})))
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        let r = app
+            .call(Method::PUT, &format!("{api}/quizzes/{quiz_id}"), &c.trainer,
+                Some(serde_json::json!({"title": "x", "questions": [{"id": "q1", "prompt": "?", "kind": "short_answer"}]})))
+            .await;
+        assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+        let page = html(&open_page(&app, &quizzes_page, &c.trainer).await);
+        assert!(!page.contains(&format!("/quizzes/{quiz_id}\"")), "no edit form once open: {page}");
+
+        // The administrator changes the signing key to ES256; the trainer is not offered it.
+        let org_page = format!("/issuer/orgs/{}", c.org);
+        let page = html(&open_page(&app, &org_page, &c.trainer).await);
+        assert!(!page.contains("Clés de signature"), "{page}");
+        let page = html(&open_page(&app, &org_page, &c.admin).await);
+        let action = form_to(&page, "/keys");
+        let r = post_form(&app, &action, &format!("csrf={}&alg=ES256", csrf_of(&page)), cookie(&c.admin)).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", html(&r));
+        let r = app.call(Method::GET, &format!("{api}/keys"), &c.admin, None).await;
+        assert_eq!((r.body[0]["alg"].as_str(), r.body[0]["active"].as_bool()), (Some("ES256"), Some(true)), "{}", r.body);
+        let page = html(&open_page(&app, &org_page, &c.admin).await);
+        assert!(page.contains("ES256") && page.contains("en service"), "{page}");
+    })
+    .await;
+}

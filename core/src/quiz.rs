@@ -204,6 +204,44 @@ impl Quiz {
         serde_json::json!({"title": self.title, "questions": questions})
     }
 
+    /// The questions as [`Quiz::questions_from_text`] reads them, to edit them again (a
+    /// multiple choice with a single right option reads back as a single choice).
+    pub fn questions_to_text(&self) -> String {
+        self.questions
+            .iter()
+            .map(|q| {
+                let mut block = q.prompt.clone();
+                if q.points != 1 {
+                    block.push_str(&format!(" [{}]", q.points));
+                }
+                let options = |options: &[String], right: &dyn Fn(usize) -> bool| {
+                    options
+                        .iter()
+                        .enumerate()
+                        .map(|(i, o)| format!("\n{} {o}", if right(i) { '*' } else { '-' }))
+                        .collect::<String>()
+                };
+                match &q.kind {
+                    Kind::SingleChoice {
+                        options: o,
+                        correct,
+                    } => block.push_str(&options(o, &|i| i == *correct)),
+                    Kind::MultipleChoice {
+                        options: o,
+                        correct,
+                    } => block.push_str(&options(o, &|i| correct.contains(&i))),
+                    Kind::ShortAnswer { accepted } => {
+                        for a in accepted {
+                            block.push_str(&format!("\n= {a}"));
+                        }
+                    }
+                }
+                block
+            })
+            .collect::<Vec<_>>()
+            .join("\n\n")
+    }
+
     /// Questions written as plain text, as a trainer types them in a form: one block per
     /// question, blocks apart by a blank line. The block's first line is the prompt, its points
     /// in brackets at the end (`[2]`, else 1); then `* ` marks a right option and `- ` a wrong
@@ -516,5 +554,20 @@ mod tests {
         let mut q = quiz();
         q.questions[0].points = MAX_POINTS + 1;
         assert!(q.check().is_err());
+    }
+
+    #[test]
+    fn questions_read_back_as_written() {
+        let text = "Gaz de protection du TIG ? [2]\n* Argon\n- CO2\n\nEPI obligatoires\n* Gants\n* Masque\n- Sandales\n\nUn mot sur l'arc\n= arc";
+        let questions = Quiz::questions_from_text(text).unwrap();
+        let quiz = Quiz {
+            title: "TIG".into(),
+            questions,
+        };
+        assert_eq!(quiz.questions_to_text(), text);
+        assert_eq!(
+            Quiz::questions_from_text(&quiz.questions_to_text()).unwrap(),
+            quiz.questions
+        );
     }
 }

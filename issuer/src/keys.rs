@@ -134,7 +134,7 @@ async fn insert_key(
 /// Every key of the organisation, active and retired.
 pub async fn jwks(ctx: &Ctx, org: &str) -> ApiResult<Jwks> {
     let rows: Vec<(String,)> = sqlx::query_as(
-        "SELECT public_jwk FROM issuer_keys WHERE organisation_id = $1 ORDER BY created_at DESC",
+        "SELECT public_jwk FROM issuer_keys WHERE organisation_id = $1 ORDER BY active DESC, created_at DESC, kid",
     )
     .bind(org)
     .fetch_all(ctx.db.pool())
@@ -163,7 +163,7 @@ async fn list_keys(
     Staff(access): Staff<Organisations>,
 ) -> ApiResult<Json<Vec<KeyInfo>>> {
     let rows: Vec<(String, String, i64, i64, Option<i64>)> = sqlx::query_as(
-        "SELECT kid, alg, active, created_at, retired_at FROM issuer_keys WHERE organisation_id = $1 ORDER BY created_at DESC",
+        "SELECT kid, alg, active, created_at, retired_at FROM issuer_keys WHERE organisation_id = $1 ORDER BY active DESC, created_at DESC, kid",
     )
     .bind(&access.tenant.id)
     .fetch_all(state.ctx.db.pool())

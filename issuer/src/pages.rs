@@ -169,6 +169,23 @@ const CATALOG: Catalog = &[
     ("org.status", "Statut", "Status"),
     ("org.change", "Changer", "Change"),
     ("org.reason", "Motif", "Reason"),
+    ("keys.title", "Clés de signature", "Signing keys"),
+    (
+        "keys.intro",
+        "Elles signent les attestations du centre. Après un changement, les attestations déjà délivrées restent vérifiables : l'ancienne clé reste publiée.",
+        "They sign the centre's credentials. After a change, credentials already issued still verify: the old key stays published.",
+    ),
+    ("keys.alg", "Algorithme", "Algorithm"),
+    ("keys.since", "Depuis le", "Since"),
+    ("keys.until", "Retirée le", "Retired on"),
+    ("keys.active", "en service", "in use"),
+    ("keys.rotate", "Changer de clé", "Change key"),
+    (
+        "keys.es256",
+        "ES256 (recommandé, attendu par les portefeuilles européens)",
+        "ES256 (recommended, expected by European wallets)",
+    ),
+    ("keys.eddsa", "Ed25519", "Ed25519"),
     ("org.audit", "Journal d'audit (JSON)", "Audit log (JSON)"),
     ("create", "Créer", "Create"),
     ("add", "Ajouter", "Add"),
@@ -209,6 +226,19 @@ const CATALOG: Catalog = &[
         "Valider et créer l'attestation",
         "Validate and make the credential",
     ),
+    ("session.correct", "Corriger…", "Correct…"),
+    (
+        "session.correct_hint",
+        "La correction remplace cette évaluation dans l'historique du stagiaire ; l'ancienne reste consultable.",
+        "The correction replaces this evaluation in the trainee's history; the old one stays on record.",
+    ),
+    ("session.corrected", "corrigée", "corrected"),
+    ("session.correction", "correction", "correction"),
+    (
+        "session.correct_submit",
+        "Enregistrer la correction",
+        "Save the correction",
+    ),
     ("session.evaluations", "Évaluations", "Evaluations"),
     ("session.level", "Niveau", "Level"),
     ("session.date", "Date", "Date"),
@@ -243,6 +273,18 @@ const CATALOG: Catalog = &[
         "session.back",
         "Retour à l'organisation",
         "Back to the organisation",
+    ),
+    ("event.edit", "Modifier", "Edit"),
+    (
+        "event.save",
+        "Enregistrer la modification",
+        "Save the change",
+    ),
+    ("event.cancel", "Annuler l'événement…", "Cancel the event…"),
+    (
+        "event.cancel_confirm",
+        "Confirmer l'annulation (elle reste visible, barrée, dans le calendrier)",
+        "Confirm the cancellation (it stays in the calendar, struck through)",
     ),
     ("event.new", "Nouvel événement", "New event"),
     ("event.kind", "Type", "Kind"),
@@ -323,6 +365,13 @@ const CATALOG: Catalog = &[
     ),
     ("session.quizzes", "Questionnaires", "Quizzes"),
     ("session.rooms", "Salons", "Rooms"),
+    ("quiz.edit", "Modifier", "Edit"),
+    (
+        "quiz.edit_hint",
+        "Modifiable jusqu'à son ouverture à une session.",
+        "Can be changed until it opens to a session.",
+    ),
+    ("quiz.save", "Enregistrer", "Save"),
     (
         "quiz.library",
         "Questionnaires de l'organisation",
@@ -654,6 +703,9 @@ struct TrainingSession {
 
 #[derive(Deserialize)]
 struct Evaluation {
+    id: String,
+    #[serde(default)]
+    supersedes: Option<String>,
     session_id: String,
     trainee_id: String,
     competency_id: String,
@@ -683,6 +735,7 @@ struct OfferLink {
 
 #[derive(Deserialize)]
 struct Event {
+    id: String,
     title: String,
     kind: String,
     starts_at: String,
@@ -821,6 +874,27 @@ struct OrganisationPage {
     grantable: Vec<&'static str>,
     /// Whether the visitor adds members directly (administrators).
     adds_members: bool,
+    /// The signing keys, for an administrator (who rotates them).
+    keys: Vec<KeyInfo>,
+}
+
+#[derive(Deserialize)]
+struct KeyInfo {
+    alg: String,
+    active: bool,
+    created_at: i64,
+    #[serde(default)]
+    retired_at: Option<i64>,
+}
+
+impl KeyInfo {
+    fn since(&self) -> String {
+        day(self.created_at)
+    }
+
+    fn until(&self) -> String {
+        self.retired_at.map(day).unwrap_or_default()
+    }
 }
 
 impl OrganisationPage {
@@ -851,6 +925,11 @@ async fn organisation(
             .map(crate::roles::OrgRole::as_str)
             .collect();
         let adds_members = highest == Some(crate::roles::OrgRole::Admin);
+        let keys = if adds_members {
+            api.get(&format!("{base}/keys")).await?
+        } else {
+            Vec::new()
+        };
         let sessions = api.get(&format!("{base}/sessions")).await?;
         let formations = if staff {
             api.get(&format!("{base}/formations")).await?
@@ -894,12 +973,20 @@ async fn organisation(
             formations,
             grantable,
             adds_members,
+            keys,
         })
     };
     show(&state.ctx, lang, CATALOG, view).await
 }
 
 struct EvaluationRow {
+    id: String,
+    trainee_id: String,
+    competency_id: String,
+    /// Another evaluation corrects this one (it stays in the history).
+    corrected: bool,
+    /// This one corrects another.
+    correction: bool,
     /// `None` for someone no longer in the session whom the visitor cannot name.
     trainee: Option<String>,
     competency: String,
@@ -984,10 +1071,20 @@ async fn session(
             let evaluations = api
                 .get::<Vec<Evaluation>>(&format!("{base}/evaluations"))
                 .await
-                .unwrap_or_default()
+                .unwrap_or_default();
+            let corrected: Vec<String> = evaluations
+                .iter()
+                .filter_map(|e| e.supersedes.clone())
+                .collect();
+            let evaluations = evaluations
                 .into_iter()
                 .filter(|e| e.session_id == sid)
                 .map(|e| EvaluationRow {
+                    corrected: corrected.contains(&e.id),
+                    correction: e.supersedes.is_some(),
+                    id: e.id.clone(),
+                    trainee_id: e.trainee_id.clone(),
+                    competency_id: e.competency_id.clone(),
                     // Someone taken out of the session keeps their evaluations: named from
                     // the organisation's members when the visitor reads them.
                     trainee: members
@@ -1049,6 +1146,9 @@ struct EvaluateForm {
     assessment: String,
     #[serde(default)]
     comment: String,
+    /// The evaluation this one corrects.
+    #[serde(default)]
+    supersedes: Option<String>,
 }
 
 /// Validates a competency, and shows the credential offer to hand over.
@@ -1065,8 +1165,11 @@ async fn evaluate(
     let assessment = assessment
         .parse::<u32>()
         .map_or_else(|_| json!(assessment), |n| json!(n));
-    let body = json!({"trainee_id": form.trainee_id, "competency_id": form.competency_id,
+    let mut body = json!({"trainee_id": form.trainee_id, "competency_id": form.competency_id,
         "assessment": assessment, "comment": form.comment});
+    if let Some(old) = form.supersedes.filter(|s| !s.is_empty()) {
+        body["supersedes"] = json!(old);
+    }
     let path = format!("/api/v1/organisations/{org}/sessions/{sid}/evaluations");
     let back = format!(
         "{}/orgs/{org}/sessions/{sid}",
@@ -1543,6 +1646,11 @@ struct QuizSummary {
     title: String,
     questions: usize,
     max: u32,
+    #[serde(default)]
+    editable: bool,
+    /// Its questions as typed, to rewrite them (while it is editable).
+    #[serde(skip)]
+    text: String,
 }
 
 #[derive(Deserialize)]
@@ -1609,14 +1717,20 @@ async fn session_quizzes(
         let session = find_session(&api, &org, &sid).await?;
         let openings: Vec<SessionQuiz> = api.get(&format!("{base}/sessions/{sid}/quizzes")).await?;
         // The library is the staff's; a trainee is refused it.
-        let library = api.get(&format!("{base}/quizzes")).await;
+        let library: Result<Vec<QuizSummary>, _> = api.get(&format!("{base}/quizzes")).await;
         let staff = library.is_ok();
+        let mut library = library.unwrap_or_default();
+        for q in library.iter_mut().filter(|q| q.editable) {
+            let quiz: carnet_core::quiz::Quiz =
+                api.get(&format!("{base}/quizzes/{}", q.id)).await?;
+            q.text = quiz.questions_to_text();
+        }
         Ok(QuizzesPage {
             chrome: chrome(&state, lang, &page_session),
             org,
             session,
             staff,
-            library: library.unwrap_or_default(),
+            library,
             openings,
         })
     };

@@ -2,7 +2,8 @@
 //! too (`carnet_core::quiz`: single choice, multiple choice, short answer, with points), opened
 //! to a session for a time window, answered once by each trainee within it, graded
 //! automatically where possible and by hand for short answers; results per trainee. A result
-//! can be the evidence of an evaluation (`evaluations`).
+//! can be the evidence of an evaluation (`evaluations`). A quiz is changed until it opens to a
+//! session.
 
 use crate::sessions::{SessionAccess, SessionParticipant, SessionStaff, SessionTrainee};
 use crate::{IssuerState, Organisations};
@@ -26,7 +27,7 @@ use utoipa_axum::routes;
 pub fn router() -> OpenApiRouter<IssuerState> {
     OpenApiRouter::new()
         .routes(routes!(create, list))
-        .routes(routes!(get_quiz))
+        .routes(routes!(get_quiz, replace_quiz))
         .routes(routes!(open, session_quizzes))
         .routes(routes!(answer))
         .routes(routes!(results))
@@ -44,6 +45,8 @@ pub struct QuizSummary {
     pub questions: usize,
     pub max: u32,
     pub created_at: i64,
+    /// Whether it can still be rewritten: no session has had it open.
+    pub editable: bool,
 }
 
 /// Writes a quiz; the organisation's administrators, managers and trainers.
@@ -90,6 +93,7 @@ async fn create(
             questions: quiz.questions.len(),
             max: quiz.max(),
             created_at: now,
+            editable: true,
         }),
     ))
 }
@@ -103,6 +107,70 @@ async fn load(ctx: &Ctx, org: &str, quiz: &str) -> ApiResult<Quiz> {
             .await?
             .ok_or(ApiError::NotFound)?;
     Ok(serde_json::from_str(&text)?)
+}
+
+/// Rewrites a quiz, while no session has it open yet (its openings are all to come);
+/// the organisation's administrators, managers and trainers.
+#[utoipa::path(put, path = "/api/v1/organisations/{id}/quizzes/{quiz}", tag = "quizzes", request_body = Object,
+    params(("id" = String, Path), ("quiz" = String, Path)),
+    responses((status = 200, body = QuizSummary), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+async fn replace_quiz(
+    State(ctx): State<Ctx>,
+    Staff(access): Staff<Organisations>,
+    Path(path): Path<(String, String)>,
+    Json(quiz): Json<Quiz>,
+) -> ApiResult<Json<QuizSummary>> {
+    let org = &access.tenant.id;
+    let before = load(&ctx, org, &path.1).await?;
+    quiz.check().map_err(invalid)?;
+    let now = ctx.now_ms();
+    let openings: Vec<(String, String, String)> = sqlx::query_as(
+        "SELECT o.opens_at, o.closes_at, s.timezone FROM quiz_openings o \
+         JOIN training_sessions s ON s.id = o.session_id WHERE o.quiz_id = $1",
+    )
+    .bind(&path.1)
+    .fetch_all(ctx.db.pool())
+    .await?;
+    if openings.iter().any(|(opens, closes, zone)| {
+        window(Zone::parse(zone).unwrap_or(Zone::Paris), opens, closes, now) != "upcoming"
+    }) {
+        return Err(ApiError::Conflict(
+            "this quiz is open or was already: write a new one".into(),
+        ));
+    }
+    let title = quiz.title.trim().to_owned();
+    let mut tx = ctx.db.begin().await?;
+    sqlx::query("UPDATE quizzes SET title = $1, quiz = $2 WHERE id = $3 AND organisation_id = $4")
+        .bind(&title)
+        .bind(serde_json::to_string(&quiz)?)
+        .bind(&path.1)
+        .bind(org)
+        .execute(&mut *tx)
+        .await?;
+    audit::record(
+        &mut tx,
+        now,
+        &access.actor(),
+        "quiz.updated",
+        Some(&path.1),
+        Some(org),
+        json!({ "before": before, "after": quiz }),
+    )
+    .await?;
+    tx.commit().await?;
+    let created_at = sqlx::query_as::<_, (i64,)>("SELECT created_at FROM quizzes WHERE id = $1")
+        .bind(&path.1)
+        .fetch_one(ctx.db.pool())
+        .await?
+        .0;
+    Ok(Json(QuizSummary {
+        id: path.1,
+        title,
+        questions: quiz.questions.len(),
+        max: quiz.max(),
+        created_at,
+        editable: true,
+    }))
 }
 
 /// The organisation's quizzes; its staff.
@@ -119,15 +187,29 @@ async fn list(
     .bind(&access.tenant.id)
     .fetch_all(ctx.db.pool())
     .await?;
+    let openings: Vec<(String, String, String, String)> = sqlx::query_as(
+        "SELECT o.quiz_id, o.opens_at, o.closes_at, s.timezone FROM quiz_openings o \
+         JOIN training_sessions s ON s.id = o.session_id WHERE s.organisation_id = $1",
+    )
+    .bind(&access.tenant.id)
+    .fetch_all(ctx.db.pool())
+    .await?;
+    let now = ctx.now_ms();
     let mut out = Vec::new();
     for (id, title, quiz, created_at) in rows {
         let quiz: Quiz = serde_json::from_str(&quiz)?;
+        let editable = !openings.iter().any(|(q, opens, closes, zone)| {
+            q == &id
+                && window(Zone::parse(zone).unwrap_or(Zone::Paris), opens, closes, now)
+                    != "upcoming"
+        });
         out.push(QuizSummary {
             id,
             title,
             questions: quiz.questions.len(),
             max: quiz.max(),
             created_at,
+            editable,
         });
     }
     Ok(Json(out))
