@@ -996,3 +996,86 @@ async fn staff_correct_what_they_entered_from_the_pages() {
     })
     .await;
 }
+
+/// A centre's spreadsheet enrols a session at once: read and previewed first (nothing done),
+/// then confirmed; a member of the centre is enrolled, a newcomer invited (their link shown
+/// once), someone already there and a bad address said so, a staff member left to be given
+/// their role by hand; the whole counted and audited.
+#[tokio::test]
+async fn a_spreadsheet_of_trainees_enrols_a_session() {
+    each_engine(|app| async move {
+        let c = centre(&app).await;
+        let api = format!("/issuer/api/v1/organisations/{}", c.org);
+        app.register("issuer", "leo.petit@exemple.fr", "Léo Petit").await;
+        let r = app
+            .call(Method::POST, &format!("{api}/members"), &c.admin,
+                Some(serde_json::json!({"email": "leo.petit@exemple.fr", "role": "trainee"})))
+            .await;
+        assert!(r.status.is_success(), "{}", r.body);
+        let session_page = format!("/issuer/orgs/{}/sessions/{}", c.org, c.session);
+        let page = html(&open_page(&app, &session_page, &c.admin).await);
+        let action = form_to(&page, "/enrolments");
+        let csrf = csrf_of(&page);
+        // As a French spreadsheet saves it: semicolons, Windows-1252.
+        let sheet = "Nom;Prénom;Adresse e-mail\r\nDurand;Camille;camille@example.org\r\nPetit;Léo;Leo.Petit@exemple.fr\r\nLefèvre;Anaïs;anais.lefevre@exemple.fr\r\nMartin;Julien;formateur@centre.example\r\nRoux;Zoé;zoe.roux@\r\n";
+        let (latin, _, _) = encoding_rs::WINDOWS_1252.encode(sheet);
+        let mut body = format!(
+            "--XyZ\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"stagiaires.csv\"\r\nContent-Type: text/csv\r\n\r\n"
+        ).into_bytes();
+        body.extend_from_slice(&latin);
+        body.extend_from_slice(b"\r\n--XyZ--\r\n");
+        let r = app
+            .send(Method::POST, &action, &Auth::None, Some(&body),
+                Some("multipart/form-data; boundary=XyZ"), &[("cookie", cookie(&c.admin))])
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", html(&r));
+        let preview = html(&r);
+        assert!(preview.contains("<h1>Avant d&#39;inscrire</h1>"), "{preview}");
+        for (name, what) in [
+            ("Camille Durand", "Déjà dans la session"),
+            ("Léo Petit", "Inscription à la session"),
+            ("Anaïs Lefèvre", "Invitation au centre et à la session"),
+            ("Julien Martin", "membre de l"),
+            ("Zoé Roux", "adresse e-mail invalide"),
+        ] {
+            let at = preview.find(name).unwrap_or_else(|| panic!("{name}: {preview}"));
+            let row = &preview[at..at + preview[at..].find("</tr>").unwrap()];
+            assert!(row.contains(what), "{name}: {row}");
+        }
+        // Nothing done yet.
+        let members_path = format!("{api}/sessions/{}/members", c.session);
+        let members = || async {
+            app.call(Method::GET, &members_path, &c.admin, None).await.body.to_string()
+        };
+        assert!(!members().await.contains("leo.petit"));
+        let confirm = form_to(&preview, "/enrolments/confirm");
+        let fields: Vec<(String, String)> = ["rows.0.name", "rows.0.email", "rows.1.name", "rows.1.email"]
+            .iter()
+            .map(|n| {
+                let at = preview.find(&format!("name=\"{n}\" value=\"")).unwrap_or_else(|| panic!("{n}")) + n.len() + 15;
+                (n.to_string(), preview[at..at + preview[at..].find('"').unwrap()].to_owned())
+            })
+            .collect();
+        assert!(!preview.contains("name=\"rows.2.email\""), "only who will be enrolled or invited");
+        let mut form = format!("csrf={csrf}");
+        for (k, v) in &fields {
+            form.push_str(&format!("&{k}={}", carnet_core::oid4vci::percent_encode(&v.replace("&#39;", "'"))));
+        }
+        let r = post_form(&app, &confirm, &form, cookie(&c.admin)).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", html(&r));
+        let done = html(&r);
+        assert!(done.contains("Inscriptions faites") && done.contains("/invitations/"), "{done}");
+        assert!(members().await.contains("leo.petit@exemple.fr"));
+        let r = app.call(Method::GET, &format!("{api}/invitations"), &c.admin, None).await;
+        assert!(r.body.to_string().contains("anais.lefevre@exemple.fr"), "{}", r.body);
+        let (counts,): (String,) = sqlx::query_as("SELECT details FROM audit_log WHERE action = 'session.bulk_enrolment'")
+            .fetch_one(app.ctx(carnet_service::ServiceKind::Issuer).db.pool())
+            .await
+            .unwrap();
+        assert!(counts.contains("\"enrolled\":1") && counts.contains("\"invited\":1"), "{counts}");
+        // The trainer, who does not run the session, is not offered the form.
+        let page = html(&open_page(&app, &session_page, &c.trainer).await);
+        assert!(!page.contains("/enrolments\""), "{page}");
+    })
+    .await;
+}

@@ -127,10 +127,22 @@ async fn invite(
     InRoles(access, _): InRoles<Organisations, Managers>,
     Json(input): Json<NewInvitation>,
 ) -> ApiResult<(StatusCode, Json<Invitation>)> {
+    let invitation = invite_address(&ctx, &access, input).await?;
+    Ok((StatusCode::CREATED, Json(invitation)))
+}
+
+/// Invites an address in the name of `access`'s caller (an administrator or manager of the
+/// organisation, checked by the caller), within the rule of [`crate::roles`], audited; the
+/// invitation with its link, shown once.
+pub(crate) async fn invite_address(
+    ctx: &Ctx,
+    access: &carnet_service::tenants::Access<Organisations>,
+    input: NewInvitation,
+) -> ApiResult<Invitation> {
     let email = normalise_email(&input.email)?;
     let org = &access.tenant.id;
     check_grant(
-        &ctx,
+        ctx,
         org,
         Inviter {
             account: access.principal.account_id.as_str(),
@@ -175,18 +187,15 @@ async fn invite(
     let link = format!("{}/invitations/{token}", ctx.config.public_url);
     // The link is a secret: it goes to the inviter only, never to the log.
     tracing::info!(invitation = %id, "invitation created (its link is shown once to the inviter)");
-    Ok((
-        StatusCode::CREATED,
-        Json(Invitation {
-            id,
-            email,
-            role: input.role,
-            session_id: input.session_id,
-            expires_at: now + TTL_MS,
-            link: Some(link),
-            token: Some(token),
-        }),
-    ))
+    Ok(Invitation {
+        id,
+        email,
+        role: input.role,
+        session_id: input.session_id,
+        expires_at: now + TTL_MS,
+        link: Some(link),
+        token: Some(token),
+    })
 }
 
 /// Invitations not accepted yet; organisation administrators and managers.

@@ -8,6 +8,7 @@ mod calendar;
 mod catalog;
 mod certificates;
 mod courses;
+mod enrolments;
 mod evaluations;
 mod invitations;
 mod keys;
@@ -148,6 +149,7 @@ pub fn app(ctx: Ctx) -> (Router, Router) {
         .merge(certificates::router())
         .merge(courses::router())
         .merge(invitations::router())
+        .merge(enrolments::router())
         .merge(calendar::router())
         .merge(attendance::router())
         .merge(rooms::router())

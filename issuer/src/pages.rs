@@ -38,6 +38,14 @@ pub fn router() -> Router<IssuerState> {
             post(upload).layer(axum::extract::DefaultBodyLimit::disable()),
         )
         .route("/orgs/{org}/sessions/{sid}/evaluate", post(evaluate))
+        .route(
+            "/orgs/{org}/sessions/{sid}/enrolments",
+            post(enrolment_preview).layer(axum::extract::DefaultBodyLimit::max(MAX_ROSTER)),
+        )
+        .route(
+            "/orgs/{org}/sessions/{sid}/enrolments/confirm",
+            post(enrolment_confirm),
+        )
         .route("/orgs/{org}/sessions/{sid}/attendance", get(attendance))
         .route("/orgs/{org}/sessions/{sid}/attendance/{slot}", get(slot))
         .route("/orgs/{org}/sessions/{sid}/quizzes", get(session_quizzes))
@@ -226,6 +234,85 @@ const CATALOG: Catalog = &[
         "Valider et créer l'attestation",
         "Validate and make the credential",
     ),
+    ("enrol.title", "Inscrire des stagiaires", "Enrol trainees"),
+    ("enrol.back", "Retour à la session", "Back to the session"),
+    (
+        "enrol.file",
+        "Liste des stagiaires (fichier CSV exporté d'un tableur)",
+        "List of trainees (a CSV file exported from a spreadsheet)",
+    ),
+    (
+        "enrol.file_help",
+        "Une ligne par personne, avec une colonne « E-mail » et leur nom (« Nom » et « Prénom », ou « Nom complet »). Rien n'est fait avant votre confirmation.",
+        "One row per person, with an « E-mail » column and their name (« Nom » and « Prénom », or « Nom complet »). Nothing is done before you confirm.",
+    ),
+    ("enrol.read", "Lire la liste", "Read the list"),
+    (
+        "enrol.unreadable",
+        "Ce fichier ne se lit pas comme une liste :",
+        "This file does not read as a list:",
+    ),
+    ("enrol.preview", "Avant d'inscrire", "Before enrolling"),
+    ("enrol.done", "Inscriptions faites", "Enrolments done"),
+    ("enrol.row", "Ligne", "Row"),
+    ("enrol.what", "Ce qui sera fait", "What will be done"),
+    ("enrol.what_done", "Ce qui a été fait", "What was done"),
+    (
+        "enrol.will_enrol",
+        "Inscription à la session",
+        "Enrolment in the session",
+    ),
+    (
+        "enrol.will_invite",
+        "Invitation au centre et à la session",
+        "Invitation to the centre and the session",
+    ),
+    (
+        "enrol.enrolled",
+        "Inscrit dans la session",
+        "Enrolled in the session",
+    ),
+    ("enrol.invited", "Invité", "Invited"),
+    (
+        "enrol.already",
+        "Déjà dans la session",
+        "Already in the session",
+    ),
+    ("enrol.refused", "Non inscrit", "Not enrolled"),
+    (
+        "enrol.invalid_email",
+        "adresse e-mail invalide",
+        "not an e-mail address",
+    ),
+    (
+        "enrol.staff",
+        "membre de l'équipe : son rôle se donne un par un",
+        "a staff member: their role is given one by one",
+    ),
+    (
+        "enrol.not_member",
+        "pas encore au centre : un administrateur ou un gestionnaire l'invite",
+        "not at the centre yet: an administrator or manager invites them",
+    ),
+    (
+        "enrol.confirm",
+        "Inscrire et inviter ces personnes",
+        "Enrol and invite these people",
+    ),
+    (
+        "enrol.links",
+        "Les liens d'invitation ne s'affichent qu'une fois : transmettez-les maintenant.",
+        "Invitation links are shown only once: pass them on now.",
+    ),
+    (
+        "enrol.nothing",
+        "Personne à inscrire dans cette liste.",
+        "Nobody to enrol in this list.",
+    ),
+    ("enrol.summary_enrolled", "inscription(s)", "enrolment(s)"),
+    ("enrol.summary_invited", "invitation(s)", "invitation(s)"),
+    ("enrol.summary_already", "déjà là", "already there"),
+    ("enrol.summary_refused", "refus", "refused"),
     ("session.correct", "Corriger…", "Correct…"),
     (
         "session.correct_hint",
@@ -2137,6 +2224,175 @@ async fn upload(
     };
     match sent.await {
         Ok(_) => carnet_service::web::see_other(&back, None),
+        Err(p) => carnet_service::web::problem_page(&state.ctx, lang, p, &back),
+    }
+}
+
+/// The largest list of trainees a page reads (a thousand rows of a spreadsheet, with room).
+const MAX_ROSTER: usize = 1024 * 1024;
+
+#[derive(Deserialize)]
+struct EnrolmentRow {
+    row: usize,
+    name: String,
+    email: String,
+    outcome: String,
+    #[serde(default)]
+    reason: Option<String>,
+    #[serde(default)]
+    detail: Option<String>,
+    #[serde(default)]
+    link: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct EnrolmentReport {
+    dry_run: bool,
+    rows: Vec<EnrolmentRow>,
+    counts: BTreeMap<String, usize>,
+}
+
+#[derive(Template)]
+#[template(path = "issuer_enrolment.html")]
+struct EnrolmentPage {
+    chrome: Chrome,
+    org: String,
+    session: TrainingSession,
+    report: EnrolmentReport,
+}
+
+impl EnrolmentPage {
+    /// What happens (in a preview) or happened to a row, in words.
+    fn outcome(&self, r: &EnrolmentRow) -> &str {
+        let key = match (self.report.dry_run, r.outcome.as_str()) {
+            (true, "enrolled") => "enrol.will_enrol",
+            (true, "invited") => "enrol.will_invite",
+            (false, "enrolled") => "enrol.enrolled",
+            (false, "invited") => "enrol.invited",
+            (_, "already") => "enrol.already",
+            _ => "enrol.refused",
+        };
+        self.chrome.t(key)
+    }
+
+    fn reason(&self, r: &EnrolmentRow) -> String {
+        match r.reason.as_deref() {
+            Some("invalid_email") => self.chrome.t("enrol.invalid_email").to_owned(),
+            Some("staff") => self.chrome.t("enrol.staff").to_owned(),
+            Some("not_member") => self.chrome.t("enrol.not_member").to_owned(),
+            _ => r.detail.clone().unwrap_or_default(),
+        }
+    }
+
+    fn count(&self, outcome: &str) -> usize {
+        self.report.counts.get(outcome).copied().unwrap_or(0)
+    }
+
+    /// The rows a confirmation sends: those that will be enrolled or invited.
+    fn to_send(&self) -> Vec<&EnrolmentRow> {
+        self.report
+            .rows
+            .iter()
+            .filter(|r| matches!(r.outcome.as_str(), "enrolled" | "invited"))
+            .collect()
+    }
+}
+
+/// Sends a list of trainees to the enrolment API and shows its report.
+async fn enrolment_report(
+    state: &IssuerState,
+    lang: Lang,
+    session: &PageSession,
+    api: &Backend,
+    (org, sid): (&str, &str),
+    csrf: &str,
+    body: Value,
+) -> Result<EnrolmentPage, Problem> {
+    let training = find_session(api, org, sid).await?;
+    let path = format!("/api/v1/organisations/{org}/sessions/{sid}/enrolments");
+    let answer = api.call(Method::POST, &path, csrf, Some(body)).await?;
+    let report: EnrolmentReport = serde_json::from_value(answer).map_err(|e| Problem {
+        kind: String::new(),
+        status: StatusCode::BAD_GATEWAY,
+        detail: e.to_string(),
+    })?;
+    Ok(EnrolmentPage {
+        chrome: chrome(state, lang, session),
+        org: org.to_owned(),
+        session: training,
+        report,
+    })
+}
+
+/// A spreadsheet of trainees, read and previewed: what enrolling them would do, row by row,
+/// before anything is done.
+async fn enrolment_preview(
+    State(state): State<IssuerState>,
+    lang: Lang,
+    SignedIn(session): SignedIn,
+    api: Backend,
+    Path((org, sid)): Path<(String, String)>,
+    form: axum::extract::Multipart,
+) -> Response {
+    let back = format!(
+        "{}/orgs/{org}/sessions/{sid}",
+        state.ctx.config.path_prefix()
+    );
+    let view = async {
+        let (fields, file) = multipart_form(&session, form, "file", MAX_ROSTER).await?;
+        let file =
+            file.ok_or_else(|| Problem::invalid(lang.t(CATALOG, "course.no_file").into()))?;
+        let rows = crate::enrolments::read_roster(&file.bytes).map_err(|e| {
+            Problem::invalid(format!("{} {e}", lang.t(CATALOG, "enrol.unreadable")))
+        })?;
+        let body = json!({ "rows": rows, "dry_run": true });
+        enrolment_report(
+            &state,
+            lang,
+            &session,
+            &api,
+            (&org, &sid),
+            field(&fields, "csrf"),
+            body,
+        )
+        .await
+    };
+    match view.await {
+        Ok(page) => render(lang, page.render()),
+        Err(p) => carnet_service::web::problem_page(&state.ctx, lang, p, &back),
+    }
+}
+
+/// The previewed list confirmed: the trainees enrolled or invited, and the report (each
+/// invitation's link shown once).
+async fn enrolment_confirm(
+    State(state): State<IssuerState>,
+    lang: Lang,
+    session: PageSession,
+    api: Backend,
+    Path((org, sid)): Path<(String, String)>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Response {
+    let back = format!(
+        "{}/orgs/{org}/sessions/{sid}",
+        state.ctx.config.path_prefix()
+    );
+    let view = async {
+        let mut body = form_json(&fields).map_err(Problem::invalid)?;
+        body["dry_run"] = json!(false);
+        enrolment_report(
+            &state,
+            lang,
+            &session,
+            &api,
+            (&org, &sid),
+            field(&fields, "csrf"),
+            body,
+        )
+        .await
+    };
+    match view.await {
+        Ok(page) => render(lang, page.render()),
         Err(p) => carnet_service::web::problem_page(&state.ctx, lang, p, &back),
     }
 }

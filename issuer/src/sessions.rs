@@ -548,8 +548,20 @@ async fn add_session_member(
     SessionManager(access): SessionManager,
     Json(input): Json<NewSessionMember>,
 ) -> ApiResult<(StatusCode, Json<SessionMember>)> {
-    let role = roles::session_role(&input.role)?;
-    let email = normalise_email(&input.email)?;
+    let member = enrol(&ctx, &access, &input.email, &input.role).await?;
+    Ok((StatusCode::CREATED, Json(member)))
+}
+
+/// Gives the member of the organisation with address `email` the session role `role`, within
+/// the rule of [`crate::roles`], audited; a conflict if they hold it already.
+pub(crate) async fn enrol(
+    ctx: &Ctx,
+    access: &SessionAccess,
+    email: &str,
+    role_name: &str,
+) -> ApiResult<SessionMember> {
+    let role = roles::session_role(role_name)?;
+    let email = normalise_email(email)?;
     let org = &access.org.tenant.id;
     let held: Vec<(String, String, String)> = sqlx::query_as(
         "SELECT a.id, a.display_name, m.role FROM accounts a JOIN tenant_members m ON m.account_id = a.id \
@@ -574,7 +586,7 @@ async fn add_session_member(
     )
     .bind(&access.session.id)
     .bind(&account_id)
-    .bind(&input.role)
+    .bind(role_name)
     .bind(now)
     .execute(&mut *tx)
     .await?;
@@ -590,19 +602,16 @@ async fn add_session_member(
         "session.member_added",
         Some(&account_id),
         Some(org),
-        json!({ "session": access.session.id, "role": input.role }),
+        json!({ "session": access.session.id, "role": role_name }),
     )
     .await?;
     tx.commit().await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(SessionMember {
-            account_id,
-            email,
-            display_name,
-            role: input.role,
-        }),
-    ))
+    Ok(SessionMember {
+        account_id,
+        email,
+        display_name,
+        role: role_name.to_owned(),
+    })
 }
 
 /// Takes a role in the session away from a member (a trainee enrolled by mistake); those who
