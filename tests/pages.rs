@@ -1079,3 +1079,101 @@ async fn a_spreadsheet_of_trainees_enrols_a_session() {
     })
     .await;
 }
+
+/// Hand-over in one tap: the staff's page says whom and what the credential is for; on the
+/// trainee's own page at the centre, « Ajouter à mon carnet » opens the wallet with the offer
+/// filled in (the PIN in the address's fragment, which no server sees), and one button adds it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_validated_competency_reaches_the_trainees_carnet_in_one_tap() {
+    for engine in engines() {
+        let app = TestApp::listening(engine).await;
+        let c = centre(&app).await;
+        let session_page = format!("/issuer/orgs/{}/sessions/{}", c.org, c.session);
+        let page = html(&open_page(&app, &session_page, &c.trainer).await);
+        let body = format!(
+            "csrf={}&trainee_id={}&competency_id={}&assessment=or&comment=",
+            csrf_of(&page),
+            c.trainee_id,
+            c.competency
+        );
+        let r = post_form(
+            &app,
+            &form_to(&page, "/evaluate"),
+            &body,
+            cookie(&c.trainer),
+        )
+        .await;
+        let handed = html(&r);
+        assert!(r.status.is_success(), "{:?} {handed}", r.status);
+        assert!(
+            handed.contains(
+                "<strong>Camille Durand</strong> — Soudure TIG, niveau <strong>or</strong>"
+            ),
+            "{handed}"
+        );
+        assert_eq!(
+            handed.matches("Expire").count(),
+            1,
+            "the expiry said once: {handed}"
+        );
+        assert!(
+            !handed.contains("Ajouter à mon carnet"),
+            "not on the staff's page"
+        );
+
+        // The trainee's page at the centre.
+        let home = html(&open_page(&app, "/issuer", &c.trainee).await);
+        let at = home
+            .find("class=\"button\" href=\"")
+            .expect("the wallet's button")
+            + 21;
+        let link = home[at..at + home[at..].find('"').unwrap()]
+            .replace("&#x2f;", "/")
+            .replace("&amp;", "&");
+        assert!(home.contains("Ajouter à mon carnet"), "{home}");
+        let (address, fragment) = link.split_once('#').unwrap();
+        let pin = fragment.strip_prefix("tx_code=").unwrap();
+        assert_eq!(pin.len(), 6, "{link}");
+        let path = &address[address.find("/wallet").unwrap()..];
+
+        // The wallet, signed in, shows the offer filled in; the script puts the PIN in.
+        let (holder, _) = app
+            .register("wallet", "camille@example.org", "Camille Durand")
+            .await;
+        let r = open_page(&app, path, &holder).await;
+        let page = html(&r);
+        assert!(
+            page.contains("openid-credential-offer://"),
+            "{path} {:?} {page}",
+            r.status
+        );
+        let at = page.find("name=\"offer\" rows=\"3\" required>").unwrap() + 30;
+        let offer = page[at..at + page[at..].find("</textarea>").unwrap()]
+            .replace("&#x2f;", "/")
+            .replace("&#x3d;", "=")
+            .replace("&amp;", "&")
+            .replace("&#x3a;", ":")
+            .replace("&#x3f;", "?")
+            .replace("&#x25;", "%");
+        let form = format!(
+            "csrf={}&offer={}&tx_code={pin}",
+            csrf_of(&page),
+            carnet_core::oid4vci::percent_encode(&offer)
+        );
+        let r = post_form(&app, "/wallet/receive", &form, cookie(&holder)).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", html(&r));
+        let r = app
+            .call(Method::GET, "/wallet/api/v1/credentials", &holder, None)
+            .await;
+        // (in three copies, one key each, as the wallet asks by default)
+        assert_eq!(r.body[0]["claims"]["level"]["label"], "or");
+        assert_eq!(r.body[0]["claims"]["competency"]["name"], "Soudure TIG");
+        // Signed out, the same link comes back to the offer after signing in.
+        let r = open_page(&app, path, &Auth::None).await;
+        let page = html(&r);
+        assert!(
+            page.contains("name=\"next\" value=\"/wallet?offer=openid-credential-offer"),
+            "{page}"
+        );
+    }
+}

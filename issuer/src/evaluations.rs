@@ -87,6 +87,9 @@ pub struct Evaluation {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Evaluated {
     pub evaluation: Evaluation,
+    /// Who was evaluated and on what, as the credential names them.
+    pub trainee_name: String,
+    pub competency_name: String,
     /// For a validated evaluation: the credential offer to show the trainee (QR code).
     pub offer: Option<OfferLink>,
 }
@@ -310,7 +313,12 @@ async fn record(
         None
     };
     tx.commit().await?;
-    Ok(Evaluated { evaluation, offer })
+    Ok(Evaluated {
+        evaluation,
+        trainee_name,
+        competency_name: competency.name.clone(),
+        offer,
+    })
 }
 
 /// Rows of a bulk evaluation, at most this many.

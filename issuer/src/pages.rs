@@ -684,8 +684,8 @@ const CATALOG: Catalog = &[
     ),
     (
         "offer.intro",
-        "Le stagiaire scanne ce QR code avec son carnet, ou y colle le lien, puis saisit le code PIN. L'offre expire dans 7 jours ; il la retrouve aussi dans son espace.",
-        "The trainee scans this QR code with their carnet, or pastes the link there, then types the PIN. The offer expires in 7 days; they also find it in their own space.",
+        "Le stagiaire scanne ce QR code avec son carnet, ou y colle le lien, puis saisit le code PIN. Il la retrouve aussi dans son espace du centre, d'où il l'ajoute à son carnet en un geste.",
+        "The trainee scans this QR code with their carnet, or pastes the link there, then types the PIN. They also find it in their space at the centre, where one tap adds it to their carnet.",
     ),
     ("offer.link", "Lien de l'offre", "Offer link"),
     ("offer.pin", "Code PIN", "PIN"),
@@ -696,6 +696,13 @@ const CATALOG: Catalog = &[
         "Evaluation saved; this level does not validate the competency, so no credential is made.",
     ),
     ("offer.back", "Retour à la session", "Back to the session"),
+    ("offer.for", "Pour", "For"),
+    ("offer.level", "niveau", "level"),
+    (
+        "offer.to_wallet",
+        "Ajouter à mon carnet",
+        "Add to my carnet",
+    ),
     ("offer.expires", "Expire le", "Expires on"),
     ("offer.redeemed", "déjà reçue", "already received"),
 ];
@@ -881,16 +888,35 @@ struct Offer {
     qr: String,
     expires: String,
     redeemed: bool,
+    /// The offer opened in the deployment's wallet, its PIN in the fragment (never sent to a
+    /// server): the trainee's one tap. Empty without a wallet.
+    wallet: String,
 }
 
-fn offer(link: OfferLink) -> Offer {
+fn offer(link: OfferLink, wallet_url: &str) -> Offer {
     Offer {
+        wallet: if wallet_url.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "{wallet_url}?offer={}{}",
+                carnet_core::oid4vci::percent_encode(&link.offer_link),
+                link.tx_code
+                    .as_deref()
+                    .map(|pin| format!("#tx_code={pin}"))
+                    .unwrap_or_default()
+            )
+        },
         qr: qr::svg(&link.offer_link).unwrap_or_default(),
         pin: link.tx_code.unwrap_or_default(),
         expires: day(link.expires_at),
         redeemed: link.redeemed,
         link: link.offer_link,
     }
+}
+
+fn text_of(value: &Value) -> String {
+    value.as_str().unwrap_or_default().to_owned()
 }
 
 fn chrome(state: &IssuerState, lang: Lang, session: &PageSession) -> Chrome {
@@ -934,7 +960,7 @@ async fn home(
             .await?
             .into_iter()
             .filter(|o| !o.redeemed)
-            .map(offer)
+            .map(|o| offer(o, &state.ctx.config.wallet_url))
             .collect();
         Ok(HomePage {
             chrome: chrome(&state, lang, &session),
@@ -1074,6 +1100,8 @@ struct EvaluationRow {
     corrected: bool,
     /// This one corrects another.
     correction: bool,
+    /// The trainee is in the session still (an evaluation is corrected only then).
+    in_session: bool,
     /// `None` for someone no longer in the session whom the visitor cannot name.
     trainee: Option<String>,
     competency: String,
@@ -1168,6 +1196,7 @@ async fn session(
                 .filter(|e| e.session_id == sid)
                 .map(|e| EvaluationRow {
                     corrected: corrected.contains(&e.id),
+                    in_session: members.iter().any(|m| m.account_id == e.trainee_id),
                     correction: e.supersedes.is_some(),
                     id: e.id.clone(),
                     trainee_id: e.trainee_id.clone(),
@@ -1222,6 +1251,8 @@ async fn session(
 struct OfferPage {
     chrome: Chrome,
     offer: Option<Offer>,
+    /// For an evaluation: the trainee, the competency and the level it is for.
+    evaluated: Option<(String, String, String)>,
     back: String,
 }
 
@@ -1329,13 +1360,24 @@ async fn offer_page(
     match api.call(method, path, csrf, Some(body)).await {
         Ok(answer) => {
             let link = if pointer.is_empty() {
-                answer
+                answer.clone()
             } else {
                 answer[pointer].clone()
             };
+            // On the staff's page the trainee takes the offer with their phone (the QR code);
+            // the wallet's link is for the trainee's own pages.
             let page = OfferPage {
                 chrome: chrome(state, lang, session),
-                offer: serde_json::from_value::<OfferLink>(link).ok().map(offer),
+                offer: serde_json::from_value::<OfferLink>(link)
+                    .ok()
+                    .map(|o| offer(o, "")),
+                evaluated: answer["evaluation"].is_object().then(|| {
+                    (
+                        text_of(&answer["trainee_name"]),
+                        text_of(&answer["competency_name"]),
+                        text_of(&answer["evaluation"]["level_label"]),
+                    )
+                }),
                 back,
             };
             (StatusCode::CREATED, render(lang, page.render())).into_response()

@@ -119,3 +119,14 @@ document.addEventListener("DOMContentLoaded", () => {
     input.addEventListener("focus", () => input.select());
   }
 });
+
+// A credential offer handed over from a centre's page: the PIN comes in the address's
+// fragment (never sent to a server, gone from the address once read) and fills the field.
+(() => {
+  const pin = new URLSearchParams(location.hash.slice(1)).get("tx_code");
+  const field = document.querySelector("input[name='tx_code']");
+  if (pin && field) {
+    field.value = pin;
+    history.replaceState(null, "", location.pathname + location.search);
+  }
+})();

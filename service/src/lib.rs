@@ -98,6 +98,9 @@ pub struct ServiceConfig {
     /// Where outbound requests may go besides public addresses (the service's own URL at
     /// least; `carnet serve` adds the other services' and `--allow-outbound`).
     pub outbound: remote::OutboundPolicy,
+    /// The wallet the portal hands credentials over to (the deployment's own), as its pages'
+    /// base URL; empty when there is none.
+    pub wallet_url: String,
 }
 
 impl ServiceConfig {
@@ -119,6 +122,7 @@ impl ServiceConfig {
             login_window_secs: 15 * 60,
             secret_key,
             retention_days: 730,
+            wallet_url: String::new(),
         }
     }
 

@@ -167,6 +167,7 @@ impl TestApp {
                 clock: Arc::new(clock.clone()),
                 config: Arc::new(ServiceConfig {
                     outbound: settings.outbound.clone(),
+                    wallet_url: settings.service_url(ServiceKind::Wallet),
                     ..ServiceConfig::new(kind, &settings.service_url(kind), secret_key.clone())
                 }),
                 // An S3-compatible bucket when CI provides one, so every upload test runs

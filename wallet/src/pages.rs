@@ -764,7 +764,18 @@ async fn home(
     axum::extract::Query(query): axum::extract::Query<std::collections::HashMap<String, String>>,
 ) -> Response {
     let Ok(holder) = holder else {
-        let next = query.get("next").map_or("", String::as_str);
+        // An offer handed over from a centre's page comes back after signing in.
+        let handed = query.get("offer").map(|offer| {
+            format!(
+                "{}?offer={}",
+                state.ctx.config.path_prefix(),
+                carnet_core::oid4vci::percent_encode(offer)
+            )
+        });
+        let next = query
+            .get("next")
+            .or(handed.as_ref())
+            .map_or("", String::as_str);
         return sign_in_page(
             &state.ctx,
             lang,
