@@ -1177,3 +1177,41 @@ async fn a_validated_competency_reaches_the_trainees_carnet_in_one_tap() {
         );
     }
 }
+
+/// The grade sheet: from the session page, one competency, every trainee on one page; those
+/// given a level are evaluated at once (a validated one is offered their credential), those
+/// left empty are not; the sheet says what happened to each.
+#[tokio::test]
+async fn a_trainer_evaluates_the_whole_session_on_one_sheet() {
+    each_engine(|app| async move {
+        let c = centre(&app).await;
+        let session_page = format!("/issuer/orgs/{}/sessions/{}", c.org, c.session);
+        let page = html(&open_page(&app, &session_page, &c.trainer).await);
+        let at = page.find("Évaluer toute la session").expect("the sheet's link");
+        let href = &page[page[..at].rfind("href=\"").unwrap() + 6..];
+        let sheet = href[..href.find('"').unwrap()].to_owned();
+        let page = html(&open_page(&app, &format!("{sheet}?competency={}", c.competency), &c.trainer).await);
+        assert!(page.contains("name=\"rows.0.email\" value=\"camille@example.org\""), "{page}");
+        assert!(page.contains("<option value=\"argent\">argent</option>"), "the scale's levels: {page}");
+        let body = format!(
+            "csrf={}&competency_id={}&rows.0.email=camille%40example.org&rows.0.assessment=or&rows.0.comment=Tr%C3%A8s+bien",
+            csrf_of(&page), c.competency
+        );
+        let r = post_form(&app, &form_to(&page, "/grades"), &body, cookie(&c.trainer)).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", html(&r));
+        let done = html(&r);
+        assert!(done.contains("Validée : attestation proposée"), "{done}");
+        assert!(done.contains("<strong>1</strong> validée(s)"), "{done}");
+        let r = app.call(Method::GET, "/issuer/api/v1/me/credential-offers", &c.trainee, None).await;
+        assert_eq!(r.body.as_array().map(Vec::len), Some(1), "{}", r.body);
+        // Nothing chosen: nothing saved, said in French.
+        let body = format!("csrf={}&competency_id={}&rows.0.email=camille%40example.org&rows.0.assessment=", csrf_of(&page), c.competency);
+        let r = post_form(&app, &form_to(&page, "/grades"), &body, cookie(&c.trainer)).await;
+        assert!(html(&r).contains("Aucun niveau choisi"), "{}", html(&r));
+        // A trainee has no sheet.
+        let r = open_page(&app, &format!("{sheet}?competency={}", c.competency), &c.trainee).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+        assert!(!html(&r).contains("rows.0.email"), "{}", html(&r));
+    })
+    .await;
+}

@@ -39,6 +39,10 @@ pub fn router() -> Router<IssuerState> {
         )
         .route("/orgs/{org}/sessions/{sid}/evaluate", post(evaluate))
         .route(
+            "/orgs/{org}/sessions/{sid}/grades",
+            get(grade_sheet).post(grade_all),
+        )
+        .route(
             "/orgs/{org}/sessions/{sid}/enrolments",
             post(enrolment_preview).layer(axum::extract::DefaultBodyLimit::max(MAX_ROSTER)),
         )
@@ -234,6 +238,54 @@ const CATALOG: Catalog = &[
         "Valider et créer l'attestation",
         "Validate and make the credential",
     ),
+    (
+        "grades.title",
+        "Évaluer toute la session",
+        "Evaluate the whole session",
+    ),
+    (
+        "grades.intro",
+        "Une compétence, tous les stagiaires : choisissez un niveau pour chacun (laissez vide pour ne pas l'évaluer). Un niveau validé propose l'attestation au stagiaire, qui la retrouve dans son espace.",
+        "One competency, every trainee: pick a level for each (leave it empty not to evaluate them). A validated level offers the credential to the trainee, who finds it in their space.",
+    ),
+    ("grades.competency", "Compétence", "Competency"),
+    ("grades.choose", "Afficher la feuille", "Show the sheet"),
+    ("grades.level", "Niveau", "Level"),
+    ("grades.score", "Note sur", "Score out of"),
+    ("grades.not_assessed", "— non évalué —", "— not assessed —"),
+    (
+        "grades.submit",
+        "Enregistrer les évaluations",
+        "Save the evaluations",
+    ),
+    (
+        "grades.none",
+        "Aucun niveau choisi : rien n'a été enregistré.",
+        "No level chosen: nothing was saved.",
+    ),
+    (
+        "grades.no_trainee",
+        "Aucun stagiaire dans cette session.",
+        "No trainee in this session.",
+    ),
+    (
+        "grades.validated",
+        "Validée : attestation proposée",
+        "Validated: credential offered",
+    ),
+    (
+        "grades.recorded",
+        "Enregistrée (non validée)",
+        "Saved (not validated)",
+    ),
+    ("grades.failed", "Non enregistrée", "Not saved"),
+    ("grades.summary_validated", "validée(s)", "validated"),
+    (
+        "grades.summary_recorded",
+        "enregistrée(s) sans validation",
+        "saved without validation",
+    ),
+    ("grades.summary_failed", "en erreur", "failed"),
     ("enrol.title", "Inscrire des stagiaires", "Enrol trainees"),
     ("enrol.back", "Retour à la session", "Back to the session"),
     (
@@ -755,11 +807,13 @@ impl Scale {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Clone)]
 struct Competency {
     id: String,
     code: String,
     name: String,
+    #[serde(default)]
+    scale_id: String,
     #[serde(default)]
     description: String,
     #[serde(default)]
@@ -2267,6 +2321,217 @@ async fn upload(
     match sent.await {
         Ok(_) => carnet_service::web::see_other(&back, None),
         Err(p) => carnet_service::web::problem_page(&state.ctx, lang, p, &back),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "issuer_grades.html")]
+struct GradesPage {
+    chrome: Chrome,
+    org: String,
+    session: TrainingSession,
+    competencies: Vec<Competency>,
+    /// The competency being assessed, its scale, and the session's trainees.
+    chosen: Option<(Competency, Scale)>,
+    trainees: Vec<Member>,
+    /// After sending: the report, row by row (trainee, level, outcome key, error).
+    report: Vec<(String, String, &'static str, String)>,
+    counts: (usize, usize, usize),
+}
+
+impl GradesPage {
+    /// A levels scale's labels (empty for a score out of a maximum).
+    fn labels(&self) -> Vec<String> {
+        self.chosen
+            .as_ref()
+            .and_then(|(_, s)| s.scale["labels"].as_array().cloned())
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|l| l.as_str().map(str::to_owned))
+            .collect()
+    }
+
+    fn max(&self) -> String {
+        self.chosen
+            .as_ref()
+            .map(|(_, s)| s.scale["max"].to_string())
+            .unwrap_or_default()
+    }
+}
+
+#[derive(Deserialize)]
+struct GradesQuery {
+    #[serde(default)]
+    competency: Option<String>,
+}
+
+/// The session's grade sheet: one competency, every trainee of the session on one page, a level
+/// each (or a score) and a comment.
+async fn grade_sheet(
+    State(state): State<IssuerState>,
+    lang: Lang,
+    SignedIn(session): SignedIn,
+    api: Backend,
+    Path((org, sid)): Path<(String, String)>,
+    axum::extract::Query(query): axum::extract::Query<GradesQuery>,
+) -> Response {
+    let view = grades_view(&state, lang, &session, &api, (&org, &sid), query.competency);
+    show(&state.ctx, lang, CATALOG, view).await
+}
+
+async fn grades_view(
+    state: &IssuerState,
+    lang: Lang,
+    session: &PageSession,
+    api: &Backend,
+    (org, sid): (&str, &str),
+    competency: Option<String>,
+) -> Result<GradesPage, Problem> {
+    let base = format!("/api/v1/organisations/{org}");
+    let training = find_session(api, org, sid).await?;
+    // The sheet is for those who evaluate (docs/ROLES.md): the session's staff.
+    let tenant: Tenant = api.get(&base).await?;
+    let members: Vec<Member> = api.get(&format!("{base}/sessions/{sid}/members")).await?;
+    let me = session.0.account_id.as_str();
+    let evaluates = tenant
+        .my_roles
+        .iter()
+        .any(|r| r == "admin" || r == "manager")
+        || members
+            .iter()
+            .any(|m| m.account_id == me && (m.role == "trainer" || m.role == "manager"));
+    if !evaluates {
+        return Err(ApiError::Forbidden.into());
+    }
+    let competencies: Vec<Competency> = api
+        .get::<Vec<Competency>>(&format!("{base}/competencies"))
+        .await?
+        .into_iter()
+        .filter(|c| c.archived_at.is_none())
+        .collect();
+    let trainees: Vec<Member> = members
+        .into_iter()
+        .filter(|m| m.role == "trainee")
+        .collect();
+    let chosen = match competency.and_then(|id| competencies.iter().find(|c| c.id == id).cloned()) {
+        Some(c) => {
+            let scales: Vec<Scale> = api.get(&format!("{base}/scales")).await?;
+            scales
+                .into_iter()
+                .find(|s| s.id == c.scale_id)
+                .map(|s| (c, s))
+        }
+        None => None,
+    };
+    Ok(GradesPage {
+        chrome: chrome(state, lang, session),
+        org: org.to_owned(),
+        session: training,
+        competencies,
+        chosen,
+        trainees,
+        report: Vec::new(),
+        counts: (0, 0, 0),
+    })
+}
+
+/// The grade sheet sent: every trainee given a level evaluated at once (the bulk API), and
+/// the sheet again with what happened to each.
+async fn grade_all(
+    State(state): State<IssuerState>,
+    lang: Lang,
+    session: PageSession,
+    api: Backend,
+    Path((org, sid)): Path<(String, String)>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Response {
+    let view = async {
+        let competency = field(&fields, "competency_id").to_owned();
+        let mut page = grades_view(
+            &state,
+            lang,
+            &session,
+            &api,
+            (&org, &sid),
+            Some(competency.clone()),
+        )
+        .await?;
+        let mut body = form_json(&fields).map_err(Problem::invalid)?;
+        // Only the trainees given a level.
+        let rows: Vec<Value> = body["rows"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|r| !r["assessment"].is_null())
+            .cloned()
+            .collect();
+        if rows.is_empty() {
+            return Err(Problem::invalid(lang.t(CATALOG, "grades.none").into()));
+        }
+        body["rows"] = json!(rows);
+        let path = format!(
+            "{base}/sessions/{sid}/evaluations/bulk",
+            base = format!("/api/v1/organisations/{org}")
+        );
+        let report = api
+            .call(Method::POST, &path, field(&fields, "csrf"), Some(body))
+            .await?;
+        let name_of = |email: &str| {
+            page.trainees
+                .iter()
+                .find(|m| m.email == email)
+                .map_or_else(|| email.to_owned(), |m| m.display_name.clone())
+        };
+        let level_of = |email: &str| {
+            rows.iter()
+                .find(|r| r["email"] == email)
+                .map(|r| match &r["assessment"] {
+                    Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                })
+                .unwrap_or_default()
+        };
+        let mut counts = (0, 0, 0);
+        page.report = report["results"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|r| {
+                let email = r["email"].as_str().unwrap_or_default();
+                let outcome = match (r["outcome"].as_str(), r["offer"].is_object()) {
+                    (Some("created"), true) => {
+                        counts.0 += 1;
+                        "grades.validated"
+                    }
+                    (Some("created"), false) => {
+                        counts.1 += 1;
+                        "grades.recorded"
+                    }
+                    _ => {
+                        counts.2 += 1;
+                        "grades.failed"
+                    }
+                };
+                (
+                    name_of(email),
+                    level_of(email),
+                    outcome,
+                    r["error"].as_str().unwrap_or_default().to_owned(),
+                )
+            })
+            .collect();
+        page.counts = counts;
+        Ok(page)
+    };
+    match view.await {
+        Ok(page) => render(lang, page.render()),
+        Err(p) => {
+            let back = format!(
+                "{}/orgs/{org}/sessions/{sid}/grades",
+                state.ctx.config.path_prefix()
+            );
+            carnet_service::web::problem_page(&state.ctx, lang, p, &back)
+        }
     }
 }
 
