@@ -1215,3 +1215,56 @@ async fn a_trainer_evaluates_the_whole_session_on_one_sheet() {
     })
     .await;
 }
+
+/// Attendance per trainee: staff follow a trainee's name in the sheet to their own list (their
+/// rate, each half-day), without the check-in form that is the trainee's; the trainee sees
+/// theirs with it.
+#[tokio::test]
+async fn staff_read_one_trainees_attendance() {
+    each_engine(|app| async move {
+        let c = centre(&app).await;
+        let api = format!(
+            "/issuer/api/v1/organisations/{}/sessions/{}",
+            c.org, c.session
+        );
+        let r = app
+            .call(
+                Method::POST,
+                &format!("{api}/attendance/slots"),
+                &c.trainer,
+                Some(serde_json::json!({"day": "2026-01-05", "half": "morning"})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        let sheet = format!("/issuer/orgs/{}/sessions/{}/attendance", c.org, c.session);
+        let page = html(&open_page(&app, &sheet, &c.trainer).await);
+        let link = format!("?view=table&amp;trainee={}", c.trainee_id);
+        assert!(page.contains(&link), "{page}");
+        let page = html(
+            &open_page(
+                &app,
+                &format!("{sheet}?view=table&trainee={}", c.trainee_id),
+                &c.trainer,
+            )
+            .await,
+        );
+        assert!(page.contains("Présences de Camille Durand"), "{page}");
+        assert!(!page.contains("/check-in"), "{page}");
+        let page = html(&open_page(&app, &sheet, &c.trainee).await);
+        assert!(
+            page.contains("Mes présences") && page.contains("/check-in"),
+            "{page}"
+        );
+        // Someone else's list is not the trainee's to read.
+        let page = html(
+            &open_page(
+                &app,
+                &format!("{sheet}?trainee={}", c.trainee_id),
+                &c.trainee,
+            )
+            .await,
+        );
+        assert!(page.contains("Mes présences"), "{page}");
+    })
+    .await;
+}

@@ -481,6 +481,8 @@ const CATALOG: Catalog = &[
     ),
     ("att.csv", "Export CSV", "CSV export"),
     ("att.mine", "Mes présences", "My attendance"),
+    ("att.of", "Présences de", "Attendance of"),
+    ("att.all", "Toute la feuille", "The whole sheet"),
     (
         "att.check_in",
         "Émarger avec le code affiché",
@@ -1682,7 +1684,16 @@ async fn attendance(
             .map(|s| s.title)
             .unwrap_or_default();
         let (table, mine) = match api.get::<Table>(&format!("{base}/attendance")).await {
-            Ok(table) => (Some(table), None),
+            // Staff: the table, or one trainee's own list (`?trainee=`).
+            Ok(table) => {
+                let one = match query.get("trainee") {
+                    Some(t) if table.trainees.iter().any(|x| &x.account_id == t) => {
+                        Some(api.get(&format!("{base}/attendance/trainees/{t}")).await?)
+                    }
+                    _ => None,
+                };
+                (Some(table), one)
+            }
             Err(p) if p.status == StatusCode::FORBIDDEN => {
                 let me = page_session.0.account_id.as_str();
                 let mine: TraineeAttendance =
@@ -1693,7 +1704,7 @@ async fn attendance(
         };
         let entries: Vec<(String, CalendarEntry)> = match (&table, &mine) {
             _ if !as_calendar => Vec::new(),
-            (Some(table), _) => table
+            (Some(table), None) => table
                 .slots
                 .iter()
                 .map(|slot| {
@@ -1723,7 +1734,7 @@ async fn attendance(
                     (slot.day.clone(), entry)
                 })
                 .collect(),
-            (None, Some(mine)) => mine
+            (_, Some(mine)) => mine
                 .slots
                 .iter()
                 .map(|slot| {
