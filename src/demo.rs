@@ -1,8 +1,13 @@
 //! `carnet demo`: seeds a realistic demo — two training centres with staff, trainees, level
-//! scales, competencies, courses with resources, a formation and a session each and evaluations (with their credential offers), the
-//! trainees' wallet accounts, two approved recruiting companies — then serves. Seeding goes
-//! through the services' own HTTP API (in process), so it passes every check a user's request
-//! would. It happens once per data directory; later runs print the accounts and serve.
+//! scales, competencies (one, first aid at work, taught at both: two trainees have one history
+//! for it across the centres), courses with resources, a formation and a session each run by
+//! the centre's manager, evaluations with their credential offers, an identity attested, the
+//! trainees' wallets holding their credentials and publishing profiles, two approved
+//! companies whose offers are at every stage (sent, seen, declined, accepted with what was
+//! verified and declared, a chat going on) — then serves. Seeding goes through the services'
+//! own HTTP API, so it passes every check a user's request would. It happens once per data
+//! directory (`--reset` empties it first); later runs print the accounts and serve. Names,
+//! SIRETs and framework codes are illustrative.
 
 use crate::config::Settings;
 use crate::server::{self, Service};
@@ -44,9 +49,19 @@ struct Centre {
     hours: u32,
     /// The formation's courses: (title, Markdown text of its first resource, a link).
     courses: &'static [(&'static str, &'static str, &'static str)],
-    /// (code, name, ROME code, scale: 0 medals / 1 score)
-    competencies: &'static [(&'static str, &'static str, &'static str, usize)],
+    /// (code, name, ROME code, RS code identifying it across centres, scale: 0 medals / 1 score)
+    competencies: &'static [(
+        &'static str,
+        &'static str,
+        &'static str,
+        &'static str,
+        usize,
+    )],
 }
+
+/// The first-aid certificate both centres deliver, by the code that makes one history of it
+/// in a wallet (an RS record; illustrative).
+const SST_RS: &str = "RS727";
 
 const TRAINEES: [Person; 12] = [
     p("camille.durand@exemple.fr", "Camille Durand"),
@@ -91,14 +106,16 @@ const CENTRES: [Centre; 2] = [
             ),
         ],
         competencies: &[
-            ("SOUD-TIG", "Souder à l'arc TIG", "H2913", 0),
-            ("LECT-PLAN", "Lire un plan de fabrication", "H2902", 0),
+            ("SOUD-TIG", "Souder à l'arc TIG", "H2913", "", 0),
+            ("LECT-PLAN", "Lire un plan de fabrication", "H2902", "", 0),
             (
                 "SECU-ATEL",
                 "Appliquer les règles de sécurité en atelier",
                 "H2913",
+                "",
                 1,
             ),
+            ("SST", "Sauveteur secouriste du travail", "", SST_RS, 1),
         ],
     },
     Centre {
@@ -137,14 +154,17 @@ const CENTRES: [Centre; 2] = [
                 "WEB-FRONT",
                 "Développer une interface web accessible",
                 "M1805",
+                "",
                 0,
             ),
             (
                 "WEB-BDD",
                 "Concevoir une base de données relationnelle",
                 "M1805",
+                "",
                 1,
             ),
+            ("SST-IBN", "Secourisme au travail (SST)", "", SST_RS, 1),
         ],
     },
 ];
@@ -174,10 +194,45 @@ const COMPANIES: [Company; 2] = [
     },
 ];
 
-pub async fn run(settings: Settings) -> Result<(), String> {
+pub async fn run(settings: Settings, reset: bool) -> Result<(), String> {
+    if reset {
+        self::reset(&settings)?;
+    }
     let services = prepare(&settings).await?;
     print_accounts(&settings);
     server::serve(services, &settings).await
+}
+
+/// Empties what the demo keeps in the data directory (the three embedded databases and the
+/// uploaded files), so that it is seeded again from scratch. PostgreSQL databases are the
+/// operator's to drop: refused.
+pub fn reset(settings: &Settings) -> Result<(), String> {
+    for kind in ServiceKind::ALL {
+        let url = settings.database_url(kind);
+        if !url.starts_with("sqlite:") {
+            return Err(format!(
+                "--reset empties the embedded databases only; drop the {} database yourself",
+                kind.name()
+            ));
+        }
+        let file = settings.data_dir.join(format!("{}.db", kind.name()));
+        for suffix in ["", "-wal", "-shm"] {
+            let path = std::path::PathBuf::from(format!("{}{suffix}", file.display()));
+            match std::fs::remove_file(&path) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(format!("{}: {e}", path.display())),
+            }
+        }
+    }
+    let files = settings.data_dir.join("files");
+    match std::fs::remove_dir_all(&files) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(format!("{}: {e}", files.display())),
+    }
+    println!("Demo data removed from {}.", settings.data_dir.display());
+    Ok(())
 }
 
 /// Opens the three services of `settings` and seeds them unless that was done before.
@@ -201,6 +256,7 @@ pub async fn prepare(settings: &Settings) -> Result<Vec<Service>, String> {
 }
 
 /// A signed-in caller of one service's API, in process.
+#[derive(Clone)]
 struct Api {
     router: Router,
     prefix: String,
@@ -434,14 +490,14 @@ async fn seed(services: &[Service], settings: &Settings) -> Result<(), String> {
             )
             .await?;
         let mut competency_ids = Vec::new();
-        for (code, name, rome, scale) in c.competencies {
+        for (code, name, rome, rs, scale) in c.competencies {
             let scale_id = if *scale == 0 {
                 &medals["id"]
             } else {
                 &score["id"]
             };
             let created = admin
-                .post(&format!("{base}/competencies"), json!({"code": code, "name": name, "framework_codes": {"rome": rome}, "scale_id": scale_id}))
+                .post(&format!("{base}/competencies"), json!({"code": code, "name": name, "framework_codes": {"rome": rome, "rs": rs}, "scale_id": scale_id}))
                 .await?;
             competency_ids.push((
                 created["id"].as_str().unwrap_or_default().to_owned(),
@@ -545,8 +601,31 @@ async fn seed(services: &[Service], settings: &Settings) -> Result<(), String> {
             evaluations += report["created"].as_u64().unwrap_or(0) as usize;
             offers += report["offers"].as_u64().unwrap_or(0) as usize;
         }
+        // The identity of the first trainee, checked on a document by the first centre.
+        if n == 0 {
+            let members = admin.get(&format!("{base}/members")).await?;
+            let first = members
+                .as_array()
+                .into_iter()
+                .flatten()
+                .find(|m| m["email"] == TRAINEES[0].email)
+                .and_then(|m| m["account_id"].as_str())
+                .unwrap_or_default()
+                .to_owned();
+            admin
+                .send(
+                    Method::PUT,
+                    &format!("{base}/trainees/{first}/identity"),
+                    json!({"given_name": "Camille", "family_name": "Durand", "birthdate": "2001-04-17",
+                           "email": TRAINEES[0].email, "phone_number": "+33 6 12 34 56 78",
+                           "address": {"street_address": "8 rue Paul-Bert", "postal_code": "69003", "locality": "Lyon", "country": "FR"}}),
+                )
+                .await?;
+        }
+        // The centre's manager runs the session: its calendar.
+        let manager = Api::sign_up(&router, &issuer.1, &c.manager, true).await?;
         session_life(
-            &admin,
+            &manager,
             &trainer,
             &session_base,
             &base,
@@ -750,6 +829,7 @@ async fn directory(
         let situations = ["seeking", "in_training", "seeking", "employed"];
         let regions = ["84", "75", "11", "84", "93"];
         let mut published = 0;
+        let mut wallets = Vec::new();
         for (i, t) in TRAINEES.iter().enumerate() {
             let at_centre = Api::sign_up(router, &path(ServiceKind::Issuer), t, true).await?;
             let offers = at_centre.get("/api/v1/me/credential-offers").await?;
@@ -787,24 +867,152 @@ async fn directory(
                 published += 1;
             }
             progress("directory profiles", i + 1, TRAINEES.len());
+            wallets.push(wallet);
         }
-        let recruiter = Api::sign_up(router, &path(ServiceKind::Verifier), &COMPANIES[0].recruiter, true).await?;
-        let companies = recruiter.get("/api/v1/companies").await?;
-        let company = companies["items"][0]["id"].as_str().unwrap_or_default().to_owned();
-        let sent = recruiter
-            .post(
-                &format!("/api/v1/companies/{company}/offers"),
-                json!({"title": "Soudeur TIG (H/F)", "body": "CDI à Vénissieux, atelier de chaudronnerie inox.", "contract_type": "cdi", "place": "Vénissieux",
-                       "claims": [{"path": ["email"], "required": true}, {"path": ["phone_number"]}],
-                       "recipients": {"search": {"competency": "SOUD-TIG"}}}),
-            )
-            .await?;
-        Ok((published, sent["recipients"].as_u64().unwrap_or(0)))
+        // Each company sends an offer to those it found: every trainee has one to answer.
+        let verifier = path(ServiceKind::Verifier);
+        let mut sent = 0;
+        let mut welders = String::new();
+        for (c, title, body, competency) in [
+            (&COMPANIES[0], "Soudeur TIG (H/F)", "CDI à Vénissieux, atelier de chaudronnerie inox.", "SOUD-TIG"),
+            (&COMPANIES[1], "Développeur web (H/F) en alternance", "Alternance de 12 mois, équipe produit à Bordeaux.", "WEB-FRONT"),
+        ] {
+            let recruiter = Api::sign_up(router, &verifier, &c.recruiter, true).await?;
+            let companies = recruiter.get("/api/v1/companies").await?;
+            let company = companies["items"][0]["id"].as_str().unwrap_or_default().to_owned();
+            let offer = recruiter
+                .post(
+                    &format!("/api/v1/companies/{company}/offers"),
+                    json!({"title": title, "body": body, "contract_type": if competency == "SOUD-TIG" { "cdi" } else { "alternance" },
+                           "place": if competency == "SOUD-TIG" { "Vénissieux" } else { "Bordeaux" },
+                           "claims": [{"path": ["email"], "required": true}, {"path": ["phone_number"]}],
+                           "recipients": {"search": {"competency": competency}}}),
+                )
+                .await?;
+            sent += offer["recipients"].as_u64().unwrap_or(0);
+            if welders.is_empty() {
+                welders = company;
+            }
+        }
+        answers(router, &verifier, &welders, &wallets).await?;
+        Ok((published, sent))
     }
     .await;
     let _ = stop.send(());
     let _ = server.await;
     result
+}
+
+/// The welders' offer at every stage: Camille accepts with her identity credential (the
+/// centre verified it) and a presentation of her own, and chats with the recruiter; Yanis
+/// accepts declaring his details (no centre attested his identity); Léa declines; Hugo has seen
+/// it; the others have it to answer.
+async fn answers(
+    router: &Router,
+    verifier: &str,
+    company: &str,
+    wallets: &[Api],
+) -> Result<(), String> {
+    let welders_offer = |inbox: &Value| {
+        inbox
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|e| e["offer"]["title"] == "Soudeur TIG (H/F)")
+            .cloned()
+            .unwrap_or(Value::Null)
+    };
+    let accept = |wallet: &Api, entry: Value, identity: bool, declared: Value| {
+        let wallet = wallet.clone();
+        async move {
+            let pending = wallet
+                .post(
+                    "/api/v1/presentations/requests",
+                    json!({"request": entry["offer"]["request"]}),
+                )
+                .await?;
+            let choices: Vec<Value> = pending["queries"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|_| identity)
+                .filter_map(|q| {
+                    let c = q["candidates"].get(0)?;
+                    Some(json!({"query_id": q["query_id"], "credential_id": c["credential_id"], "optional": c["optional"]}))
+                })
+                .collect();
+            wallet
+                .post(
+                    &format!(
+                        "/api/v1/presentations/requests/{}/response",
+                        pending["id"].as_str().unwrap_or_default()
+                    ),
+                    json!({"choices": choices, "declared": declared}),
+                )
+                .await
+        }
+    };
+    let camille = &wallets[0];
+    let entry = welders_offer(&camille.get("/api/v1/inbox").await?);
+    let publication = entry["publication_id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    accept(
+        camille,
+        entry,
+        true,
+        json!({"presentation": "Soudeuse TIG, mobile sur Lyon et sa région. Disponible dès septembre."}),
+    )
+    .await?;
+    let yanis = &wallets[1];
+    let entry = welders_offer(&yanis.get("/api/v1/inbox").await?);
+    accept(
+        yanis,
+        entry,
+        false,
+        json!({"email": TRAINEES[1].email, "phone_number": "06 48 22 19 07", "address": {"locality": "Villeurbanne"}}),
+    )
+    .await?;
+    let lea = &wallets[2];
+    let entry = welders_offer(&lea.get("/api/v1/inbox").await?);
+    lea.post(
+        &format!(
+            "/api/v1/inbox/{}/{}/decline",
+            entry["publication_id"].as_str().unwrap_or_default(),
+            entry["offer"]["id"].as_str().unwrap_or_default()
+        ),
+        json!(null),
+    )
+    .await?;
+    // Hugo opened his offers: seen, not answered.
+    wallets[3].get("/api/v1/inbox").await?;
+    // A chat going on between the recruiter and Camille.
+    let recruiter = Api::sign_up(router, verifier, &COMPANIES[0].recruiter, true).await?;
+    let candidates = recruiter
+        .get(&format!("/api/v1/companies/{company}/candidates"))
+        .await?;
+    let chat = candidates
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|c| c["name"] == TRAINEES[0].name)
+        .and_then(|c| c["chat_id"].as_str())
+        .unwrap_or_default()
+        .to_owned();
+    recruiter
+        .post(
+            &format!("/api/v1/companies/{company}/chats/{chat}/messages"),
+            json!({"body": "Bonjour Camille, merci pour votre réponse ! Seriez-vous disponible jeudi à 10 h pour visiter l'atelier ?"}),
+        )
+        .await?;
+    camille
+        .post(
+            &format!("/api/v1/inbox/{publication}/chats/{chat}/messages"),
+            json!({"body": "Bonjour, avec plaisir. Jeudi 10 h me convient très bien."}),
+        )
+        .await?;
+    Ok(())
 }
 
 fn print_accounts(settings: &Settings) {

@@ -62,7 +62,36 @@ async fn the_demo_seeds_once() {
         n
     };
     assert_eq!(verifier_count("profiles").await, 12);
-    assert!(verifier_count("offer_recipients").await > 0);
+    // The offers at every stage: sent, seen, declined, accepted (verified or declared), a chat.
+    let statuses: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT status, COUNT(*) FROM offer_recipients GROUP BY status ORDER BY status",
+    )
+    .fetch_all(verifier.db.pool())
+    .await
+    .unwrap();
+    let of = |s: &str| statuses.iter().find(|(k, _)| k == s).map_or(0, |(_, n)| *n);
+    assert_eq!((of("accepted"), of("declined")), (2, 1), "{statuses:?}");
+    assert!(of("viewed") >= 1 && of("sent") >= 1, "{statuses:?}");
+    let (verified, declared): (i64, i64) =
+        sqlx::query_as("SELECT COUNT(verified_by), COUNT(declared) FROM disclosures")
+            .fetch_one(verifier.db.pool())
+            .await
+            .unwrap();
+    assert_eq!(
+        (verified, declared),
+        (1, 2),
+        "one identity verified, two declared"
+    );
+    assert_eq!(verifier_count("chat_messages").await, 2);
+    // Two trainees were certified in first aid at both centres, by the code both use.
+    let (both,): (i64,) = sqlx::query_as(
+        "SELECT COUNT(*) FROM (SELECT e.trainee_id FROM evaluations e JOIN competencies c ON c.id = e.competency_id \
+         WHERE c.framework_codes LIKE '%RS727%' AND e.validated = 1 GROUP BY e.trainee_id HAVING COUNT(DISTINCT c.organisation_id) = 2) t",
+    )
+    .fetch_one(issuer.db.pool())
+    .await
+    .unwrap();
+    assert_eq!(both, 2);
     drop(services);
     // Seeded already: nothing is added.
     let services = carnet::demo::prepare(&settings).await.unwrap();
@@ -71,5 +100,9 @@ async fn the_demo_seeds_once() {
         .await
         .unwrap();
     assert_eq!(again, offers);
+    drop(services);
+    // `--reset` empties the data directory's databases: the next start seeds again.
+    carnet::demo::reset(&settings).unwrap();
+    assert!(!dir.join("issuer.db").exists() && !dir.join("files").exists());
     let _ = std::fs::remove_dir_all(dir);
 }

@@ -31,7 +31,13 @@ pub struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Seed a demo (two centres, trainees with wallets, two companies) and serve it.
-    Demo(ServerArgs),
+    Demo {
+        /// Remove the demo's data first (its embedded databases and files) and seed again.
+        #[arg(long)]
+        reset: bool,
+        #[command(flatten)]
+        server: ServerArgs,
+    },
     /// Run the services: all three, or the one named.
     Serve {
         /// issuer, wallet or verifier; all three when absent.
@@ -58,8 +64,8 @@ enum Command {
 
 pub fn run(cli: Cli) -> CliResult {
     match cli.command {
-        Command::Demo(server) => with_server(server, |settings| async move {
-            crate::demo::run(settings).await
+        Command::Demo { reset, server } => with_server(server, |settings| async move {
+            crate::demo::run(settings, reset).await
         }),
         Command::Serve { service, server } => with_server(server, |settings| async move {
             let kinds = service.map_or(ServiceKind::ALL.to_vec(), |k| vec![k]);
