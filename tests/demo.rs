@@ -106,3 +106,199 @@ async fn the_demo_seeds_once() {
     assert!(!dir.join("issuer.db").exists() && !dir.join("files").exists());
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// HTML entities of an attribute, decoded as a browser does.
+fn unescape(text: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(at) = rest.find('&') {
+        out.push_str(&rest[..at]);
+        rest = &rest[at..];
+        let Some(end) = rest.find(';').filter(|e| *e < 10) else {
+            out.push('&');
+            rest = &rest[1..];
+            continue;
+        };
+        let entity = &rest[1..end];
+        let decoded = match entity {
+            "amp" => Some('&'),
+            "quot" => Some('"'),
+            "lt" => Some('<'),
+            "gt" => Some('>'),
+            _ => entity
+                .strip_prefix("#x")
+                .and_then(|h| u32::from_str_radix(h, 16).ok())
+                .or_else(|| entity.strip_prefix('#').and_then(|d| d.parse().ok()))
+                .and_then(char::from_u32),
+        };
+        match decoded {
+            Some(c) => out.push(c),
+            None => out.push_str(&rest[..=end]),
+        }
+        rest = &rest[end + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The links of a page (`href`), resolved against its path, within the service, without
+/// fragments; stylesheets, scripts and the API's documentation left out.
+fn links_of(page: &str, at: &str, service: &str) -> Vec<String> {
+    let base_path = at.split('?').next().unwrap_or(at);
+    page.match_indices("href=\"")
+        .filter_map(|(i, m)| {
+            let start = i + m.len();
+            let raw = unescape(&page[start..start + page[start..].find('"')?]);
+            let raw = raw.split('#').next().unwrap_or_default().to_owned();
+            let link = if raw.is_empty() {
+                return None;
+            } else if let Some(query) = raw.strip_prefix('?') {
+                format!("{base_path}?{query}")
+            } else if raw.starts_with('/') && !raw.starts_with("//") {
+                raw
+            } else {
+                return None;
+            };
+            let ours = link.starts_with(&format!("/{service}"));
+            let skipped = link.contains("/assets/") || link.contains("/api/docs");
+            (ours && !skipped).then_some(link)
+        })
+        .collect()
+}
+
+/// Every person of the demo follows every link their portal shows, from its home, three
+/// clicks deep: each answers a page (HTML, or a file they asked for), never a problem document
+/// nor raw JSON, never an error.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_link_of_every_portal_opens_a_page() {
+    use axum::body::Body;
+    use axum::http::{Request, header};
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+
+    let dir = std::env::temp_dir().join(format!(
+        "carnet-demo-crawl-{}",
+        carnet_service::id::random_token(6)
+    ));
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let settings = ServerArgs {
+        addr: Some(([127, 0, 0, 1], port).into()),
+        data_dir: Some(dir.clone()),
+        log: Some("warn".into()),
+        ..ServerArgs::default()
+    }
+    .resolve()
+    .unwrap();
+    let services = carnet::demo::prepare(&settings).await.unwrap();
+    let router = carnet::server::router(&services, &settings);
+    // Served at their address too, as a page may make a service call another.
+    let listener = tokio::net::TcpListener::bind(settings.addr).await.unwrap();
+    let served = router.clone();
+    tokio::spawn(async move { axum::serve(listener, served).await });
+    let send = |request: Request<Body>| {
+        let router = router.clone();
+        async move {
+            let response = router.oneshot(request).await.unwrap();
+            let status = response.status();
+            let headers = response.headers().clone();
+            let body = response.into_body().collect().await.unwrap().to_bytes();
+            (status, headers, body)
+        }
+    };
+    let people = [
+        ("issuer", "direction@lyon-metallerie.demo"),
+        ("issuer", "gestion@lyon-metallerie.demo"),
+        ("issuer", "j.martin@lyon-metallerie.demo"),
+        ("issuer", "camille.durand@exemple.fr"),
+        ("wallet", "camille.durand@exemple.fr"),
+        ("wallet", "lea.martin@exemple.fr"),
+        ("verifier", "recrutement@chaudronnerie-ra.demo"),
+        ("verifier", "rh@chaudronnerie-ra.demo"),
+        ("verifier", "admin@carnet.demo"),
+        ("issuer", "gestion@ibn.demo"),
+    ];
+    let mut failures = Vec::new();
+    let mut opened = 0;
+    for (service, email) in people {
+        let sign_in = Request::post(format!("/{service}/api/v1/session"))
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(
+                serde_json::json!({"email": email, "password": carnet::demo::PASSWORD}).to_string(),
+            ))
+            .unwrap();
+        let (status, headers, body) = send(sign_in).await;
+        assert!(status.is_success(), "{email}: {status} {body:?}");
+        let cookie = headers[header::SET_COOKIE]
+            .to_str()
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_owned();
+        let mut seen = std::collections::HashSet::new();
+        let mut frontier = vec![format!("/{service}")];
+        for _depth in 0..3 {
+            let mut next = Vec::new();
+            for path in frontier {
+                if !seen.insert(path.clone()) || seen.len() > 400 {
+                    continue;
+                }
+                let request = Request::get(&path)
+                    .header("accept", "text/html")
+                    .header("accept-language", "fr-FR,fr")
+                    .header(header::COOKIE, &cookie)
+                    .body(Body::empty())
+                    .unwrap();
+                let (status, headers, body) = send(request).await;
+                opened += 1;
+                let kind = headers
+                    .get(header::CONTENT_TYPE)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default()
+                    .to_owned();
+                let page = String::from_utf8_lossy(&body);
+                // A page, or a file people download (a sheet, a calendar, a document).
+                let attachment = headers
+                    .get(header::CONTENT_DISPOSITION)
+                    .and_then(|v| v.to_str().ok())
+                    .is_some_and(|d| d.starts_with("attachment"));
+                let file = attachment
+                    || [
+                        "text/csv",
+                        "text/calendar",
+                        "application/pdf",
+                        "image/",
+                        "text/plain",
+                        "text/markdown",
+                    ]
+                    .iter()
+                    .any(|t| kind.starts_with(t));
+                if !status.is_success() || (!kind.starts_with("text/html") && !file) {
+                    failures.push(format!(
+                        "{email} → {path}: {status} {kind} {}",
+                        page.chars().take(200).collect::<String>()
+                    ));
+                    continue;
+                }
+                if kind.starts_with("text/html") {
+                    next.extend(links_of(&page, &path, service));
+                }
+            }
+            frontier = next;
+        }
+    }
+    drop(services);
+    let _ = std::fs::remove_dir_all(dir);
+    eprintln!("{opened} pages opened");
+    assert!(opened > 100, "{opened} pages opened");
+    assert!(
+        failures.is_empty(),
+        "{} links fail:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}

@@ -17,7 +17,7 @@ use carnet_service::i18n::{Catalog, Lang};
 use carnet_service::web::{
     Backend, Chrome, PageSession, Problem, QuestionToAnswer, QuizQuestion, SignedIn,
     awaiting_grades, day, failed, field, form_json, multipart_form, quiz_questions, render, show,
-    sign_in_page,
+    sign_in_page, time,
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -29,6 +29,7 @@ pub fn router() -> Router<IssuerState> {
         .route("/orgs/{org}", get(organisation))
         .route("/orgs/{org}/sessions/{sid}", get(session))
         .route("/orgs/{org}/courses", get(courses))
+        .route("/orgs/{org}/audit", get(audit))
         .route("/orgs/{org}/invite", post(invite))
         .route("/orgs/{org}/sessions/{sid}/feed", post(feed))
         .route("/orgs/{org}/sessions/{sid}/completion", post(completion))
@@ -238,6 +239,19 @@ const CATALOG: Catalog = &[
         "Valider et créer l'attestation",
         "Validate and make the credential",
     ),
+    ("audit.title", "Journal des actions", "Activity log"),
+    (
+        "audit.intro",
+        "Chaque changement qui touche aux droits, aux attestations ou aux données, avec son auteur.",
+        "Every change to rights, credentials or data, with who made it.",
+    ),
+    ("audit.when", "Quand", "When"),
+    ("audit.who", "Qui", "Who"),
+    ("audit.what", "Action", "Action"),
+    ("audit.target", "Objet", "Subject"),
+    ("audit.details", "Détails", "Details"),
+    ("audit.system", "Carnet (automatique)", "Carnet (automatic)"),
+    ("audit.more", "Plus ancien", "Older"),
     (
         "grades.title",
         "Évaluer toute la session",
@@ -2544,6 +2558,84 @@ async fn grade_all(
             carnet_service::web::problem_page(&state.ctx, lang, p, &back)
         }
     }
+}
+
+#[derive(Deserialize)]
+struct AuditEntry {
+    at: i64,
+    #[serde(default)]
+    actor_id: Option<String>,
+    action: String,
+    #[serde(default)]
+    target: Option<String>,
+    details: String,
+}
+
+#[derive(Deserialize)]
+struct AuditPage {
+    items: Vec<AuditEntry>,
+    #[serde(default)]
+    next_cursor: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "issuer_audit.html")]
+struct AuditView {
+    chrome: Chrome,
+    org: Tenant,
+    /// When, who, what, on what, the details.
+    rows: Vec<(String, String, String, String, String)>,
+    next: Option<String>,
+}
+
+/// The organisation's audit log, as a page for its administrators: newest first, a page at a
+/// time, who by name.
+async fn audit(
+    State(state): State<IssuerState>,
+    lang: Lang,
+    SignedIn(session): SignedIn,
+    api: Backend,
+    Path(org): Path<String>,
+    axum::extract::Query(query): axum::extract::Query<std::collections::HashMap<String, String>>,
+) -> Response {
+    let view = async {
+        let base = format!("/api/v1/organisations/{org}");
+        let tenant: Tenant = api.get(&base).await?;
+        let cursor = query
+            .get("cursor")
+            .map(|c| format!("&cursor={}", carnet_core::oid4vci::percent_encode(c)))
+            .unwrap_or_default();
+        let page: AuditPage = api.get(&format!("{base}/audit?limit=100{cursor}")).await?;
+        let members: Vec<Member> = api.get(&format!("{base}/members")).await?;
+        let chrome = chrome(&state, lang, &session);
+        let rows = page
+            .items
+            .into_iter()
+            .map(|e| {
+                let who = match &e.actor_id {
+                    None => chrome.t("audit.system").to_owned(),
+                    Some(id) => members
+                        .iter()
+                        .find(|m| &m.account_id == id)
+                        .map_or_else(|| id.clone(), |m| m.display_name.clone()),
+                };
+                (
+                    time(e.at),
+                    who,
+                    e.action,
+                    e.target.unwrap_or_default(),
+                    e.details,
+                )
+            })
+            .collect();
+        Ok(AuditView {
+            chrome,
+            org: tenant,
+            rows,
+            next: page.next_cursor,
+        })
+    };
+    show(&state.ctx, lang, CATALOG, view).await
 }
 
 /// The largest list of trainees a page reads (a thousand rows of a spreadsheet, with room).
