@@ -1367,6 +1367,12 @@ async fn a_trainee_without_an_identity_credential_accepts_declaring_their_detail
         assert_eq!(r.status, StatusCode::OK, "{}", html(&r));
         let page = html(&r);
         assert!(page.contains("Ce que vous déclarez"), "{page}");
+        // Where to ask for an identity credential: the centre the carnet knows.
+        assert!(
+            page.contains(&format!("{issuer}#identity"))
+                || page.contains(&format!("{}#identity", issuer.replace('/', "&#x2f;"))),
+            "{page}"
+        );
         assert!(
             page.contains("name=\"declare./email\" value=\"camille@example.org\""),
             "the account's address is offered: {page}"

@@ -1268,3 +1268,44 @@ async fn staff_read_one_trainees_attendance() {
     })
     .await;
 }
+
+/// A trainee asks their centre for an identity credential from the centre's page; the request
+/// waits on the page of those who attest (not of the trainers), who attest it from there; the
+/// request is then closed and the credential offered to the trainee.
+#[tokio::test]
+async fn a_trainee_asks_their_centre_for_an_identity_credential() {
+    each_engine(|app| async move {
+        let c = centre(&app).await;
+        let org_page = format!("/issuer/orgs/{}", c.org);
+        let page = html(&open_page(&app, &org_page, &c.trainee).await);
+        assert!(page.contains("Mon attestation d&#39;identité") || page.contains("Mon attestation d'identité"), "{page}");
+        let action = form_to(&page, "/identity-requests");
+        let r = post_form(&app, &action, &format!("csrf={}&message=Je+passe+jeudi+avec+ma+carte", csrf_of(&page)), cookie(&c.trainee)).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", html(&r));
+        let page = html(&open_page(&app, &org_page, &c.trainee).await);
+        assert!(page.contains("Demande envoyée le"), "{page}");
+        // Asking again answers the open request.
+        let api = format!("/issuer/api/v1/organisations/{}/identity-requests", c.org);
+        let r = app.call(Method::POST, &api, &c.trainee, Some(serde_json::json!({}))).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        // The trainer is not the one who attests: no request on their page.
+        let page = html(&open_page(&app, &org_page, &c.trainer).await);
+        assert!(!page.contains("Je passe jeudi"), "{page}");
+        let page = html(&open_page(&app, &org_page, &c.admin).await);
+        assert!(page.contains("Je passe jeudi avec ma carte"), "{page}");
+        let action = form_to(&page, &format!("/trainees/{}/identity", c.trainee_id));
+        let body = format!(
+            "csrf={}&given_name=Camille&family_name=Durand&birthdate=2001-04-17&email=camille%40example.org&address.country=FR",
+            csrf_of(&page)
+        );
+        let r = post_form(&app, &action, &body, cookie(&c.admin)).await;
+        assert!(r.status.is_success(), "{}", html(&r));
+        let r = app.call(Method::GET, &api, &c.admin, None).await;
+        assert_eq!(r.body, serde_json::json!([]), "handled");
+        let r = app.call(Method::GET, "/issuer/api/v1/me/credential-offers", &c.trainee, None).await;
+        assert_eq!(r.body.as_array().map(Vec::len), Some(1), "{}", r.body);
+        let r = app.call(Method::POST, &api, &c.admin, Some(serde_json::json!({}))).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "only a trainee asks");
+    })
+    .await;
+}

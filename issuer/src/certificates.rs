@@ -1,7 +1,9 @@
 //! The two other credentials a centre issues: the **identity** credential, from the identity the
 //! centre checked at enrolment (every personal claim selectively disclosable, the address parts
 //! too), and the **completion certificate** ("certificat de réalisation") of a session, with its
-//! dates and hours — planned, and attended as the attendance records them.
+//! dates and hours — planned, and attended as the attendance records them. A trainee asks for
+//! the identity credential (`identity-requests`); the request waits for the centre's
+//! administrators and managers, and is closed when they attest it.
 
 use crate::attendance;
 use crate::catalog::text;
@@ -13,9 +15,9 @@ use axum::http::StatusCode;
 use carnet_service::audit;
 use carnet_service::error::{ApiError, ApiResult, Problem};
 use carnet_service::extract::Json;
-use carnet_service::id::looks_like_id;
-use carnet_service::tenants::InRoles;
-use serde::Deserialize;
+use carnet_service::id::{looks_like_id, random_token};
+use carnet_service::tenants::{InRoles, Member};
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -24,6 +26,7 @@ use utoipa_axum::routes;
 pub fn router() -> OpenApiRouter<IssuerState> {
     OpenApiRouter::new()
         .routes(routes!(check_identity))
+        .routes(routes!(request_identity, identity_requests))
         .routes(routes!(certify_completion))
 }
 
@@ -48,10 +51,14 @@ pub struct Identity {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Address {
+    #[serde(default)]
     pub street_address: String,
+    #[serde(default)]
     pub postal_code: String,
+    #[serde(default)]
     pub locality: String,
-    /// ISO 3166-1 alpha-2, e.g. `FR`.
+    /// ISO 3166-1 alpha-2, e.g. `FR` (the default).
+    #[serde(default)]
     pub country: String,
 }
 
@@ -88,23 +95,35 @@ fn identity_claims(input: &Identity) -> ApiResult<Map<String, Value>> {
         }
         claims.insert("phone_number".into(), phone.trim().into());
     }
+    // An address with the parts given (a form leaves some empty), none: no address.
     if let Some(a) = &input.address {
-        let country = a.country.trim().to_uppercase();
+        let country = match a.country.trim() {
+            "" => "FR".to_owned(),
+            c => c.to_uppercase(),
+        };
         if country.len() != 2 || !country.bytes().all(|b| b.is_ascii_uppercase()) {
             return Err(ApiError::invalid_field(
                 "address.country",
                 "an ISO 3166-1 alpha-2 code such as FR",
             ));
         }
-        claims.insert(
-            "address".into(),
-            json!({
-                "street_address": text("address.street_address", &a.street_address, 200)?,
-                "postal_code": text("address.postal_code", &a.postal_code, 20)?,
-                "locality": text("address.locality", &a.locality, 100)?,
-                "country": country,
-            }),
-        );
+        let mut address = Map::new();
+        for (name, value, max) in [
+            ("street_address", &a.street_address, 200),
+            ("postal_code", &a.postal_code, 20),
+            ("locality", &a.locality, 100),
+        ] {
+            if !value.trim().is_empty() {
+                address.insert(
+                    name.into(),
+                    text(&format!("address.{name}"), value, max)?.into(),
+                );
+            }
+        }
+        if !address.is_empty() {
+            address.insert("country".into(), country.into());
+            claims.insert("address".into(), Value::Object(address));
+        }
     }
     Ok(claims)
 }
@@ -154,6 +173,14 @@ async fn check_identity(
     .bind(now)
     .execute(&mut *tx)
     .await?;
+    sqlx::query(
+        "UPDATE identity_requests SET handled_at = $1 WHERE organisation_id = $2 AND account_id = $3 AND handled_at IS NULL",
+    )
+    .bind(now)
+    .bind(org)
+    .bind(&account)
+    .execute(&mut *tx)
+    .await?;
     audit::record(
         &mut tx,
         now,
@@ -178,6 +205,116 @@ async fn check_identity(
     .await?;
     tx.commit().await?;
     Ok((StatusCode::CREATED, Json(offer)))
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewIdentityRequest {
+    /// A word for the centre (when to come with a document, say).
+    #[serde(default)]
+    pub message: String,
+}
+
+#[derive(Debug, Serialize, ToSchema, sqlx::FromRow)]
+pub struct IdentityRequest {
+    pub id: String,
+    pub account_id: String,
+    pub display_name: String,
+    pub email: String,
+    pub message: String,
+    pub created_at: i64,
+}
+
+const REQUEST_COLUMNS: &str =
+    "r.id, r.account_id, a.display_name, a.email, r.message, r.created_at";
+
+/// A trainee asks the centre to attest their identity; one open request each (asking again
+/// answers the open one).
+#[utoipa::path(post, path = "/api/v1/organisations/{id}/identity-requests", tag = "credentials",
+    request_body = NewIdentityRequest, params(("id" = String, Path)),
+    responses((status = 201, body = IdentityRequest), (status = 200, body = IdentityRequest), (status = 403, body = Problem)))]
+async fn request_identity(
+    State(state): State<IssuerState>,
+    Member(access): Member<Organisations>,
+    Json(input): Json<NewIdentityRequest>,
+) -> ApiResult<(StatusCode, Json<IdentityRequest>)> {
+    if !access.tenant.my_roles.iter().any(|r| r == "trainee") {
+        return Err(ApiError::Forbidden);
+    }
+    let ctx = &state.ctx;
+    let org = &access.tenant.id;
+    let me = access.principal.account_id.as_str();
+    let message = if input.message.trim().is_empty() {
+        String::new()
+    } else {
+        text("message", &input.message, 1000)?
+    };
+    let open_sql = format!(
+        "SELECT {REQUEST_COLUMNS} FROM identity_requests r JOIN accounts a ON a.id = r.account_id \
+         WHERE r.organisation_id = $1 AND r.account_id = $2 AND r.handled_at IS NULL"
+    );
+    let open = |conn| {
+        sqlx::query_as::<_, IdentityRequest>(&open_sql)
+            .bind(org)
+            .bind(me)
+            .fetch_optional(conn)
+    };
+    if let Some(existing) = open(ctx.db.pool()).await? {
+        return Ok((StatusCode::OK, Json(existing)));
+    }
+    let now = ctx.now_ms();
+    let id = format!("idr_{}", random_token(16));
+    let mut tx = ctx.db.begin().await?;
+    sqlx::query(
+        "INSERT INTO identity_requests (id, organisation_id, account_id, message, created_at) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(&id)
+    .bind(org)
+    .bind(me)
+    .bind(&message)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    audit::record(
+        &mut tx,
+        now,
+        &access.actor(),
+        "identity.requested",
+        Some(&id),
+        Some(org),
+        json!({}),
+    )
+    .await?;
+    tx.commit().await?;
+    let created = open(ctx.db.pool()).await?.ok_or(ApiError::NotFound)?;
+    Ok((StatusCode::CREATED, Json(created)))
+}
+
+/// The identity requests waiting: all of them for the organisation's administrators and
+/// managers, a trainee's own for them.
+#[utoipa::path(get, path = "/api/v1/organisations/{id}/identity-requests", tag = "credentials",
+    params(("id" = String, Path)), responses((status = 200, body = Vec<IdentityRequest>)))]
+async fn identity_requests(
+    State(state): State<IssuerState>,
+    Member(access): Member<Organisations>,
+) -> ApiResult<Json<Vec<IdentityRequest>>> {
+    let attests = access.principal.platform_admin
+        || access
+            .tenant
+            .my_roles
+            .iter()
+            .any(|r| r == "admin" || r == "manager");
+    let rows = sqlx::query_as(&format!(
+        "SELECT {REQUEST_COLUMNS} FROM identity_requests r JOIN accounts a ON a.id = r.account_id \
+         WHERE r.organisation_id = $1 AND r.handled_at IS NULL AND ($2 = 1 OR r.account_id = $3) \
+         ORDER BY r.created_at LIMIT 1000"
+    ))
+    .bind(&access.tenant.id)
+    .bind(i64::from(attests))
+    .bind(access.principal.account_id.as_str())
+    .fetch_all(state.ctx.db.pool())
+    .await?;
+    Ok(Json(rows))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -109,6 +109,11 @@ pub const MIGRATIONS: &[EmbeddedMigration] = &[
         "archiving",
         include_str!("../../migrations/issuer/0113_archiving.sql"),
     ),
+    (
+        114,
+        "identity requests",
+        include_str!("../../migrations/issuer/0114_identity_requests.sql"),
+    ),
 ];
 
 #[derive(Clone)]

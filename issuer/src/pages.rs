@@ -239,6 +239,37 @@ const CATALOG: Catalog = &[
         "Valider et créer l'attestation",
         "Validate and make the credential",
     ),
+    (
+        "idreq.title",
+        "Mon attestation d'identité",
+        "My identity credential",
+    ),
+    (
+        "idreq.intro",
+        "Le centre vérifie votre identité sur une pièce et vous remet une attestation : vous pourrez alors partager des coordonnées vérifiées avec les recruteurs.",
+        "The centre checks your identity on a document and gives you a credential: you can then share verified details with recruiters.",
+    ),
+    (
+        "idreq.message",
+        "Un mot pour le centre (facultatif)",
+        "A word for the centre (optional)",
+    ),
+    (
+        "idreq.submit",
+        "Demander une attestation d'identité",
+        "Ask for an identity credential",
+    ),
+    ("idreq.sent", "Demande envoyée le", "Request sent on"),
+    (
+        "idreq.waiting",
+        "Le centre vous proposera votre attestation dans votre espace.",
+        "The centre will offer you the credential in your space.",
+    ),
+    (
+        "idreq.staff",
+        "Demandes d'attestation d'identité",
+        "Identity credential requests",
+    ),
     ("audit.title", "Journal des actions", "Activity log"),
     (
         "audit.intro",
@@ -1059,6 +1090,28 @@ struct OrganisationPage {
     adds_members: bool,
     /// The signing keys, for an administrator (who rotates them).
     keys: Vec<KeyInfo>,
+    /// Identity requests waiting: all, for those who attest; a trainee's own.
+    identity_requests: Vec<IdentityRequest>,
+    /// The visitor is a trainee here (asks for their identity credential).
+    trainee: bool,
+    /// The visitor attests identities (administrators and managers).
+    attests: bool,
+}
+
+#[derive(Deserialize)]
+struct IdentityRequest {
+    account_id: String,
+    display_name: String,
+    email: String,
+    #[serde(default)]
+    message: String,
+    created_at: i64,
+}
+
+impl IdentityRequest {
+    fn since(&self) -> String {
+        day(self.created_at)
+    }
 }
 
 #[derive(Deserialize)]
@@ -1113,6 +1166,13 @@ async fn organisation(
         } else {
             Vec::new()
         };
+        let trainee = org.my_roles.iter().any(|r| r == "trainee");
+        let attests = org.my_roles.iter().any(|r| r == "admin" || r == "manager");
+        let identity_requests = if trainee || attests {
+            api.get(&format!("{base}/identity-requests")).await?
+        } else {
+            Vec::new()
+        };
         let sessions = api.get(&format!("{base}/sessions")).await?;
         let formations = if staff {
             api.get(&format!("{base}/formations")).await?
@@ -1157,6 +1217,9 @@ async fn organisation(
             grantable,
             adds_members,
             keys,
+            identity_requests,
+            trainee,
+            attests,
         })
     };
     show(&state.ctx, lang, CATALOG, view).await
@@ -1391,11 +1454,14 @@ async fn identity(
         Ok(body) => body,
         Err(detail) => return failed(&state.ctx, lang, CATALOG, Problem::invalid(detail)),
     };
-    let back = format!(
-        "{}/orgs/{org}/sessions/{}",
-        state.ctx.config.path_prefix(),
-        field(&fields, "_session")
-    );
+    // Back to the session the form was on, else to the organisation (its identity requests).
+    let back = match field(&fields, "_session") {
+        "" => format!("{}/orgs/{org}", state.ctx.config.path_prefix()),
+        session => format!(
+            "{}/orgs/{org}/sessions/{session}",
+            state.ctx.config.path_prefix()
+        ),
+    };
     let path = format!("/api/v1/organisations/{org}/trainees/{account}/identity");
     offer_page(
         &state,

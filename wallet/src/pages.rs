@@ -441,6 +441,11 @@ const CATALOG: Catalog = &[
         "Transmis comme déclaré par vous, signé par votre carnet : aucun centre ne l'atteste. Conservé pour vos prochaines réponses.",
         "Sent as declared by you, signed by your carnet: no centre attests it. Kept for your next answers.",
     ),
+    (
+        "accept.no_identity",
+        "Aucun centre n'a encore attesté votre identité : ce que vous partagez sera « déclaré ». Pour partager des coordonnées vérifiées, demandez une attestation d'identité à :",
+        "No centre has attested your identity yet: what you share will be « declared ». To share verified details, ask for an identity credential at:",
+    ),
     ("accept.required", "obligatoire", "required"),
     ("accept.optional", "facultatif", "optional"),
     (
@@ -1301,6 +1306,9 @@ struct AcceptPage {
     candidates: Vec<CandidateView>,
     declare: Vec<DeclareField>,
     error: Option<String>,
+    /// Without an identity credential: the centres the holder has credentials from, to ask
+    /// one for it (their page, name).
+    centres: Vec<(String, String)>,
 }
 
 impl AcceptPage {
@@ -1443,6 +1451,19 @@ async fn accept_view(
         })
         .collect();
     declare.dedup_by(|a, b| a.pointer == b.pointer);
+    // No identity credential: where to ask for one (the centres of the holder's credentials).
+    let mut centres: Vec<(String, String)> = Vec::new();
+    if candidates.is_empty() {
+        let held: Vec<Value> = api.get("/api/v1/credentials").await.unwrap_or_default();
+        for c in held {
+            if let (Some(issuer), Some(name)) = (c["issuer"].as_str(), c["issuer_name"].as_str())
+                && issuer.starts_with("http")
+                && !centres.iter().any(|(i, _)| i == issuer)
+            {
+                centres.push((issuer.to_owned(), name.to_owned()));
+            }
+        }
+    }
     Ok(AcceptPage {
         chrome: Chrome::new(&state.ctx, lang, CATALOG).signed_in_as(&session.0),
         request: text(&pending["id"]),
@@ -1453,6 +1474,7 @@ async fn accept_view(
         candidates,
         declare,
         error,
+        centres,
     })
 }
 
