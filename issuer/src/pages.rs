@@ -2560,10 +2560,7 @@ async fn grade_all(
             return Err(Problem::invalid(lang.t(CATALOG, "grades.none").into()));
         }
         body["rows"] = json!(rows);
-        let path = format!(
-            "{base}/sessions/{sid}/evaluations/bulk",
-            base = format!("/api/v1/organisations/{org}")
-        );
+        let path = format!("/api/v1/organisations/{org}/sessions/{sid}/evaluations/bulk");
         let report = api
             .call(Method::POST, &path, field(&fields, "csrf"), Some(body))
             .await?;
