@@ -927,7 +927,9 @@ async fn a_session_lives_in_the_browser() {
         .click("form[action*='/formations/'] input[type='checkbox']")
         .await;
     staff
-        .click_and_load("form[action*='/formations/'] button")
+        .click_and_load(
+            "form[action*='/formations/'][action$='/courses']:has(input[type='checkbox']) button",
+        )
         .await;
     let courses = staff.wait_for("Cours de la formation").await;
     assert!(courses.contains("Consignes de sécurité"), "{courses}");
@@ -1000,6 +1002,81 @@ async fn a_session_lives_in_the_browser() {
         .click_and_load("form[action$='/invitations/accept'] button")
         .await;
     trainee.wait_for("Centre Lyon Métallerie").await;
+    staff.client.clone().close().await.unwrap();
+    trainee.client.clone().close().await.unwrap();
+}
+
+/// The trainer validates a competency from the session page; the trainee, on their phone,
+/// opens their page at the centre and adds the credential to their carnet in one tap: the
+/// wallet opens with the offer and its PIN filled in.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_validated_competency_reaches_the_carnet_in_one_tap() {
+    let Some(staff) = browser().await else {
+        return;
+    };
+    let trainee = browser().await.expect("a second browser");
+    trainee.client.set_window_size(390, 844).await.unwrap();
+    let app = TestApp::listening(carnet_service::db::Engine::Sqlite).await;
+    let issuer = app.ctx(ServiceKind::Issuer).config.public_url.clone();
+    let wallet = app.ctx(ServiceKind::Wallet).config.public_url.clone();
+    let c = centre(&app).await;
+    app.register("wallet", "camille@example.org", "Camille Durand")
+        .await;
+
+    // The trainer, from their home to the session, evaluates.
+    staff.sign_in(&issuer, "formateur@centre.example").await;
+    staff.wait_for("Centre Lyon Métallerie").await;
+    staff.click_and_load("ul.links a[href*='/orgs/']").await;
+    staff.click_and_load("ul.links a[href*='/sessions/']").await;
+    staff.wait_for("Évaluer").await;
+    staff
+        .fill(
+            "form[action$='/evaluate']:has(select[name='trainee_id'])",
+            &[("assessment", "or"), ("comment", "Cordons réguliers")],
+        )
+        .await;
+    let handed = staff.wait_for("Attestation prête à remettre").await;
+    assert!(
+        handed.contains("Camille Durand") && handed.contains("Soudure TIG"),
+        "{handed}"
+    );
+    staff.screenshot("centre-hand-over").await;
+
+    // The trainee, signed in to both, taps once.
+    trainee.sign_in(&wallet, "camille@example.org").await;
+    trainee.wait_for("Ajouter une attestation").await;
+    trainee.sign_in(&issuer, "camille@example.org").await;
+    trainee.wait_for("Ajouter à mon carnet").await;
+    trainee.screenshot("trainee-centre-home-phone").await;
+    trainee.click_and_load("a.button[href*='offer=']").await;
+    trainee.wait_for("Ajouter une attestation").await;
+    let pin = trainee.value("input[name='tx_code']").await;
+    assert_eq!(pin.len(), 6, "the PIN filled in from the address");
+    assert!(
+        !trainee
+            .client
+            .current_url()
+            .await
+            .unwrap()
+            .as_str()
+            .contains("tx_code")
+    );
+    trainee.screenshot("wallet-offer-filled-phone").await;
+    trainee
+        .click_and_load("form[action$='/receive'] button[type='submit']")
+        .await;
+    let carnet = trainee.wait_for("Soudure TIG").await;
+    assert!(carnet.contains("Centre Lyon Métallerie"), "{carnet}");
+    let wide = trainee
+        .client
+        .execute(
+            "return document.documentElement.scrollWidth <= window.innerWidth",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(wide, Value::Bool(true), "no sideways scrolling on a phone");
+    trainee.screenshot("wallet-carnet-phone").await;
     staff.client.clone().close().await.unwrap();
     trainee.client.clone().close().await.unwrap();
 }
