@@ -780,10 +780,56 @@ async fn a_session_lives_in_the_browser() {
     let c = centre(&app).await;
     let session = format!("{issuer}/orgs/{}/sessions/{}", c.org, c.session);
 
+    // The centre's manager runs the session's week from their home: a calendar event, the
+    // half-days it makes, the marks and the countersignature.
+    staff.sign_in(&issuer, "gestion@centre.example").await;
+    staff.wait_for("Mes organisations").await;
+    staff.click_and_load("ul.links a[href*='/orgs/']").await;
+    staff.click_and_load("ul.links a[href*='/sessions/']").await;
+    staff
+        .fill(
+            "form[action$='/events']",
+            &[
+                ("title", "Soudure en position"),
+                ("kind", "course"),
+                ("starts_at", "2027-01-15T13:30"),
+                ("ends_at", "2027-01-15T17:00"),
+                ("place", "Atelier B"),
+            ],
+        )
+        .await;
+    staff.wait_for("Atelier B").await;
+    staff
+        .click_and_load("nav.tabs a[href$='/attendance']")
+        .await;
+    staff
+        .click_and_load("form[action$='/from-calendar'] button")
+        .await;
+    let sheet = staff.wait_for("après-midi").await;
+    assert!(
+        !sheet.contains("matin"),
+        "13:30–17:00 is an afternoon: {sheet}"
+    );
+    staff.click_and_load("table.attendance thead a").await;
+    staff.wait_for("Code d'émargement").await;
+    staff
+        .fill("form[action$='/marks']", &[("marks.0.status", "present")])
+        .await;
+    staff.wait_for("présent").await;
+    staff.click_and_load("table.attendance thead a").await;
+    staff
+        .click_and_load("form[action$='/countersign'] button")
+        .await;
+    let signed = staff.wait_for("Karim Haddad").await;
+    // The check-in code's end, on the session's clock (the test clock: 09:00 in Paris).
+    assert!(
+        signed.contains("valable jusqu'à 09:0") && !signed.contains("UTC"),
+        "{signed}"
+    );
+    staff.screenshot("manager-attendance").await;
+
     // The staff write a quiz and open it for the day (the test clock: 2027-01-15, 09:00 in
     // Paris).
-    staff.sign_in(&issuer, "direction@centre.example").await;
-    staff.wait_for("Mes organisations").await;
     staff.goto(&format!("{session}/quizzes")).await;
     staff.wait_for("Nouveau questionnaire").await;
     staff

@@ -1899,8 +1899,12 @@ async fn slot(
             .into_iter()
             .find(|s| s.id == slot)
             .ok_or(Problem::not_found())?;
+        // The code's end on the session's wall clock, to the second (it turns every minute).
+        let zone = find_session(&api, &org, &sid).await?.timezone;
         let until = code["valid_until"].as_i64().unwrap_or(0);
-        let (.., h, mi, s) = carnet_service::clock::utc(until.div_euclid(1000));
+        let local = carnet_core::calendar::Zone::parse(&zone)
+            .unwrap_or(carnet_core::calendar::Zone::Paris)
+            .local(until.div_euclid(1000));
         Ok(SlotPage {
             chrome: chrome(&state, lang, &page_session),
             org,
@@ -1908,7 +1912,11 @@ async fn slot(
             slot,
             rows,
             code: code["code"].as_str().unwrap_or_default().to_owned(),
-            code_until: format!("{h:02}:{mi:02}:{s:02} UTC"),
+            code_until: format!(
+                "{}:{:02}",
+                local.time(),
+                until.div_euclid(1000).rem_euclid(60)
+            ),
         })
     };
     show(&state.ctx, lang, CATALOG, view).await

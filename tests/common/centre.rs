@@ -7,6 +7,8 @@ use serde_json::{Value, json};
 /// A training centre with a session, a trainer and a trainee.
 pub struct Centre {
     pub admin: Auth,
+    /// The centre's manager (gestionnaire): runs every session, in no session's member list.
+    pub manager: Auth,
     pub trainer: Auth,
     pub trainee: Auth,
     pub org: String,
@@ -25,6 +27,9 @@ pub async fn centre(app: &TestApp) -> Centre {
     let (trainee, trainee_id) = app
         .register("issuer", "camille@example.org", "Camille Durand")
         .await;
+    let (manager, _) = app
+        .register("issuer", "gestion@centre.example", "Karim Haddad")
+        .await;
     let post = |path: String, auth: Auth, body: Value| async move {
         let r = app.call(Method::POST, &path, &auth, Some(body)).await;
         assert!(r.status.is_success(), "{path}: {}", r.body);
@@ -42,6 +47,12 @@ pub async fn centre(app: &TestApp) -> Centre {
         format!("{base}/members"),
         admin.clone(),
         json!({"email": "formateur@centre.example", "role": "trainer"}),
+    )
+    .await;
+    post(
+        format!("{base}/members"),
+        admin.clone(),
+        json!({"email": "gestion@centre.example", "role": "manager"}),
     )
     .await;
     post(
@@ -78,6 +89,7 @@ pub async fn centre(app: &TestApp) -> Centre {
     .await;
     Centre {
         admin,
+        manager,
         trainer,
         trainee,
         org,
