@@ -630,18 +630,7 @@ async fn a_session_page_shows_only_the_forms_its_visitor_may_use() {
     for engine in engines() {
         let app = TestApp::new(engine).await;
         let c = centre(&app).await;
-        let (manager, _) = app
-            .register("issuer", "gestion@centre.example", "Karim Haddad")
-            .await;
-        let r = app
-            .call(
-                Method::POST,
-                &format!("/issuer/api/v1/organisations/{}/members", c.org),
-                &c.admin,
-                Some(serde_json::json!({"email": "gestion@centre.example", "role": "manager"})),
-            )
-            .await;
-        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        let manager = c.manager.clone();
         let path = format!("/issuer/orgs/{}/sessions/{}", c.org, c.session);
         let page_of = |who: &Auth| {
             let (app, path, who) = (&app, &path, who.clone());
