@@ -1292,6 +1292,16 @@ async fn a_trainee_without_an_identity_credential_accepts_declaring_their_detail
             .await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
         let verifier_url = app.ctx(ServiceKind::Verifier).config.public_url.clone();
+        // Available from a date to come (the test clock is on 15 January 2027).
+        let r = app
+            .call(
+                Method::PUT,
+                "/wallet/api/v1/availability",
+                &holder,
+                Some(json!({"situation": "seeking", "available_from": "2027-03-03"})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
         let r = app
             .call(
                 Method::POST,
@@ -1302,6 +1312,19 @@ async fn a_trainee_without_an_identity_credential_accepts_declaring_their_detail
             .await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
         let profile_id = r.body["profile_id"].as_str().unwrap().to_owned();
+        let page = html(
+            &open_page(
+                &app,
+                &format!("/verifier/companies/{}?competency=SOUD-TIG", a.company),
+                &a.auth,
+            )
+            .await,
+        );
+        assert!(
+            page.contains("à partir du 3 mars"),
+            "availability as people say it: {page}"
+        );
+        assert!(!page.contains("2027-03-03"), "{page}");
         let r = app
             .call(
                 Method::POST,
@@ -1452,6 +1475,17 @@ async fn a_trainee_without_an_identity_credential_accepts_declaring_their_detail
         );
         assert!(page.contains("Déclaré par la personne"), "{page}");
         assert!(page.contains("06 31 41 59 26"), "{page}");
+        // The pipeline: the offer they answered, its state and date, their profile.
+        let accepted = &page[page.find("Ont accepté").expect("the accepted stage")..];
+        assert!(accepted.contains("Soudeur TIG (H/F)</a>"), "{accepted}");
+        assert!(
+            accepted.contains(&format!("/profiles/{profile_id}\">Camille Durand</a>")),
+            "{accepted}"
+        );
+        assert!(
+            accepted.contains("acceptée") && accepted.contains("depuis le"),
+            "{accepted}"
+        );
         // What was declared is kept for the next answer.
         let r = app
             .call(Method::GET, "/wallet/api/v1/details", &holder, None)

@@ -73,6 +73,20 @@ pub fn page(lang: Lang, base: &str, title: &str, content: &str) -> Response {
 /// The strings of the layout every portal shares (`templates/layout.html`).
 const COMMON: Catalog = &[
     ("skip", "Aller au contenu", "Skip to content"),
+    ("month.1", "janvier", "January"),
+    ("month.2", "février", "February"),
+    ("month.3", "mars", "March"),
+    ("month.4", "avril", "April"),
+    ("month.5", "mai", "May"),
+    ("month.6", "juin", "June"),
+    ("month.7", "juillet", "July"),
+    ("month.8", "août", "August"),
+    ("month.9", "septembre", "September"),
+    ("month.10", "octobre", "October"),
+    ("month.11", "novembre", "November"),
+    ("month.12", "décembre", "December"),
+    ("available", "disponible", "available"),
+    ("available_from", "à partir du", "from"),
     ("nav", "Navigation", "Navigation"),
     ("sign_out", "Se déconnecter", "Sign out"),
     ("switch", "English", "Français"),
@@ -435,6 +449,41 @@ pub fn field<'a>(fields: &'a [(String, String)], name: &str) -> &'a str {
 pub fn day(ms: i64) -> String {
     let (y, m, d, ..) = crate::clock::utc(ms.div_euclid(1000));
     format!("{y:04}-{m:02}-{d:02}")
+}
+
+/// A date (`YYYY-MM-DD`) as people say it: « 3 mars » (« 1er mars »), the year only when it is
+/// not `today`'s; in English « 3 March ». The text itself when it is not such a date.
+pub fn spoken_date(lang: Lang, date: &str, today: &str) -> String {
+    let parts: Vec<u32> = date.split('-').filter_map(|p| p.parse().ok()).collect();
+    let [year, month, day] = parts[..] else {
+        return date.to_owned();
+    };
+    let name = lang.t(COMMON, &format!("month.{month}"));
+    if name.is_empty() || !(1..=31).contains(&day) {
+        return date.to_owned();
+    }
+    let day = match (lang, day) {
+        (Lang::Fr, 1) => "1er".to_owned(),
+        (_, d) => d.to_string(),
+    };
+    let same_year = today.get(..4) == date.get(..4);
+    match same_year {
+        true => format!("{day} {name}"),
+        false => format!("{day} {name} {year}"),
+    }
+}
+
+/// When someone is available, as they would say it: « disponible » (from a date past, or none
+/// given), else « à partir du 3 mars ».
+pub fn availability(lang: Lang, available_from: Option<&str>, today: &str) -> String {
+    match available_from {
+        Some(date) if date > today => format!(
+            "{} {}",
+            lang.t(COMMON, "available_from"),
+            spoken_date(lang, date, today)
+        ),
+        _ => lang.t(COMMON, "available").to_owned(),
+    }
 }
 
 /// `YYYY-MM-DD HH:MM` of a time in milliseconds on the wall clock of metropolitan France, as
@@ -1338,6 +1387,31 @@ where
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn dates_and_availability_as_people_say_them() {
+        assert_eq!(spoken_date(Lang::Fr, "2026-03-03", "2026-01-10"), "3 mars");
+        assert_eq!(
+            spoken_date(Lang::Fr, "2027-03-01", "2026-12-02"),
+            "1er mars 2027"
+        );
+        assert_eq!(spoken_date(Lang::En, "2026-03-03", "2026-01-10"), "3 March");
+        assert_eq!(spoken_date(Lang::Fr, "bientôt", "2026-01-10"), "bientôt");
+        let today = "2026-12-02";
+        assert_eq!(availability(Lang::Fr, None, today), "disponible");
+        assert_eq!(
+            availability(Lang::Fr, Some("2026-09-01"), today),
+            "disponible"
+        );
+        assert_eq!(
+            availability(Lang::Fr, Some("2027-03-03"), today),
+            "à partir du 3 mars 2027"
+        );
+        assert_eq!(
+            availability(Lang::Fr, Some("2026-12-24"), today),
+            "à partir du 24 décembre"
+        );
+    }
     use super::*;
 
     #[test]

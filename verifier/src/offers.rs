@@ -56,6 +56,7 @@ pub fn router() -> OpenApiRouter<VerifierState> {
         .routes(routes!(create, list))
         .routes(routes!(get_offer))
         .routes(routes!(candidates))
+        .routes(routes!(all_recipients))
         .routes(routes!(inbox))
         .routes(routes!(inbox_document))
         .routes(routes!(decline))
@@ -557,6 +558,9 @@ async fn list(
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RecipientView {
     pub id: String,
+    /// The offer they received, and its title.
+    pub offer_id: String,
+    pub offer_title: String,
     pub profile_id: String,
     pub name: String,
     pub status: String,
@@ -586,6 +590,8 @@ pub struct OfferDetail {
 #[derive(sqlx::FromRow)]
 struct RecipientRow {
     id: String,
+    offer_id: String,
+    offer_title: String,
     profile_id: String,
     name: String,
     status: String,
@@ -608,7 +614,7 @@ async fn recipients_of(
 ) -> ApiResult<Vec<RecipientView>> {
     let now = state.ctx.now_ms();
     let rows: Vec<RecipientRow> = sqlx::query_as(&format!(
-        "SELECT r.id, r.profile_id, p.name, r.status, r.sent_at, r.viewed_at, r.answered_at, d.claims, d.consent_receipt, \
+        "SELECT r.id, r.offer_id, o.title AS offer_title, r.profile_id, p.name, r.status, r.sent_at, r.viewed_at, r.answered_at, d.claims, d.consent_receipt, \
          d.declared, d.verified_by, ch.id AS chat_id, o.expires_at \
          FROM offer_recipients r JOIN profiles p ON p.id = r.profile_id JOIN offers o ON o.id = r.offer_id \
          LEFT JOIN disclosures d ON d.recipient_id = r.id LEFT JOIN chats ch ON ch.recipient_id = r.id \
@@ -629,6 +635,8 @@ async fn recipients_of(
             consent_receipt: r.consent_receipt,
             chat_id: r.chat_id,
             id: r.id,
+            offer_id: r.offer_id,
+            offer_title: r.offer_title,
             profile_id: r.profile_id,
             name: r.name,
             sent_at: r.sent_at,
@@ -659,6 +667,17 @@ async fn get_offer(
     let offer = offer_of(row);
     let recipients = recipients_of(&state, &access, "r.offer_id = $2", &offer.id).await?;
     Ok(Json(OfferDetail { offer, recipients }))
+}
+
+/// Everyone the company's offers reached, across its offers, newest answers first, with their
+/// state (and what those who accepted disclosed): the recruiter's pipeline.
+#[utoipa::path(get, path = "/api/v1/companies/{id}/recipients", tag = "offers",
+    params(("id" = String, Path)), responses((status = 200, body = Vec<RecipientView>), (status = 403, body = Problem)))]
+async fn all_recipients(
+    State(state): State<VerifierState>,
+    Recruiter(access): Recruiter,
+) -> ApiResult<Json<Vec<RecipientView>>> {
+    Ok(Json(recipients_of(&state, &access, "$2 = $2", "").await?))
 }
 
 /// The candidates who accepted one of the company's offers, with what they disclosed.

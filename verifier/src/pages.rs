@@ -151,11 +151,6 @@ const CATALOG: Catalog = &[
     ("seeking", "en recherche", "seeking"),
     ("employed", "en poste", "employed"),
     ("in_training", "en formation", "in training"),
-    (
-        "profile.available",
-        "Disponible à partir du",
-        "Available from",
-    ),
     ("profile.regions", "Régions", "Regions"),
     ("profile.contracts", "Contrats", "Contracts"),
     (
@@ -222,10 +217,24 @@ const CATALOG: Catalog = &[
         "Declared by the person",
     ),
     (
-        "candidates.title",
-        "Candidats qui ont accepté",
-        "Candidates who accepted",
+        "stage.accepted",
+        "Ont accepté — à contacter",
+        "Accepted — to contact",
     ),
+    (
+        "stage.waiting",
+        "En attente de leur réponse",
+        "Waiting for their answer",
+    ),
+    ("stage.declined", "Ont décliné", "Declined"),
+    (
+        "stage.closed",
+        "Offres expirées ou retirées",
+        "Offers expired or withdrawn",
+    ),
+    ("offer.offer", "Offre", "Offer"),
+    ("offer.since", "depuis le", "since"),
+    ("candidates.title", "Mes candidats", "My candidates"),
     (
         "candidates.none",
         "Personne n'a encore accepté d'offre.",
@@ -334,6 +343,21 @@ struct Profile {
     #[serde(default)]
     contracts: Vec<String>,
     competencies: Vec<Competency>,
+    /// When they are available, as people say it (made by the page).
+    #[serde(skip)]
+    available: String,
+}
+
+impl Profile {
+    /// Says when the profile is available, on the day `today` (only for someone who said
+    /// they were looking, or gave a date).
+    fn spoken(mut self, lang: Lang, today: &str) -> Profile {
+        if self.situation.as_deref() != Some("employed") || self.available_from.is_some() {
+            self.available =
+                carnet_service::web::availability(lang, self.available_from.as_deref(), today);
+        }
+        self
+    }
 }
 
 #[derive(Deserialize)]
@@ -372,8 +396,20 @@ struct OfferSummary {
 
 #[derive(Deserialize)]
 struct Recipient {
+    #[serde(default)]
+    offer_id: String,
+    #[serde(default)]
+    offer_title: String,
+    #[serde(default)]
+    profile_id: String,
     name: String,
     status: String,
+    #[serde(default)]
+    sent_at: i64,
+    #[serde(default)]
+    viewed_at: Option<i64>,
+    #[serde(default)]
+    answered_at: Option<i64>,
     #[serde(default)]
     disclosed: Option<Value>,
     #[serde(default)]
@@ -644,9 +680,15 @@ async fn search(
         if !sort.is_empty() {
             query.push_str(&format!("&sort={}", percent_encode(&sort)));
         }
-        let result = api
+        let mut result: SearchResult = api
             .get(&format!("/api/v1/companies/{company}/search?{api_query}"))
             .await?;
+        let today = carnet_service::clock::date_of(state.ctx.now_ms());
+        result.items = result
+            .items
+            .into_iter()
+            .map(|p| p.spoken(lang, &today))
+            .collect();
         let quizzes = api
             .get(&format!("/api/v1/companies/{company}/quizzes"))
             .await
@@ -704,8 +746,9 @@ async fn profile(
             chrome: Chrome::new(&state.ctx, lang, CATALOG).signed_in_as(&session.0),
             frame,
             profile: api
-                .get(&format!("/api/v1/companies/{company}/profiles/{profile}"))
-                .await?,
+                .get::<Profile>(&format!("/api/v1/companies/{company}/profiles/{profile}"))
+                .await?
+                .spoken(lang, &carnet_service::clock::date_of(state.ctx.now_ms())),
             quizzes: api
                 .get(&format!("/api/v1/companies/{company}/quizzes"))
                 .await
@@ -868,8 +911,13 @@ async fn offers(
 }
 
 struct RecipientRow {
+    offer_id: String,
+    offer_title: String,
+    profile_id: String,
     name: String,
     status: String,
+    /// When it reached that state (answered, seen, or sent).
+    since: String,
     disclosed: Vec<(&'static str, String, String)>,
     verified_by: String,
     declared: Vec<(&'static str, String, String)>,
@@ -879,6 +927,10 @@ struct RecipientRow {
 
 fn recipient_row(r: Recipient) -> RecipientRow {
     RecipientRow {
+        since: day(r.answered_at.or(r.viewed_at).unwrap_or(r.sent_at)),
+        offer_id: r.offer_id,
+        offer_title: r.offer_title,
+        profile_id: r.profile_id,
         disclosed: disclosed(&r.disclosed),
         verified_by: r.verified_by.unwrap_or_default(),
         declared: disclosed(&r.declared),
@@ -899,6 +951,7 @@ struct OfferPage {
     document: bool,
     expires: String,
     recipients: Vec<RecipientRow>,
+    show_offer: bool,
 }
 
 async fn offer(
@@ -921,6 +974,7 @@ async fn offer(
             document: detail.document_id.is_some(),
             expires: day(detail.expires_at),
             recipients: detail.recipients.into_iter().map(recipient_row).collect(),
+            show_offer: false,
         })
     };
     show(&state.ctx, lang, CATALOG, view).await
@@ -931,7 +985,19 @@ async fn offer(
 struct CandidatesPage {
     frame: Frame,
     chrome: Chrome,
-    candidates: Vec<RecipientRow>,
+    /// The pipeline's stages, in the order a recruiter works them: (catalog key, rows).
+    stages: Vec<(&'static str, Vec<RecipientRow>)>,
+    show_offer: bool,
+}
+
+/// A recipient's stage in the pipeline.
+fn stage(status: &str) -> &'static str {
+    match status {
+        "accepted" => "stage.accepted",
+        "sent" | "viewed" => "stage.waiting",
+        "declined" => "stage.declined",
+        _ => "stage.closed",
+    }
 }
 
 async fn candidates(
@@ -943,16 +1009,29 @@ async fn candidates(
 ) -> Response {
     let view = async {
         let frame = frame(&api, &company).await?;
-        let candidates = api
-            .get::<Vec<Recipient>>(&format!("/api/v1/companies/{company}/candidates"))
-            .await?
-            .into_iter()
-            .map(recipient_row)
-            .collect();
+        let all = api
+            .get::<Vec<Recipient>>(&format!("/api/v1/companies/{company}/recipients"))
+            .await?;
+        let mut stages: Vec<(&'static str, Vec<RecipientRow>)> = [
+            "stage.accepted",
+            "stage.waiting",
+            "stage.declined",
+            "stage.closed",
+        ]
+        .into_iter()
+        .map(|k| (k, Vec::new()))
+        .collect();
+        for r in all {
+            let key = stage(&r.status);
+            if let Some((_, rows)) = stages.iter_mut().find(|(k, _)| *k == key) {
+                rows.push(recipient_row(r));
+            }
+        }
         Ok(CandidatesPage {
             chrome: Chrome::new(&state.ctx, lang, CATALOG).signed_in_as(&session.0),
             frame,
-            candidates,
+            stages,
+            show_offer: true,
         })
     };
     show(&state.ctx, lang, CATALOG, view).await
