@@ -1065,7 +1065,7 @@ async fn a_validated_competency_reaches_the_carnet_in_one_tap() {
     let app = TestApp::listening(carnet_service::db::Engine::Sqlite).await;
     let issuer = app.ctx(ServiceKind::Issuer).config.public_url.clone();
     let wallet = app.ctx(ServiceKind::Wallet).config.public_url.clone();
-    let c = centre(&app).await;
+    centre(&app).await;
     app.register("wallet", "camille@example.org", "Camille Durand")
         .await;
 

@@ -1494,3 +1494,82 @@ async fn a_trainee_without_an_identity_credential_accepts_declaring_their_detail
         assert_eq!(r.body["address"]["locality"], "Villeurbanne");
     }
 }
+
+/// A company's team from its page: its administrator adds a colleague (who then recruits) and
+/// takes them out, behind a confirmation, never themselves; a recruiter sees the team but no
+/// form, and the API refuses them; the platform's administrator stops trusting an issuer from
+/// the home page. Each change is audited.
+#[tokio::test]
+async fn a_company_runs_its_team_and_the_platform_its_trust_from_the_pages() {
+    each_engine(|app| async move {
+        let (admin, admin_id) = app
+            .register("verifier", "admin@plateforme.example", "Admin")
+            .await;
+        app.make_platform_admin(ServiceKind::Verifier, &admin_id)
+            .await;
+        let a = company(&app, "rh@acier.example", "Aciéries du Rhône", "73282932000074", &admin).await;
+        let (colleague, colleague_id) = app
+            .register("verifier", "marc@acier.example", "Marc Chevalier")
+            .await;
+        let team = format!("/verifier/companies/{}/team", a.company);
+        let page = html(&open_page(&app, &format!("/verifier/companies/{}", a.company), &a.auth).await);
+        assert!(page.contains(&format!("href=\"{team}\"")), "the team in the company's navigation: {page}");
+        let page = html(&open_page(&app, &team, &a.auth).await);
+        let add = action_with(&page, "/members");
+        let r = post_form(&app, &add, &form_body(&[("csrf", &csrf_of(&page)), ("email", "marc@acier.example"), ("role", "recruiter")]), cookie(&a.auth)).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", html(&r));
+        // The colleague recruits: the company is theirs to search; the team, without forms.
+        let r = app
+            .call(Method::GET, &format!("/verifier/api/v1/companies/{}/search", a.company), &colleague, None)
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        let page = html(&open_page(&app, &team, &colleague).await);
+        assert!(page.contains("Marc Chevalier") && !page.contains("/do/api/v1/companies"), "{page}");
+        let r = app
+            .call(Method::POST, &format!("/verifier/api/v1/companies/{}/members", a.company), &colleague,
+                Some(json!({"email": "marc@acier.example", "role": "admin"})))
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+        // The administrator takes them out; not themselves.
+        let page = html(&open_page(&app, &team, &a.auth).await);
+        let remove = action_with(&page, &format!("/members/{colleague_id}/recruiter"));
+        assert!(!page.contains("/members/") || page.matches("_method\" value=\"DELETE").count() == 1, "only others have the removal: {page}");
+        let r = post_form(&app, &remove, &form_body(&[("csrf", &csrf_of(&page)), ("_method", "DELETE")]), cookie(&a.auth)).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", html(&r));
+        let r = app
+            .call(Method::GET, &format!("/verifier/api/v1/companies/{}/search", a.company), &colleague, None)
+            .await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "no longer theirs: {}", r.body);
+        let me: String = app
+            .call(Method::GET, &format!("/verifier/api/v1/companies/{}/members", a.company), &a.auth, None)
+            .await
+            .body[0]["account_id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let r = app
+            .call(Method::DELETE, &format!("/verifier/api/v1/companies/{}/members/{me}/admin", a.company), &a.auth, None)
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+        let (audited,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM audit_log WHERE action LIKE 'company.member%' OR action LIKE '%member_%'")
+            .fetch_one(app.ctx(ServiceKind::Verifier).db.pool())
+            .await
+            .unwrap();
+        assert!(audited >= 2, "{audited}");
+
+        // The platform stops trusting an issuer from its home page.
+        let issuer = "https://centre.example/issuer/orgs/org_x";
+        sqlx::query("INSERT INTO trusted_issuers (issuer, name, jwks, fetched_at, created_at) VALUES ($1, 'Centre', '{\"keys\":[]}', 0, 0)")
+            .bind(issuer)
+            .execute(app.ctx(ServiceKind::Verifier).db.pool())
+            .await
+            .unwrap();
+        let page = html(&open_page(&app, "/verifier", &admin).await);
+        let untrust = action_with(&page, "/trusted-issuers?issuer=");
+        let r = post_form(&app, &untrust, &form_body(&[("csrf", &csrf_of(&page)), ("_method", "DELETE")]), cookie(&admin)).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", html(&r));
+        let r = app.call(Method::GET, "/verifier/api/v1/trusted-issuers", &admin, None).await;
+        assert_eq!(r.body, json!([]), "{}", r.body);
+    })
+    .await;
+}

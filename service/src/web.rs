@@ -767,13 +767,15 @@ pub fn form_json(fields: &[(String, String)]) -> Result<Value, String> {
 
 /// `POST /do/{*path}`: a form of a page as a call of the service's API at `/{path}`
 /// (`api/v1/…`), its fields turned into JSON by [`form_json`], `_method` choosing PUT, PATCH or
-/// DELETE. On success it leads to `_next` (a path under the service; `{id}` is replaced by the
-/// id the API answered) or back to the page; otherwise it shows the API's problem.
+/// DELETE, the action's query string passed on (`?issuer=…`). On success it leads to `_next`
+/// (a path under the service; `{id}` is replaced by the id the API answered) or back to the
+/// page; otherwise it shows the API's problem.
 pub async fn act(
     State(ctx): State<Ctx>,
     lang: Lang,
     backend: Backend,
     Path(path): Path<String>,
+    axum::extract::RawQuery(query): axum::extract::RawQuery,
     headers: HeaderMap,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Response {
@@ -814,10 +816,11 @@ pub async fn act(
     let empty = body.as_object().is_some_and(|m| m.is_empty());
     let body = (method != Method::DELETE || !empty)
         .then(|| ("application/json", body.to_string().into_bytes()));
-    match backend
-        .exchange(method, &format!("/{path}"), field("csrf"), body)
-        .await
-    {
+    let target = match &query {
+        Some(q) if !q.is_empty() => format!("/{path}?{q}"),
+        _ => format!("/{path}"),
+    };
+    match backend.exchange(method, &target, field("csrf"), body).await {
         Ok((answer, cookies)) => {
             // `_next` is a path of the service, without its prefix.
             let id = answer["id"].as_str().unwrap_or_default();

@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use carnet_service::Ctx;
 use carnet_service::audit::{self, AuditEntry, AuditQuery};
 use carnet_service::auth::{PlatformAdmin, Principal};
-use carnet_service::error::{ApiResult, Problem};
+use carnet_service::error::{ApiError, ApiResult, Problem};
 use carnet_service::extract::{Json, Query};
 use carnet_service::pagination::{Page, PageQuery};
 use carnet_service::tenants::{
@@ -131,6 +131,13 @@ async fn remove_member(
     Path(path): Path<(String, String, String)>,
 ) -> ApiResult<StatusCode> {
     let (_, account_id, role) = path;
+    // Nobody takes themselves out (another administrator does).
+    if account_id == access.principal.account_id.as_str() {
+        return Err(ApiError::invalid_field(
+            "account_id",
+            "not yourself: another administrator takes you out",
+        ));
+    }
     tenants::remove_member(&ctx, &access, &account_id, &role).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -36,6 +36,7 @@ pub fn router() -> Router<VerifierState> {
         )
         .route("/companies/{id}/offers/{offer}", get(offer))
         .route("/companies/{id}/candidates", get(candidates))
+        .route("/companies/{id}/team", get(team))
         .route("/companies/{id}/chats/{chat}", get(chat))
         .route("/companies/{id}/quizzes", get(quizzes))
         .route("/companies/{id}/quizzes/{quiz}", get(quiz))
@@ -93,6 +94,17 @@ const CATALOG: Catalog = &[
     ),
     ("admin.issuer_name", "Nom affiché", "Name shown"),
     ("admin.trust", "Faire confiance", "Trust"),
+    (
+        "admin.untrust",
+        "Ne plus faire confiance…",
+        "Stop trusting…",
+    ),
+    (
+        "admin.untrust_hint",
+        "Ses attestations sortent aussitôt de la recherche et ne vérifient plus.",
+        "Its credentials leave the search at once and no longer verify.",
+    ),
+    ("admin.untrust_confirm", "Confirmer", "Confirm"),
     ("nav.search", "Rechercher", "Search"),
     ("nav.offers", "Offres envoyées", "Sent offers"),
     ("nav.candidates", "Candidats", "Candidates"),
@@ -216,6 +228,28 @@ const CATALOG: Catalog = &[
         "Déclaré par la personne",
         "Declared by the person",
     ),
+    ("nav.team", "Mon équipe", "My team"),
+    (
+        "team.title",
+        "L'équipe de recrutement",
+        "The recruiting team",
+    ),
+    ("team.role", "Rôle", "Role"),
+    ("admin", "administration", "administrator"),
+    ("recruiter", "recrutement", "recruiter"),
+    ("team.add", "Ajouter un collègue", "Add a colleague"),
+    (
+        "team.add_hint",
+        "La personne crée d'abord son compte sur ce portail avec cette adresse.",
+        "They first create their account on this portal with this address.",
+    ),
+    ("team.remove", "Retirer…", "Remove…"),
+    (
+        "team.remove_confirm",
+        "Confirmer le retrait",
+        "Confirm the removal",
+    ),
+    ("team.you", "vous", "you"),
     (
         "stage.accepted",
         "Ont accepté — à contacter",
@@ -299,6 +333,8 @@ struct Company {
     siret: String,
     #[serde(default)]
     approved: bool,
+    #[serde(default)]
+    my_roles: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -524,6 +560,12 @@ struct HomePage {
     admin: bool,
     pending: Vec<Company>,
     issuers: Vec<TrustedIssuer>,
+}
+
+impl HomePage {
+    fn encoded(&self, value: &str) -> String {
+        percent_encode(value)
+    }
 }
 
 async fn home(
@@ -1032,6 +1074,50 @@ async fn candidates(
             frame,
             stages,
             show_offer: true,
+        })
+    };
+    show(&state.ctx, lang, CATALOG, view).await
+}
+
+#[derive(Deserialize)]
+struct Colleague {
+    account_id: String,
+    email: String,
+    display_name: String,
+    role: String,
+}
+
+#[derive(Template)]
+#[template(path = "verifier_team.html")]
+struct TeamPage {
+    frame: Frame,
+    chrome: Chrome,
+    members: Vec<Colleague>,
+    /// The visitor administers the company: adds and removes colleagues.
+    admin: bool,
+    me: String,
+}
+
+/// The company's team: everyone sees who is in it; its administrators add colleagues (by
+/// address, as recruiter or administrator) and take them out (never themselves).
+async fn team(
+    State(state): State<VerifierState>,
+    lang: Lang,
+    SignedIn(session): SignedIn,
+    api: Backend,
+    Path(company): Path<String>,
+) -> Response {
+    let view = async {
+        let frame = frame(&api, &company).await?;
+        let admin = frame.company.my_roles.iter().any(|r| r == "admin");
+        Ok(TeamPage {
+            chrome: Chrome::new(&state.ctx, lang, CATALOG).signed_in_as(&session.0),
+            members: api
+                .get(&format!("/api/v1/companies/{company}/members"))
+                .await?,
+            frame,
+            admin,
+            me: session.0.account_id.as_str().to_owned(),
         })
     };
     show(&state.ctx, lang, CATALOG, view).await
