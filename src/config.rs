@@ -72,6 +72,14 @@ pub struct ServerArgs {
     /// (`X-Forwarded-For`) [default: none].
     #[arg(long, env = "CARNET_TRUSTED_PROXIES")]
     pub trusted_proxies: Option<String>,
+    /// The SMTP server e-mail goes through: `smtp://user:password@host:587` (STARTTLS when
+    /// offered), `smtps://host:465` [default: none, messages are kept in each service's outbox,
+    /// which platform administrators read in the portals].
+    #[arg(long, env = "CARNET_SMTP_URL")]
+    pub smtp_url: Option<String>,
+    /// The sender of the e-mail [default: `Carnet <no-reply@carnet.invalid>`].
+    #[arg(long, env = "CARNET_MAIL_FROM")]
+    pub mail_from: Option<String>,
     /// Log filter (tracing's EnvFilter syntax) [default: info].
     #[arg(long, env = "CARNET_LOG")]
     pub log: Option<String>,
@@ -126,6 +134,8 @@ impl ServerArgs {
             allow_outbound: self.allow_outbound.or(file.allow_outbound),
             rate_limit: self.rate_limit.or(file.rate_limit),
             trusted_proxies: self.trusted_proxies.or(file.trusted_proxies),
+            smtp_url: self.smtp_url.or(file.smtp_url),
+            mail_from: self.mail_from.or(file.mail_from),
             log: self.log.or(file.log),
             log_json: self.log_json || file.log_json,
         };
@@ -180,6 +190,24 @@ impl ServerArgs {
 }
 
 impl Settings {
+    /// Where e-mail goes: the SMTP server given, or the outbox alone.
+    pub fn mail(&self) -> Result<carnet_service::mail::MailSettings, String> {
+        let from = self
+            .args
+            .mail_from
+            .clone()
+            .unwrap_or_else(|| "Carnet <no-reply@carnet.invalid>".to_owned());
+        if from.parse::<lettre::message::Mailbox>().is_err() {
+            return Err(format!(
+                "mail_from: {from:?} is not an address such as Carnet <no-reply@example.org>"
+            ));
+        }
+        Ok(carnet_service::mail::MailSettings {
+            smtp_url: self.args.smtp_url.clone().filter(|u| !u.trim().is_empty()),
+            from,
+        })
+    }
+
     fn with_own_urls(mut self) -> Settings {
         let own: Vec<String> = ServiceKind::ALL
             .iter()

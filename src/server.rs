@@ -84,6 +84,7 @@ pub async fn service(settings: &Settings, kind: ServiceKind) -> Result<Service, 
             retention_days: i64::from(settings.retention_days),
             outbound: settings.outbound.clone(),
             wallet_url: settings.service_url(ServiceKind::Wallet),
+            mail: settings.mail()?,
             ..ServiceConfig::new(kind, &settings.service_url(kind), settings.secret_key()?)
         }),
         files: files::open_store(&settings.files_location(kind)).map_err(|e| e.to_string())?,

@@ -705,7 +705,15 @@ async fn centre_trainee_and_recruiter_meet_in_the_browser() {
         "{picker}"
     );
     b.screenshot("wallet-accept").await;
-    b.click("form[action*='/answer/'] button").await;
+    // A word of her own, declared: the recruiter will read it as such.
+    b.fill(
+        "form[action*='/answer/']",
+        &[(
+            "declare./presentation",
+            "Soudeuse TIG, mobile sur la métropole lyonnaise.",
+        )],
+    )
+    .await;
     b.wait_for("acceptée").await;
     b.click("a[href*='/chats/']").await;
     b.wait_for("Discussion").await;
@@ -716,6 +724,12 @@ async fn centre_trainee_and_recruiter_meet_in_the_browser() {
     b.click("nav.tabs a[href$='/candidates']").await;
     let candidates = b.wait_for("camille@example.org").await;
     assert!(!candidates.contains("31 41 59"), "{candidates}");
+    assert!(
+        candidates.contains("Vérifié par Centre Lyon Métallerie")
+            && candidates.contains("Déclaré par la personne")
+            && candidates.contains("Soudeuse TIG, mobile sur la métropole lyonnaise."),
+        "{candidates}"
+    );
     b.screenshot("recruiter-candidates").await;
     b.click("nav.tabs a[href$='/quizzes']").await;
     b.click("table a[href*='/quizzes/']").await;

@@ -3,6 +3,7 @@
 
 mod common;
 
+use axum::http::{Method, StatusCode};
 use carnet_service::ServiceKind;
 use carnet_service::jobs::{self, Outcome, Worker, backoff_ms};
 use common::*;
@@ -347,4 +348,212 @@ async fn the_verifier_forgets_expired_presentation_requests_within_ten_minutes()
         assert_eq!(next, ctx.now_ms() + 10 * 60 * 1000);
     })
     .await;
+}
+
+/// The SMTP server of the tests (`tests/mail/smtp_sink.py`, aiosmtpd from PyPI), saving what
+/// it receives in `dir`; `None` (the test skips, saying why) without Python's aiosmtpd, unless
+/// `CARNET_TEST_SMTP` makes it mandatory.
+fn smtp_sink(port: u16, dir: &std::path::Path) -> Option<std::process::Child> {
+    use std::io::BufRead;
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/mail/smtp_sink.py");
+    let child = std::process::Command::new("python3")
+        .args([script, &port.to_string(), dir.to_str().unwrap()])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn();
+    let mut child = match child {
+        Ok(child) => child,
+        Err(e) => {
+            assert!(
+                std::env::var_os("CARNET_TEST_SMTP").is_none(),
+                "python3: {e}"
+            );
+            eprintln!("SMTP test skipped: no python3 ({e})");
+            return None;
+        }
+    };
+    let mut line = String::new();
+    let stdout = child.stdout.take().unwrap();
+    let _ = std::io::BufReader::new(stdout).read_line(&mut line);
+    if line.trim() != "ready" {
+        let _ = child.kill();
+        assert!(
+            std::env::var_os("CARNET_TEST_SMTP").is_none(),
+            "the SMTP sink did not start (pip install aiosmtpd)"
+        );
+        eprintln!("SMTP test skipped: aiosmtpd is not installed (pip install aiosmtpd)");
+        return None;
+    }
+    Some(child)
+}
+
+fn received(dir: &std::path::Path) -> Vec<serde_json::Value> {
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    files.sort();
+    files
+        .iter()
+        .map(|p| serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap())
+        .collect()
+}
+
+/// Without a mail server, an invitation's e-mail is kept in the outbox (its body sealed: the
+/// raw database holds no link) where the platform's administrator reads it, on the portal's
+/// « Courriers envoyés » too; the link it carries opens the invitation.
+#[tokio::test]
+async fn without_smtp_the_mail_waits_in_the_outbox_for_the_platform_admin() {
+    each_engine(|app| async move {
+        let c = centre(&app).await;
+        let r = app
+            .call(Method::POST, &format!("/issuer/api/v1/organisations/{}/invitations", c.org), &c.admin,
+                Some(json!({"email": "lea.nouvelle@example.org", "role": "trainee", "session_id": c.session})))
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        let link = r.body["link"].as_str().unwrap().to_owned();
+        let token = link.rsplit('/').next().unwrap().to_owned();
+        let pass = Worker::new(app.ctx(ServiceKind::Issuer).clone()).run_due().await.unwrap();
+        assert_eq!(pass.failed, 0);
+        let raw = app.raw_contents(ServiceKind::Issuer, &["outbox"]).await;
+        assert!(raw.contains("lea.nouvelle@example.org") && !raw.contains(&token), "sealed at rest");
+        let (admin, admin_id) = app.register("issuer", "admin@plateforme.example", "Admin").await;
+        let r = app.call(Method::GET, "/issuer/api/v1/outbox", &c.admin, None).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "the platform's, not a centre's");
+        app.make_platform_admin(ServiceKind::Issuer, &admin_id).await;
+        let r = app.call(Method::GET, "/issuer/api/v1/outbox", &admin, None).await;
+        let mail = r.body.as_array().unwrap().iter().find(|m| m["kind"] == "invitation").expect("the invitation").clone();
+        assert_eq!(mail["recipient"], "lea.nouvelle@example.org");
+        assert_eq!(mail["subject"], "Invitation : Centre Lyon Métallerie");
+        assert!(mail["text_body"].as_str().unwrap().contains(&link), "{mail}");
+        assert!(mail["sent_at"].is_null());
+        let page = html(&open_page(&app, "/issuer/outbox", &admin).await);
+        assert!(page.contains("Courriers envoyés") && page.contains("gardé ici"), "{page}");
+        let invitation = &link[link.find("/issuer/").unwrap()..];
+        let r = open_page(&app, invitation, &Auth::None).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", html(&r));
+        // A credential waiting: the trainee is told where, never given the PIN by e-mail.
+        let offered = c.evaluate(&app, json!("or")).await;
+        let pin = offered["offer"]["tx_code"].as_str().unwrap().to_owned();
+        let r = app.call(Method::GET, "/issuer/api/v1/outbox", &admin, None).await;
+        let mail = r.body.as_array().unwrap().iter().find(|m| m["kind"] == "credential_offer").expect("the offer's mail").clone();
+        assert_eq!(mail["recipient"], "camille@example.org");
+        let text = mail["text_body"].as_str().unwrap();
+        assert!(text.contains("Soudure TIG") && !text.contains(&pin), "{text}");
+    })
+    .await;
+}
+
+/// Through a real SMTP server: the message arrives once, multipart (text and HTML), UTF-8
+/// subject, the recipient's name safely encoded; the server stopped, the message waits and
+/// arrives once when it returns.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mail_goes_through_smtp_once_even_when_the_server_was_away() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let dir = std::env::temp_dir().join(format!(
+        "carnet-smtp-{}",
+        carnet_service::id::random_token(6)
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let Some(mut sink) = smtp_sink(port, &dir) else {
+        return;
+    };
+    let settings = carnet::config::ServerArgs {
+        smtp_url: Some(format!("smtp://127.0.0.1:{port}")),
+        mail_from: Some("Carnet démo <no-reply@carnet.example>".into()),
+        ..Default::default()
+    };
+    let app = TestApp::with_settings(carnet_service::db::Engine::Sqlite, settings).await;
+    let c = centre(&app).await;
+    let worker = Worker::new(app.ctx(ServiceKind::Issuer).clone());
+    let invite = |email: &'static str| {
+        let (app, org, admin) = (&app, c.org.clone(), c.admin.clone());
+        async move {
+            let r = app
+                .call(
+                    Method::POST,
+                    &format!("/issuer/api/v1/organisations/{org}/invitations"),
+                    &admin,
+                    Some(json!({"email": email, "role": "trainee"})),
+                )
+                .await;
+            assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+            r.body["link"].as_str().unwrap().to_owned()
+        }
+    };
+    let link = invite("lea.nouvelle@example.org").await;
+    assert_eq!(worker.run_due().await.unwrap().failed, 0);
+    let got = received(&dir);
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(got[0]["to"], json!(["lea.nouvelle@example.org"]));
+    assert_eq!(got[0]["subject"], "Invitation : Centre Lyon Métallerie");
+    assert_eq!(got[0]["content_type"], "multipart/alternative");
+    assert!(
+        got[0]["text"].as_str().unwrap().contains(&link),
+        "{}",
+        got[0]
+    );
+    assert!(
+        got[0]["html"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("href=\"{link}\"")),
+        "{}",
+        got[0]
+    );
+    assert!(got[0]["message_id"].as_str().unwrap().starts_with("<mail_"));
+
+    // The server goes away: the message waits, with the reason; back, it arrives once.
+    sink.kill().unwrap();
+    let _ = sink.wait();
+    invite("yanis.benali@example.org").await;
+    assert_eq!(worker.run_due().await.unwrap().failed, 1);
+    let (admin, admin_id) = app
+        .register("issuer", "admin@plateforme.example", "Admin")
+        .await;
+    app.make_platform_admin(ServiceKind::Issuer, &admin_id)
+        .await;
+    let r = app
+        .call(Method::GET, "/issuer/api/v1/outbox", &admin, None)
+        .await;
+    assert!(
+        r.body[0]["last_error"]
+            .as_str()
+            .is_some_and(|e| e.contains("SMTP")),
+        "{}",
+        r.body
+    );
+    let mut sink = smtp_sink(port, &dir).expect("the sink again");
+    app.clock.advance_secs(backoff_ms(1) / 1000 + 1);
+    assert_eq!(worker.run_due().await.unwrap().failed, 0);
+    app.clock.advance_secs(3600);
+    worker.run_due().await.unwrap();
+    let got = received(&dir);
+    let to_yanis = got
+        .iter()
+        .filter(|m| m["to"] == json!(["yanis.benali@example.org"]))
+        .count();
+    assert_eq!((got.len(), to_yanis), (2, 1), "{got:?}");
+    let r = app
+        .call(Method::GET, "/issuer/api/v1/outbox", &admin, None)
+        .await;
+    assert!(
+        r.body
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|m| m["sent_at"].is_i64()),
+        "{}",
+        r.body
+    );
+    let page = html(&open_page(&app, "/issuer/outbox", &admin).await);
+    assert!(page.contains("envoyé"), "{page}");
+    sink.kill().unwrap();
+    let _ = sink.wait();
+    let _ = std::fs::remove_dir_all(dir);
 }

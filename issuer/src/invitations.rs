@@ -1,6 +1,7 @@
 //! Invitations: a centre invites someone by e-mail address to a role in the organisation (and,
-//! a session). No mail server is needed: the link is shown once to the inviter (it is a secret,
-//! so it is not logged); whoever signs up (or in) with that address accepts it. The role is
+//! a session). The link is e-mailed to the address (`carnet_service::mail`, kept in the outbox
+//! without a mail server) and shown once to the inviter (it is a secret, so it is not logged);
+//! whoever signs up (or in) with that address accepts it. The role is
 //! checked against the inviter's by the rule of [`crate::roles`] when the invitation is made
 //! and again when it is accepted, so an invitation is worth no more than its inviter still is. One person can hold roles in
 //! many sessions of many centres with one account.
@@ -183,10 +184,40 @@ pub(crate) async fn invite_address(
         json!({ "email": email, "role": input.role, "session": input.session_id }),
     )
     .await?;
-    tx.commit().await?;
+    // The link is a secret: it goes to the invitee by e-mail and is shown once to the
+    // inviter, never to the log.
     let link = format!("{}/invitations/{token}", ctx.config.public_url);
-    // The link is a secret: it goes to the inviter only, never to the log.
-    tracing::info!(invitation = %id, "invitation created (its link is shown once to the inviter)");
+    let role = match input.role.as_str() {
+        "admin" => "administrateur ou administratrice",
+        "manager" => "gestionnaire",
+        "trainer" => "formateur ou formatrice",
+        _ => "stagiaire",
+    };
+    carnet_service::mail::queue(
+        &mut tx,
+        ctx,
+        &carnet_service::mail::Outgoing {
+            kind: "invitation",
+            to: email.clone(),
+            to_name: String::new(),
+            subject: format!("Invitation : {}", access.tenant.name),
+            paragraphs: vec![
+                "Bonjour,".into(),
+                format!(
+                    "{} vous invite à rejoindre {} sur Carnet, en tant que {role}{}.",
+                    access.principal.display_name,
+                    access.tenant.name,
+                    if input.session_id.is_some() { ", avec une session" } else { "" }
+                ),
+                "Ouvrez ce lien, puis créez votre compte (ou connectez-vous) avec cette adresse :".into(),
+                link.clone(),
+                "Le lien est valable 30 jours. Si vous n'attendiez pas cette invitation, ignorez ce message.".into(),
+            ],
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    tracing::info!(invitation = %id, "invitation created (its link is e-mailed and shown once to the inviter)");
     Ok(Invitation {
         id,
         email,

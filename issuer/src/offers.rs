@@ -117,6 +117,43 @@ pub async fn create(
         json!({ "account": account, "configuration": configuration, "pin": pin }),
     )
     .await?;
+    // The trainee is told by e-mail where to find it: their page at the centre, never the
+    // offer nor its PIN in the message.
+    let (email, name): (String, String) =
+        sqlx::query_as("SELECT email, display_name FROM accounts WHERE id = $1")
+            .bind(account)
+            .fetch_one(&mut *conn)
+            .await?;
+    let (centre,): (String,) = sqlx::query_as("SELECT name FROM tenants WHERE id = $1")
+        .bind(org)
+        .fetch_one(&mut *conn)
+        .await?;
+    let what = match claims["competency"]["name"].as_str() {
+        Some(competency) => format!("la compétence « {competency} »"),
+        None if configuration == crate::offers::IDENTITY => "votre identité".to_owned(),
+        None => "votre certificat de réalisation".to_owned(),
+    };
+    carnet_service::mail::queue(
+        conn,
+        ctx,
+        &carnet_service::mail::Outgoing {
+            kind: "credential_offer",
+            to: email,
+            to_name: name.clone(),
+            subject: format!("Une attestation vous attend — {centre}"),
+            paragraphs: vec![
+                format!("Bonjour {name},"),
+                format!("{centre} vous délivre une attestation pour {what}."),
+                "Retrouvez-la dans votre espace du centre, d'où vous l'ajoutez à votre carnet en un geste :".into(),
+                ctx.config.public_url.clone(),
+                format!(
+                    "Le code PIN s'affiche dans votre espace ; il n'est jamais envoyé par e-mail. L'offre expire le {}.",
+                    carnet_service::web::day(expires_at)
+                ),
+            ],
+        },
+    )
+    .await?;
     let credential_offer_uri = uri(state, org, &secret);
     Ok(OfferLink {
         id,

@@ -104,6 +104,11 @@ pub const COMMON_MIGRATIONS: &[EmbeddedMigration] = &[
         "topic sequences",
         include_str!("../../migrations/common/0003_topic_sequences.sql"),
     ),
+    (
+        4,
+        "outbox",
+        include_str!("../../migrations/common/0004_outbox.sql"),
+    ),
 ];
 
 #[derive(Debug)]

@@ -48,6 +48,7 @@ where
     let (api, mut openapi) = OpenApiRouter::<S>::new()
         .merge(accounts::router())
         .merge(audit::router())
+        .merge(crate::mail::router())
         .merge(api)
         .split_for_parts();
     document(&mut openapi, title, &ctx.config.public_url);

@@ -64,6 +64,7 @@ pub struct Pass {
 }
 
 impl Worker {
+    /// A worker for `ctx`'s service; every service sends its mail (`mail::SEND`).
     pub fn new(ctx: Ctx) -> Worker {
         Worker {
             ctx,
@@ -71,6 +72,7 @@ impl Worker {
             name: format!("worker_{}", random_token(6)),
             lease_ms: 5 * 60 * 1000,
         }
+        .handle(crate::mail::SEND, crate::mail::send)
     }
 
     /// How long a claim holds before another instance may take the job over, unless renewed

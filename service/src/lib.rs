@@ -28,6 +28,7 @@ pub mod i18n;
 pub mod id;
 pub mod jobs;
 pub mod limits;
+pub mod mail;
 pub mod pagination;
 pub mod remote;
 pub mod tenants;
@@ -101,6 +102,8 @@ pub struct ServiceConfig {
     /// The wallet the portal hands credentials over to (the deployment's own), as its pages'
     /// base URL; empty when there is none.
     pub wallet_url: String,
+    /// Where its e-mail goes (`mail`): an SMTP server, or the outbox alone.
+    pub mail: mail::MailSettings,
 }
 
 impl ServiceConfig {
@@ -123,6 +126,10 @@ impl ServiceConfig {
             secret_key,
             retention_days: 730,
             wallet_url: String::new(),
+            mail: mail::MailSettings {
+                smtp_url: None,
+                from: "Carnet <no-reply@carnet.invalid>".into(),
+            },
         }
     }
 

@@ -73,6 +73,31 @@ pub fn page(lang: Lang, base: &str, title: &str, content: &str) -> Response {
 /// The strings of the layout every portal shares (`templates/layout.html`).
 const COMMON: Catalog = &[
     ("skip", "Aller au contenu", "Skip to content"),
+    ("outbox.title", "Courriers envoyés", "Mail sent"),
+    (
+        "outbox.kept",
+        "gardé ici (pas de serveur d'envoi)",
+        "kept here (no mail server)",
+    ),
+    ("outbox.sent", "envoyé", "sent"),
+    ("outbox.waiting", "en attente d'envoi", "waiting to be sent"),
+    ("outbox.failed", "nouvel essai prévu", "to be tried again"),
+    (
+        "outbox.intro_kept",
+        "Aucun serveur d'envoi n'est configuré (CARNET_SMTP_URL) : les courriers restent ici, où vous pouvez les lire.",
+        "No mail server is configured (CARNET_SMTP_URL): messages stay here, where you can read them.",
+    ),
+    (
+        "outbox.intro_smtp",
+        "Les 200 derniers courriers de ce service et leur envoi.",
+        "This service's last 200 messages and their sending.",
+    ),
+    (
+        "outbox.none",
+        "Aucun courrier pour l'instant.",
+        "No message yet.",
+    ),
+    ("outbox.to", "À", "To"),
     ("month.1", "janvier", "January"),
     ("month.2", "février", "February"),
     ("month.3", "mars", "March"),
@@ -867,6 +892,67 @@ pub fn failed(ctx: &Ctx, lang: Lang, catalog: Catalog, problem: Problem) -> Resp
     problem_page(ctx, lang, problem, &home(ctx))
 }
 
+#[derive(serde::Deserialize)]
+struct OutboxEntry {
+    kind: String,
+    recipient: String,
+    subject: String,
+    text_body: String,
+    created_at: i64,
+    #[serde(default)]
+    sent_at: Option<i64>,
+    #[serde(default)]
+    last_error: Option<String>,
+}
+
+#[derive(askama::Template)]
+#[template(path = "outbox.html")]
+struct OutboxPage {
+    chrome: Chrome,
+    /// When, to whom, what, its state, its text.
+    mails: Vec<(String, String, String, &'static str, String, String)>,
+    smtp: bool,
+}
+
+/// « Courriers envoyés »: the service's outbox, for the platform's administrators — where
+/// the e-mail of a deployment without SMTP (the demo) is read.
+async fn outbox_page(
+    State(ctx): State<Ctx>,
+    lang: Lang,
+    SignedIn(session): SignedIn,
+    api: Backend,
+) -> Response {
+    let view = async {
+        let entries: Vec<OutboxEntry> = api.get("/api/v1/outbox").await?;
+        let smtp = ctx.config.mail.smtp_url.is_some();
+        let mails = entries
+            .into_iter()
+            .map(|m| {
+                let state = match (&m.sent_at, &m.last_error, smtp) {
+                    (Some(_), _, _) => "outbox.sent",
+                    (None, Some(_), _) => "outbox.failed",
+                    (None, None, true) => "outbox.waiting",
+                    (None, None, false) => "outbox.kept",
+                };
+                (
+                    time(m.created_at),
+                    m.recipient,
+                    m.subject,
+                    state,
+                    m.text_body,
+                    format!("{} {}", m.kind, m.last_error.unwrap_or_default()),
+                )
+            })
+            .collect();
+        Ok(OutboxPage {
+            chrome: Chrome::new(&ctx, lang, COMMON).signed_in_as(&session.0),
+            mails,
+            smtp,
+        })
+    };
+    show(&ctx, lang, COMMON, view).await
+}
+
 #[derive(askama::Template)]
 #[template(path = "problem.html")]
 struct ProblemPage {
@@ -1059,6 +1145,7 @@ where
         )
     };
     Router::new()
+        .route("/outbox", axum::routing::get(outbox_page))
         .route(
             "/sign-in",
             axum::routing::post(

@@ -168,6 +168,7 @@ impl TestApp {
                 config: Arc::new(ServiceConfig {
                     outbound: settings.outbound.clone(),
                     wallet_url: settings.service_url(ServiceKind::Wallet),
+                    mail: settings.mail().unwrap(),
                     ..ServiceConfig::new(kind, &settings.service_url(kind), secret_key.clone())
                 }),
                 // An S3-compatible bucket when CI provides one, so every upload test runs
