@@ -5,13 +5,13 @@
 use carnet::config::ServerArgs;
 use carnet_service::ServiceKind;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_demo_seeds_once() {
+/// A fresh data directory and a free port: the seed serves the services there while the
+/// wallets publish.
+fn fresh(name: &str) -> (std::path::PathBuf, carnet::config::Settings) {
     let dir = std::env::temp_dir().join(format!(
-        "carnet-demo-test-{}",
+        "carnet-demo-{name}-{}",
         carnet_service::id::random_token(6)
     ));
-    // A free port: the seed serves the services there while the wallets publish.
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -25,6 +25,12 @@ async fn the_demo_seeds_once() {
     }
     .resolve()
     .unwrap();
+    (dir, settings)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_seeds_once() {
+    let (dir, settings) = fresh("test");
     let services = carnet::demo::prepare(&settings).await.unwrap();
     let issuer = &services
         .iter()
@@ -176,23 +182,7 @@ async fn every_link_of_every_portal_opens_a_page() {
     use http_body_util::BodyExt;
     use tower::ServiceExt;
 
-    let dir = std::env::temp_dir().join(format!(
-        "carnet-demo-crawl-{}",
-        carnet_service::id::random_token(6)
-    ));
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let settings = ServerArgs {
-        addr: Some(([127, 0, 0, 1], port).into()),
-        data_dir: Some(dir.clone()),
-        log: Some("warn".into()),
-        ..ServerArgs::default()
-    }
-    .resolve()
-    .unwrap();
+    let (dir, settings) = fresh("crawl");
     let services = carnet::demo::prepare(&settings).await.unwrap();
     let router = carnet::server::router(&services, &settings);
     // Served at their address too, as a page may make a service call another.

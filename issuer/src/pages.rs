@@ -2767,7 +2767,8 @@ impl EnrolmentPage {
     }
 }
 
-/// Sends a list of trainees to the enrolment API and shows its report.
+/// Sends a list of trainees (`body`, or why the form could not be read) to the enrolment API
+/// and shows its report, or the problem with a way back to the session.
 async fn enrolment_report(
     state: &IssuerState,
     lang: Lang,
@@ -2775,22 +2776,35 @@ async fn enrolment_report(
     api: &Backend,
     (org, sid): (&str, &str),
     csrf: &str,
-    body: Value,
-) -> Result<EnrolmentPage, Problem> {
-    let training = find_session(api, org, sid).await?;
-    let path = format!("/api/v1/organisations/{org}/sessions/{sid}/enrolments");
-    let answer = api.call(Method::POST, &path, csrf, Some(body)).await?;
-    let report: EnrolmentReport = serde_json::from_value(answer).map_err(|e| Problem {
-        kind: String::new(),
-        status: StatusCode::BAD_GATEWAY,
-        detail: e.to_string(),
-    })?;
-    Ok(EnrolmentPage {
-        chrome: chrome(state, lang, session),
-        org: org.to_owned(),
-        session: training,
-        report,
-    })
+    body: Result<Value, Problem>,
+) -> Response {
+    let view = async {
+        let body = body?;
+        let training = find_session(api, org, sid).await?;
+        let path = format!("/api/v1/organisations/{org}/sessions/{sid}/enrolments");
+        let answer = api.call(Method::POST, &path, csrf, Some(body)).await?;
+        let report: EnrolmentReport = serde_json::from_value(answer).map_err(|e| Problem {
+            kind: String::new(),
+            status: StatusCode::BAD_GATEWAY,
+            detail: e.to_string(),
+        })?;
+        Ok::<_, Problem>(EnrolmentPage {
+            chrome: chrome(state, lang, session),
+            org: org.to_owned(),
+            session: training,
+            report,
+        })
+    };
+    match view.await {
+        Ok(page) => render(lang, page.render()),
+        Err(p) => {
+            let back = format!(
+                "{}/orgs/{org}/sessions/{sid}",
+                state.ctx.config.path_prefix()
+            );
+            carnet_service::web::problem_page(&state.ctx, lang, p, &back)
+        }
+    }
 }
 
 /// A spreadsheet of trainees, read and previewed: what enrolling them would do, row by row,
@@ -2803,33 +2817,20 @@ async fn enrolment_preview(
     Path((org, sid)): Path<(String, String)>,
     form: axum::extract::Multipart,
 ) -> Response {
-    let back = format!(
-        "{}/orgs/{org}/sessions/{sid}",
-        state.ctx.config.path_prefix()
-    );
-    let view = async {
+    let read = async {
         let (fields, file) = multipart_form(&session, form, "file", MAX_ROSTER).await?;
         let file =
             file.ok_or_else(|| Problem::invalid(lang.t(CATALOG, "course.no_file").into()))?;
         let rows = crate::enrolments::read_roster(&file.bytes).map_err(|e| {
             Problem::invalid(format!("{} {e}", lang.t(CATALOG, "enrol.unreadable")))
         })?;
-        let body = json!({ "rows": rows, "dry_run": true });
-        enrolment_report(
-            &state,
-            lang,
-            &session,
-            &api,
-            (&org, &sid),
-            field(&fields, "csrf"),
-            body,
-        )
-        .await
+        Ok::<_, Problem>((field(&fields, "csrf").to_owned(), rows))
     };
-    match view.await {
-        Ok(page) => render(lang, page.render()),
-        Err(p) => carnet_service::web::problem_page(&state.ctx, lang, p, &back),
-    }
+    let (csrf, body) = match read.await {
+        Ok((csrf, rows)) => (csrf, Ok(json!({ "rows": rows, "dry_run": true }))),
+        Err(p) => (String::new(), Err(p)),
+    };
+    enrolment_report(&state, lang, &session, &api, (&org, &sid), &csrf, body).await
 }
 
 /// The previewed list confirmed: the trainees enrolled or invited, and the report (each
@@ -2842,28 +2843,14 @@ async fn enrolment_confirm(
     Path((org, sid)): Path<(String, String)>,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Response {
-    let back = format!(
-        "{}/orgs/{org}/sessions/{sid}",
-        state.ctx.config.path_prefix()
-    );
-    let view = async {
-        let mut body = form_json(&fields).map_err(Problem::invalid)?;
-        body["dry_run"] = json!(false);
-        enrolment_report(
-            &state,
-            lang,
-            &session,
-            &api,
-            (&org, &sid),
-            field(&fields, "csrf"),
-            body,
-        )
-        .await
-    };
-    match view.await {
-        Ok(page) => render(lang, page.render()),
-        Err(p) => carnet_service::web::problem_page(&state.ctx, lang, p, &back),
-    }
+    let body = form_json(&fields)
+        .map_err(Problem::invalid)
+        .map(|mut body| {
+            body["dry_run"] = json!(false);
+            body
+        });
+    let csrf = field(&fields, "csrf");
+    enrolment_report(&state, lang, &session, &api, (&org, &sid), csrf, body).await
 }
 
 /// The largest file a page sends on (the API holds its own limit too).
