@@ -308,6 +308,33 @@ async fn call(
 }
 
 impl Api {
+    /// Registers `person` on `service`, who then confirms their address as anyone would:
+    /// the verification link from the mail they were sent.
+    async fn register(service: &Service, router: &Router, person: &Person) -> Result<Api, String> {
+        let prefix = service.ctx.config.path_prefix();
+        let api = Api::sign_up(router, prefix, person, false).await?;
+        let mail = carnet_service::mail::messages_to(&service.ctx, person.email)
+            .await
+            .map_err(|e| e.to_string())?;
+        let token = mail
+            .iter()
+            .find(|m| m.kind == "verification")
+            .and_then(|m| carnet_service::addresses::link_in(&m.text_body, &service.ctx))
+            .ok_or_else(|| format!("{}: no verification mail", person.email))?;
+        let (status, body, _) = call(
+            router,
+            Method::POST,
+            &format!("{prefix}/api/v1/verifications/{token}"),
+            &[],
+            None,
+        )
+        .await?;
+        if status >= 300 {
+            return Err(format!("{}: {body}", person.email));
+        }
+        Ok(api)
+    }
+
     /// Registers `person` (or signs in, for accounts made beforehand).
     async fn sign_up(
         router: &Router,
@@ -406,7 +433,7 @@ async fn platform_admin(service: &Service, router: &Router, prefix: &str) -> Res
     // The account and its audit row together; committed (and the writer turn given back)
     // before signing in writes the session.
     let mut tx = service.ctx.db.begin().await.map_err(|e| e.to_string())?;
-    create_account(
+    let account = create_account(
         &mut tx,
         &service.ctx,
         &Actor::system(),
@@ -414,6 +441,13 @@ async fn platform_admin(service: &Service, router: &Router, prefix: &str) -> Res
         PASSWORD,
         "Administration Carnet",
         true,
+    )
+    .await
+    .map_err(|e| e.to_string())?;
+    carnet_service::addresses::confirm_by_operator(
+        &mut tx,
+        &service.ctx,
+        &carnet_service::id::AccountId(account.id),
     )
     .await
     .map_err(|e| e.to_string())?;
@@ -440,13 +474,13 @@ async fn seed(services: &[Service], settings: &Settings) -> Result<(), String> {
     // Issuer: a platform administrator, every trainee, then each centre.
     platform_admin(issuer.0, &router, &issuer.1).await?;
     for (i, t) in TRAINEES.iter().enumerate() {
-        Api::sign_up(&router, &issuer.1, t, false).await?;
+        Api::register(issuer.0, &router, t).await?;
         progress("trainee accounts (centres)", i + 1, TRAINEES.len());
     }
     let (mut competencies, mut courses, mut evaluations, mut offers) = (0, 0, 0, 0);
     let mut organisations = Vec::new();
     for (n, c) in CENTRES.iter().enumerate() {
-        let admin = Api::sign_up(&router, &issuer.1, &c.admin, false).await?;
+        let admin = Api::register(issuer.0, &router, &c.admin).await?;
         let org = admin
             .post(
                 "/api/v1/organisations",
@@ -464,7 +498,7 @@ async fn seed(services: &[Service], settings: &Settings) -> Result<(), String> {
             (&c.trainers[1], "trainer"),
         ];
         for (person, role) in staff {
-            Api::sign_up(&router, &issuer.1, person, false).await?;
+            Api::register(issuer.0, &router, person).await?;
             admin
                 .post(
                     &format!("{base}/members"),
@@ -638,14 +672,14 @@ async fn seed(services: &[Service], settings: &Settings) -> Result<(), String> {
 
     // Wallet: one holder account per trainee.
     for (i, t) in TRAINEES.iter().enumerate() {
-        Api::sign_up(&router, &wallet.1, t, false).await?;
+        Api::register(wallet.0, &router, t).await?;
         progress("wallet accounts", i + 1, TRAINEES.len());
     }
 
     // Verifier: a platform administrator approves two companies.
     let v_admin = platform_admin(verifier.0, &router, &verifier.1).await?;
     for (i, c) in COMPANIES.iter().enumerate() {
-        let admin = Api::sign_up(&router, &verifier.1, &c.admin, false).await?;
+        let admin = Api::register(verifier.0, &router, &c.admin).await?;
         let company = admin
             .post(
                 "/api/v1/companies",
@@ -653,7 +687,7 @@ async fn seed(services: &[Service], settings: &Settings) -> Result<(), String> {
             )
             .await?;
         let id = company["id"].as_str().unwrap_or_default();
-        Api::sign_up(&router, &verifier.1, &c.recruiter, false).await?;
+        Api::register(verifier.0, &router, &c.recruiter).await?;
         admin
             .post(
                 &format!("/api/v1/companies/{id}/members"),

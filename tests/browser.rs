@@ -163,6 +163,15 @@ impl Browser {
         panic!("the page never showed {expected:?}: {text}\nat {url:?}\n{source}");
     }
 
+    /// Right after signing up: the page says where the verification went; the code from
+    /// that mail (the mailbox is the outbox here) is typed in, as its owner would.
+    async fn confirm_address(&self, app: &TestApp, kind: ServiceKind, email: &str) {
+        self.wait_for("Nous avons écrit à").await;
+        let code = app.verification_code(kind, email).await;
+        self.fill("form[action$='/verify']", &[("code", &code)])
+            .await;
+    }
+
     async fn fill(&self, form: &str, fields: &[(&str, &str)]) {
         // Forms folded in a <details> are opened first, as a person would.
         self.client
@@ -528,6 +537,9 @@ async fn centre_trainee_and_recruiter_meet_in_the_browser() {
         ],
     )
     .await;
+    b.screenshot("recruiter-verify-address").await;
+    b.confirm_address(&app, ServiceKind::Verifier, "rh@acier.example")
+        .await;
     b.wait_for("Déclarer mon entreprise").await;
     b.fill(
         "form[action$='/do/api/v1/companies']",
@@ -1055,6 +1067,10 @@ async fn a_session_lives_in_the_browser() {
                 ("password", PASSWORD),
             ],
         )
+        .await;
+    // The invitation waits for the address: confirmed with the mailed code, back to it.
+    trainee
+        .confirm_address(&app, ServiceKind::Issuer, "nouvelle@example.org")
         .await;
     // Back on the invitation, signed in.
     trainee.wait_for("Rejoindre l'organisation").await;

@@ -23,6 +23,7 @@ const OFFERS: usize = 60;
 const COPIES: usize = 2;
 const WALLETS: usize = 8;
 const PASSWORD: &str = "correct horse battery staple";
+const OPERATOR: &str = "exploitation@carnet.example";
 
 /// The running binary, restarted on the same port, data directory and databases.
 struct Server {
@@ -74,6 +75,26 @@ impl Server {
             );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
+    }
+
+    /// The platform's administrator, made by the operator (`carnet admin create`) before
+    /// the server starts: who reads the outbox, where the new accounts' verification links
+    /// wait (no SMTP here).
+    fn operator(&self) {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_carnet"));
+        command
+            .args(["admin", "create", "issuer", "--email", OPERATOR])
+            .args(["--name", "Exploitation"])
+            .arg("--data-dir")
+            .arg(&self.dir)
+            .env("CARNET_ADMIN_PASSWORD", PASSWORD)
+            .env_remove("CARNET_SECRET_KEY")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        if let Some(url) = &self.issuer_db {
+            command.args(["--issuer-database-url", url]);
+        }
+        assert!(command.status().expect("carnet admin").success());
     }
 
     fn kill(&mut self) {
@@ -133,6 +154,51 @@ async fn register(
     (account, body["account"]["id"].as_str().unwrap().to_owned())
 }
 
+/// Each new account follows the verification link it was mailed (read in the outbox).
+async fn confirm_addresses(http: &reqwest::Client, base: &str) {
+    let r = http
+        .post(format!("{base}/issuer/api/v1/session"))
+        .json(&json!({"email": OPERATOR, "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let cookie = r.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let outbox: Value = http
+        .get(format!("{base}/issuer/api/v1/outbox"))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    for mail in outbox
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["kind"] == "verification")
+    {
+        let text = mail["text_body"].as_str().unwrap();
+        let token: String = text[text.find("/verify/").unwrap() + 8..]
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+            .collect();
+        let r = http
+            .post(format!("{base}/issuer/api/v1/verifications/{token}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK, "{}", mail["recipient"]);
+    }
+}
+
 async fn post(http: &reqwest::Client, url: String, who: &Account, body: Value) -> Value {
     let r = http
         .post(&url)
@@ -154,6 +220,7 @@ async fn offers(base: &str) -> Vec<(String, String)> {
     let (admin, _) = register(&http, base, "direction@centre.example", "Nathalie Girard").await;
     let (trainer, _) = register(&http, base, "formateur@centre.example", "Julien Martin").await;
     let (_, trainee_id) = register(&http, base, "camille@example.org", "Camille Durand").await;
+    confirm_addresses(&http, base).await;
     let api = format!("{base}/issuer/api/v1");
     let org = post(
         &http,
@@ -349,6 +416,7 @@ async fn issuance_survives_kills(dir: &Path, issuer_db: Option<String>) {
         issuer_db: issuer_db.clone(),
         starts: 0,
     };
+    server.operator();
     server.start().await;
     let base = server.base();
     let queue = Arc::new(Mutex::new(offers(&base).await));

@@ -16,6 +16,7 @@ use carnet_service::auth::{Principal, normalise_email};
 use carnet_service::error::{ApiError, ApiResult, Problem};
 use carnet_service::extract::Json;
 use carnet_service::id::{hash_secret, looks_like_id, random_token};
+use carnet_service::mail::fill;
 use carnet_service::tenants::InRoles;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -120,6 +121,48 @@ async fn check_grant(
     roles::check_session_grant(&granter, &grantee, session_role)
 }
 
+/// The invitation's mail.
+const MAIL: carnet_service::i18n::Catalog = &[
+    (
+        "invitation.subject",
+        "Invitation : {centre}",
+        "Invitation: {centre}",
+    ),
+    ("invitation.hello", "Bonjour,", "Hello,"),
+    (
+        "invitation.what",
+        "{inviter} vous invite à rejoindre {centre} sur Carnet, en tant que {role}.",
+        "{inviter} invites you to join {centre} on Carnet, as {role}.",
+    ),
+    (
+        "invitation.what_session",
+        "{inviter} vous invite à rejoindre {centre} sur Carnet, en tant que {role}, avec une session.",
+        "{inviter} invites you to join {centre} on Carnet, as {role}, with a session.",
+    ),
+    (
+        "invitation.role.admin",
+        "administrateur ou administratrice",
+        "administrator",
+    ),
+    ("invitation.role.manager", "gestionnaire", "manager"),
+    (
+        "invitation.role.trainer",
+        "formateur ou formatrice",
+        "trainer",
+    ),
+    ("invitation.role.trainee", "stagiaire", "trainee"),
+    (
+        "invitation.how",
+        "Ouvrez ce lien, puis créez votre compte (ou connectez-vous) avec cette adresse :",
+        "Open this link, then create your account (or sign in) with this address:",
+    ),
+    (
+        "invitation.ignore",
+        "Le lien est valable 30 jours. Si vous n'attendiez pas cette invitation, ignorez ce message.",
+        "The link is good for 30 days. If you were not expecting this invitation, ignore this message.",
+    ),
+];
+
 /// Invites an e-mail address; organisation administrators and managers.
 #[utoipa::path(post, path = "/api/v1/organisations/{id}/invitations", tag = "organisations", request_body = NewInvitation,
     params(("id" = String, Path)), responses((status = 201, body = Invitation), (status = 403, body = Problem), (status = 422, body = Problem)))]
@@ -187,12 +230,16 @@ pub(crate) async fn invite_address(
     // The link is a secret: it goes to the invitee by e-mail and is shown once to the
     // inviter, never to the log.
     let link = format!("{}/invitations/{token}", ctx.config.public_url);
-    let role = match input.role.as_str() {
-        "admin" => "administrateur ou administratrice",
-        "manager" => "gestionnaire",
-        "trainer" => "formateur ou formatrice",
-        _ => "stagiaire",
-    };
+    // In the invitee's language when they have an account here, else the inviter's.
+    let invitee: Option<(String,)> = sqlx::query_as("SELECT id FROM accounts WHERE email = $1")
+        .bind(&email)
+        .fetch_optional(&mut *tx)
+        .await?;
+    let speaker = invitee.map_or_else(|| access.principal.account_id.0.clone(), |(id,)| id);
+    let lang = carnet_service::addresses::language_of(&mut tx, &speaker).await?;
+    let t = |key: &str| lang.t(MAIL, key);
+    let role = t(&format!("invitation.role.{}", input.role));
+    let centre = access.tenant.name.as_str();
     carnet_service::mail::queue(
         &mut tx,
         ctx,
@@ -200,18 +247,24 @@ pub(crate) async fn invite_address(
             kind: "invitation",
             to: email.clone(),
             to_name: String::new(),
-            subject: format!("Invitation : {}", access.tenant.name),
+            subject: fill(t("invitation.subject"), &[("centre", centre)]),
             paragraphs: vec![
-                "Bonjour,".into(),
-                format!(
-                    "{} vous invite à rejoindre {} sur Carnet, en tant que {role}{}.",
-                    access.principal.display_name,
-                    access.tenant.name,
-                    if input.session_id.is_some() { ", avec une session" } else { "" }
+                t("invitation.hello").to_owned(),
+                fill(
+                    t(if input.session_id.is_some() {
+                        "invitation.what_session"
+                    } else {
+                        "invitation.what"
+                    }),
+                    &[
+                        ("inviter", &access.principal.display_name),
+                        ("centre", centre),
+                        ("role", role),
+                    ],
                 ),
-                "Ouvrez ce lien, puis créez votre compte (ou connectez-vous) avec cette adresse :".into(),
+                t("invitation.how").to_owned(),
                 link.clone(),
-                "Le lien est valable 30 jours. Si vous n'attendiez pas cette invitation, ignorez ce message.".into(),
+                t("invitation.ignore").to_owned(),
             ],
         },
     )
@@ -295,6 +348,11 @@ async fn accept(
     let (id, org, email, role, session, invited_by) = row.ok_or(ApiError::NotFound)?;
     if email != principal.email {
         return Err(ApiError::Forbidden);
+    }
+    // The link proves less than a confirmed address (the inviter saw it too): the role waits
+    // until the invitee confirms the address it was sent to.
+    if !principal.email_verified {
+        return Err(ApiError::AddressUnverified);
     }
     // The inviter's roles as they are now: one demoted (or gone) since cannot give them.
     let (platform_admin,): (i64,) =

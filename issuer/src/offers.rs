@@ -13,6 +13,7 @@ use carnet_service::auth::Principal;
 use carnet_service::error::{ApiError, ApiResult};
 use carnet_service::extract::Json;
 use carnet_service::id::{hash_secret, looks_like_id, random_token};
+use carnet_service::mail::fill;
 use rand::Rng;
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -58,6 +59,41 @@ pub fn issuer_id(state: &IssuerState, org: &str) -> String {
 fn uri(state: &IssuerState, org: &str, secret: &str) -> String {
     format!("{}/offers/{secret}", issuer_id(state, org))
 }
+
+/// The mail telling a trainee a credential waits (never its PIN).
+const MAIL: carnet_service::i18n::Catalog = &[
+    (
+        "offer.subject",
+        "Une attestation vous attend — {centre}",
+        "A credential is waiting for you — {centre}",
+    ),
+    (
+        "offer.competency",
+        "la compétence « {name} »",
+        "the competency « {name} »",
+    ),
+    ("offer.identity", "votre identité", "your identity"),
+    (
+        "offer.certificate",
+        "votre certificat de réalisation",
+        "your certificate of completion",
+    ),
+    (
+        "offer.what",
+        "{centre} vous délivre une attestation pour {what}.",
+        "{centre} issues you a credential for {what}.",
+    ),
+    (
+        "offer.where",
+        "Retrouvez-la dans votre espace du centre, d'où vous l'ajoutez à votre carnet en un geste :",
+        "Find it in your space at the centre, from where you add it to your carnet in one tap:",
+    ),
+    (
+        "offer.pin",
+        "Le code PIN s'affiche dans votre espace ; il n'est jamais envoyé par e-mail. L'offre expire le {date}.",
+        "The PIN shows in your space; it is never sent by e-mail. The offer expires on {date}.",
+    ),
+];
 
 /// Creates an offer in the caller's transaction.
 #[allow(clippy::too_many_arguments)]
@@ -119,8 +155,8 @@ pub async fn create(
     .await?;
     // The trainee is told by e-mail where to find it: their page at the centre, never the
     // offer nor its PIN in the message.
-    let (email, name): (String, String) =
-        sqlx::query_as("SELECT email, display_name FROM accounts WHERE id = $1")
+    let (email, name, verified): (String, String, Option<i64>) =
+        sqlx::query_as("SELECT email, display_name, email_verified_at FROM accounts WHERE id = $1")
             .bind(account)
             .fetch_one(&mut *conn)
             .await?;
@@ -128,32 +164,40 @@ pub async fn create(
         .bind(org)
         .fetch_one(&mut *conn)
         .await?;
-    let what = match claims["competency"]["name"].as_str() {
-        Some(competency) => format!("la compétence « {competency} »"),
-        None if configuration == crate::offers::IDENTITY => "votre identité".to_owned(),
-        None => "votre certificat de réalisation".to_owned(),
-    };
-    carnet_service::mail::queue(
-        conn,
-        ctx,
-        &carnet_service::mail::Outgoing {
-            kind: "credential_offer",
-            to: email,
-            to_name: name.clone(),
-            subject: format!("Une attestation vous attend — {centre}"),
-            paragraphs: vec![
-                format!("Bonjour {name},"),
-                format!("{centre} vous délivre une attestation pour {what}."),
-                "Retrouvez-la dans votre espace du centre, d'où vous l'ajoutez à votre carnet en un geste :".into(),
-                ctx.config.public_url.clone(),
-                format!(
-                    "Le code PIN s'affiche dans votre espace ; il n'est jamais envoyé par e-mail. L'offre expire le {}.",
-                    carnet_service::web::day(expires_at)
-                ),
-            ],
-        },
-    )
-    .await?;
+    // Not to an address nobody confirmed: its owner may not be who registered it.
+    if verified.is_some() {
+        let lang = carnet_service::addresses::language_of(conn, account).await?;
+        let t = |key: &str| lang.t(MAIL, key);
+        let what = match claims["competency"]["name"].as_str() {
+            Some(competency) => fill(t("offer.competency"), &[("name", competency)]),
+            None if configuration == crate::offers::IDENTITY => t("offer.identity").to_owned(),
+            None => t("offer.certificate").to_owned(),
+        };
+        carnet_service::mail::queue(
+            conn,
+            ctx,
+            &carnet_service::mail::Outgoing {
+                kind: "credential_offer",
+                to: email,
+                to_name: name.clone(),
+                subject: fill(t("offer.subject"), &[("centre", &centre)]),
+                paragraphs: vec![
+                    fill(
+                        lang.t(carnet_service::addresses::CATALOG, "mail.hello"),
+                        &[("name", &name)],
+                    ),
+                    fill(t("offer.what"), &[("centre", &centre), ("what", &what)]),
+                    t("offer.where").to_owned(),
+                    ctx.config.public_url.clone(),
+                    fill(
+                        t("offer.pin"),
+                        &[("date", &carnet_service::web::day(expires_at))],
+                    ),
+                ],
+            },
+        )
+        .await?;
+    }
     let credential_offer_uri = uri(state, org, &secret);
     Ok(OfferLink {
         id,
@@ -189,6 +233,10 @@ async fn my_offers(
     State(state): State<IssuerState>,
     principal: Principal,
 ) -> ApiResult<Json<Vec<OfferLink>>> {
+    // Whoever registered the address before its owner gets none of the owner's credentials.
+    if !principal.email_verified {
+        return Err(ApiError::AddressUnverified);
+    }
     let rows: Vec<OfferRow> = sqlx::query_as(
         "SELECT id, organisation_id, configuration_id, sealed_code, sealed_tx_code, expires_at, redeemed_at FROM credential_offers \
          WHERE account_id = $1 ORDER BY created_at DESC LIMIT 500",

@@ -729,6 +729,16 @@ const CATALOG: Catalog = &[
         "Accept the invitation",
     ),
     (
+        "invite.verify_first",
+        "L'invitation vous attend : confirmez d'abord votre adresse e-mail, celle à laquelle elle a été envoyée. Vous reviendrez ici ensuite.",
+        "The invitation is waiting for you: first confirm your e-mail address, the one it was sent to. You will come back here afterwards.",
+    ),
+    (
+        "invite.verify_go",
+        "Confirmer mon adresse",
+        "Confirm my address",
+    ),
+    (
         "feed.get",
         "S'abonner au calendrier",
         "Subscribe to the calendar",
@@ -1044,9 +1054,14 @@ async fn home(
             .get::<Items<Tenant>>("/api/v1/organisations?limit=100")
             .await?
             .items;
-        let offers = api
-            .get::<Vec<OfferLink>>("/api/v1/me/credential-offers")
-            .await?
+        // Until the address is confirmed (the banner of every page says so), none.
+        let offers = if session.0.email_verified {
+            api.get::<Vec<OfferLink>>("/api/v1/me/credential-offers")
+                .await?
+        } else {
+            Vec::new()
+        };
+        let offers = offers
             .into_iter()
             .filter(|o| !o.redeemed)
             .map(|o| offer(o, &state.ctx.config.wallet_url))
@@ -3002,6 +3017,8 @@ async fn completion(
 struct InvitationPage {
     chrome: Chrome,
     token: String,
+    /// Until the address is confirmed the invitation waits: the page leads there, and back.
+    verify: Option<String>,
 }
 
 /// The page an invitation link opens: accept it once signed in.
@@ -3016,8 +3033,16 @@ async fn invitation(
         let here = format!("{}/invitations/{token}", state.ctx.config.path_prefix());
         return sign_in_page(&state.ctx, lang, CATALOG, StatusCode::OK, note, &here);
     };
+    let here = format!("{}/invitations/{token}", state.ctx.config.path_prefix());
     let page = InvitationPage {
         chrome: chrome(&state, lang, &session),
+        verify: (!session.0.email_verified).then(|| {
+            format!(
+                "{}/verify?next={}",
+                state.ctx.config.path_prefix(),
+                carnet_core::oid4vci::percent_encode(&here)
+            )
+        }),
         token,
     };
     render(lang, page.render())

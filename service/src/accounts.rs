@@ -9,6 +9,7 @@ use crate::auth::{
 };
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::Json;
+use crate::i18n::Lang;
 use crate::id::{AccountId, TokenId, hash_secret};
 use crate::limits::ClientIp;
 use axum::Extension;
@@ -100,6 +101,8 @@ pub struct Account {
     pub email: String,
     pub display_name: String,
     pub platform_admin: bool,
+    /// Whether its owner confirmed the address (`addresses`).
+    pub email_verified: bool,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -226,23 +229,27 @@ pub async fn create_account(
         email,
         display_name,
         platform_admin,
+        email_verified: false,
     })
 }
 
 /// The account with this e-mail address, if any.
 pub async fn find_by_email(ctx: &Ctx, email: &str) -> ApiResult<Option<Account>> {
-    let row: Option<(String, String, String, i64)> = sqlx::query_as(
-        "SELECT id, email, display_name, platform_admin FROM accounts WHERE email = $1",
+    let row: Option<(String, String, String, i64, Option<i64>)> = sqlx::query_as(
+        "SELECT id, email, display_name, platform_admin, email_verified_at FROM accounts WHERE email = $1",
     )
     .bind(email.trim().to_lowercase())
     .fetch_optional(ctx.db.pool())
     .await?;
-    Ok(row.map(|(id, email, display_name, admin)| Account {
-        id,
-        email,
-        display_name,
-        platform_admin: admin != 0,
-    }))
+    Ok(
+        row.map(|(id, email, display_name, admin, verified)| Account {
+            id,
+            email,
+            display_name,
+            platform_admin: admin != 0,
+            email_verified: verified.is_some(),
+        }),
+    )
 }
 
 /// The response to a successful sign-in: the session cookie, the account and the CSRF token.
@@ -274,6 +281,7 @@ pub fn signed_in(
     responses((status = 201, body = SignedIn), (status = 409, body = Problem), (status = 422, body = Problem)))]
 async fn register(
     State(ctx): State<Ctx>,
+    lang: Lang,
     hooks: Option<Extension<Hooks>>,
     Json(input): Json<Registration>,
 ) -> ApiResult<Response> {
@@ -281,6 +289,7 @@ async fn register(
     let done = sign_up(
         &ctx,
         hooks.as_ref(),
+        lang,
         &input.email,
         &input.password,
         &input.display_name,
@@ -304,10 +313,12 @@ pub struct SessionStart {
 }
 
 /// Creates an account and a session for it, running the service's hooks in the same
-/// transaction (what registration does, for the API and the pages alike).
+/// transaction, and mails the address its verification link (what registration does, for the
+/// API and the pages alike). The account's mail speaks `lang`.
 pub async fn sign_up(
     ctx: &Ctx,
     hooks: Option<&Hooks>,
+    lang: Lang,
     email: &str,
     password: &str,
     display_name: &str,
@@ -324,6 +335,8 @@ pub async fn sign_up(
     )
     .await?;
     let id = AccountId(account.id.clone());
+    crate::addresses::set_language(&mut tx, id.as_str(), lang).await?;
+    crate::addresses::send_verification(&mut tx, ctx, &id, &account.email, false).await?;
     let session = auth::create_session(&mut tx, ctx, &id).await?;
     let recovery_code = match hooks {
         Some(Hooks(hooks)) => {
@@ -376,8 +389,8 @@ pub async fn sign_in(
         return Err(ApiError::InvalidCredentials);
     }
     check_login_allowed(ctx, &email, client, Attempt::SignIn).await?;
-    let row: Option<(String, String, String, i64, String)> = sqlx::query_as(
-        "SELECT id, email, display_name, platform_admin, password_hash FROM accounts WHERE email = $1",
+    let row: Option<(String, String, String, i64, Option<i64>, String)> = sqlx::query_as(
+        "SELECT id, email, display_name, platform_admin, email_verified_at, password_hash FROM accounts WHERE email = $1",
     )
     .bind(&email)
     .fetch_optional(ctx.db.pool())
@@ -390,11 +403,12 @@ pub async fn sign_in(
         }
     };
     let account = match row {
-        Some((id, email, display_name, admin, _)) if verified => Account {
+        Some((id, email, display_name, admin, email_verified, _)) if verified => Account {
             id,
             email,
             display_name,
             platform_admin: admin != 0,
+            email_verified: email_verified.is_some(),
         },
         _ => {
             record_login_failure(ctx, &email, client, Attempt::SignIn).await?;
@@ -491,6 +505,7 @@ async fn me(principal: Principal) -> Json<Me> {
             email: principal.email,
             display_name: principal.display_name,
             platform_admin: principal.platform_admin,
+            email_verified: principal.email_verified,
         },
         csrf_token,
     })

@@ -302,6 +302,9 @@ pub struct Principal {
     pub email: String,
     pub display_name: String,
     pub platform_admin: bool,
+    /// Whether the owner confirmed the address (`addresses`): roles, invitations and
+    /// credential offers wait until then.
+    pub email_verified: bool,
     pub method: AuthMethod,
     pub request_id: Option<String>,
 }
@@ -312,6 +315,7 @@ struct PrincipalRow {
     email: String,
     display_name: String,
     platform_admin: i64,
+    email_verified_at: Option<i64>,
     csrf_token: String,
 }
 
@@ -340,14 +344,14 @@ where
                 .ok()
                 .and_then(|v| v.strip_prefix("Bearer "))
                 .ok_or(ApiError::Unauthenticated)?;
-            let row: Option<(String, String, String, i64, String)> = sqlx::query_as(
-                "SELECT a.id, a.email, a.display_name, a.platform_admin, t.id FROM api_tokens t \
+            let row: Option<(String, String, String, i64, Option<i64>, String)> = sqlx::query_as(
+                "SELECT a.id, a.email, a.display_name, a.platform_admin, a.email_verified_at, t.id FROM api_tokens t \
                  JOIN accounts a ON a.id = t.account_id WHERE t.token_hash = $1 AND t.revoked_at IS NULL",
             )
             .bind(hash_secret(token.trim()))
             .fetch_optional(ctx.db.pool())
             .await?;
-            let (id, email, display_name, platform_admin, token_id) =
+            let (id, email, display_name, platform_admin, verified_at, token_id) =
                 row.ok_or(ApiError::Unauthenticated)?;
             sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
                 .bind(now)
@@ -359,6 +363,7 @@ where
                 email,
                 display_name,
                 platform_admin: platform_admin != 0,
+                email_verified: verified_at.is_some(),
                 method: AuthMethod::Token { id: token_id },
                 request_id,
             }
@@ -390,7 +395,7 @@ pub async fn cookie_session(
         cookie_value(headers, &cookie_name(&ctx.config)).ok_or(ApiError::Unauthenticated)?;
     let token_hash = hash_secret(secret);
     let row: PrincipalRow = sqlx::query_as(
-        "SELECT a.id, a.email, a.display_name, a.platform_admin, s.csrf_token FROM sessions s \
+        "SELECT a.id, a.email, a.display_name, a.platform_admin, a.email_verified_at, s.csrf_token FROM sessions s \
          JOIN accounts a ON a.id = s.account_id WHERE s.token_hash = $1 AND s.expires_at > $2",
     )
     .bind(&token_hash)
@@ -403,6 +408,7 @@ pub async fn cookie_session(
         email: row.email,
         display_name: row.display_name,
         platform_admin: row.platform_admin != 0,
+        email_verified: row.email_verified_at.is_some(),
         method: AuthMethod::Session {
             token_hash,
             csrf_token: row.csrf_token,
@@ -454,6 +460,8 @@ where
 pub enum Attempt {
     SignIn,
     Recovery,
+    /// Asking for a lost password (each request counts, found or not).
+    Reset,
 }
 
 impl Attempt {
@@ -461,6 +469,7 @@ impl Attempt {
         match self {
             Attempt::SignIn => "sign-in",
             Attempt::Recovery => "recovery",
+            Attempt::Reset => "reset",
         }
     }
 }

@@ -109,6 +109,11 @@ pub const COMMON_MIGRATIONS: &[EmbeddedMigration] = &[
         "outbox",
         include_str!("../../migrations/common/0004_outbox.sql"),
     ),
+    (
+        5,
+        "addresses",
+        include_str!("../../migrations/common/0005_addresses.sql"),
+    ),
 ];
 
 #[derive(Debug)]

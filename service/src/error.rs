@@ -24,6 +24,9 @@ pub enum ApiError {
     InvalidCredentials,
     #[error("you may not do this")]
     Forbidden,
+    /// The account's address is not confirmed yet: what was asked waits until it is.
+    #[error("confirm your e-mail address first: follow the link mailed to it, or type its code")]
+    AddressUnverified,
     #[error("missing or wrong CSRF token")]
     Csrf,
     #[error("not found")]
@@ -91,6 +94,7 @@ impl ApiError {
             ApiError::Unauthenticated => "unauthenticated",
             ApiError::InvalidCredentials => "invalid-credentials",
             ApiError::Forbidden => "forbidden",
+            ApiError::AddressUnverified => "address-unverified",
             ApiError::Csrf => "csrf",
             ApiError::NotFound => "not-found",
             ApiError::MethodNotAllowed => "method-not-allowed",
@@ -113,7 +117,9 @@ impl ApiError {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
             ApiError::Unauthenticated | ApiError::InvalidCredentials => StatusCode::UNAUTHORIZED,
-            ApiError::Forbidden | ApiError::Csrf => StatusCode::FORBIDDEN,
+            ApiError::Forbidden | ApiError::Csrf | ApiError::AddressUnverified => {
+                StatusCode::FORBIDDEN
+            }
             ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict(_) | ApiError::IdempotencyInProgress => StatusCode::CONFLICT,

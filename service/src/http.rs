@@ -47,6 +47,7 @@ where
 {
     let (api, mut openapi) = OpenApiRouter::<S>::new()
         .merge(accounts::router())
+        .merge(crate::addresses::router())
         .merge(audit::router())
         .merge(crate::mail::router())
         .merge(api)

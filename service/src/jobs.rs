@@ -260,6 +260,11 @@ pub async fn purge(ctx: Ctx, _payload: Value) -> Result<Outcome, String> {
             .bind(now - day)
             .execute(pool)
             .await?;
+        // Mailed links (verification, reset) a day after they stopped working.
+        sqlx::query("DELETE FROM email_links WHERE expires_at < $1")
+            .bind(now - day)
+            .execute(pool)
+            .await?;
         sqlx::query("DELETE FROM jobs WHERE done_at < $1 AND kind <> $2")
             .bind(now - 30 * day)
             .bind(PURGE)

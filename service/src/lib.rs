@@ -14,6 +14,7 @@
 //! resources, roles and tables on top.
 
 pub mod accounts;
+pub mod addresses;
 pub mod audit;
 pub mod auth;
 pub mod bus;

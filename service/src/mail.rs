@@ -80,6 +80,13 @@ impl Outgoing {
     }
 }
 
+/// `text` (a catalog's) with each `{key}` replaced by its value.
+pub fn fill(text: &str, values: &[(&str, &str)]) -> String {
+    values.iter().fold(text.to_owned(), |text, (key, value)| {
+        text.replace(&format!("{{{key}}}"), value)
+    })
+}
+
 /// Writes `mail` to the outbox (its bodies sealed: they may carry a secret link) and queues its
 /// sending, on `conn` (the transaction of the change that causes it: no change without its
 /// mail, no mail without its change).
@@ -271,10 +278,22 @@ async fn outbox(
     State(ctx): State<Ctx>,
     _admin: PlatformAdmin,
 ) -> ApiResult<Json<Vec<OutboxEntry>>> {
+    entries(&ctx, None).await.map(Json)
+}
+
+/// The messages written to `recipient`, newest first, their text opened: what their mailbox
+/// holds from this service (the demo's people follow their links from it).
+pub async fn messages_to(ctx: &Ctx, recipient: &str) -> ApiResult<Vec<OutboxEntry>> {
+    entries(ctx, Some(recipient)).await
+}
+
+/// The last 200 messages, to anyone or to `recipient`.
+async fn entries(ctx: &Ctx, recipient: Option<&str>) -> ApiResult<Vec<OutboxEntry>> {
     let rows: Vec<EntryRow> = sqlx::query_as(
         "SELECT id, kind, recipient, recipient_name, subject, text_body, created_at, sent_at, last_error \
-         FROM outbox ORDER BY created_at DESC, id LIMIT 200",
+         FROM outbox WHERE ($1 = '' OR recipient = $1) ORDER BY created_at DESC, id LIMIT 200",
     )
+    .bind(recipient.unwrap_or_default())
     .fetch_all(ctx.db.pool())
     .await?;
     rows.into_iter()
@@ -291,7 +310,7 @@ async fn outbox(
                 last_error,
             )| {
                 Ok(OutboxEntry {
-                    text_body: open(&ctx, &id, "text", &text).map_err(ApiError::internal)?,
+                    text_body: open(ctx, &id, "text", &text).map_err(ApiError::internal)?,
                     id,
                     kind,
                     recipient,
@@ -304,7 +323,6 @@ async fn outbox(
             },
         )
         .collect::<ApiResult<Vec<_>>>()
-        .map(Json)
 }
 
 #[cfg(test)]

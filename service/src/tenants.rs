@@ -370,13 +370,20 @@ pub async fn add_member<P: Policy>(
         ));
     }
     let email = normalise_email(&input.email)?;
-    let account: Option<(String, String)> =
-        sqlx::query_as("SELECT id, display_name FROM accounts WHERE email = $1")
+    let account: Option<(String, String, Option<i64>)> =
+        sqlx::query_as("SELECT id, display_name, email_verified_at FROM accounts WHERE email = $1")
             .bind(&email)
             .fetch_optional(ctx.db.pool())
             .await?;
-    let (account_id, display_name) = account
+    let (account_id, display_name, verified) = account
         .ok_or_else(|| ApiError::invalid_field("email", "no account has this e-mail address"))?;
+    // Whoever registered the address first gets nothing until they prove it is theirs.
+    if verified.is_none() {
+        return Err(ApiError::invalid_field(
+            "email",
+            "this person has not confirmed their e-mail address yet: once they follow the link mailed to them, add them again",
+        ));
+    }
     let now = ctx.now_ms();
     let mut tx = ctx.db.begin().await?;
     let inserted = sqlx::query(

@@ -16,6 +16,8 @@ use axum::routing::get;
 use serde_json::Value;
 use tower::ServiceExt;
 
+mod addresses;
+
 pub const STYLESHEET: &str = include_str!("../assets/carnet.css");
 pub const SCRIPT: &str = include_str!("../assets/carnet.js");
 
@@ -73,6 +75,12 @@ pub fn page(lang: Lang, base: &str, title: &str, content: &str) -> Response {
 /// The strings of the layout every portal shares (`templates/layout.html`).
 const COMMON: Catalog = &[
     ("skip", "Aller au contenu", "Skip to content"),
+    (
+        "unverified",
+        "Votre adresse e-mail n'est pas encore confirmée : vos invitations et vos attestations attendent.",
+        "Your e-mail address is not confirmed yet: your invitations and credentials are waiting.",
+    ),
+    ("unverified.go", "La confirmer", "Confirm it"),
     ("outbox.title", "Courriers envoyés", "Mail sent"),
     (
         "outbox.kept",
@@ -283,6 +291,8 @@ const COMMON: Catalog = &[
 pub struct Chrome {
     pub lang: Lang,
     catalog: Catalog,
+    /// The strings of a page every portal has (`addresses`), after the service's own.
+    shared: Catalog,
     /// The service's path prefix (`/wallet`), and its home page (`/wallet`, or `/`).
     pub base: String,
     pub home: String,
@@ -290,6 +300,8 @@ pub struct Chrome {
     pub user: String,
     /// Their session's CSRF token, for the forms of the page.
     pub csrf: String,
+    /// Whether they have yet to confirm their address: every page says so, with the way.
+    pub unverified: bool,
 }
 
 impl Chrome {
@@ -298,11 +310,13 @@ impl Chrome {
         Chrome {
             lang,
             catalog,
+            shared: &[],
             base: ctx.config.path_prefix().to_owned(),
             home: home(ctx),
             user: String::new(),
             // Forms of a page nobody is signed in on carry the visitor's form token.
             csrf: FORM_TOKEN.try_with(Clone::clone).unwrap_or_default(),
+            unverified: false,
         }
     }
 
@@ -318,18 +332,28 @@ impl Chrome {
         match &principal.method {
             auth::AuthMethod::Session { csrf_token, .. } => {
                 let csrf = csrf_token.clone();
-                self.signed_in(&principal.display_name, &csrf)
+                let mut chrome = self.signed_in(&principal.display_name, &csrf);
+                chrome.unverified = !principal.email_verified;
+                chrome
             }
             _ => self,
         }
     }
 
-    /// The text of `key` in the page's language.
+    /// With the strings of a page every portal has, after the service's own.
+    pub fn sharing(mut self, shared: Catalog) -> Chrome {
+        self.shared = shared;
+        self
+    }
+
+    /// The text of `key` in the page's language: the service's, the shared page's, the
+    /// layout's.
     pub fn t(&self, key: &str) -> &'static str {
-        match self.lang.t(self.catalog, key) {
-            "" => self.lang.t(COMMON, key),
-            text => text,
-        }
+        [self.catalog, self.shared, COMMON]
+            .into_iter()
+            .map(|c| self.lang.t(c, key))
+            .find(|t| !t.is_empty())
+            .unwrap_or("")
     }
 }
 
@@ -1047,7 +1071,7 @@ pub fn sign_in_page(
     next: &str,
 ) -> Response {
     let page = SignInPage {
-        chrome: Chrome::new(ctx, lang, catalog),
+        chrome: Chrome::new(ctx, lang, catalog).sharing(addresses::CATALOG),
         error,
         next: local_page(ctx, next).unwrap_or_default(),
     };
@@ -1145,6 +1169,7 @@ where
         )
     };
     Router::new()
+        .merge(addresses::routes(catalog))
         .route("/outbox", axum::routing::get(outbox_page))
         .route(
             "/sign-in",
@@ -1189,6 +1214,7 @@ where
                     let done = accounts::sign_up(
                         &ctx,
                         hooks.as_ref(),
+                        lang,
                         &form.email,
                         &form.password,
                         &form.display_name,
@@ -1196,7 +1222,18 @@ where
                     .await;
                     match done {
                         Ok(done) => match done.recovery_code {
-                            None => signed_in(&ctx, &done.session.secret, &form.next),
+                            // First, the page saying where the verification went (the
+                            // code is typed there), which then leads on.
+                            None => {
+                                let next =
+                                    local_page(&ctx, &form.next).unwrap_or_else(|| home(&ctx));
+                                let verify = format!(
+                                    "{}/verify?next={}",
+                                    ctx.config.path_prefix(),
+                                    carnet_core::oid4vci::percent_encode(&next)
+                                );
+                                signed_in(&ctx, &done.session.secret, &verify)
+                            }
                             Some(recovery_code) => {
                                 let page = WelcomePage {
                                     chrome: Chrome::new(&ctx, lang, catalog).signed_in(

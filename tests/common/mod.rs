@@ -275,7 +275,72 @@ impl TestApp {
     }
 
     /// Registers an account on `service` and returns its session.
+    /// Registers an account that then confirms its address from the mail, as its owner would.
     pub async fn register(&self, service: &str, email: &str, name: &str) -> (Auth, String) {
+        let registered = self.register_unverified(service, email, name).await;
+        let kind = ServiceKind::ALL
+            .into_iter()
+            .find(|k| k.name() == service)
+            .expect("a service");
+        self.follow_verification(kind, &email.trim().to_lowercase())
+            .await;
+        registered
+    }
+
+    /// What `email` received from `kind`, newest first: (kind, subject, text).
+    pub async fn mailbox(&self, kind: ServiceKind, email: &str) -> Vec<(String, String, String)> {
+        carnet_service::mail::messages_to(self.ctx(kind), email)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|m| (m.kind, m.subject, m.text_body))
+            .collect()
+    }
+
+    /// The secret of the latest verification link mailed to `email` by `kind`.
+    pub async fn verification_link(&self, kind: ServiceKind, email: &str) -> String {
+        let mail = self.mailbox(kind, email).await;
+        let (_, _, text) = mail
+            .iter()
+            .find(|(k, ..)| k == "verification")
+            .expect("a verification mail");
+        carnet_service::addresses::link_in(text, self.ctx(kind)).expect("a link in it")
+    }
+
+    /// The 6-digit code of the latest verification mail to `email` from `kind`.
+    pub async fn verification_code(&self, kind: ServiceKind, email: &str) -> String {
+        let mail = self.mailbox(kind, email).await;
+        let (_, _, text) = mail
+            .iter()
+            .find(|(k, ..)| k == "verification")
+            .expect("a verification mail");
+        text.split(|c: char| !c.is_ascii_digit())
+            .find(|w| w.len() == 6)
+            .expect("a code in it")
+            .to_owned()
+    }
+
+    /// Follows the verification link mailed to `email`, as its owner would.
+    pub async fn follow_verification(&self, kind: ServiceKind, email: &str) {
+        let token = self.verification_link(kind, email).await;
+        let r = self
+            .call(
+                Method::POST,
+                &format!("/{}/api/v1/verifications/{token}", kind.name()),
+                &Auth::None,
+                None,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    }
+
+    /// Registers without confirming the address.
+    pub async fn register_unverified(
+        &self,
+        service: &str,
+        email: &str,
+        name: &str,
+    ) -> (Auth, String) {
         let r = self
             .call(
                 Method::POST,
