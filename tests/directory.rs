@@ -1492,7 +1492,133 @@ async fn a_trainee_without_an_identity_credential_accepts_declaring_their_detail
             .await;
         assert_eq!(r.body["phone_number"], "06 31 41 59 26", "{}", r.body);
         assert_eq!(r.body["address"]["locality"], "Villeurbanne");
+
+        told_by_mail(&app, &a, &holder, &publication).await;
     }
+}
+
+/// Each side hears by mail: the offer reached the candidate through their wallet (the
+/// verifier knows no address), the acceptance the recruiter; messages in one mail per quiet
+/// period, to whoever did not write; the notice a week before a silent chat is deleted, and
+/// its deletion, to both.
+async fn told_by_mail(app: &TestApp, a: &Recruiter, holder: &Auth, publication: &str) {
+    let ctx = app.ctx(ServiceKind::Verifier).clone();
+    carnet_verifier::schedule_jobs(&ctx).await.unwrap();
+    let worker = carnet_verifier::worker(ctx);
+    let run = || async {
+        // A pass's jobs may queue more (a notice for the wallet): run until none is due.
+        while worker.run_due().await.unwrap().ran > 0 {}
+    };
+    let of = |mail: &[(String, String, String)], kind: &str| {
+        mail.iter()
+            .filter(|(k, ..)| k == kind)
+            .map(|(_, subject, text)| format!("{subject}\n{text}"))
+            .collect::<Vec<_>>()
+    };
+    run().await;
+    let camille = app
+        .mailbox(ServiceKind::Wallet, "camille@example.org")
+        .await;
+    let offer = of(&camille, "recruiter_offer");
+    assert_eq!(offer.len(), 1, "{camille:?}");
+    assert!(
+        offer[0].starts_with("Nouvelle offre : « Soudeur TIG (H/F) » — Aciéries du Rhône"),
+        "{offer:?}"
+    );
+    let rh = app.mailbox(ServiceKind::Verifier, "rh@acier.example").await;
+    let accepted = of(&rh, "offer_accepted");
+    assert_eq!(accepted.len(), 1, "{rh:?}");
+    assert!(
+        accepted[0].starts_with("Camille Durand a accepté votre offre « Soudeur TIG (H/F) »")
+            && accepted[0].contains("/verifier/companies/"),
+        "{accepted:?}"
+    );
+
+    // Two messages from the candidate, one mail to the recruiter once the quiet period ends.
+    let r = app
+        .call(
+            Method::GET,
+            &format!("/verifier/api/v1/companies/{}/candidates", a.company),
+            &a.auth,
+            None,
+        )
+        .await;
+    let chat = r.body[0]["chat_id"].as_str().unwrap().to_owned();
+    for text in ["Bonjour !", "Je suis disponible mardi."] {
+        let r = app
+            .call(
+                Method::POST,
+                &format!("/wallet/api/v1/inbox/{publication}/chats/{chat}/messages"),
+                holder,
+                Some(json!({ "body": text })),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    }
+    run().await;
+    let rh = app.mailbox(ServiceKind::Verifier, "rh@acier.example").await;
+    assert!(
+        of(&rh, "chat_messages").is_empty(),
+        "not before the quiet period ends"
+    );
+    app.clock
+        .advance_secs(carnet_verifier::notices::QUIET_MS / 1000 + 1);
+    run().await;
+    let rh = app.mailbox(ServiceKind::Verifier, "rh@acier.example").await;
+    let messages = of(&rh, "chat_messages");
+    assert_eq!(messages.len(), 1, "{rh:?}");
+    assert!(messages[0].contains("(2 message·s)"), "{messages:?}");
+    // The recruiter answers: the candidate hears of it, through the wallet.
+    let r = app
+        .call(
+            Method::POST,
+            &format!(
+                "/verifier/api/v1/companies/{}/chats/{chat}/messages",
+                a.company
+            ),
+            &a.auth,
+            Some(json!({ "body": "Parfait, à mardi." })),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    app.clock
+        .advance_secs(carnet_verifier::notices::QUIET_MS / 1000 + 1);
+    run().await;
+    let camille = app
+        .mailbox(ServiceKind::Wallet, "camille@example.org")
+        .await;
+    let messages = of(&camille, "chat_messages");
+    assert_eq!(messages.len(), 1, "{camille:?}");
+    assert!(
+        messages[0].starts_with("Nouveaux messages de Aciéries du Rhône"),
+        "{messages:?}"
+    );
+    let rh = app.mailbox(ServiceKind::Verifier, "rh@acier.example").await;
+    assert_eq!(
+        of(&rh, "chat_messages").len(),
+        1,
+        "their own message is no news to them"
+    );
+
+    // Silent for 23 days: both told of the day it goes; 30: both told it went.
+    app.clock.advance_secs(23 * 24 * 3600);
+    run().await;
+    let rh = app.mailbox(ServiceKind::Verifier, "rh@acier.example").await;
+    let notice = of(&rh, "chat_deletion_notice");
+    assert_eq!(notice.len(), 1, "{rh:?}");
+    assert!(notice[0].contains("sera supprimée le"), "{notice:?}");
+    let camille = app
+        .mailbox(ServiceKind::Wallet, "camille@example.org")
+        .await;
+    assert_eq!(of(&camille, "chat_deletion_notice").len(), 1, "{camille:?}");
+    app.clock.advance_secs(7 * 24 * 3600 + 3600);
+    run().await;
+    let rh = app.mailbox(ServiceKind::Verifier, "rh@acier.example").await;
+    assert_eq!(of(&rh, "chat_deleted").len(), 1, "{rh:?}");
+    let camille = app
+        .mailbox(ServiceKind::Wallet, "camille@example.org")
+        .await;
+    assert_eq!(of(&camille, "chat_deleted").len(), 1, "{camille:?}");
 }
 
 /// A company's team from its page: its administrator adds a colleague (who then recruits) and

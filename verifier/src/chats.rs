@@ -6,6 +6,7 @@
 
 use crate::VerifierState;
 use crate::directory::ProvenHolder;
+use crate::notices;
 use crate::search::Recruiter;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -219,6 +220,7 @@ async fn post(
         .bind(chat)
         .execute(&mut *tx)
         .await?;
+    crate::notices::after_message(&mut tx, message.at, chat, sender).await?;
     ctx.bus.commit(tx, &[topic(chat)]).await?;
     Ok(message)
 }
@@ -392,14 +394,14 @@ async fn holder_events(
 pub async fn expire(ctx: &Ctx) -> ApiResult<(usize, usize)> {
     let now = ctx.now_ms();
     let mut tx = ctx.db.begin().await?;
-    let due: Vec<(String, i64)> = sqlx::query_as(
-        "SELECT id, last_message_at FROM chats WHERE warned_at IS NULL AND last_message_at <= $1 AND last_message_at > $2 LIMIT 10000",
+    let due: Vec<(String, i64, String)> = sqlx::query_as(
+        "SELECT id, last_message_at, recipient_id FROM chats WHERE warned_at IS NULL AND last_message_at <= $1 AND last_message_at > $2 LIMIT 10000",
     )
     .bind(now - (SILENCE_MS - NOTICE_MS))
     .bind(now - SILENCE_MS)
     .fetch_all(&mut *tx)
     .await?;
-    for (chat, last) in &due {
+    for (chat, last, recipient) in &due {
         let mut message = Message {
             id: format!("msg_{}", random_token(16)),
             chat_id: chat.clone(),
@@ -414,6 +416,37 @@ pub async fn expire(ctx: &Ctx) -> ApiResult<(usize, usize)> {
             .bind(chat)
             .execute(&mut *tx)
             .await?;
+        // Both sides, by mail too: the day it goes unless someone writes.
+        let day = carnet_service::web::day(last + SILENCE_MS);
+        notices::to_company(
+            &mut tx,
+            ctx,
+            recipient,
+            notices::CompanyNews::DeletionNotice(day.clone()),
+        )
+        .await?;
+        notices::to_candidate_about(
+            &mut tx,
+            now,
+            recipient,
+            serde_json::json!({ "kind": "deletion_notice", "date": day }),
+        )
+        .await?;
+    }
+    let going: Vec<(String,)> =
+        sqlx::query_as("SELECT recipient_id FROM chats WHERE last_message_at <= $1")
+            .bind(now - SILENCE_MS)
+            .fetch_all(&mut *tx)
+            .await?;
+    for (recipient,) in &going {
+        notices::to_company(&mut tx, ctx, recipient, notices::CompanyNews::Deleted).await?;
+        notices::to_candidate_about(
+            &mut tx,
+            now,
+            recipient,
+            serde_json::json!({ "kind": "deleted" }),
+        )
+        .await?;
     }
     let deleted = sqlx::query("DELETE FROM chats WHERE last_message_at <= $1")
         .bind(now - SILENCE_MS)
@@ -432,7 +465,7 @@ pub async fn expire(ctx: &Ctx) -> ApiResult<(usize, usize)> {
         )
         .await?;
     }
-    let noticed: Vec<String> = due.iter().map(|(chat, _)| topic(chat)).collect();
+    let noticed: Vec<String> = due.iter().map(|(chat, ..)| topic(chat)).collect();
     ctx.bus.commit(tx, &noticed).await?;
     Ok((due.len(), deleted))
 }

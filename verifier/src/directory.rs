@@ -158,9 +158,27 @@ pub async fn published(state: &VerifierState, id: &str, answer: Answer) -> Resul
         .receipt
         .as_ref()
         .and_then(|(r, _)| r.declared.as_ref());
+    // Beside the availability, where the holder's wallet takes notices for them (an offer, a
+    // message): an address this verifier may call, or nothing.
+    let mut declared = declared.cloned();
+    let notify_url = match declared
+        .as_mut()
+        .and_then(Value::as_object_mut)
+        .and_then(|o| o.remove("notify"))
+    {
+        None | Some(Value::Null) => None,
+        Some(Value::String(url)) if url.len() <= 500 => {
+            state
+                .remote
+                .check(&url, "notify")
+                .map_err(|e| Refused::invalid(format!("the notify address: {e}")))?;
+            Some(url)
+        }
+        Some(_) => return Err(Refused::invalid("notify: an https address")),
+    };
     let declared: Availability = match declared {
         None => Availability::default(),
-        Some(value) => serde_json::from_value::<Availability>(value.clone())
+        Some(value) => serde_json::from_value::<Availability>(value)
             .map_err(|e| Refused::invalid(format!("the declared availability: {e}")))?
             .normalise()
             .map_err(|e| Refused::invalid(format!("the declared availability: {e}")))?,
@@ -188,13 +206,14 @@ pub async fn published(state: &VerifierState, id: &str, answer: Answer) -> Resul
                 .execute(&mut *tx)
                 .await?;
             sqlx::query(
-                "UPDATE profiles SET name = $1, situation = $2, available_from = $3, updated_at = $4, last_contact_at = $4 WHERE id = $5",
+                "UPDATE profiles SET name = $1, situation = $2, available_from = $3, updated_at = $4, last_contact_at = $4, notify_url = $6 WHERE id = $5",
             )
             .bind(&name)
             .bind(declared.situation.map(|s| s.as_str()))
             .bind(&declared.available_from)
             .bind(now)
             .bind(&profile_id)
+            .bind(&notify_url)
             .execute(&mut *tx)
             .await?;
             profile_id
@@ -202,8 +221,8 @@ pub async fn published(state: &VerifierState, id: &str, answer: Answer) -> Resul
         None => {
             let profile_id = format!("prf_{}", random_token(16));
             sqlx::query(
-                "INSERT INTO profiles (id, holder_kid, holder_jwk, name, situation, available_from, published_at, updated_at, last_contact_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $7)",
+                "INSERT INTO profiles (id, holder_kid, holder_jwk, name, situation, available_from, published_at, updated_at, last_contact_at, notify_url) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $7, $8)",
             )
             .bind(&profile_id)
             .bind(&kid)
@@ -212,6 +231,7 @@ pub async fn published(state: &VerifierState, id: &str, answer: Answer) -> Resul
             .bind(declared.situation.map(|s| s.as_str()))
             .bind(&declared.available_from)
             .bind(now)
+            .bind(&notify_url)
             .execute(&mut *tx)
             .await?;
             profile_id

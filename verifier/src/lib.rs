@@ -10,6 +10,7 @@
 pub mod chats;
 mod companies;
 pub mod directory;
+pub mod notices;
 pub mod offers;
 mod pages;
 pub mod quizzes;
@@ -66,6 +67,11 @@ pub const MIGRATIONS: &[EmbeddedMigration] = &[
         106,
         "declared details",
         include_str!("../../migrations/verifier/0106_declared_details.sql"),
+    ),
+    (
+        107,
+        "notices",
+        include_str!("../../migrations/verifier/0107_notices.sql"),
     ),
 ];
 
@@ -136,6 +142,10 @@ pub fn worker(ctx: Ctx) -> Worker {
             trust::refresh_job(VerifierState::new(ctx))
         })
         .handle(chats::EXPIRE_CHATS, chats::expire_job)
+        .handle(notices::CHAT_DIGEST, notices::chat_digest)
+        .handle(notices::TELL_CANDIDATE, |ctx, payload| {
+            notices::tell_candidate(VerifierState::new(ctx), payload)
+        })
         .handle(retention::RETENTION, retention::job)
         .handle(vp::PURGE_REQUESTS, vp::purge_job)
 }

@@ -460,6 +460,7 @@ async fn create(
         json!({ "recipients": sent }),
     )
     .await?;
+    crate::notices::offer_sent(&mut tx, now, &offer.id, &access.tenant.id, &offer.title).await?;
     tx.commit().await?;
     Ok((
         StatusCode::CREATED,
@@ -877,6 +878,13 @@ async fn decline(
         json!({}),
     )
     .await?;
+    crate::notices::to_company(
+        &mut tx,
+        ctx,
+        &recipient,
+        crate::notices::CompanyNews::Declined,
+    )
+    .await?;
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -1052,6 +1060,13 @@ pub async fn accepted(
         Some(recipient),
         Some(&company),
         json!({ "claims": shared, "declared": declared.is_some() }),
+    )
+    .await?;
+    crate::notices::to_company(
+        &mut tx,
+        ctx,
+        recipient,
+        crate::notices::CompanyNews::Accepted,
     )
     .await?;
     tx.commit().await?;

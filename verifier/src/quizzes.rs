@@ -223,10 +223,10 @@ pub async fn assign(
     profiles: &[String],
     offer: Option<&str>,
     now: i64,
-) -> Result<u64, sqlx::Error> {
+) -> ApiResult<u64> {
     let mut sent = 0;
     for profile in profiles {
-        sent += sqlx::query(
+        let added = sqlx::query(
             "INSERT INTO quiz_assignments (id, quiz_id, company_id, profile_id, offer_id, sent_at) \
              SELECT $1, $2, $3, p.id, $4, $5 FROM profiles p WHERE p.id = $6 ON CONFLICT (quiz_id, profile_id) DO NOTHING",
         )
@@ -239,6 +239,22 @@ pub async fn assign(
         .execute(&mut *conn)
         .await?
         .rows_affected();
+        // With an offer, its notice says it all; alone, the quiz is news of its own.
+        if added > 0 && offer.is_none() {
+            let (title,): (String,) = sqlx::query_as("SELECT title FROM quizzes WHERE id = $1")
+                .bind(quiz)
+                .fetch_one(&mut *conn)
+                .await?;
+            crate::notices::to_candidate(
+                conn,
+                now,
+                profile,
+                company,
+                json!({ "kind": "quiz", "title": title }),
+            )
+            .await?;
+        }
+        sent += added;
     }
     Ok(sent)
 }

@@ -372,13 +372,16 @@ async fn publish_at(
             "no valid competency credential to publish",
         ));
     }
-    let declared = if input.availability {
-        Some(serde_json::to_value(
-            availability::load(state, holder).await?,
-        )?)
+    // The availability when chosen, and where this wallet takes the verifier's notices for
+    // the holder (signed with the rest).
+    let mut declared = if input.availability {
+        serde_json::to_value(availability::load(state, holder).await?)?
     } else {
-        None
+        json!({})
     };
+    let (handle, notify) = crate::notices::new_address(&state.ctx);
+    declared["notify"] = json!(notify);
+    let declared = Some(declared);
     let (_, answer) =
         presentations::answer(state, holder, &request, &choices, declared, None).await?;
     let publication = Publication {
@@ -392,6 +395,14 @@ async fn publish_at(
     };
     let mut tx = state.ctx.db.begin().await?;
     store(&mut tx, holder, &publication, true).await?;
+    crate::notices::keep(
+        &mut tx,
+        &state.ctx,
+        holder.account().as_str(),
+        &publication.id,
+        &handle,
+    )
+    .await?;
     audit::record(
         &mut tx,
         publication.published_at,
@@ -568,6 +579,7 @@ async fn withdraw(
         .bind(holder.account().as_str())
         .execute(&mut *tx)
         .await?;
+    crate::notices::forget(&mut tx, &id).await?;
     audit::record(
         &mut tx,
         now,

@@ -23,6 +23,7 @@ pub mod carnet;
 pub mod credentials;
 pub mod details;
 pub mod directory;
+pub mod notices;
 pub mod pages;
 pub mod presentations;
 pub mod scan;
@@ -61,6 +62,11 @@ pub const MIGRATIONS: &[EmbeddedMigration] = &[
         "declared details",
         include_str!("../../migrations/wallet/0105_declared_details.sql"),
     ),
+    (
+        106,
+        "notices",
+        include_str!("../../migrations/wallet/0106_notices.sql"),
+    ),
 ];
 
 #[derive(Clone)]
@@ -94,7 +100,8 @@ pub fn app(ctx: Ctx) -> Router {
             .merge(availability::router())
             .merge(details::router())
             .merge(presentations::router())
-            .merge(directory::router()),
+            .merge(directory::router())
+            .merge(notices::router()),
         pages::router(),
     )
     .layer(Extension(Hooks(Arc::new(vault::Keyring))))
