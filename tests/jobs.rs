@@ -382,9 +382,11 @@ fn smtp_sink(port: u16, dir: &std::path::Path) -> Option<std::process::Child> {
         let _ = child.kill();
         assert!(
             std::env::var_os("CARNET_TEST_SMTP").is_none(),
-            "the SMTP sink did not start (pip install aiosmtpd)"
+            "the SMTP sink did not start (pip install aiosmtpd icalendar)"
         );
-        eprintln!("SMTP test skipped: aiosmtpd is not installed (pip install aiosmtpd)");
+        eprintln!(
+            "SMTP test skipped: aiosmtpd or icalendar is not installed (pip install aiosmtpd icalendar)"
+        );
         return None;
     }
     Some(child)
@@ -610,6 +612,185 @@ async fn mail_goes_through_smtp_once_even_when_the_server_was_away() {
     );
     let page = html(&open_page(&app, "/issuer/outbox", &admin).await);
     assert!(page.contains("envoyé"), "{page}");
+    sink.kill().unwrap();
+    let _ = sink.wait();
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// A calendar change reaches every member of the session by mail (not the manager who made
+/// it), with the iCalendar message a calendar application reads: the convocation
+/// (`METHOD:REQUEST`), the change (same `UID`, next `SEQUENCE`), the cancellation
+/// (`METHOD:CANCEL`), with the feed's `UID` and `SEQUENCE`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn calendar_changes_reach_the_session_with_their_invitation() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let dir = std::env::temp_dir().join(format!(
+        "carnet-smtp-{}",
+        carnet_service::id::random_token(6)
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let Some(mut sink) = smtp_sink(port, &dir) else {
+        return;
+    };
+    let settings = carnet::config::ServerArgs {
+        smtp_url: Some(format!("smtp://127.0.0.1:{port}")),
+        mail_from: Some("Carnet <no-reply@carnet.example>".into()),
+        ..Default::default()
+    };
+    let app = TestApp::with_settings(carnet_service::db::Engine::Sqlite, settings).await;
+    let c = centre(&app).await;
+    let worker = Worker::new(app.ctx(ServiceKind::Issuer).clone());
+    let events = format!(
+        "/issuer/api/v1/organisations/{}/sessions/{}/events",
+        c.org, c.session
+    );
+    let r = app
+        .call(
+            Method::POST,
+            &events,
+            &c.manager,
+            Some(
+                json!({"kind": "course", "title": "Soudure TIG", "starts_at": "2027-01-19T13:30",
+                        "ends_at": "2027-01-19T17:00", "place": "Atelier 3"}),
+            ),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let event = r.body["id"].as_str().unwrap().to_owned();
+    let to_camille = |kind: &str| {
+        received(&dir)
+            .into_iter()
+            .filter(|m| m["to"] == json!(["camille@example.org"]))
+            .filter(|m| {
+                m["attachments"]
+                    .as_array()
+                    .is_some_and(|a| a.iter().any(|a| a["calendar"]["method"] == kind))
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(worker.run_due().await.unwrap().failed, 0);
+    let convocation = to_camille("REQUEST");
+    assert_eq!(convocation.len(), 1, "{:?}", received(&dir));
+    let m = &convocation[0];
+    assert_eq!(
+        m["subject"],
+        "Convocation : Soudure TIG — le 19 janvier de 13:30 à 17:00"
+    );
+    assert!(
+        m["text"].as_str().unwrap().contains(", à Atelier 3,"),
+        "{}",
+        m["text"]
+    );
+    let attachment = &m["attachments"][0];
+    assert_eq!(attachment["filename"], "invitation.ics");
+    assert_eq!(attachment["content_type"], "text/calendar");
+    assert_eq!(attachment["method"], "REQUEST");
+    let e = &attachment["calendar"]["events"][0];
+    let uid = e["uid"].as_str().unwrap().to_owned();
+    assert!(uid.starts_with(&format!("{event}@")), "{uid}");
+    assert_eq!(
+        (
+            e["sequence"].as_i64(),
+            e["status"].as_str(),
+            e["start"].as_str()
+        ),
+        (
+            Some(0),
+            Some("CONFIRMED"),
+            Some("2027-01-19T13:30:00+01:00")
+        )
+    );
+    assert_eq!(e["attendee"], "mailto:camille@example.org");
+    // The manager who made it is not told of their own change.
+    assert!(
+        received(&dir)
+            .iter()
+            .filter(|m| m["to"] == json!(["gestion@centre.example"]))
+            .all(|m| m["subject"] == "Confirmez votre adresse e-mail"),
+        "{:?}",
+        received(&dir)
+    );
+
+    // Moved half an hour later, then cancelled: the same event, the next sequence.
+    let r = app
+        .call(
+            Method::PATCH,
+            &format!("{events}/{event}"),
+            &c.manager,
+            Some(json!({"starts_at": "2027-01-19T14:00"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    worker.run_due().await.unwrap();
+    let requests = to_camille("REQUEST");
+    let changed = requests
+        .iter()
+        .find(|m| m["subject"].as_str().unwrap().starts_with("Modifié"))
+        .expect("the change");
+    let e = &changed["attachments"][0]["calendar"]["events"][0];
+    assert_eq!(
+        (
+            e["uid"].as_str(),
+            e["sequence"].as_i64(),
+            e["start"].as_str()
+        ),
+        (
+            Some(uid.as_str()),
+            Some(1),
+            Some("2027-01-19T14:00:00+01:00")
+        )
+    );
+    let r = app
+        .call(
+            Method::DELETE,
+            &format!("{events}/{event}"),
+            &c.manager,
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
+    worker.run_due().await.unwrap();
+    let cancels = to_camille("CANCEL");
+    assert_eq!(cancels.len(), 1);
+    assert!(
+        cancels[0]["subject"]
+            .as_str()
+            .unwrap()
+            .starts_with("Annulé : Soudure TIG")
+    );
+    let e = &cancels[0]["attachments"][0]["calendar"]["events"][0];
+    assert_eq!(
+        (
+            e["uid"].as_str(),
+            e["sequence"].as_i64(),
+            e["status"].as_str()
+        ),
+        (Some(uid.as_str()), Some(2), Some("CANCELLED"))
+    );
+    // The feed says the same of it.
+    let r = app
+        .call(
+            Method::POST,
+            &format!(
+                "/issuer/api/v1/organisations/{}/sessions/{}/calendar-feed",
+                c.org, c.session
+            ),
+            &c.trainee,
+            None,
+        )
+        .await;
+    let url = r.body["url"].as_str().unwrap();
+    let path = &url[url.find("/issuer/").unwrap()..];
+    let feed = app.call(Method::GET, path, &Auth::None, None).await;
+    let text = String::from_utf8(feed.raw).unwrap();
+    assert!(
+        text.contains(&format!("UID:{uid}\r\nSEQUENCE:2\r\n")),
+        "{text}"
+    );
     sink.kill().unwrap();
     let _ = sink.wait();
     let _ = std::fs::remove_dir_all(dir);

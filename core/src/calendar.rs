@@ -352,9 +352,46 @@ pub struct Event<'a> {
 
 /// A whole `VCALENDAR`, with the `VTIMEZONE` of each zone its events use.
 pub fn feed(name: &str, events: &[Event]) -> String {
+    calendar("PUBLISH", Some(name), events, None)
+}
+
+/// What an iTIP message (RFC 5546) says of an event to one attendee.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    /// A new or changed event (`METHOD:REQUEST`).
+    Request,
+    /// A cancelled one (`METHOD:CANCEL`).
+    Cancel,
+}
+
+/// An iTIP message for `attendee` (an e-mail address) from `organizer` (name, address) about
+/// `event`, with the same `UID` and `SEQUENCE` as the feeds: calendar applications put it in
+/// the calendar, move it, or take it out.
+pub fn message(method: Method, organizer: (&str, &str), attendee: &str, event: &Event) -> String {
+    let method = match method {
+        Method::Request => "REQUEST",
+        Method::Cancel => "CANCEL",
+    };
+    calendar(
+        method,
+        None,
+        std::slice::from_ref(event),
+        Some((organizer, attendee)),
+    )
+}
+
+fn calendar(
+    method: &str,
+    name: Option<&str>,
+    events: &[Event],
+    people: Option<((&str, &str), &str)>,
+) -> String {
     let mut out = String::new();
-    out.push_str("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Carnet//Calendrier//FR\r\nCALSCALE:GREGORIAN\r\nMETHOD:PUBLISH\r\n");
-    line(&mut out, "X-WR-CALNAME", &escape(name));
+    out.push_str("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Carnet//Calendrier//FR\r\nCALSCALE:GREGORIAN\r\n");
+    line(&mut out, "METHOD", method);
+    if let Some(name) = name {
+        line(&mut out, "X-WR-CALNAME", &escape(name));
+    }
     for zone in Zone::ALL {
         if events.iter().any(|e| e.zone == zone) {
             out.push_str(&zone.vtimezone());
@@ -382,6 +419,21 @@ pub fn feed(name: &str, events: &[Event]) -> String {
         }
         if let Some(description) = e.description {
             line(&mut out, "DESCRIPTION", &escape(description));
+        }
+        if let Some(((organizer_name, organizer), attendee)) = people {
+            line(
+                &mut out,
+                &format!(
+                    "ORGANIZER;CN=\"{}\"",
+                    organizer_name.replace(['"', '\r', '\n'], "")
+                ),
+                &format!("mailto:{organizer}"),
+            );
+            line(
+                &mut out,
+                "ATTENDEE;ROLE=REQ-PARTICIPANT;RSVP=FALSE",
+                &format!("mailto:{attendee}"),
+            );
         }
         line(
             &mut out,
@@ -511,5 +563,51 @@ mod tests {
         let unfolded = text.replace("\r\n ", "");
         assert!(unfolded.contains(&format!("SUMMARY:{}", escape(&summary))));
         assert_eq!(text.matches("BEGIN:").count(), text.matches("END:").count());
+    }
+
+    #[test]
+    fn a_message_invites_or_cancels_the_feeds_event() {
+        let event = Event {
+            uid: "evt_1@carnet",
+            zone: Zone::Paris,
+            sequence: 3,
+            stamp: 1_788_246_000,
+            start: t("2026-09-01T13:30"),
+            end: t("2026-09-01T17:00"),
+            summary: "Soudure TIG",
+            location: None,
+            description: Some("Soudeur 2026"),
+            cancelled: false,
+        };
+        let request = message(
+            Method::Request,
+            ("Centre \"Lyon\" Métallerie", "no-reply@carnet.example"),
+            "camille@example.org",
+            &event,
+        );
+        let unfolded = request.replace("\r\n ", "");
+        assert!(unfolded.contains("METHOD:REQUEST\r\n"));
+        assert!(!unfolded.contains("X-WR-CALNAME"));
+        assert!(unfolded.contains("UID:evt_1@carnet\r\nSEQUENCE:3\r\n"));
+        assert!(unfolded.contains(
+            "ORGANIZER;CN=\"Centre Lyon Métallerie\":mailto:no-reply@carnet.example\r\n"
+        ));
+        assert!(
+            unfolded.contains(
+                "ATTENDEE;ROLE=REQ-PARTICIPANT;RSVP=FALSE:mailto:camille@example.org\r\n"
+            )
+        );
+        let cancel = message(
+            Method::Cancel,
+            ("Centre", "no-reply@carnet.example"),
+            "camille@example.org",
+            &Event {
+                cancelled: true,
+                sequence: 4,
+                ..event
+            },
+        );
+        assert!(cancel.contains("METHOD:CANCEL\r\n") && cancel.contains("STATUS:CANCELLED\r\n"));
+        assert!(cancel.contains("SEQUENCE:4\r\n"));
     }
 }

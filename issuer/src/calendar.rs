@@ -22,6 +22,184 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 pub const KINDS: [&str; 3] = ["course", "exam", "other"];
+
+/// The mail of a calendar change, to each member of the session.
+const MAIL: carnet_service::i18n::Catalog = &[
+    ("hello", "Bonjour {name},", "Hello {name},"),
+    (
+        "new.subject",
+        "Convocation : {title} — {when}",
+        "Invitation: {title} — {when}",
+    ),
+    (
+        "new.body",
+        "{centre} vous convoque : « {title} », {when}{place}, pour la session « {session} ».",
+        "{centre} invites you: « {title} », {when}{place}, for the session « {session} ».",
+    ),
+    (
+        "changed.subject",
+        "Modifié : {title} — {when}",
+        "Changed: {title} — {when}",
+    ),
+    (
+        "changed.body",
+        "« {title} » (session « {session} ») a changé : c'est désormais {when}{place}.",
+        "« {title} » (session « {session} ») changed: it is now {when}{place}.",
+    ),
+    (
+        "cancelled.subject",
+        "Annulé : {title} — {when}",
+        "Cancelled: {title} — {when}",
+    ),
+    (
+        "cancelled.body",
+        "« {title} », prévu {when}{place} pour la session « {session} », est annulé.",
+        "« {title} », planned {when}{place} for the session « {session} », is cancelled.",
+    ),
+    (
+        "attached",
+        "L'invitation jointe met votre agenda à jour. La session :",
+        "The attached invitation updates your calendar. The session:",
+    ),
+    ("at", ", à {place}", ", at {place}"),
+    (
+        "from_to",
+        "le {day} de {start} à {end}",
+        "on {day} from {start} to {end}",
+    ),
+];
+
+/// What happened to an event, for its mail.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Change {
+    New,
+    Changed,
+    Cancelled,
+}
+
+/// Mails every member of the session but the one who made the change (confirmed addresses,
+/// each in their language) what happened to `e`, with the iCalendar message that puts it in,
+/// moves it in or takes it out of their calendar (the feeds' `UID` and `SEQUENCE`), in `conn`.
+async fn tell_members(
+    conn: &mut sqlx::AnyConnection,
+    ctx: &Ctx,
+    access: &crate::sessions::SessionAccess,
+    e: &Event,
+    change: Change,
+) -> ApiResult<()> {
+    let members: Vec<(String, String, String)> = sqlx::query_as(
+        "SELECT DISTINCT a.id, a.email, a.display_name FROM session_members m JOIN accounts a ON a.id = m.account_id \
+         WHERE m.session_id = $1 AND a.id <> $2 AND a.email_verified_at IS NOT NULL",
+    )
+    .bind(&access.session.id)
+    .bind(access.org.principal.account_id.as_str())
+    .fetch_all(&mut *conn)
+    .await?;
+    let (Some(start), Some(end)) = (LocalTime::parse(&e.starts_at), LocalTime::parse(&e.ends_at))
+    else {
+        return Ok(());
+    };
+    let zone = Zone::parse(&access.session.timezone).unwrap_or(Zone::Paris);
+    let uid = format!("{}@{}", e.id, host(&ctx.config.public_url));
+    let centre = access.org.tenant.name.as_str();
+    let organizer = carnet_service::mail::sender_address(ctx);
+    let today = carnet_service::web::day(ctx.now_ms());
+    let link = format!(
+        "{}/orgs/{}/sessions/{}",
+        ctx.config.public_url, access.org.tenant.id, access.session.id
+    );
+    let key = match change {
+        Change::New => "new",
+        Change::Changed => "changed",
+        Change::Cancelled => "cancelled",
+    };
+    for (account, email, name) in members {
+        let lang = carnet_service::addresses::language_of(conn, &account).await?;
+        let t = |k: &str| lang.t(MAIL, k);
+        let when = carnet_service::mail::fill(
+            t("from_to"),
+            &[
+                (
+                    "day",
+                    &carnet_service::web::spoken_date(
+                        lang,
+                        e.starts_at.get(..10).unwrap_or_default(),
+                        &today,
+                    ),
+                ),
+                ("start", e.starts_at.get(11..16).unwrap_or_default()),
+                ("end", e.ends_at.get(11..16).unwrap_or_default()),
+            ],
+        );
+        let place = e
+            .place
+            .as_deref()
+            .map(|p| carnet_service::mail::fill(t("at"), &[("place", p)]))
+            .unwrap_or_default();
+        let values = [
+            ("title", e.title.as_str()),
+            ("when", when.as_str()),
+            ("place", place.as_str()),
+            ("centre", centre),
+            ("session", access.session.title.as_str()),
+        ];
+        let ics = calendar::message(
+            if change == Change::Cancelled {
+                calendar::Method::Cancel
+            } else {
+                calendar::Method::Request
+            },
+            (centre, &organizer),
+            &email,
+            &calendar::Event {
+                uid: &uid,
+                zone,
+                sequence: e.sequence,
+                stamp: e.updated_at / 1000,
+                start,
+                end,
+                summary: &e.title,
+                location: e.place.as_deref(),
+                description: Some(&access.session.title),
+                cancelled: change == Change::Cancelled,
+            },
+        );
+        carnet_service::mail::queue(
+            conn,
+            ctx,
+            &carnet_service::mail::Outgoing {
+                kind: match change {
+                    Change::New => "convocation",
+                    Change::Changed => "calendar_changed",
+                    Change::Cancelled => "calendar_cancelled",
+                },
+                to: email,
+                to_name: name.clone(),
+                subject: carnet_service::mail::fill(t(&format!("{key}.subject")), &values),
+                paragraphs: vec![
+                    carnet_service::mail::fill(t("hello"), &[("name", &name)]),
+                    carnet_service::mail::fill(t(&format!("{key}.body")), &values),
+                    t("attached").to_owned(),
+                    link.clone(),
+                ],
+                attachment: Some(carnet_service::mail::Attachment {
+                    filename: "invitation.ics".into(),
+                    content_type: format!(
+                        "text/calendar; method={}; charset=UTF-8",
+                        if change == Change::Cancelled {
+                            "CANCEL"
+                        } else {
+                            "REQUEST"
+                        }
+                    ),
+                    body: ics,
+                }),
+            },
+        )
+        .await?;
+    }
+    Ok(())
+}
 /// The longest event: two weeks.
 const MAX_MINUTES: i64 = 14 * 24 * 60;
 
@@ -210,23 +388,22 @@ async fn create_event(
             json!({ "kind": e.kind, "starts_at": e.starts_at }),
         )
         .await?;
+    let created = Event {
+        id,
+        session_id: access.session.id.clone(),
+        kind: e.kind,
+        title: e.title,
+        starts_at: e.starts_at,
+        ends_at: e.ends_at,
+        place: e.place,
+        course_id: e.course_id,
+        cancelled: false,
+        sequence: 0,
+        updated_at: now,
+    };
+    tell_members(&mut tx, &ctx, &access, &created, Change::New).await?;
     tx.commit().await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(Event {
-            id,
-            session_id: access.session.id.clone(),
-            kind: e.kind,
-            title: e.title,
-            starts_at: e.starts_at,
-            ends_at: e.ends_at,
-            place: e.place,
-            course_id: e.course_id,
-            cancelled: false,
-            sequence: 0,
-            updated_at: now,
-        }),
-    ))
+    Ok((StatusCode::CREATED, Json(created)))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -346,8 +523,20 @@ async fn change_event(
             json!({ "starts_at": e.starts_at, "ends_at": e.ends_at }),
         )
         .await?;
+    let changed = Event {
+        kind: e.kind,
+        title: e.title,
+        starts_at: e.starts_at,
+        ends_at: e.ends_at,
+        place: e.place,
+        course_id: e.course_id,
+        sequence: old.sequence + 1,
+        updated_at: now,
+        ..old
+    };
+    tell_members(&mut tx, &ctx, &access, &changed, Change::Changed).await?;
     tx.commit().await?;
-    Ok(Json(load(&ctx, &access.session.id, &old.id).await?))
+    Ok(Json(changed))
 }
 
 /// Cancels an event: it stays in the calendar and its feeds, marked cancelled.
@@ -381,6 +570,13 @@ async fn cancel_event(
             json!({}),
         )
         .await?;
+    let cancelled = Event {
+        cancelled: true,
+        sequence: old.sequence + 1,
+        updated_at: now,
+        ..old
+    };
+    tell_members(&mut tx, &ctx, &access, &cancelled, Change::Cancelled).await?;
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -266,6 +266,7 @@ pub(crate) async fn invite_address(
                 link.clone(),
                 t("invitation.ignore").to_owned(),
             ],
+            attachment: None,
         },
     )
     .await?;

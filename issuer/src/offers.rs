@@ -194,6 +194,7 @@ pub async fn create(
                         &[("date", &carnet_service::web::day(expires_at))],
                     ),
                 ],
+                attachment: None,
             },
         )
         .await?;

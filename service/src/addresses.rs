@@ -228,6 +228,7 @@ pub async fn send_verification(
                 fill(t(lang, "verify.code"), &[("code", &code)]),
                 t(lang, "verify.ignore").to_owned(),
             ],
+            attachment: None,
         },
     )
     .await?;
@@ -509,6 +510,7 @@ pub async fn ask_reset(ctx: &Ctx, client: &ClientIp, email: &str) -> ApiResult<(
                 format!("{}/recover", ctx.config.public_url),
                 t(lang, "recovery.lost").to_owned(),
             ],
+            attachment: None,
         }
     } else {
         let token = random_token(24);
@@ -536,6 +538,7 @@ pub async fn ask_reset(ctx: &Ctx, client: &ClientIp, email: &str) -> ApiResult<(
                 format!("{}/reset/{token}", ctx.config.public_url),
                 t(lang, "reset.ignore").to_owned(),
             ],
+            attachment: None,
         }
     };
     mail::queue(&mut tx, ctx, &mail).await?;

@@ -114,6 +114,11 @@ pub const COMMON_MIGRATIONS: &[EmbeddedMigration] = &[
         "addresses",
         include_str!("../../migrations/common/0005_addresses.sql"),
     ),
+    (
+        6,
+        "outbox attachments",
+        include_str!("../../migrations/common/0006_outbox_attachments.sql"),
+    ),
 ];
 
 #[derive(Debug)]

@@ -14,6 +14,7 @@ use crate::extract::Json;
 use crate::id::random_token;
 use crate::jobs::{self, Outcome};
 use axum::extract::{FromRef, State};
+use lettre::message::header::ContentType;
 use lettre::message::{Mailbox, MultiPart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use serde::Serialize;
@@ -34,8 +35,17 @@ pub struct MailSettings {
     pub from: String,
 }
 
-/// A message to send.
+/// A file sent with a message.
 #[derive(Debug, Clone)]
+pub struct Attachment {
+    pub filename: String,
+    /// `text/calendar; method=REQUEST; charset=UTF-8`.
+    pub content_type: String,
+    pub body: String,
+}
+
+/// A message to send.
+#[derive(Debug, Clone, Default)]
 pub struct Outgoing {
     /// What it is (`invitation`, `credential_offer`…), for the outbox and the tests.
     pub kind: &'static str,
@@ -44,6 +54,7 @@ pub struct Outgoing {
     pub subject: String,
     /// Paragraphs of plain text; a paragraph that is a web address becomes a button in HTML.
     pub paragraphs: Vec<String>,
+    pub attachment: Option<Attachment>,
 }
 
 impl Outgoing {
@@ -80,6 +91,16 @@ impl Outgoing {
     }
 }
 
+/// The address mail comes from (`no-reply@…` of `Carnet <no-reply@…>`).
+pub fn sender_address(ctx: &Ctx) -> String {
+    ctx.config
+        .mail
+        .from
+        .parse::<Mailbox>()
+        .map(|m| m.email.to_string())
+        .unwrap_or_else(|_| "no-reply@carnet.invalid".to_owned())
+}
+
 /// `text` (a catalog's) with each `{key}` replaced by its value.
 pub fn fill(text: &str, values: &[(&str, &str)]) -> String {
     values.iter().fold(text.to_owned(), |text, (key, value)| {
@@ -104,9 +125,14 @@ pub async fn queue(
             .map_err(ApiError::internal)
     };
     let (text, html) = (seal("text", mail.text())?, seal("html", mail.html())?);
+    let attached = mail
+        .attachment
+        .as_ref()
+        .map(|a| seal("attachment", a.body.clone()))
+        .transpose()?;
     sqlx::query(
-        "INSERT INTO outbox (id, kind, recipient, recipient_name, subject, text_body, html_body, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        "INSERT INTO outbox (id, kind, recipient, recipient_name, subject, text_body, html_body, created_at, \
+         attachment_name, attachment_type, attachment) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
     )
     .bind(&id)
     .bind(mail.kind)
@@ -116,6 +142,9 @@ pub async fn queue(
     .bind(text)
     .bind(html)
     .bind(now_ms)
+    .bind(mail.attachment.as_ref().map(|a| a.filename.clone()))
+    .bind(mail.attachment.as_ref().map(|a| a.content_type.clone()))
+    .bind(attached)
     .execute(&mut *conn)
     .await?;
     jobs::enqueue(
@@ -136,8 +165,10 @@ type Row = (
     String,
     Vec<u8>,
     Vec<u8>,
-    String,
     Option<i64>,
+    Option<String>,
+    Option<String>,
+    Option<Vec<u8>>,
 );
 
 /// A sealed body of message `id`, opened.
@@ -153,13 +184,14 @@ fn open(ctx: &Ctx, id: &str, part: &str, sealed: &[u8]) -> Result<String, String
 pub async fn send(ctx: Ctx, payload: Value) -> Result<Outcome, String> {
     let id = payload["id"].as_str().unwrap_or_default();
     let row: Option<Row> = sqlx::query_as(
-        "SELECT recipient, recipient_name, subject, text_body, html_body, kind, sent_at FROM outbox WHERE id = $1",
+        "SELECT recipient, recipient_name, subject, text_body, html_body, sent_at, \
+         attachment_name, attachment_type, attachment FROM outbox WHERE id = $1",
     )
     .bind(id)
     .fetch_optional(ctx.db.pool())
     .await
     .map_err(|e| e.to_string())?;
-    let Some((to, name, subject, text, html, _kind, sent_at)) = row else {
+    let Some((to, name, subject, text, html, sent_at, file_name, file_type, file)) = row else {
         return Ok(Outcome::Done);
     };
     let Some(url) = ctx.config.mail.smtp_url.clone().filter(|u| !u.is_empty()) else {
@@ -168,6 +200,14 @@ pub async fn send(ctx: Ctx, payload: Value) -> Result<Outcome, String> {
     if sent_at.is_some() {
         return Ok(Outcome::Done);
     }
+    let attachment = match (file_name, file_type, file) {
+        (Some(filename), Some(content_type), Some(sealed)) => Some(Attachment {
+            filename,
+            content_type,
+            body: open(&ctx, id, "attachment", &sealed)?,
+        }),
+        _ => None,
+    };
     let (text, html) = (
         open(&ctx, id, "text", &text)?,
         open(&ctx, id, "html", &html)?,
@@ -178,8 +218,8 @@ pub async fn send(ctx: Ctx, payload: Value) -> Result<Outcome, String> {
         id,
         (&to, &name),
         &subject,
-        text,
-        html,
+        (text, html),
+        attachment,
     )
     .await;
     let now = ctx.now_ms();
@@ -210,8 +250,8 @@ async fn deliver(
     id: &str,
     (to, name): (&str, &str),
     subject: &str,
-    text: String,
-    html: String,
+    (text, html): (String, String),
+    attachment: Option<Attachment>,
 ) -> Result<(), String> {
     let from: Mailbox = from
         .parse()
@@ -223,7 +263,18 @@ async fn deliver(
         .to(Mailbox::new(Some(name.to_owned()), address))
         .subject(subject)
         .message_id(Some(format!("<{id}@{domain}>")))
-        .multipart(MultiPart::alternative_plain_html(text, html))
+        .multipart(match attachment {
+            None => MultiPart::alternative_plain_html(text, html),
+            Some(a) => {
+                let content_type = ContentType::parse(&a.content_type)
+                    .map_err(|e| format!("the attachment's type: {e}"))?;
+                MultiPart::mixed()
+                    .multipart(MultiPart::alternative_plain_html(text, html))
+                    .singlepart(
+                        lettre::message::Attachment::new(a.filename).body(a.body, content_type),
+                    )
+            }
+        })
         .map_err(|e| e.to_string())?;
     let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
         .map_err(|e| format!("the SMTP address: {e}"))?
@@ -340,6 +391,7 @@ mod tests {
                 "Bonjour <Camille>,".into(),
                 "https://carnet.example/issuer/invitations/abc".into(),
             ],
+            attachment: None,
         };
         assert!(mail.text().starts_with("Bonjour <Camille>,\n\nhttps://"));
         let html = mail.html();

@@ -1,6 +1,7 @@
 """An SMTP server for the tests (aiosmtpd, from PyPI): every message received is saved in the
 directory given as NNNN.eml, with NNNN.json holding its envelope, decoded subject and text
-part. Prints "ready" once it listens."""
+part, and its attachments; a calendar attachment is read with the icalendar package (PyPI), so
+the test sees what a calendar application would. Prints "ready" once it listens."""
 
 import asyncio
 import email
@@ -11,6 +12,34 @@ import sys
 import time
 
 from aiosmtpd.controller import Controller
+import icalendar
+
+
+def attachments(message):
+    out = []
+    for part in message.iter_attachments():
+        content = part.get_content()
+        entry = {
+            "filename": part.get_filename(),
+            "content_type": part.get_content_type(),
+            "method": part.get_param("method"),
+        }
+        if part.get_content_type() == "text/calendar":
+            calendar = icalendar.Calendar.from_ical(content)
+            events = [
+                {
+                    "uid": str(e.get("uid")),
+                    "sequence": int(e.get("sequence")),
+                    "status": str(e.get("status")),
+                    "summary": str(e.get("summary")),
+                    "start": e.decoded("dtstart").isoformat(),
+                    "attendee": str(e.get("attendee")),
+                }
+                for e in calendar.walk("VEVENT")
+            ]
+            entry["calendar"] = {"method": str(calendar.get("method")), "events": events}
+        out.append(entry)
+    return out
 
 
 class Save:
@@ -36,6 +65,7 @@ class Save:
                     "content_type": message.get_content_type(),
                     "text": text.get_content() if text else None,
                     "html": html.get_content() if html else None,
+                    "attachments": attachments(message),
                 }
             )
         )

@@ -224,6 +224,7 @@ pub async fn to_company(
                     fill(t(&format!("{key}.body")), &values),
                     link,
                 ],
+                attachment: None,
             },
         )
         .await?;

@@ -204,6 +204,7 @@ async fn receive(
                     t("open").to_owned(),
                     ctx.config.public_url.clone(),
                 ],
+                attachment: None,
             },
         )
         .await?;
