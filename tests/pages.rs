@@ -962,6 +962,11 @@ async fn staff_correct_what_they_entered_from_the_pages() {
                 Some(serde_json::json!({"quiz_id": quiz_id, "opens_at": "2020-01-01T08:00", "closes_at": "2040-01-01T08:00"})))
             .await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        // The session's trainees hear of it by mail.
+        let mail = app.mailbox(carnet_service::ServiceKind::Issuer, "camille@example.org").await;
+        let (_, subject, text) = mail.iter().find(|(k, ..)| k == "quiz_opened").expect("the quiz's mail");
+        assert_eq!(subject, "Questionnaire à faire : TIG (bases)");
+        assert!(text.contains("du 2020-01-01 08:00 au 2040-01-01 08:00") && text.contains("/quizzes"), "{text}");
         let r = app
             .call(Method::PUT, &format!("{api}/quizzes/{quiz_id}"), &c.trainer,
                 Some(serde_json::json!({"title": "x", "questions": [{"id": "q1", "prompt": "?", "kind": "short_answer"}]})))
@@ -1273,6 +1278,15 @@ async fn a_trainee_asks_their_centre_for_an_identity_credential() {
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", html(&r));
         let page = html(&open_page(&app, &org_page, &c.trainee).await);
         assert!(page.contains("Demande envoyée le"), "{page}");
+        // Those who attest hear of it by mail, with her words and the way to the page.
+        for staff in ["direction@centre.example", "gestion@centre.example"] {
+            let mail = app.mailbox(carnet_service::ServiceKind::Issuer, staff).await;
+            let (_, subject, text) = mail.iter().find(|(k, ..)| k == "identity_requested").expect(staff);
+            assert_eq!(subject, "Camille Durand demande une attestation d'identité");
+            assert!(text.contains("« Je passe jeudi avec ma carte »") && text.contains(&format!("{org_page}#identity")), "{text}");
+        }
+        assert!(app.mailbox(carnet_service::ServiceKind::Issuer, "formateur@centre.example").await
+            .iter().all(|(k, ..)| k != "identity_requested"));
         // Asking again answers the open request.
         let api = format!("/issuer/api/v1/organisations/{}/identity-requests", c.org);
         let r = app.call(Method::POST, &api, &c.trainee, Some(serde_json::json!({}))).await;

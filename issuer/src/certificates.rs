@@ -285,6 +285,27 @@ async fn request_identity(
         json!({}),
     )
     .await?;
+    // Those who attest it hear of it.
+    let staff: Vec<(String, String, String)> = sqlx::query_as(
+        "SELECT DISTINCT a.id, a.email, a.display_name FROM tenant_members m JOIN accounts a ON a.id = m.account_id \
+         WHERE m.tenant_id = $1 AND m.role IN ('admin', 'manager') AND a.email_verified_at IS NOT NULL",
+    )
+    .bind(org)
+    .fetch_all(&mut *tx)
+    .await?;
+    crate::notices::mail_people(
+        &mut tx,
+        ctx,
+        staff,
+        ("identity_requested", "identity"),
+        &[
+            ("name", &access.principal.display_name),
+            ("centre", &access.tenant.name),
+            ("message", &message),
+        ],
+        &format!("{}/orgs/{org}#identity", ctx.config.public_url),
+    )
+    .await?;
     tx.commit().await?;
     let created = open(ctx.db.pool()).await?.ok_or(ApiError::NotFound)?;
     Ok((StatusCode::CREATED, Json(created)))

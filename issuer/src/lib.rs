@@ -13,6 +13,7 @@ mod evaluations;
 mod invitations;
 mod keys;
 mod metadata;
+mod notices;
 mod offers;
 mod organisations;
 mod pages;

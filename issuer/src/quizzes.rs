@@ -313,6 +313,35 @@ async fn open(
     access
         .audit(&mut tx, now, "quiz.opened", Some(&id), json!({ "quiz": input.quiz_id, "opens_at": opens.to_string(), "closes_at": closes.to_string() }))
         .await?;
+    // Its trainees hear of it.
+    let trainees: Vec<(String, String, String)> = sqlx::query_as(
+        "SELECT a.id, a.email, a.display_name FROM session_members m JOIN accounts a ON a.id = m.account_id \
+         WHERE m.session_id = $1 AND m.role = 'trainee' AND a.email_verified_at IS NOT NULL",
+    )
+    .bind(&access.session.id)
+    .fetch_all(&mut *tx)
+    .await?;
+    let spoken = |t: &LocalTime| {
+        let t = t.to_string();
+        format!("{} {}", &t[..10], t.get(11..16).unwrap_or_default())
+    };
+    crate::notices::mail_people(
+        &mut tx,
+        &ctx,
+        trainees,
+        ("quiz_opened", "quiz"),
+        &[
+            ("title", quiz.title.trim()),
+            ("session", &access.session.title),
+            ("opens", &spoken(&opens)),
+            ("closes", &spoken(&closes)),
+        ],
+        &format!(
+            "{}/orgs/{org}/sessions/{}/quizzes",
+            ctx.config.public_url, access.session.id
+        ),
+    )
+    .await?;
     tx.commit().await?;
     let (opens_at, closes_at) = (opens.to_string(), closes.to_string());
     Ok((
