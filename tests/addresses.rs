@@ -506,3 +506,82 @@ async fn the_pages_confirm_an_address_and_reset_a_password() {
     })
     .await;
 }
+
+/// « Mes notifications » on every portal: the link in every page's bar with what is unread,
+/// the list (new ones marked, read once shown), and the choice per kind from a form.
+#[tokio::test]
+async fn the_notifications_page_lists_marks_read_and_keeps_the_choices() {
+    each_engine(|app| async move {
+        let c = centre(&app).await;
+        c.evaluate(&app, json!("or")).await;
+        let home = html(&open_page(&app, "/issuer", &c.trainee).await);
+        assert!(
+            home.contains("/issuer/notifications\">Notifications <span class=\"badge\""),
+            "{home}"
+        );
+        let page = html(&open_page(&app, "/issuer/notifications", &c.trainee).await);
+        assert!(
+            page.contains("Une attestation vous attend — Centre Lyon Métallerie"),
+            "{page}"
+        );
+        assert!(page.contains("nouveau"), "{page}");
+        let r = app
+            .call(
+                Method::GET,
+                "/issuer/api/v1/me/notifications",
+                &c.trainee,
+                None,
+            )
+            .await;
+        assert_eq!(r.body["unread"], 0, "read once shown: {}", r.body);
+        let home = html(&open_page(&app, "/issuer", &c.trainee).await);
+        assert!(!home.contains("class=\"badge\""), "{home}");
+        // The choice, from the form.
+        let csrf = csrf_of(&page);
+        let r = post_form(
+            &app,
+            "/issuer/notifications/preferences",
+            &format!("csrf={csrf}&credential_offer=daily&convocation=never"),
+            cookie(&c.trainee),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER);
+        let page = html(&open_page(&app, "/issuer/notifications?saved=1", &c.trainee).await);
+        assert!(
+            page.contains("C&#39;est enregistré.") || page.contains("C'est enregistré."),
+            "{page}"
+        );
+        assert!(page.contains("<option value=\"daily\" selected>"), "{page}");
+        let r = app
+            .call(
+                Method::GET,
+                "/issuer/api/v1/me/notification-preferences",
+                &c.trainee,
+                None,
+            )
+            .await;
+        assert_eq!(r.body["credential_offer"], "daily");
+        assert_eq!(r.body["convocation"], "never");
+        // Without the page's token, nothing changes.
+        let r = post_form(
+            &app,
+            "/issuer/notifications/preferences",
+            "csrf=x&convocation=daily",
+            cookie(&c.trainee),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+        // The platform's administrator has the mail sent in their bar.
+        let (admin, admin_id) = app
+            .register("verifier", "admin@plateforme.example", "Admin")
+            .await;
+        app.make_platform_admin(ServiceKind::Verifier, &admin_id)
+            .await;
+        let home = html(&open_page(&app, "/verifier", &admin).await);
+        assert!(
+            home.contains("/verifier/outbox\">Courriers envoyés</a>"),
+            "{home}"
+        );
+    })
+    .await;
+}

@@ -795,3 +795,129 @@ async fn calendar_changes_reach_the_session_with_their_invitation() {
     let _ = sink.wait();
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// How each kind reaches a person is theirs to choose: a credential waiting only in their
+/// list, convocations in one summary a day; the mail keeping the account safe always goes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_kind_of_mail_comes_as_its_reader_chose() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let dir = std::env::temp_dir().join(format!(
+        "carnet-smtp-{}",
+        carnet_service::id::random_token(6)
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let Some(mut sink) = smtp_sink(port, &dir) else {
+        return;
+    };
+    let settings = carnet::config::ServerArgs {
+        smtp_url: Some(format!("smtp://127.0.0.1:{port}")),
+        mail_from: Some("Carnet <no-reply@carnet.example>".into()),
+        ..Default::default()
+    };
+    let app = TestApp::with_settings(carnet_service::db::Engine::Sqlite, settings).await;
+    let c = centre(&app).await;
+    let worker = Worker::new(app.ctx(ServiceKind::Issuer).clone());
+    let prefs = "/issuer/api/v1/me/notification-preferences";
+    let r = app
+        .call(
+            Method::PUT,
+            prefs,
+            &c.trainee,
+            Some(json!({"no_such_kind": "never"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    let r = app
+        .call(
+            Method::PUT,
+            prefs,
+            &c.trainee,
+            Some(json!({"credential_offer": "never", "convocation": "daily", "calendar_changed": "daily"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.body["credential_offer"], "never");
+    assert_eq!(r.body["quiz_opened"], "immediate");
+    c.evaluate(&app, json!("or")).await;
+    let events = format!(
+        "/issuer/api/v1/organisations/{}/sessions/{}/events",
+        c.org, c.session
+    );
+    for (title, day) in [("Soudure TIG", "19"), ("Soudure MIG", "20")] {
+        let r = app
+            .call(
+                Method::POST,
+                &events,
+                &c.manager,
+                Some(json!({"kind": "course", "title": title, "starts_at": format!("2027-01-{day}T08:30"),
+                            "ends_at": format!("2027-01-{day}T12:00")})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    }
+    assert_eq!(worker.run_due().await.unwrap().failed, 0);
+    let to_camille = || {
+        received(&dir)
+            .into_iter()
+            .filter(|m| m["to"] == json!(["camille@example.org"]))
+            .map(|m| m["subject"].as_str().unwrap().to_owned())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        to_camille(),
+        ["Confirmez votre adresse e-mail"],
+        "the rest waits or stays in the list"
+    );
+    // The trainer chose nothing: their convocations went at once.
+    assert!(
+        received(&dir)
+            .iter()
+            .any(|m| m["to"] == json!(["formateur@centre.example"])
+                && m["subject"].as_str().unwrap().starts_with("Convocation")),
+    );
+    // At the day's summary hour, one mail with both convocations; the credential never.
+    app.clock.advance_secs(9 * 3600 + 1);
+    worker.run_due().await.unwrap();
+    worker.run_due().await.unwrap();
+    let got = to_camille();
+    assert_eq!(got.len(), 2, "{got:?}");
+    assert_eq!(got[1], "Votre résumé du jour : 2 notification·s");
+    let summary = received(&dir)
+        .into_iter()
+        .rfind(|m| m["to"] == json!(["camille@example.org"]))
+        .unwrap();
+    let text = summary["text"].as_str().unwrap();
+    assert!(
+        text.contains("• Convocation : Soudure TIG")
+            && text.contains("• Convocation : Soudure MIG"),
+        "{text}"
+    );
+    // Everything is in her list all the same, the credential included.
+    let r = app
+        .call(
+            Method::GET,
+            "/issuer/api/v1/me/notifications",
+            &c.trainee,
+            None,
+        )
+        .await;
+    let subjects: Vec<&str> = r.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["subject"].as_str().unwrap())
+        .collect();
+    assert!(
+        subjects
+            .iter()
+            .any(|s| s.starts_with("Une attestation vous attend")),
+        "{subjects:?}"
+    );
+    sink.kill().unwrap();
+    let _ = sink.wait();
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -305,6 +305,8 @@ pub struct Principal {
     /// Whether the owner confirmed the address (`addresses`): roles, invitations and
     /// credential offers wait until then.
     pub email_verified: bool,
+    /// Their notifications not read yet (signed in by a session; 0 by a token).
+    pub unread: i64,
     pub method: AuthMethod,
     pub request_id: Option<String>,
 }
@@ -317,6 +319,7 @@ struct PrincipalRow {
     platform_admin: i64,
     email_verified_at: Option<i64>,
     csrf_token: String,
+    unread: i64,
 }
 
 impl<S> FromRequestParts<S> for Principal
@@ -364,6 +367,7 @@ where
                 display_name,
                 platform_admin: platform_admin != 0,
                 email_verified: verified_at.is_some(),
+                unread: 0,
                 method: AuthMethod::Token { id: token_id },
                 request_id,
             }
@@ -395,7 +399,8 @@ pub async fn cookie_session(
         cookie_value(headers, &cookie_name(&ctx.config)).ok_or(ApiError::Unauthenticated)?;
     let token_hash = hash_secret(secret);
     let row: PrincipalRow = sqlx::query_as(
-        "SELECT a.id, a.email, a.display_name, a.platform_admin, a.email_verified_at, s.csrf_token FROM sessions s \
+        "SELECT a.id, a.email, a.display_name, a.platform_admin, a.email_verified_at, s.csrf_token, \
+         (SELECT COUNT(*) FROM outbox o WHERE o.account_id = a.id AND o.read_at IS NULL) AS unread FROM sessions s \
          JOIN accounts a ON a.id = s.account_id WHERE s.token_hash = $1 AND s.expires_at > $2",
     )
     .bind(&token_hash)
@@ -409,6 +414,7 @@ pub async fn cookie_session(
         display_name: row.display_name,
         platform_admin: row.platform_admin != 0,
         email_verified: row.email_verified_at.is_some(),
+        unread: row.unread,
         method: AuthMethod::Session {
             token_hash,
             csrf_token: row.csrf_token,

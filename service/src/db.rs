@@ -119,6 +119,11 @@ pub const COMMON_MIGRATIONS: &[EmbeddedMigration] = &[
         "outbox attachments",
         include_str!("../../migrations/common/0006_outbox_attachments.sql"),
     ),
+    (
+        7,
+        "notifications",
+        include_str!("../../migrations/common/0007_notifications.sql"),
+    ),
 ];
 
 #[derive(Debug)]

@@ -48,6 +48,7 @@ where
     let (api, mut openapi) = OpenApiRouter::<S>::new()
         .merge(accounts::router())
         .merge(crate::addresses::router())
+        .merge(crate::notifications::router())
         .merge(audit::router())
         .merge(crate::mail::router())
         .merge(api)

@@ -73,6 +73,7 @@ impl Worker {
             lease_ms: 5 * 60 * 1000,
         }
         .handle(crate::mail::SEND, crate::mail::send)
+        .handle(crate::notifications::DIGEST, crate::notifications::digest)
     }
 
     /// How long a claim holds before another instance may take the job over, unless renewed

@@ -30,6 +30,7 @@ pub mod id;
 pub mod jobs;
 pub mod limits;
 pub mod mail;
+pub mod notifications;
 pub mod pagination;
 pub mod remote;
 pub mod tenants;

@@ -130,9 +130,14 @@ pub async fn queue(
         .as_ref()
         .map(|a| seal("attachment", a.body.clone()))
         .transpose()?;
+    // The person's, when the address is an account's: their notifications list.
+    let account: Option<(String,)> = sqlx::query_as("SELECT id FROM accounts WHERE email = $1")
+        .bind(&mail.to)
+        .fetch_optional(&mut *conn)
+        .await?;
     sqlx::query(
         "INSERT INTO outbox (id, kind, recipient, recipient_name, subject, text_body, html_body, created_at, \
-         attachment_name, attachment_type, attachment) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+         attachment_name, attachment_type, attachment, account_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
     )
     .bind(&id)
     .bind(mail.kind)
@@ -145,6 +150,7 @@ pub async fn queue(
     .bind(mail.attachment.as_ref().map(|a| a.filename.clone()))
     .bind(mail.attachment.as_ref().map(|a| a.content_type.clone()))
     .bind(attached)
+    .bind(account.map(|(id,)| id))
     .execute(&mut *conn)
     .await?;
     jobs::enqueue(
@@ -169,6 +175,9 @@ type Row = (
     Option<String>,
     Option<String>,
     Option<Vec<u8>>,
+    String,
+    Option<String>,
+    Option<String>,
 );
 
 /// A sealed body of message `id`, opened.
@@ -180,20 +189,57 @@ fn open(ctx: &Ctx, id: &str, part: &str, sealed: &[u8]) -> Result<String, String
         .and_then(|b| String::from_utf8(b).map_err(|e| e.to_string()))
 }
 
+/// A message's text, opened.
+pub fn open_text(ctx: &Ctx, id: &str, sealed: &[u8]) -> Result<String, String> {
+    open(ctx, id, "text", sealed)
+}
+
 /// The `mail.send` job: sends one message of the outbox, or keeps it there without SMTP.
 pub async fn send(ctx: Ctx, payload: Value) -> Result<Outcome, String> {
     let id = payload["id"].as_str().unwrap_or_default();
     let row: Option<Row> = sqlx::query_as(
         "SELECT recipient, recipient_name, subject, text_body, html_body, sent_at, \
-         attachment_name, attachment_type, attachment FROM outbox WHERE id = $1",
+         attachment_name, attachment_type, attachment, kind, account_id, held FROM outbox WHERE id = $1",
     )
     .bind(id)
     .fetch_optional(ctx.db.pool())
     .await
     .map_err(|e| e.to_string())?;
-    let Some((to, name, subject, text, html, sent_at, file_name, file_type, file)) = row else {
+    let Some((
+        to,
+        name,
+        subject,
+        text,
+        html,
+        sent_at,
+        file_name,
+        file_type,
+        file,
+        kind,
+        account,
+        held,
+    )) = row
+    else {
         return Ok(Outcome::Done);
     };
+    // How the person wants this kind: at once, in the day's summary, or only in their list.
+    if let (Some(account), None) = (&account, &held) {
+        match crate::notifications::mode(&ctx, account, &kind)
+            .await
+            .map_err(|e| e.to_string())?
+        {
+            crate::notifications::Mode::Immediate => {}
+            mode => {
+                crate::notifications::hold(&ctx, id, account, mode)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                return Ok(Outcome::Done);
+            }
+        }
+    }
+    if held.is_some() {
+        return Ok(Outcome::Done);
+    }
     let Some(url) = ctx.config.mail.smtp_url.clone().filter(|u| !u.is_empty()) else {
         return Ok(Outcome::Done);
     };

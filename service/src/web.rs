@@ -17,6 +17,7 @@ use serde_json::Value;
 use tower::ServiceExt;
 
 mod addresses;
+mod notifications;
 
 pub const STYLESHEET: &str = include_str!("../assets/carnet.css");
 pub const SCRIPT: &str = include_str!("../assets/carnet.js");
@@ -302,6 +303,10 @@ pub struct Chrome {
     pub csrf: String,
     /// Whether they have yet to confirm their address: every page says so, with the way.
     pub unverified: bool,
+    /// Their notifications not read yet, beside the link to them.
+    pub unread: i64,
+    /// A platform administrator: the link to the mail sent.
+    pub platform_admin: bool,
 }
 
 impl Chrome {
@@ -317,6 +322,8 @@ impl Chrome {
             // Forms of a page nobody is signed in on carry the visitor's form token.
             csrf: FORM_TOKEN.try_with(Clone::clone).unwrap_or_default(),
             unverified: false,
+            unread: 0,
+            platform_admin: false,
         }
     }
 
@@ -334,6 +341,8 @@ impl Chrome {
                 let csrf = csrf_token.clone();
                 let mut chrome = self.signed_in(&principal.display_name, &csrf);
                 chrome.unverified = !principal.email_verified;
+                chrome.unread = principal.unread;
+                chrome.platform_admin = principal.platform_admin;
                 chrome
             }
             _ => self,
@@ -349,7 +358,7 @@ impl Chrome {
     /// The text of `key` in the page's language: the service's, the shared page's, the
     /// layout's.
     pub fn t(&self, key: &str) -> &'static str {
-        [self.catalog, self.shared, COMMON]
+        [self.catalog, self.shared, COMMON, notifications::CATALOG]
             .into_iter()
             .map(|c| self.lang.t(c, key))
             .find(|t| !t.is_empty())
@@ -1170,6 +1179,7 @@ where
     };
     Router::new()
         .merge(addresses::routes(catalog))
+        .merge(notifications::routes(catalog))
         .route("/outbox", axum::routing::get(outbox_page))
         .route(
             "/sign-in",
