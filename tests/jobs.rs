@@ -744,6 +744,53 @@ async fn calendar_changes_reach_the_session_with_their_invitation() {
             Some("2027-01-19T14:00:00+01:00")
         )
     );
+    // Enrolled now, a trainee gets the session's convocation with what is planned attached.
+    app.register("issuer", "lea@example.org", "Léa Nouvelle")
+        .await;
+    for path in [
+        format!("/issuer/api/v1/organisations/{}/members", c.org),
+        format!(
+            "/issuer/api/v1/organisations/{}/sessions/{}/members",
+            c.org, c.session
+        ),
+    ] {
+        let r = app
+            .call(
+                Method::POST,
+                &path,
+                &c.admin,
+                Some(json!({"email": "lea@example.org", "role": "trainee"})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    }
+    worker.run_due().await.unwrap();
+    let lea = received(&dir)
+        .into_iter()
+        .find(|m| {
+            m["to"] == json!(["lea@example.org"]) && m["subject"] == "Convocation : Soudeur 2026"
+        })
+        .expect("Léa's convocation");
+    assert!(
+        lea["text"]
+            .as_str()
+            .unwrap()
+            .contains("du 5 janvier 2026 au 26 juin 2026"),
+        "{}",
+        lea["text"]
+    );
+    let planned = &lea["attachments"][0]["calendar"];
+    assert_eq!(planned["method"], "PUBLISH");
+    assert_eq!(planned["events"][0]["uid"], uid.as_str());
+    // Camille, enrolled before anything was planned, got hers without a calendar.
+    let camille = received(&dir)
+        .into_iter()
+        .find(|m| {
+            m["to"] == json!(["camille@example.org"])
+                && m["subject"] == "Convocation : Soudeur 2026"
+        })
+        .expect("Camille's convocation");
+    assert_eq!(camille["attachments"], json!([]));
     let r = app
         .call(
             Method::DELETE,

@@ -713,6 +713,25 @@ async fn render_feed(ctx: &Ctx, token: &str) -> ApiResult<String> {
             ));
         }
     }
+    Ok(ical(ctx, &name, &events))
+}
+
+/// The events still to come of `session`, as a calendar to add (`METHOD:PUBLISH`, the feeds'
+/// `UID`s); none when nothing is planned yet.
+pub(crate) async fn upcoming(ctx: &Ctx, session: &TrainingSession) -> ApiResult<Option<String>> {
+    let zone = Zone::parse(&session.timezone).unwrap_or(Zone::Paris);
+    let now = zone.local(ctx.now_ms().div_euclid(1000)).to_string();
+    let events: Vec<(String, Zone, Event)> = session_events(ctx, &session.id, &now, "~")
+        .await?
+        .into_iter()
+        .filter(|e| !e.cancelled)
+        .map(|e| (session.title.clone(), zone, e))
+        .collect();
+    Ok((!events.is_empty()).then(|| ical(ctx, &session.title, &events)))
+}
+
+/// A calendar named `name` of `events` (each with its session's title and zone).
+fn ical(ctx: &Ctx, name: &str, events: &[(String, Zone, Event)]) -> String {
     let uids: Vec<String> = events
         .iter()
         .map(|(_, _, e)| format!("{}@{}", e.id, host(&ctx.config.public_url)))
@@ -735,7 +754,7 @@ async fn render_feed(ctx: &Ctx, token: &str) -> ApiResult<String> {
             })
         })
         .collect();
-    Ok(calendar::feed(&name, &items))
+    calendar::feed(name, &items)
 }
 
 fn host(url: &str) -> &str {

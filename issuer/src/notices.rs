@@ -35,6 +35,26 @@ const MAIL: Catalog = &[
         "Son message : « {message} »",
         "Their message: « {message} »",
     ),
+    (
+        "enrolled.subject",
+        "Convocation : {session}",
+        "Invitation: {session}",
+    ),
+    (
+        "enrolled.body",
+        "{centre} vous inscrit à la session « {session} », du {starts} au {ends}{hours}. Son calendrier, ses ressources et ses questionnaires sont sur sa page :",
+        "{centre} enrols you in the session « {session} », from {starts} to {ends}{hours}. Its calendar, resources and quizzes are on its page:",
+    ),
+    (
+        "enrolled.hours",
+        " ({hours} heures prévues)",
+        " ({hours} hours planned)",
+    ),
+    (
+        "enrolled.calendar",
+        "Les créneaux prévus sont joints, à ajouter à votre agenda ; chaque changement vous sera écrit.",
+        "The planned events are attached, to add to your calendar; every change will be written to you.",
+    ),
 ];
 
 /// Mails each of `people` (account, address, name) the notice `key` (`quiz`, `identity`)
@@ -75,6 +95,75 @@ pub async fn mail_people(
         )
         .await?;
     }
+    Ok(())
+}
+
+/// Mails a trainee just enrolled their convocation to the session: its dates and page, with
+/// the events planned so far as a calendar to add, in `conn`.
+pub async fn enrolled(
+    conn: &mut AnyConnection,
+    ctx: &Ctx,
+    access: &crate::sessions::SessionAccess,
+    account: &str,
+) -> ApiResult<()> {
+    let row: Option<(String, String, Option<i64>)> =
+        sqlx::query_as("SELECT email, display_name, email_verified_at FROM accounts WHERE id = $1")
+            .bind(account)
+            .fetch_optional(&mut *conn)
+            .await?;
+    let Some((email, name, Some(_))) = row else {
+        return Ok(());
+    };
+    let lang = carnet_service::addresses::language_of(conn, account).await?;
+    let t = |k: &str| lang.t(MAIL, k);
+    let s = &access.session;
+    let today = carnet_service::web::day(ctx.now_ms());
+    let hours = s.planned_hours.to_string();
+    let hours = if s.planned_hours > 0 {
+        fill(t("enrolled.hours"), &[("hours", &hours)])
+    } else {
+        String::new()
+    };
+    let (starts, ends) = (
+        carnet_service::web::spoken_date(lang, &s.starts_on, &today),
+        carnet_service::web::spoken_date(lang, &s.ends_on, &today),
+    );
+    let values = [
+        ("centre", access.org.tenant.name.as_str()),
+        ("session", s.title.as_str()),
+        ("starts", starts.as_str()),
+        ("ends", ends.as_str()),
+        ("hours", hours.as_str()),
+    ];
+    let planned = crate::calendar::upcoming(ctx, s).await?;
+    let mut paragraphs = vec![
+        fill(t("hello"), &[("name", &name)]),
+        fill(t("enrolled.body"), &values),
+        format!(
+            "{}/orgs/{}/sessions/{}",
+            ctx.config.public_url, access.org.tenant.id, s.id
+        ),
+    ];
+    if planned.is_some() {
+        paragraphs.push(t("enrolled.calendar").to_owned());
+    }
+    mail::queue(
+        conn,
+        ctx,
+        &Outgoing {
+            kind: "convocation",
+            to: email,
+            to_name: name.clone(),
+            subject: fill(t("enrolled.subject"), &values),
+            paragraphs,
+            attachment: planned.map(|body| mail::Attachment {
+                filename: "session.ics".into(),
+                content_type: "text/calendar; method=PUBLISH; charset=UTF-8".into(),
+                body,
+            }),
+        },
+    )
+    .await?;
     Ok(())
 }
 

@@ -605,6 +605,9 @@ pub(crate) async fn enrol(
         json!({ "session": access.session.id, "role": role_name }),
     )
     .await?;
+    if role_name == "trainee" {
+        crate::notices::enrolled(&mut tx, ctx, access, &account_id).await?;
+    }
     tx.commit().await?;
     Ok(SessionMember {
         account_id,
