@@ -160,16 +160,17 @@ async fn page(
                 unread: !n.read,
             })
             .collect(),
-        choices: chosen
-            .into_iter()
-            .map(|(kind, mode)| {
-                let label = notifications::label(lang, &kind);
-                let mode = match mode {
+        // In the service's order of kinds, not the alphabet's.
+        choices: notifications::kinds(ctx.config.kind)
+            .iter()
+            .map(|kind| {
+                let label = notifications::label(lang, kind);
+                let mode = match chosen.get(*kind).copied().unwrap_or(Mode::Immediate) {
                     Mode::Immediate => "immediate",
                     Mode::Daily => "daily",
                     Mode::Never => "never",
                 };
-                (kind, label, mode)
+                ((*kind).to_owned(), label, mode)
             })
             .collect(),
         saved,
