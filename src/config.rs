@@ -80,6 +80,11 @@ pub struct ServerArgs {
     /// The sender of the e-mail [default: `Carnet <no-reply@carnet.invalid>`].
     #[arg(long, env = "CARNET_MAIL_FROM")]
     pub mail_from: Option<String>,
+    /// How long, in seconds, an instance's claim on a background job (sending a mail…) holds
+    /// before another instance, or this one restarted, takes it over; renewed while the job
+    /// runs [default: 300].
+    #[arg(long, env = "CARNET_JOB_LEASE_SECS")]
+    pub job_lease_secs: Option<u32>,
     /// Log filter (tracing's EnvFilter syntax) [default: info].
     #[arg(long, env = "CARNET_LOG")]
     pub log: Option<String>,
@@ -98,6 +103,8 @@ pub struct Settings {
     pub log: String,
     pub log_json: bool,
     pub retention_days: u32,
+    /// How long a job's claim holds, in seconds.
+    pub job_lease_secs: u32,
     /// Where outbound requests may go besides public addresses: the operator's list and the
     /// public URLs of the three services.
     pub outbound: OutboundPolicy,
@@ -136,6 +143,7 @@ impl ServerArgs {
             trusted_proxies: self.trusted_proxies.or(file.trusted_proxies),
             smtp_url: self.smtp_url.or(file.smtp_url),
             mail_from: self.mail_from.or(file.mail_from),
+            job_lease_secs: self.job_lease_secs.or(file.job_lease_secs),
             log: self.log.or(file.log),
             log_json: self.log_json || file.log_json,
         };
@@ -179,6 +187,11 @@ impl ServerArgs {
                 None => 730,
                 Some(days @ 1..=3650) => days,
                 Some(_) => return Err("retention_days: 1 to 3650".into()),
+            },
+            job_lease_secs: match merged.job_lease_secs {
+                None => 300,
+                Some(secs @ 1..=3600) => secs,
+                Some(_) => return Err("job_lease_secs: 1 to 3600".into()),
             },
             outbound,
             rate_limit: merged.rate_limit.unwrap_or(300),

@@ -98,7 +98,11 @@ pub async fn service(settings: &Settings, kind: ServiceKind) -> Result<Service, 
         ServiceKind::Verifier => carnet_verifier::schedule_jobs(&ctx).await,
     }
     .map_err(|e| e.to_string())?;
-    Ok(build(kind, ctx))
+    let mut service = build(kind, ctx);
+    service.worker = service
+        .worker
+        .lease(i64::from(settings.job_lease_secs) * 1000);
+    Ok(service)
 }
 
 /// Mounts services at their path prefixes (the landing page at `/` unless a service is there).

@@ -18,6 +18,7 @@ use std::sync::Arc;
 use tower::ServiceExt;
 
 mod centre;
+pub mod mail;
 #[allow(unused_imports)]
 pub use centre::*;
 
