@@ -881,7 +881,8 @@ async fn each_kind_of_mail_comes_as_its_reader_chose() {
     worker.run_due().await.unwrap();
     let got = to_camille();
     assert_eq!(got.len(), 2, "{got:?}");
-    assert_eq!(got[1], "Votre résumé du jour : 2 notification·s");
+    // The session's convocation (its mail had not gone yet when she chose) and both events'.
+    assert_eq!(got[1], "Votre résumé du jour : 3 notification·s");
     let summary = received(&dir)
         .into_iter()
         .rfind(|m| m["to"] == json!(["camille@example.org"]))
