@@ -932,6 +932,16 @@ async fn staff_correct_what_they_entered_from_the_pages() {
             &format!("csrf={csrf}&_method=PATCH&title=Soudure+TIG%2C+module+1&kind=course&starts_at=2027-01-15T13%3A30&ends_at=2027-01-15T17%3A00&place=Atelier+2"),
             cookie(&c.admin)).await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", html(&r));
+        // The page it leads to says what was done, once.
+        let flash = r.headers.get_all(header::SET_COOKIE).iter().filter_map(|v| v.to_str().ok())
+            .find(|v| v.starts_with("carnet_issuer_flash=")).expect("a flash").split(';').next().unwrap().to_owned();
+        assert_eq!(flash, "carnet_issuer_flash=flash.saved");
+        let location = r.headers[header::LOCATION].to_str().unwrap().to_owned();
+        let both = format!("{}; {flash}", cookie(&c.admin));
+        let landed = app.send(Method::GET, &location, &Auth::None, None, None, &[("cookie", both.as_str())]).await;
+        assert!(html(&landed).contains("<p class=\"notice flash\" role=\"status\">Modification enregistrée.</p>"), "{}", html(&landed));
+        assert!(landed.headers.get_all(header::SET_COOKIE).iter().any(|v| v.to_str().unwrap().starts_with("carnet_issuer_flash=;")), "forgotten once shown");
+        assert!(!html(&open_page(&app, &location, &c.admin).await).contains("class=\"notice flash\""));
         let r = app.call(Method::GET, &format!("{api}/sessions/{}/events", c.session), &c.trainee, None).await;
         assert_eq!((r.body[0]["starts_at"].as_str(), r.body[0]["place"].as_str(), r.body[0]["sequence"].as_i64()),
             (Some("2027-01-15T13:30"), Some("Atelier 2"), Some(1)), "{}", r.body);

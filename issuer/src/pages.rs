@@ -17,7 +17,7 @@ use carnet_service::i18n::{Catalog, Lang};
 use carnet_service::web::{
     Backend, Chrome, PageSession, Problem, QuestionToAnswer, QuizQuestion, SignedIn,
     awaiting_grades, day, failed, field, form_json, multipart_form, quiz_questions, render, show,
-    sign_in_page, time,
+    sign_in_page,
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -2694,7 +2694,7 @@ async fn audit(
                         .map_or_else(|| id.clone(), |m| m.display_name.clone()),
                 };
                 (
-                    time(e.at),
+                    carnet_service::web::moment(lang, e.at),
                     who,
                     e.action,
                     e.target.unwrap_or_default(),

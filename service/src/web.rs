@@ -76,6 +76,10 @@ pub fn page(lang: Lang, base: &str, title: &str, content: &str) -> Response {
 /// The strings of the layout every portal shares (`templates/layout.html`).
 const COMMON: Catalog = &[
     ("skip", "Aller au contenu", "Skip to content"),
+    ("flash.done", "C'est fait.", "Done."),
+    ("flash.created", "C'est enregistré.", "Saved."),
+    ("flash.saved", "Modification enregistrée.", "Change saved."),
+    ("flash.deleted", "C'est supprimé.", "Deleted."),
     (
         "unverified",
         "Votre adresse e-mail n'est pas encore confirmée : vos invitations et vos attestations attendent.",
@@ -307,6 +311,8 @@ pub struct Chrome {
     pub unread: i64,
     /// A platform administrator: the link to the mail sent.
     pub platform_admin: bool,
+    /// The catalog key of what the visitor's last action did, said once.
+    pub flash: Option<String>,
 }
 
 impl Chrome {
@@ -324,6 +330,7 @@ impl Chrome {
             unverified: false,
             unread: 0,
             platform_admin: false,
+            flash: FLASH.try_with(Clone::clone).ok().flatten(),
         }
     }
 
@@ -346,6 +353,16 @@ impl Chrome {
                 chrome
             }
             _ => self,
+        }
+    }
+
+    /// What the last action did, in the page's language (its form's words, or the generic
+    /// ones).
+    pub fn flash_text(&self) -> &'static str {
+        match self.flash.as_deref().map(|k| self.t(k)) {
+            Some("") => self.t("flash.done"),
+            Some(text) => text,
+            None => "",
         }
     }
 
@@ -546,6 +563,18 @@ pub fn availability(lang: Lang, available_from: Option<&str>, today: &str) -> St
 
 /// `YYYY-MM-DD HH:MM` of a time in milliseconds on the wall clock of metropolitan France, as
 /// pages outside a session show moments (a session's pages use its own zone, [`local_time`]).
+/// A moment as people read it, on Paris's clock: « 3 décembre 2026 à 09:37 », « 3 December
+/// 2026 at 09:37 ».
+pub fn moment(lang: Lang, ms: i64) -> String {
+    let local = time(ms);
+    let (day, clock) = local.split_once(' ').unwrap_or((&local, ""));
+    let at = match lang {
+        Lang::Fr => "à",
+        Lang::En => "at",
+    };
+    format!("{} {at} {clock}", spoken_date(lang, day, ""))
+}
+
 pub fn time(ms: i64) -> String {
     local_time(ms, "Europe/Paris")
 }
@@ -878,7 +907,10 @@ pub async fn act(
         Some(q) if !q.is_empty() => format!("/{path}?{q}"),
         _ => format!("/{path}"),
     };
-    match backend.exchange(method, &target, field("csrf"), body).await {
+    match backend
+        .exchange(method.clone(), &target, field("csrf"), body)
+        .await
+    {
         Ok((answer, cookies)) => {
             // `_next` is a path of the service, without its prefix.
             let id = answer["id"].as_str().unwrap_or_default();
@@ -890,6 +922,7 @@ pub async fn act(
             .unwrap_or(back);
             // A recovery code (a wallet's account made or first opened through a form) is
             // shown, once, before going on.
+            let mut flash = None;
             let mut response = match answer["recovery_code"].as_str() {
                 Some(code) => {
                     let page = WelcomePage {
@@ -904,9 +937,20 @@ pub async fn act(
                     };
                     render(lang, askama::Template::render(&page))
                 }
-                None => see_other(&location, None),
+                None => {
+                    // Said on the page it leads to: the form's own words (`_done`, a key of
+                    // the catalogs), else what the method did.
+                    let said = flash_key(field("_done")).unwrap_or(match method {
+                        Method::DELETE => "flash.deleted",
+                        Method::POST => "flash.created",
+                        _ => "flash.saved",
+                    });
+                    flash = flash_cookie(&ctx, Some(said));
+                    see_other(&location, None)
+                }
             };
-            for cookie in cookies {
+            // The API's cookies (a session) first, then what the action did.
+            for cookie in cookies.into_iter().chain(flash) {
                 response.headers_mut().append(header::SET_COOKIE, cookie);
             }
             response
@@ -968,7 +1012,7 @@ async fn outbox_page(
                     (None, None, false) => "outbox.kept",
                 };
                 (
-                    time(m.created_at),
+                    moment(lang, m.created_at),
                     m.recipient,
                     m.subject,
                     state,
@@ -1415,6 +1459,41 @@ pub async fn show<T: askama::Template>(
 tokio::task_local! {
     /// The visitor's form token, while a page request is handled ([`form_guard`]).
     static FORM_TOKEN: String;
+    /// What the visitor's last action did, said once on the page they land on ([`act`]).
+    static FLASH: Option<String>;
+}
+
+/// The cookie carrying what an action did to the page it leads to.
+fn flash_cookie_name(ctx: &Ctx) -> String {
+    format!("carnet_{}_flash", ctx.config.kind.name())
+}
+
+/// A catalog key, as a flash cookie may carry: `flash.saved`, `invite.done`…
+fn flash_key(value: &str) -> Option<&str> {
+    (value.len() <= 60
+        && !value.is_empty()
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'_'))
+    .then_some(value)
+}
+
+fn flash_cookie(ctx: &Ctx, value: Option<&str>) -> Option<HeaderValue> {
+    let path = match ctx.config.path_prefix() {
+        "" => "/",
+        p => p,
+    };
+    let cookie = match value {
+        Some(v) => format!(
+            "{}={v}; Path={path}; Max-Age=120; HttpOnly; SameSite=Lax",
+            flash_cookie_name(ctx)
+        ),
+        None => format!(
+            "{}=; Path={path}; Max-Age=0; HttpOnly; SameSite=Lax",
+            flash_cookie_name(ctx)
+        ),
+    };
+    HeaderValue::from_str(&cookie).ok()
 }
 
 /// The cookie with a visitor's form token: what the forms of a page nobody is signed in on
@@ -1472,7 +1551,26 @@ pub async fn form_guard(
     let token = existing
         .clone()
         .unwrap_or_else(|| crate::id::random_token(24));
-    let mut response = FORM_TOKEN.scope(token.clone(), next.run(request)).await;
+    let flash = auth::cookie_value(request.headers(), &flash_cookie_name(&ctx))
+        .and_then(flash_key)
+        .map(str::to_owned);
+    let said = flash.is_some();
+    let mut response = FORM_TOKEN
+        .scope(token.clone(), FLASH.scope(flash, next.run(request)))
+        .await;
+    // Said once: the page that showed it forgets it.
+    let shown = response.status() == StatusCode::OK
+        && response
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("text/html"));
+    if said
+        && shown
+        && let Some(v) = flash_cookie(&ctx, None)
+    {
+        response.headers_mut().append(header::SET_COOKIE, v);
+    }
     if existing.is_none() {
         let path = match ctx.config.path_prefix() {
             "" => "/",

@@ -1174,7 +1174,7 @@ async fn chat(
                 mine: m.sender == "company",
                 id: m.id,
                 body: m.body,
-                at: time(m.at),
+                at: carnet_service::web::moment(lang, m.at),
             })
             .collect();
         Ok(ChatPage {

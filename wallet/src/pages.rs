@@ -19,7 +19,7 @@ use carnet_service::error::ApiError;
 use carnet_service::i18n::{Catalog, Lang};
 use carnet_service::web::{
     Backend, Chrome, PageSession, Problem, QuestionToAnswer, SignedIn, day, field, multipart_form,
-    render, see_other, show, sign_in_page, time,
+    render, see_other, show, sign_in_page,
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -677,7 +677,7 @@ async fn shared(
                     .split_once(':')
                     .map_or(e.client_id.as_str(), |(_, rest)| rest)
                     .to_owned(),
-                when: time(e.at),
+                when: carnet_service::web::moment(lang, e.at),
                 credentials: e
                     .credentials
                     .iter()
@@ -1608,7 +1608,7 @@ async fn chat(
                 id: text(&m["id"]),
                 mine: m["sender"] == "candidate",
                 body: text(&m["body"]),
-                at: time(m["at"].as_i64().unwrap_or(0)),
+                at: carnet_service::web::moment(lang, m["at"].as_i64().unwrap_or(0)),
             })
             .collect();
         Ok(ChatPage {

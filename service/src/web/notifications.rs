@@ -1,7 +1,7 @@
 //! « Mes notifications », on every portal: what was written to the person, newest first (the
 //! unread marked, then read once shown), and how each kind reaches them.
 
-use super::{Chrome, PageSession, SignedIn, home, problem_page, render, see_other, time};
+use super::{Chrome, PageSession, SignedIn, home, problem_page, render, see_other};
 use crate::Ctx;
 use crate::error::ApiError;
 use crate::i18n::{Catalog, Lang};
@@ -150,7 +150,7 @@ async fn page(
             .into_iter()
             .map(|n| Item {
                 subject: n.subject,
-                when: time(n.created_at),
+                when: super::moment(lang, n.created_at),
                 text: n
                     .text
                     .trim_end()
