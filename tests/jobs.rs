@@ -354,6 +354,36 @@ async fn the_verifier_forgets_expired_presentation_requests_within_ten_minutes()
     .await;
 }
 
+/// A real SMTP server (`tests/mail/smtp_sink.py`) and an app sending through it from `from`:
+/// the app, the server, where it saves what it receives, and its port; none (the test skips)
+/// without Python's packages, unless `CARNET_TEST_SMTP` is set.
+async fn with_smtp(from: &str) -> Option<(TestApp, std::process::Child, std::path::PathBuf, u16)> {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let dir = std::env::temp_dir().join(format!(
+        "carnet-smtp-{}",
+        carnet_service::id::random_token(6)
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let sink = smtp_sink(port, &dir)?;
+    let settings = carnet::config::ServerArgs {
+        smtp_url: Some(format!("smtp://127.0.0.1:{port}")),
+        mail_from: Some(from.into()),
+        ..Default::default()
+    };
+    let app = TestApp::with_settings(carnet_service::db::Engine::Sqlite, settings).await;
+    Some((app, sink, dir, port))
+}
+
+fn stop(mut sink: std::process::Child, dir: &std::path::Path) {
+    sink.kill().unwrap();
+    let _ = sink.wait();
+    let _ = std::fs::remove_dir_all(dir);
+}
+
 /// Without a mail server, an invitation's e-mail is kept in the outbox (its body sealed: the
 /// raw database holds no link) where the platform's administrator reads it, on the portal's
 /// « Courriers envoyés » too; the link it carries opens the invitation.
@@ -404,25 +434,10 @@ async fn without_smtp_the_mail_waits_in_the_outbox_for_the_platform_admin() {
 /// arrives once when it returns.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mail_goes_through_smtp_once_even_when_the_server_was_away() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let dir = std::env::temp_dir().join(format!(
-        "carnet-smtp-{}",
-        carnet_service::id::random_token(6)
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    let Some(mut sink) = smtp_sink(port, &dir) else {
+    let Some((app, mut sink, dir, port)) = with_smtp("Carnet démo <no-reply@carnet.example>").await
+    else {
         return;
     };
-    let settings = carnet::config::ServerArgs {
-        smtp_url: Some(format!("smtp://127.0.0.1:{port}")),
-        mail_from: Some("Carnet démo <no-reply@carnet.example>".into()),
-        ..Default::default()
-    };
-    let app = TestApp::with_settings(carnet_service::db::Engine::Sqlite, settings).await;
     let c = centre(&app).await;
     let worker = Worker::new(app.ctx(ServiceKind::Issuer).clone());
     let invite = |email: &'static str| {
@@ -536,7 +551,7 @@ async fn mail_goes_through_smtp_once_even_when_the_server_was_away() {
         "{}",
         r.body
     );
-    let mut sink = smtp_sink(port, &dir).expect("the sink again");
+    let sink = smtp_sink(port, &dir).expect("the sink again");
     app.clock.advance_secs(backoff_ms(1) / 1000 + 1);
     assert_eq!(worker.run_due().await.unwrap().failed, 0);
     app.clock.advance_secs(3600);
@@ -561,9 +576,7 @@ async fn mail_goes_through_smtp_once_even_when_the_server_was_away() {
     );
     let page = html(&open_page(&app, "/issuer/outbox", &admin).await);
     assert!(page.contains("envoyé"), "{page}");
-    sink.kill().unwrap();
-    let _ = sink.wait();
-    let _ = std::fs::remove_dir_all(dir);
+    stop(sink, &dir);
 }
 
 /// A calendar change reaches every member of the session by mail (not the manager who made
@@ -572,25 +585,9 @@ async fn mail_goes_through_smtp_once_even_when_the_server_was_away() {
 /// (`METHOD:CANCEL`), with the feed's `UID` and `SEQUENCE`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn calendar_changes_reach_the_session_with_their_invitation() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let dir = std::env::temp_dir().join(format!(
-        "carnet-smtp-{}",
-        carnet_service::id::random_token(6)
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    let Some(mut sink) = smtp_sink(port, &dir) else {
+    let Some((app, sink, dir, _)) = with_smtp("Carnet <no-reply@carnet.example>").await else {
         return;
     };
-    let settings = carnet::config::ServerArgs {
-        smtp_url: Some(format!("smtp://127.0.0.1:{port}")),
-        mail_from: Some("Carnet <no-reply@carnet.example>".into()),
-        ..Default::default()
-    };
-    let app = TestApp::with_settings(carnet_service::db::Engine::Sqlite, settings).await;
     let c = centre(&app).await;
     let worker = Worker::new(app.ctx(ServiceKind::Issuer).clone());
     let events = format!(
@@ -787,34 +784,16 @@ async fn calendar_changes_reach_the_session_with_their_invitation() {
         text.contains(&format!("UID:{uid}\r\nSEQUENCE:2\r\n")),
         "{text}"
     );
-    sink.kill().unwrap();
-    let _ = sink.wait();
-    let _ = std::fs::remove_dir_all(dir);
+    stop(sink, &dir);
 }
 
 /// How each kind reaches a person is theirs to choose: a credential waiting only in their
 /// list, convocations in one summary a day; the mail keeping the account safe always goes.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_kind_of_mail_comes_as_its_reader_chose() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let dir = std::env::temp_dir().join(format!(
-        "carnet-smtp-{}",
-        carnet_service::id::random_token(6)
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    let Some(mut sink) = smtp_sink(port, &dir) else {
+    let Some((app, sink, dir, _)) = with_smtp("Carnet <no-reply@carnet.example>").await else {
         return;
     };
-    let settings = carnet::config::ServerArgs {
-        smtp_url: Some(format!("smtp://127.0.0.1:{port}")),
-        mail_from: Some("Carnet <no-reply@carnet.example>".into()),
-        ..Default::default()
-    };
-    let app = TestApp::with_settings(carnet_service::db::Engine::Sqlite, settings).await;
     let c = centre(&app).await;
     let worker = Worker::new(app.ctx(ServiceKind::Issuer).clone());
     let prefs = "/issuer/api/v1/me/notification-preferences";
@@ -914,7 +893,5 @@ async fn each_kind_of_mail_comes_as_its_reader_chose() {
             .any(|s| s.starts_with("Une attestation vous attend")),
         "{subjects:?}"
     );
-    sink.kill().unwrap();
-    let _ = sink.wait();
-    let _ = std::fs::remove_dir_all(dir);
+    stop(sink, &dir);
 }

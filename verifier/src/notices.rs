@@ -253,6 +253,11 @@ pub async fn to_candidate(
         return Ok(());
     };
     notice["company"] = json!(company_name);
+    tell(conn, now, &url, &notice).await
+}
+
+/// Queues posting `notice` to the wallet at `url`.
+async fn tell(conn: &mut AnyConnection, now: i64, url: &str, notice: &Value) -> ApiResult<()> {
     jobs::enqueue(
         conn,
         now,
@@ -286,15 +291,7 @@ pub async fn offer_sent(
     .await?;
     let notice = json!({ "kind": "offer", "company": company_name, "title": title });
     for (url,) in urls {
-        jobs::enqueue(
-            conn,
-            now,
-            TELL_CANDIDATE,
-            &json!({ "url": url, "notice": notice }),
-            now,
-            None,
-        )
-        .await?;
+        tell(conn, now, &url, &notice).await?;
     }
     Ok(())
 }
