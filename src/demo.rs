@@ -44,7 +44,9 @@ struct Centre {
     trainers: [Person; 2],
     /// Indices into TRAINEES.
     trainees: &'static [usize],
-    session: (&'static str, &'static str, &'static str),
+    /// The session: its title, its first day counted from this week's Monday, its length in
+    /// days (so that the demo always shows one session under way and one ended).
+    session: (&'static str, i64, i64),
     /// Planned hours of the session's formation.
     hours: u32,
     /// The formation's courses: (title, Markdown text of its first resource, a link).
@@ -90,7 +92,7 @@ const CENTRES: [Centre; 2] = [
             p("s.blanc@lyon-metallerie.demo", "Sophie Blanc"),
         ],
         trainees: &[0, 1, 2, 3, 4, 5, 6],
-        session: ("Soudeur TIG — promotion 2026", "2026-01-05", "2026-06-26"),
+        session: ("Soudeur TIG — promotion 2026", -28, 186),
         hours: 735,
         courses: &[
             (
@@ -130,11 +132,7 @@ const CENTRES: [Centre; 2] = [
         ],
         // Camille and Yanis follow a second formation here: their carnet spans two centres.
         trainees: &[0, 1, 7, 8, 9, 10, 11],
-        session: (
-            "Développeur web — session d'automne",
-            "2025-09-08",
-            "2026-03-20",
-        ),
+        session: ("Développeur web — session d'automne", -441, 193),
         hours: 602,
         courses: &[
             (
@@ -539,7 +537,10 @@ async fn seed(services: &[Service], settings: &Settings) -> Result<(), String> {
             ));
             competencies += 1;
         }
-        let (title, starts_on, ends_on) = c.session;
+        let (title, first, length) = c.session;
+        let monday = this_monday();
+        let (starts_on, ends_on) = (iso_day(monday + first), iso_day(monday + first + length));
+        let (starts_on, ends_on) = (starts_on.as_str(), ends_on.as_str());
         let competency_list: Vec<&str> = competency_ids.iter().map(|(id, _)| id.as_str()).collect();
         let mut course_ids = Vec::new();
         for (course_title, text, link) in c.courses {
@@ -663,7 +664,7 @@ async fn seed(services: &[Service], settings: &Settings) -> Result<(), String> {
             &trainer,
             &session_base,
             &base,
-            starts_on,
+            (starts_on, ends_on),
             &course_ids,
         )
         .await?;
@@ -716,21 +717,56 @@ async fn seed(services: &[Service], settings: &Settings) -> Result<(), String> {
     Ok(())
 }
 
+/// The day `days` after 1970-01-01, `YYYY-MM-DD`.
+fn iso_day(days: i64) -> String {
+    let (y, m, d) = carnet_core::calendar::civil(days);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+/// Today, in days since 1970-01-01 (UTC).
+fn today() -> i64 {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    secs.div_euclid(86_400)
+}
+
+/// The Monday of this week, in days since 1970-01-01 (a Thursday).
+fn this_monday() -> i64 {
+    let today = today();
+    today - (today + 3).rem_euclid(7)
+}
+
 /// The first days of a session: its calendar (two courses and an exam), the attendance of the
 /// first half-day taken and countersigned, a word in the information room, a quiz open for the
-/// whole session.
+/// whole session; a session under way also has a day of courses today (or next Monday, on a
+/// weekend), for its people's dashboards.
 async fn session_life(
     manager: &Api,
     trainer: &Api,
     session_base: &str,
     base: &str,
-    starts_on: &str,
+    (starts_on, ends_on): (&str, &str),
     course_ids: &[Value],
 ) -> Result<(), String> {
-    let day = |d: u32| {
-        let (y, m, first) = (&starts_on[..4], &starts_on[5..7], &starts_on[8..10]);
-        format!("{y}-{m}-{:02}", first.parse::<u32>().unwrap_or(1) + d)
+    let days = |iso: &str| {
+        let (y, m, d) = (&iso[..4], &iso[5..7], &iso[8..10]);
+        carnet_core::calendar::days_from_civil(
+            y.parse().unwrap_or(1970),
+            m.parse().unwrap_or(1),
+            d.parse().unwrap_or(1),
+        )
     };
+    let first = days(starts_on);
+    let day = |d: i64| iso_day(first + d);
+    // Today's day of courses (a weekday), while the session runs.
+    let weekday = (today() + 3).rem_euclid(7);
+    let working = if weekday < 5 {
+        today()
+    } else {
+        this_monday() + 7
+    };
+    let running = working > first + 1 && working <= days(ends_on);
     let course = |i: usize| {
         course_ids
             .get(i)
@@ -738,7 +774,7 @@ async fn session_life(
             .cloned()
             .unwrap_or(Value::Null)
     };
-    for (kind, title, start, end, course) in [
+    let mut events = vec![
         (
             "course",
             "Accueil et module 1",
@@ -760,7 +796,27 @@ async fn session_life(
             format!("{}T16:00", day(1)),
             course(1),
         ),
-    ] {
+    ];
+    if running {
+        let today = iso_day(working);
+        events.extend([
+            (
+                "course",
+                "Module 2 : soudure bout à bout",
+                format!("{today}T08:30"),
+                format!("{today}T12:00"),
+                course(0),
+            ),
+            (
+                "course",
+                "Module 2 : pratique en cabine",
+                format!("{today}T13:30"),
+                format!("{today}T17:00"),
+                course(0),
+            ),
+        ]);
+    }
+    for (kind, title, start, end, course) in events {
         manager
             .post(
                 &format!("{session_base}/events"),

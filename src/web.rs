@@ -9,7 +9,8 @@ use carnet_service::ServiceKind;
 use carnet_service::i18n::{Catalog, Lang, escape};
 
 /// Every string of the page, per language: (key, French, English).
-const CATALOG: Catalog = &[
+/// The landing page's texts, French and English.
+pub const CATALOG: Catalog = &[
     ("lang", "fr", "en"),
     (
         "title",
@@ -21,31 +22,45 @@ const CATALOG: Catalog = &[
         "Des compétences validées par les centres de formation, signées, portées par chaque stagiaire, partagées avec son accord.",
         "Competencies validated by training centres, signed, carried by each trainee, shared with their consent.",
     ),
+    ("wordmark", "Carnet", "Carnet"),
+    ("issuer", "Centres de formation", "Training centres"),
     (
-        "issuer",
-        "Espace centre de formation",
-        "Training centre portal",
+        "issuer.who",
+        "Pour les formateurs, gestionnaires et directions de centre.",
+        "For trainers, managers and heads of centres.",
     ),
     (
         "issuer.desc",
-        "Organisations, formations, sessions, évaluations et délivrance des attestations.",
-        "Organisations, courses, sessions, evaluations and credential issuance.",
+        "Sessions et calendrier, émargement par demi-journée, quiz, salons, évaluations par compétence ; chaque compétence validée devient une attestation signée remise au stagiaire.",
+        "Sessions and calendar, attendance by half-day, quizzes, rooms, evaluations by competency; each validated competency becomes a signed credential handed to the trainee.",
     ),
-    ("wallet", "Mon carnet (stagiaire)", "My logbook (trainee)"),
+    ("wallet", "Mon carnet", "My carnet"),
+    (
+        "wallet.who",
+        "Pour les stagiaires, sur leur téléphone.",
+        "For trainees, on their phone.",
+    ),
     (
         "wallet.desc",
-        "Vos attestations, votre historique de compétences et ce que vous partagez.",
-        "Your credentials, your competency history and what you share.",
+        "Toutes vos attestations, de centre en centre, chez vous ; vous choisissez ce que vous montrez aux recruteurs, offre par offre.",
+        "All your credentials, from centre to centre, kept by you; you choose what recruiters see, offer by offer.",
     ),
-    ("verifier", "Espace recruteur", "Recruiter portal"),
+    ("verifier", "Recruteurs", "Recruiters"),
+    (
+        "verifier.who",
+        "Pour les entreprises, identifiées par leur SIRET.",
+        "For companies, identified by their SIRET.",
+    ),
     (
         "verifier.desc",
-        "Recherche par compétence vérifiée, offres et échanges avec les candidats.",
-        "Search by verified competency, offers and conversations with candidates.",
+        "Cherchez des candidats par compétence vérifiée, envoyez offres et questionnaires ; leurs coordonnées arrivent quand ils acceptent.",
+        "Search candidates by verified competency, send offers and quizzes; their details come when they accept.",
     ),
     ("api", "Documentation de l'API", "API documentation"),
+    ("developers", "Développeurs :", "Developers:"),
     ("open", "Ouvrir", "Open"),
     ("switch", "English", "Français"),
+    ("switch.other", "en", "fr"),
     ("switch.href", "?lang=en", "?lang=fr"),
 ];
 
@@ -53,37 +68,70 @@ fn t(lang: Lang, key: &str) -> &'static str {
     lang.t(CATALOG, key)
 }
 
+/// The icon of each portal on the landing page.
+fn icon_of(kind: ServiceKind) -> &'static str {
+    match kind {
+        ServiceKind::Issuer => "graduation",
+        ServiceKind::Wallet => "wallet",
+        ServiceKind::Verifier => "briefcase",
+    }
+}
+
+/// `GET /`: the three portals presented to a visitor (with the shared stylesheet, served at
+/// `/assets/` too), and the developers' links.
 pub fn landing(links: Vec<(ServiceKind, String)>) -> Router {
-    Router::new().route(
+    Router::new().merge(carnet_service::web::assets()).route(
         "/",
         get(move |lang: Lang| {
             let links = links.clone();
             async move {
+                let icon = |name| carnet_service::web::icons::icon("", name);
                 let cards: String = links
                     .iter()
                     .map(|(kind, url)| {
                         let name = kind.name();
-                        let portal =
-                            format!("<a href=\"{}\">{}</a> · ", escape(url), t(lang, "open"));
                         format!(
-                            "<li><h2>{title}</h2><p>{desc}</p><p>{portal}<a href=\"{url}/api/docs/\">{api}</a></p></li>",
+                            "<article class=\"card portal\"><h2>{icon}{title}</h2><p class=\"muted\">{who}</p><p>{desc}</p>\
+                             <p><a class=\"button\" href=\"{url}\">{open}</a></p></article>",
+                            icon = icon(icon_of(*kind)),
                             url = escape(url),
                             title = t(lang, name),
+                            who = t(lang, &format!("{name}.who")),
                             desc = t(lang, &format!("{name}.desc")),
-                            api = t(lang, "api"),
+                            open = t(lang, "open"),
+                        )
+                    })
+                    .collect();
+                let docs: Vec<String> = links
+                    .iter()
+                    .map(|(kind, url)| {
+                        format!(
+                            "<a href=\"{}/api/docs/\">{}</a>",
+                            escape(url),
+                            t(lang, kind.name())
                         )
                     })
                     .collect();
                 let page = format!(
                     "<!doctype html><html lang=\"{lang}\"><head><meta charset=\"utf-8\">\
-                     <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{title}</title></head>\
-                     <body><header><h1>{title}</h1><p>{tagline}</p><p><a href=\"{switch_href}\">{switch}</a></p></header>\
-                     <main><ul>{cards}</ul></main></body></html>",
+                     <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{title}</title>\
+                     <link rel=\"stylesheet\" href=\"/assets/carnet.css\"></head>\
+                     <body><header class=\"top\"><a class=\"brand\" href=\"/\"><span class=\"mark\">{mark}</span><span class=\"word\">{wordmark}</span></a>\
+                     <nav><a href=\"{switch_href}\" hreflang=\"{other}\" lang=\"{other}\">{switch}</a></nav></header>\
+                     <main id=\"main\"><section class=\"hero\"><h1>{title}</h1><p>{tagline}</p></section>\
+                     <div class=\"grid\">{cards}</div>\
+                     <p class=\"muted gap\">{developers} {api} — {docs}</p></main></body></html>",
                     lang = t(lang, "lang"),
                     title = t(lang, "title"),
                     tagline = t(lang, "tagline"),
+                    mark = icon("book"),
+                    wordmark = t(lang, "wordmark"),
                     switch_href = t(lang, "switch.href"),
+                    other = t(lang, "switch.other"),
                     switch = t(lang, "switch"),
+                    developers = t(lang, "developers"),
+                    api = t(lang, "api"),
+                    docs = docs.join(" · "),
                 );
                 ([(header::CONTENT_LANGUAGE, t(lang, "lang"))], Html(page)).into_response()
             }

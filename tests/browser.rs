@@ -22,6 +22,32 @@ use std::time::Duration;
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 
+/// The link to an organisation on the centre's dashboard (its sessions are listed there too).
+const ORGANISATION: &str = "ul.links a[href*='/orgs/']:not([href*='/sessions/'])";
+
+/// A Chrome DevTools Protocol command sent through chromedriver (`goog/cdp/execute`): how a
+/// test emulates a phone's screen.
+#[derive(Debug)]
+struct Cdp(&'static str, Value);
+
+impl fantoccini::wd::WebDriverCompatibleCommand for Cdp {
+    fn endpoint(
+        &self,
+        base_url: &url::Url,
+        session_id: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base_url.join(&format!(
+            "session/{}/goog/cdp/execute",
+            session_id.unwrap_or_default()
+        ))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (axum::http::Method, Option<String>) {
+        let body = json!({"cmd": self.0, "params": self.1});
+        (axum::http::Method::POST, Some(body.to_string()))
+    }
+}
+
 /// chromedriver and its browser session; both stop when this is dropped.
 struct Browser {
     client: Client,
@@ -137,11 +163,49 @@ async fn browser() -> Option<Browser> {
 }
 
 impl Browser {
+    /// A screenshot of the page, once it passes UX.md's checks (see [`Browser::check`]).
     async fn screenshot(&self, name: &str) {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
         std::fs::create_dir_all(&dir).unwrap();
         let png = self.client.screenshot().await.unwrap();
         std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
+        self.check(name).await;
+    }
+
+    /// UX.md's automatic checks on the page shown: its words (`common::words`), and nothing
+    /// scrolling sideways on a 360-pixel-wide phone.
+    async fn check(&self, name: &str) {
+        let js = |script: &'static str| async move {
+            self.client.execute(script, vec![]).await.unwrap()
+        };
+        let text = js("return document.body.innerText").await;
+        let lang = js("return document.documentElement.lang").await;
+        let (text, lang) = (
+            text.as_str().unwrap_or_default(),
+            lang.as_str().unwrap_or_default(),
+        );
+        let problems = words::problems(text, lang);
+        assert!(problems.is_empty(), "{name}: {problems:#?}\n{text}");
+        self.cdp(
+            "Emulation.setDeviceMetricsOverride",
+            json!({"width": 360, "height": 780, "deviceScaleFactor": 1, "mobile": true}),
+        )
+        .await;
+        let widths = js("return [document.documentElement.scrollWidth, window.innerWidth]").await;
+        self.cdp("Emulation.clearDeviceMetricsOverride", json!({}))
+            .await;
+        assert!(
+            widths[0].as_i64() <= widths[1].as_i64(),
+            "{name} scrolls sideways at 360 px: {widths}"
+        );
+    }
+
+    /// A Chrome DevTools command, through chromedriver.
+    async fn cdp(&self, cmd: &'static str, params: Value) {
+        self.client
+            .issue_cmd(Cdp(cmd, params))
+            .await
+            .unwrap_or_else(|e| panic!("{cmd}: {e}"));
     }
 
     /// The page's main text once it holds `expected` (a form's navigation may still be under
@@ -251,7 +315,8 @@ async fn a_trainee_keeps_a_carnet_in_the_browser() {
     b.wait_for("My competency logbook").await;
     b.screenshot("wallet-carnet-en").await;
     // The choice holds for the pages after, until switched back.
-    b.click("nav.tabs a[href$='/shared']").await;
+    b.click("nav.tabs a[href$='/credentials']").await;
+    b.click("main a[href$='/shared']").await;
     b.wait_for("What I shared").await;
     b.click("a[hreflang='fr']").await;
     b.wait_for("Ce que j'ai partagé").await;
@@ -279,14 +344,22 @@ impl Browser {
         self.client.goto(url).await.unwrap();
     }
 
+    /// Clicks what `css` finds, scrolled to the middle of the screen first, as a person
+    /// would (on a phone, the wallet's bottom bar covers the screen's bottom edge).
     async fn click(&self, css: &str) {
-        self.client
+        let element = self
+            .client
             .find(Locator::Css(css))
             .await
-            .unwrap_or_else(|e| panic!("{css}: {e}"))
-            .click()
+            .unwrap_or_else(|e| panic!("{css}: {e}"));
+        self.client
+            .execute(
+                "arguments[0].scrollIntoView({block: 'center'})",
+                vec![serde_json::to_value(&element).unwrap()],
+            )
             .await
             .unwrap();
+        element.click().await.unwrap();
     }
 
     /// Clicks what leads to another page (a form's button), and waits for that page.
@@ -596,7 +669,7 @@ async fn centre_trainee_and_recruiter_meet_in_the_browser() {
         .send_keys(photo.to_str().unwrap())
         .await
         .unwrap();
-    upload.submit().await.unwrap();
+    // Choosing the photo (taking it, on a phone) sends it: no button to press.
     b.wait_for("Soudure TIG").await;
     let _ = std::fs::remove_file(&photo);
     b.fill(
@@ -608,19 +681,27 @@ async fn centre_trainee_and_recruiter_meet_in_the_browser() {
     b.click("nav.tabs a[href$='/credentials']").await;
     let held = b.wait_for("Mes attestations").await;
     assert!(
-        held.contains("identité") && held.contains("Soudure TIG — or"),
+        held.contains("dentité") && held.contains("Soudure TIG") && held.contains("Niveau or"),
         "{held}"
     );
     b.screenshot("wallet-credentials").await;
+    // A credential's card opens what it contains and where it went.
+    b.click("a.credential.competency").await;
+    let details = b.wait_for("Ce qu'elle contient").await;
+    assert!(
+        details.contains("Validée le")
+            && details.contains("Vous ne l'avez encore partagée avec personne"),
+        "{details}"
+    );
+    b.screenshot("wallet-credential").await;
     b.click("nav.tabs a[href$='/profile']").await;
     b.wait_for("Ma disponibilité").await;
+    // Regions are picked by name.
+    b.click("details.pick summary").await;
+    b.click("input[name='regions[]'][value='84']").await;
     b.fill(
         "form[action$='/availability']",
-        &[
-            ("situation", "seeking"),
-            ("available_from", "2026-07-01"),
-            ("regions:list", "84"),
-        ],
+        &[("situation", "seeking"), ("available_from", "2026-07-01")],
     )
     .await;
     b.wait_for("Ma disponibilité").await;
@@ -698,7 +779,7 @@ async fn centre_trainee_and_recruiter_meet_in_the_browser() {
     b.client.set_window_size(390, 844).await.unwrap();
     b.screenshot("wallet-inbox-phone").await;
     b.client.set_window_size(1200, 900).await.unwrap();
-    b.click("nav.tabs a[href$='/quizzes']").await;
+    b.click("main a[href$='/quizzes']").await;
     b.wait_for("Pré-requis soudure").await;
     b.click("input[type='radio'][value='0']").await;
     b.fill(
@@ -810,7 +891,7 @@ async fn a_session_lives_in_the_browser() {
     // half-days it makes, the marks and the countersignature.
     staff.sign_in(&issuer, "gestion@centre.example").await;
     staff.wait_for("Mes organisations").await;
-    staff.click_and_load("ul.links a[href*='/orgs/']").await;
+    staff.click_and_load(ORGANISATION).await;
     staff.click_and_load("ul.links a[href*='/sessions/']").await;
     staff
         .fill(
@@ -886,7 +967,7 @@ async fn a_session_lives_in_the_browser() {
     // The trainee answers, on the centre's portal.
     trainee.sign_in(&issuer, "camille@example.org").await;
     trainee.wait_for("Centre Lyon Métallerie").await;
-    trainee.click("ul.links a[href*='/orgs/']").await;
+    trainee.click(ORGANISATION).await;
     trainee.wait_for("Soudeur 2026").await;
     trainee.click("ul.links a[href*='/sessions/']").await;
     trainee.wait_for("Questionnaires").await;
@@ -1022,6 +1103,8 @@ async fn a_session_lives_in_the_browser() {
     staff.wait_for("Atelier B fermé demain matin.").await;
     trainee.wait_for("Atelier B fermé demain matin.").await;
     staff.screenshot("centre-room").await;
+    // Removing asks once more.
+    staff.click("ol.messages details.confirm summary").await;
     staff
         .click("ol.messages form[action*='/messages/'] button")
         .await;
@@ -1102,7 +1185,7 @@ async fn a_validated_competency_reaches_the_carnet_in_one_tap() {
     // The trainer, from their home to the session, evaluates.
     staff.sign_in(&issuer, "formateur@centre.example").await;
     staff.wait_for("Centre Lyon Métallerie").await;
-    staff.click_and_load("ul.links a[href*='/orgs/']").await;
+    staff.click_and_load(ORGANISATION).await;
     staff.click_and_load("ul.links a[href*='/sessions/']").await;
     staff.wait_for("Évaluer").await;
     staff
@@ -1155,4 +1238,24 @@ async fn a_validated_competency_reaches_the_carnet_in_one_tap() {
     trainee.screenshot("wallet-carnet-phone").await;
     staff.client.clone().close().await.unwrap();
     trainee.client.clone().close().await.unwrap();
+}
+
+#[test]
+fn the_checks_find_what_they_look_for() {
+    assert!(words::problems("Reçue le 3 décembre 2026", "fr").is_empty());
+    assert_eq!(words::problems("Reçue le 2026-12-03", "fr").len(), 1);
+    assert_eq!(
+        words::problems("Émetteur org_9Fo27KfKxcHCgPgZ2HZcHA", "fr").len(),
+        1
+    );
+    assert_eq!(words::problems("Le vct de la claim", "fr").len(), 2);
+    assert!(
+        words::problems(
+            "https://carnet.example/issuer/orgs/org_9Fo27KfKxcHCgPgZ2HZcHA",
+            "fr"
+        )
+        .is_empty()
+    );
+    assert!(!words::problems("Where it was shared", "fr").is_empty());
+    assert!(!words::problems("Où elle a été partagée", "en").is_empty());
 }

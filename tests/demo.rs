@@ -47,9 +47,10 @@ async fn the_demo_seeds_once() {
     assert_eq!(count("courses").await, 4);
     assert_eq!(count("formations").await, 2);
     assert!(count("credential_offers").await > 20);
-    // Each session's first days: calendar, attendance taken, a word from staff, a quiz.
-    assert_eq!(count("calendar_events").await, 6);
-    assert_eq!(count("attendance_slots").await, 6);
+    // Each session's first days: calendar, attendance taken, a word from staff, a quiz; and
+    // the session under way has a day of courses today (or next Monday).
+    assert_eq!(count("calendar_events").await, 8);
+    assert_eq!(count("attendance_slots").await, 8);
     assert!(count("attendance_marks").await >= 10);
     assert_eq!(count("room_messages").await, 2);
     assert_eq!(count("quiz_openings").await, 2);

@@ -746,11 +746,25 @@ async fn presenting_only_the_chosen_claims() {
     assert_eq!(page.status, StatusCode::OK);
     let html = String::from_utf8(page.raw).unwrap();
     assert!(html.contains("Ce que j&#39;ai partagé"), "{html}");
+    // In words: what was shared, and which of its details.
     assert!(
-        html.contains("competency › code") && html.contains("level › label"),
+        html.contains("informations transmises : code de la compétence, niveau, nom"),
         "{html}"
     );
-    assert!(html.contains(&response_uri), "{html}");
+    // With whom: the verifier's host, as nobody named it.
+    let host = response_uri
+        .split("://")
+        .nth(1)
+        .unwrap()
+        .split(['/', ':'])
+        .next()
+        .unwrap();
+    assert!(
+        html.contains(&format!(
+            "Partagé avec <strong>les recruteurs de {host}</strong>"
+        )),
+        "{html}"
+    );
     let raw = app
         .raw_contents(
             ServiceKind::Wallet,

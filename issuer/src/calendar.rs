@@ -240,7 +240,7 @@ pub struct EventChange {
     pub course_id: Option<String>,
 }
 
-#[derive(Debug, Serialize, ToSchema, sqlx::FromRow, Clone)]
+#[derive(Debug, Serialize, Deserialize, ToSchema, sqlx::FromRow, Clone)]
 pub struct Event {
     pub id: String,
     pub session_id: String,

@@ -36,6 +36,7 @@ use utoipa_axum::router::OpenApiRouter;
 
 pub use offers::{COMPETENCY, COMPLETION, IDENTITY, OFFER_TTL_MS};
 pub use organisations::{Managers, Organisations};
+pub use pages::CATALOG as PAGE_TEXTS;
 pub use vci::REPLAY_GRACE_MS;
 
 /// The issuer's own migrations (versions 100 and up), applied after the common ones.

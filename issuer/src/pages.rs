@@ -16,7 +16,7 @@ use carnet_service::error::ApiError;
 use carnet_service::i18n::{Catalog, Lang};
 use carnet_service::web::{
     Backend, Chrome, PageSession, Problem, QuestionToAnswer, QuizQuestion, SignedIn,
-    awaiting_grades, day, failed, field, form_json, multipart_form, quiz_questions, render, show,
+    awaiting_grades, failed, field, form_json, multipart_form, quiz_questions, render, show,
     sign_in_page,
 };
 use serde::Deserialize;
@@ -62,8 +62,10 @@ pub fn router() -> Router<IssuerState> {
         .route("/orgs/{org}/trainees/{account}/identity", post(identity))
 }
 
-const CATALOG: Catalog = &[
+/// The portal's texts, French and English.
+pub const CATALOG: Catalog = &[
     ("brand", "Carnet · Centre", "Carnet · Centre"),
+    ("portal", "Centre", "Centre"),
     (
         "sign_in.title",
         "Espace des centres de formation",
@@ -74,7 +76,32 @@ const CATALOG: Catalog = &[
         "Sessions, évaluations et attestations signées de vos stagiaires.",
         "Sessions, evaluations and signed credentials for your trainees.",
     ),
-    ("home.title", "Mes organisations", "My organisations"),
+    ("home.title", "Tableau de bord", "Dashboard"),
+    (
+        "home.organisations",
+        "Mes organisations",
+        "My organisations",
+    ),
+    ("home.today", "Aujourd'hui", "Today"),
+    (
+        "home.today.none",
+        "Aucun créneau aujourd'hui dans vos sessions.",
+        "No slot today in your sessions.",
+    ),
+    (
+        "home.current",
+        "Sessions en cours et à venir",
+        "Sessions under way and to come",
+    ),
+    (
+        "home.current.none",
+        "Aucune session en cours ni à venir.",
+        "No session under way or to come.",
+    ),
+    ("home.past", "Sessions terminées", "Sessions ended"),
+    ("home.running", "En cours", "Under way"),
+    ("home.attendance", "Émargement", "Attendance"),
+    ("home.open", "Ouvrir la session", "Open the session"),
     (
         "home.none",
         "Vous n'appartenez encore à aucune organisation.",
@@ -180,7 +207,17 @@ const CATALOG: Catalog = &[
     ("org.type", "Type", "Type"),
     ("org.issued", "Émise le", "Issued on"),
     ("org.status", "Statut", "Status"),
-    ("org.change", "Changer", "Change"),
+    ("org.change", "Suspendre ou révoquer…", "Suspend or revoke…"),
+    (
+        "org.change.what",
+        "Une attestation suspendue n'est plus reconnue jusqu'à ce que vous la rétablissiez ; une attestation révoquée ne l'est plus jamais. Les recruteurs qui la vérifient le verront, et son titulaire aussi.",
+        "A suspended credential is not recognised until you restore it; a revoked one never is again. Recruiters who check it will see it, and so will its holder.",
+    ),
+    (
+        "org.change.confirm",
+        "Confirmer le changement",
+        "Confirm the change",
+    ),
     ("org.reason", "Motif", "Reason"),
     ("keys.title", "Clés de signature", "Signing keys"),
     (
@@ -199,7 +236,7 @@ const CATALOG: Catalog = &[
         "ES256 (recommended, expected by European wallets)",
     ),
     ("keys.eddsa", "Ed25519", "Ed25519"),
-    ("org.audit", "Journal d'audit (JSON)", "Audit log (JSON)"),
+    ("org.audit", "Journal d'audit", "Audit log"),
     ("create", "Créer", "Create"),
     ("add", "Ajouter", "Add"),
     ("none", "Aucun pour l'instant.", "None yet."),
@@ -616,6 +653,26 @@ const CATALOG: Catalog = &[
     ("room.send", "Envoyer", "Send"),
     ("room.remove", "Retirer", "Remove"),
     (
+        "room.remove.what",
+        "Le message disparaît pour tous ; la salle indique qu'il a été retiré par la modération.",
+        "The message disappears for everyone; the room says a moderator removed it.",
+    ),
+    (
+        "room.remove.confirm",
+        "Oui, retirer ce message",
+        "Yes, remove this message",
+    ),
+    (
+        "course.detach.what",
+        "La ressource reste dans la bibliothèque du centre ; elle n'apparaît plus dans ce cours.",
+        "The resource stays in the centre's library; it no longer appears in this course.",
+    ),
+    (
+        "course.detach.confirm",
+        "Oui, retirer du cours",
+        "Yes, take it out of the course",
+    ),
+    (
         "room.removed",
         "message retiré par la modération",
         "message removed by a moderator",
@@ -765,7 +822,12 @@ const CATALOG: Catalog = &[
     ),
     ("secret.copy", "Lien", "Link"),
     ("att.view_table", "Tableau", "Table"),
-    ("att.view_calendar", "Calendrier", "Calendar"),
+    ("att.view_calendar", "Mois", "Month"),
+    ("att.view_week", "Semaine", "Week"),
+    ("att.week_of", "Semaine du", "Week of"),
+    ("att.previous", "← Précédent", "← Previous"),
+    ("att.next", "Suivant →", "Next →"),
+    ("att.no_slot", "—", "—"),
     ("att.view_list", "Liste", "List"),
     ("day.1", "lun.", "Mon"),
     ("day.2", "mar.", "Tue"),
@@ -944,17 +1006,18 @@ impl Event {
         event_key(&self.kind)
     }
 
-    /// `2026-03-02 09:00 – 12:30` (or to another day).
-    fn when(&self) -> String {
+    /// « 2 mars 2026, 09:00 – 12:30 » (or to another day), in the page's language.
+    fn when(&self, chrome: &Chrome) -> String {
         let (day, start) = self
             .starts_at
             .split_once('T')
             .unwrap_or((&self.starts_at, ""));
         let end = match self.ends_at.split_once('T') {
             Some((d, t)) if d == day => t.to_owned(),
-            _ => self.ends_at.replace('T', " "),
+            Some((d, t)) => format!("{}, {t}", chrome.date(d)),
+            None => self.ends_at.clone(),
         };
-        format!("{day} {start} – {end}")
+        format!("{}, {start} – {end}", chrome.date(day))
     }
 }
 
@@ -967,10 +1030,6 @@ fn event_key(kind: &str) -> &'static str {
 }
 
 impl Issued {
-    fn issued_day(&self) -> String {
-        day(self.issued_at)
-    }
-
     fn status_name(&self) -> &'static str {
         match self.status {
             0 => "valid",
@@ -992,7 +1051,7 @@ struct Offer {
     wallet: String,
 }
 
-fn offer(link: OfferLink, wallet_url: &str) -> Offer {
+fn offer(lang: Lang, link: OfferLink, wallet_url: &str) -> Offer {
     Offer {
         wallet: if wallet_url.is_empty() {
             String::new()
@@ -1008,7 +1067,7 @@ fn offer(link: OfferLink, wallet_url: &str) -> Offer {
         },
         qr: qr::svg(&link.offer_link).unwrap_or_default(),
         pin: link.tx_code.unwrap_or_default(),
-        expires: day(link.expires_at),
+        expires: carnet_service::web::moment(lang, link.expires_at),
         redeemed: link.redeemed,
         link: link.offer_link,
     }
@@ -1028,6 +1087,110 @@ struct HomePage {
     chrome: Chrome,
     organisations: Vec<Tenant>,
     offers: Vec<Offer>,
+    /// Today's slots in the visitor's sessions, in order.
+    today: Vec<TodaySlot>,
+    /// Sessions under way or to come, soonest first; then those ended, latest first.
+    current: Vec<SessionCard>,
+    past: Vec<SessionCard>,
+}
+
+/// A session as the dashboard shows it.
+struct SessionCard {
+    page: String,
+    title: String,
+    organisation: String,
+    /// « du 5 janvier au 26 juin 2026 ».
+    dates: String,
+    /// Under way today.
+    running: bool,
+}
+
+/// A slot of today in one of the visitor's sessions.
+struct TodaySlot {
+    session: String,
+    title: String,
+    /// « 08:30 – 12:00 ».
+    hours: String,
+    place: String,
+    /// The session's page.
+    page: String,
+    /// Where its attendance is taken: the slot's own page for the session's staff, else the
+    /// session's attendance.
+    attendance: String,
+}
+
+/// The dashboard's sessions and today's slots, across the visitor's organisations.
+async fn dashboard(
+    api: &Backend,
+    lang: Lang,
+    base: &str,
+    now: i64,
+    organisations: &[Tenant],
+) -> Result<(Vec<TodaySlot>, Vec<SessionCard>, Vec<SessionCard>), Problem> {
+    let (mut today, mut current, mut past) = (Vec::new(), Vec::new(), Vec::new());
+    for org in organisations {
+        let sessions: Vec<crate::sessions::TrainingSession> = api
+            .get(&format!("/api/v1/organisations/{}/sessions", org.id))
+            .await?;
+        for s in sessions {
+            let local = carnet_service::web::local_time(now, &s.timezone);
+            let day = &local[..10];
+            let page = format!("{base}/orgs/{}/sessions/{}", org.id, s.id);
+            let card = SessionCard {
+                page: page.clone(),
+                title: s.title.clone(),
+                organisation: org.name.clone(),
+                dates: carnet_service::web::period(lang, &s.starts_on, &s.ends_on),
+                running: s.starts_on.as_str() <= day && day <= s.ends_on.as_str(),
+            };
+            if card.running {
+                // The slots made from the calendar, for the staff (others are refused them).
+                let slots: Vec<Value> = api
+                    .get::<Value>(&format!(
+                        "/api/v1/organisations/{}/sessions/{}/attendance",
+                        org.id, s.id
+                    ))
+                    .await
+                    .map(|table| table["slots"].as_array().cloned().unwrap_or_default())
+                    .unwrap_or_default();
+                let events: Vec<crate::calendar::Event> = api
+                    .get(&format!(
+                        "/api/v1/organisations/{}/sessions/{}/events?from={day}&to={day}",
+                        org.id, s.id
+                    ))
+                    .await?;
+                for e in events.into_iter().filter(|e| !e.cancelled) {
+                    let clock = |at: &str| at.get(11..16).unwrap_or_default().to_owned();
+                    let attendance = slots
+                        .iter()
+                        .find(|slot| slot["event_id"].as_str() == Some(e.id.as_str()))
+                        .and_then(|slot| slot["id"].as_str())
+                        .map_or_else(
+                            || format!("{page}/attendance"),
+                            |slot| format!("{page}/attendance/{slot}"),
+                        );
+                    today.push(TodaySlot {
+                        attendance,
+                        session: s.title.clone(),
+                        title: e.title,
+                        hours: format!("{} – {}", clock(&e.starts_at), clock(&e.ends_at)),
+                        place: e.place.unwrap_or_default(),
+                        page: page.clone(),
+                    });
+                }
+            }
+            if s.ends_on.as_str() < day {
+                past.push((s.ends_on.clone(), card));
+            } else {
+                current.push((s.starts_on.clone(), card));
+            }
+        }
+    }
+    today.sort_by(|a, b| a.hours.cmp(&b.hours));
+    current.sort_by(|a, b| a.0.cmp(&b.0));
+    past.sort_by(|a, b| b.0.cmp(&a.0));
+    let cards = |v: Vec<(String, SessionCard)>| v.into_iter().map(|(_, c)| c).collect();
+    Ok((today, cards(current), cards(past)))
 }
 
 async fn home(
@@ -1064,12 +1227,23 @@ async fn home(
         let offers = offers
             .into_iter()
             .filter(|o| !o.redeemed)
-            .map(|o| offer(o, &state.ctx.config.wallet_url))
+            .map(|o| offer(lang, o, &state.ctx.config.wallet_url))
             .collect();
+        let (today, current, past) = dashboard(
+            &api,
+            lang,
+            state.ctx.config.path_prefix(),
+            state.ctx.now_ms(),
+            &organisations,
+        )
+        .await?;
         Ok(HomePage {
             chrome: chrome(&state, lang, &session),
             organisations,
             offers,
+            today,
+            current,
+            past,
         })
     };
     show(&state.ctx, lang, CATALOG, view).await
@@ -1111,12 +1285,6 @@ struct IdentityRequest {
     created_at: i64,
 }
 
-impl IdentityRequest {
-    fn since(&self) -> String {
-        day(self.created_at)
-    }
-}
-
 #[derive(Deserialize)]
 struct KeyInfo {
     alg: String,
@@ -1124,16 +1292,6 @@ struct KeyInfo {
     created_at: i64,
     #[serde(default)]
     retired_at: Option<i64>,
-}
-
-impl KeyInfo {
-    fn since(&self) -> String {
-        day(self.created_at)
-    }
-
-    fn until(&self) -> String {
-        self.retired_at.map(day).unwrap_or_default()
-    }
 }
 
 impl OrganisationPage {
@@ -1509,7 +1667,7 @@ async fn offer_page(
                 chrome: chrome(state, lang, session),
                 offer: serde_json::from_value::<OfferLink>(link)
                     .ok()
-                    .map(|o| offer(o, "")),
+                    .map(|o| offer(lang, o, "")),
                 evaluated: answer["evaluation"].is_object().then(|| {
                     (
                         text_of(&answer["trainee_name"]),
@@ -1636,8 +1794,22 @@ struct AttendancePage {
     /// The whole table for staff; a trainee's own list otherwise.
     table: Option<Table>,
     mine: Option<TraineeAttendance>,
-    /// The same as months of weeks, when the calendar view is asked (`?view=calendar`).
-    calendar: Vec<Month>,
+    /// The month shown, when the calendar view is asked (`?view=calendar&month=YYYY-MM`),
+    /// with the months before and after it that have half-days.
+    calendar: Option<Month>,
+    /// The week shown (`?view=week&week=YYYY-MM-DD`, its Monday): its days with their
+    /// half-days, and the weeks before and after.
+    week: Option<Week>,
+    /// The links to the previous and next month or week, when there are.
+    previous: String,
+    next: String,
+}
+
+/// A week of the week view: each day's date in words and its half-days.
+struct Week {
+    /// « semaine du 2 novembre 2026 ».
+    title: String,
+    days: Vec<(String, Vec<CalendarEntry>)>,
 }
 
 /// A half-day in the calendar view: its catalog keys (half, status), a count for staff, and the
@@ -1647,6 +1819,9 @@ struct CalendarEntry {
     status: &'static str,
     count: String,
     link: String,
+    /// « 09:00 – 12:30 », and what is taught (staff).
+    hours: String,
+    title: String,
 }
 
 /// A day of the calendar view (its number and half-days), or none before the first.
@@ -1659,22 +1834,70 @@ struct Month {
     weeks: Vec<Vec<Day>>,
 }
 
-/// The months spanning `entries` (by `YYYY-MM-DD`), as weeks of days.
-fn months(entries: Vec<(String, CalendarEntry)>) -> Vec<Month> {
-    use carnet_core::calendar::{civil, days_from_civil};
-    let parse = |d: &str| -> Option<i64> {
-        let mut parts = d.split('-');
-        let y = parts.next()?.parse().ok()?;
-        let m = parts.next()?.parse().ok()?;
-        let day = parts.next()?.parse().ok()?;
-        Some(days_from_civil(y, m, day))
-    };
+/// A day `YYYY-MM-DD` as days since 1970-01-01.
+fn day_number(d: &str) -> Option<i64> {
+    let mut parts = d.split('-');
+    let y = parts.next()?.parse().ok()?;
+    let m = parts.next()?.parse().ok()?;
+    let day = parts.next()?.parse().ok()?;
+    Some(carnet_core::calendar::days_from_civil(y, m, day))
+}
+
+/// Days since 1970-01-01 as `YYYY-MM-DD`.
+fn day_text(n: i64) -> String {
+    let (y, m, d) = carnet_core::calendar::civil(n);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+/// Entries by day (days since 1970-01-01).
+fn by_day(entries: Vec<(String, CalendarEntry)>) -> BTreeMap<i64, Vec<CalendarEntry>> {
     let mut by_day: BTreeMap<i64, Vec<CalendarEntry>> = BTreeMap::new();
     for (day, entry) in entries {
-        if let Some(n) = parse(&day) {
+        if let Some(n) = day_number(&day) {
             by_day.entry(n).or_default().push(entry);
         }
     }
+    by_day
+}
+
+/// The week starting on the Monday `monday` (days since 1970-01-01), with the previous and
+/// next weeks' Mondays when half-days lie before or after it.
+fn week_of(
+    lang: Lang,
+    mut by_day: BTreeMap<i64, Vec<CalendarEntry>>,
+    monday: i64,
+) -> (Week, Option<String>, Option<String>) {
+    let first = by_day.keys().next().copied();
+    let last = by_day.keys().last().copied();
+    let days = (monday..monday + 7)
+        .map(|n| {
+            let name = lang.t(CATALOG, &format!("day.{}", n - monday + 1));
+            let date = carnet_service::web::short_date(lang, &day_text(n));
+            (
+                format!("{name} {date}"),
+                by_day.remove(&n).unwrap_or_default(),
+            )
+        })
+        .collect();
+    let week = Week {
+        title: format!(
+            "{} {}",
+            lang.t(CATALOG, "att.week_of"),
+            carnet_service::web::date(lang, &day_text(monday))
+        ),
+        days,
+    };
+    let previous = first.filter(|f| *f < monday).map(|_| day_text(monday - 7));
+    let next = last
+        .filter(|l| *l >= monday + 7)
+        .map(|_| day_text(monday + 7));
+    (week, previous, next)
+}
+
+/// The months spanning `entries` (by `YYYY-MM-DD`), as weeks of days.
+fn months(entries: Vec<(String, CalendarEntry)>) -> Vec<Month> {
+    use carnet_core::calendar::{civil, days_from_civil};
+    let mut by_day = by_day(entries);
     let (Some(first), Some(last)) = (by_day.keys().next().copied(), by_day.keys().last().copied())
     else {
         return Vec::new();
@@ -1756,15 +1979,16 @@ async fn attendance(
     Path((org, sid)): Path<(String, String)>,
     axum::extract::Query(query): axum::extract::Query<std::collections::HashMap<String, String>>,
 ) -> Response {
-    let as_calendar = query.get("view").is_some_and(|v| v == "calendar");
+    let view_name = query.get("view").map_or("", String::as_str);
+    let as_calendar = matches!(view_name, "calendar" | "week");
     let view = async {
         let base = format!("/api/v1/organisations/{org}/sessions/{sid}");
-        let title = api
+        let (title, zone) = api
             .get::<Vec<TrainingSession>>(&format!("/api/v1/organisations/{org}/sessions"))
             .await?
             .into_iter()
             .find(|s| s.id == sid)
-            .map(|s| s.title)
+            .map(|s| (s.title, s.timezone))
             .unwrap_or_default();
         let (table, mine) = match api.get::<Table>(&format!("{base}/attendance")).await {
             // Staff: the table, or one trainee's own list (`?trainee=`).
@@ -1813,6 +2037,8 @@ async fn attendance(
                             state.ctx.config.path_prefix(),
                             slot.id
                         ),
+                        hours: format!("{} – {}", slot.starts, slot.ends),
+                        title: slot.title.clone(),
                     };
                     (slot.day.clone(), entry)
                 })
@@ -1826,18 +2052,59 @@ async fn attendance(
                         status: status_key(slot.status.as_deref().unwrap_or_default()),
                         count: String::new(),
                         link: String::new(),
+                        hours: format!("{} – {}", slot.starts, slot.ends),
+                        title: String::new(),
                     };
                     (slot.day.clone(), entry)
                 })
                 .collect(),
             _ => Vec::new(),
         };
+        // Today on the session's clock: the month or week shown unless another is asked.
+        let today = carnet_service::web::local_time(state.ctx.now_ms(), &zone)[..10].to_owned();
+        let (mut calendar, mut week, mut previous, mut next) =
+            (None, None, String::new(), String::new());
+        let link = |key: &str, value: Option<String>| {
+            value.map_or_else(String::new, |v| format!("?view={view_name}&{key}={v}"))
+        };
+        if view_name == "week" {
+            let asked = query.get("week").and_then(|w| day_number(w));
+            let days = by_day(entries);
+            // The week asked, else this week when the session has half-days then, else the
+            // first week with any.
+            let around = asked
+                .or_else(|| {
+                    day_number(&today).filter(|t| {
+                        days.keys().next().is_some_and(|f| f <= t)
+                            && days.keys().last().is_some_and(|l| l >= t)
+                    })
+                })
+                .or_else(|| days.keys().next().copied())
+                .unwrap_or_default();
+            let monday = around - (around + 3).rem_euclid(7);
+            let (shown, before, after) = week_of(lang, days, monday);
+            (week, previous, next) = (Some(shown), link("week", before), link("week", after));
+        } else if as_calendar {
+            let all = months(entries);
+            let key = |m: &Month| format!("{:04}-{:02}", m.year, m.month);
+            let wanted = query
+                .get("month")
+                .cloned()
+                .unwrap_or_else(|| today[..7].to_owned());
+            let at = all.iter().position(|m| key(m) == wanted).unwrap_or(0);
+            previous = link("month", at.checked_sub(1).and_then(|i| all.get(i)).map(key));
+            next = link("month", all.get(at + 1).map(key));
+            calendar = all.into_iter().nth(at);
+        }
         Ok(AttendancePage {
             chrome: chrome(&state, lang, &page_session),
             org,
             session: sid,
             title,
-            calendar: months(entries),
+            calendar,
+            week,
+            previous,
+            next,
             table,
             mine,
         })
@@ -2170,7 +2437,7 @@ struct RoomPage {
 impl RoomPage {
     /// When a message was written, on the session's wall clock.
     fn time(&self, m: &RoomMessage) -> String {
-        carnet_service::web::local_time(m.at, &self.session.timezone)
+        carnet_service::web::local_moment(self.chrome.lang, m.at, &self.session.timezone)
     }
 }
 
@@ -3055,14 +3322,42 @@ mod tests {
         carnet_service::i18n::assert_complete(super::CATALOG);
     }
 
-    #[test]
-    fn months_of_weeks_from_monday() {
-        let entry = || super::CalendarEntry {
+    use carnet_service::i18n::Lang;
+
+    fn entry() -> super::CalendarEntry {
+        super::CalendarEntry {
             half: "am",
             status: "present",
             count: String::new(),
             link: String::new(),
-        };
+            hours: "09:00 – 12:30".into(),
+            title: String::new(),
+        }
+    }
+
+    #[test]
+    fn a_week_from_its_monday_with_the_weeks_around_it() {
+        let days = super::by_day(vec![
+            ("2026-01-05".into(), entry()),
+            ("2026-01-07".into(), entry()),
+            ("2026-01-20".into(), entry()),
+        ]);
+        let monday = super::day_number("2026-01-12").unwrap();
+        let (week, previous, next) = super::week_of(Lang::Fr, days, monday);
+        assert_eq!(week.title, "Semaine du 12 janvier 2026");
+        assert_eq!(week.days.len(), 7);
+        assert_eq!(week.days[0].0, "lun. 12 janv.");
+        assert!(week.days.iter().all(|(_, e)| e.is_empty()));
+        assert_eq!(previous.as_deref(), Some("2026-01-05"));
+        assert_eq!(next.as_deref(), Some("2026-01-19"));
+        let days = super::by_day(vec![("2026-01-13".into(), entry())]);
+        let (week, previous, next) = super::week_of(Lang::Fr, days, monday);
+        assert_eq!(week.days[1].1.len(), 1);
+        assert_eq!((previous, next), (None, None));
+    }
+
+    #[test]
+    fn months_of_weeks_from_monday() {
         let months = super::months(vec![
             ("2026-02-02".into(), entry()),
             ("2026-01-05".into(), entry()),

@@ -50,7 +50,7 @@ pub struct NewSession {
     pub timezone: Option<String>,
 }
 
-#[derive(Debug, Serialize, ToSchema, sqlx::FromRow, Clone)]
+#[derive(Debug, Serialize, Deserialize, ToSchema, sqlx::FromRow, Clone)]
 pub struct TrainingSession {
     pub id: String,
     pub title: String,

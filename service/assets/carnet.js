@@ -44,16 +44,15 @@ function appendMessage(list, m) {
   list.append(item);
 }
 
-// `YYYY-MM-DD HH:MM` on the wall clock of `zone` (the session's), or of metropolitan France
-// without one: as the server writes the messages it shows.
+// A moment on the wall clock of `zone` (the session's), or of metropolitan France without
+// one, in the page's language: « 3 décembre 2026 à 09:37 », as the server writes the messages
+// it shows.
 function wallClock(ms, zone) {
-  const parts = {};
-  const format = new Intl.DateTimeFormat("en-GB", {
-    timeZone: zone || "Europe/Paris", year: "numeric", month: "2-digit", day: "2-digit",
+  const lang = document.documentElement.lang === "en" ? "en-GB" : "fr-FR";
+  return new Intl.DateTimeFormat(lang, {
+    timeZone: zone || "Europe/Paris", day: "numeric", month: "long", year: "numeric",
     hour: "2-digit", minute: "2-digit", hourCycle: "h23",
-  });
-  for (const p of format.formatToParts(new Date(ms))) parts[p.type] = p.value;
-  return `${parts.year}-${parts.month}-${parts.day} ${parts.hour}:${parts.minute}`;
+  }).format(new Date(ms));
 }
 
 document.addEventListener("DOMContentLoaded", () => {
@@ -114,6 +113,38 @@ document.addEventListener("DOMContentLoaded", () => {
       look();
     });
   }
+  // The section a page belongs to is marked in its tabs (or the wallet's bottom bar): the
+  // link to this very page, else the longest link whose path this page's path continues.
+  for (const nav of document.querySelectorAll("nav.tabs")) {
+    if (nav.querySelector("[aria-current]")) continue;
+    const here = location.pathname.replace(/\/$/, "");
+    let best = null;
+    for (const a of nav.querySelectorAll("a[href]")) {
+      const path = a.pathname.replace(/\/$/, "");
+      if (path === here || (here.startsWith(path + "/") && (!best || path.length > best.pathname.length))) {
+        if (path === here) { best = a; break; }
+        best = a;
+      }
+    }
+    if (best) best.setAttribute("aria-current", "page");
+  }
+  // Tables become one card per row on a phone (the stylesheet's `table.stacked`): each cell
+  // is labelled with its column's heading. Tables marked data-keep (a grid of marks, a month)
+  // keep their shape and scroll within themselves.
+  for (const table of document.querySelectorAll("table:not([data-keep]):not(.month)")) {
+    const heads = [...table.querySelectorAll("thead th")].map((th) => th.textContent.trim());
+    if (!heads.length) continue;
+    for (const row of table.querySelectorAll("tbody tr")) {
+      [...row.children].forEach((cell, i) => cell.setAttribute("data-label", heads[i] ?? ""));
+    }
+    table.classList.add("stacked");
+  }
+  // A file chosen (a photo taken) sends its form at once; the form's own button, for a
+  // browser without the script, is then not needed.
+  for (const input of document.querySelectorAll("input[type=file][data-submit]")) {
+    input.addEventListener("change", () => { if (input.files.length) input.form.requestSubmit(); });
+    for (const button of input.form.querySelectorAll("[data-script-hides]")) button.hidden = true;
+  }
   // Offer links: a click selects the whole link, to copy it.
   for (const input of document.querySelectorAll("input[data-select]")) {
     input.addEventListener("focus", () => input.select());
@@ -121,12 +152,12 @@ document.addEventListener("DOMContentLoaded", () => {
 });
 
 // A credential offer handed over from a centre's page: the PIN comes in the address's
-// fragment (never sent to a server, gone from the address once read) and fills the field.
+// fragment (never sent to a server, gone from the address once read) and fills the fields.
 (() => {
   const pin = new URLSearchParams(location.hash.slice(1)).get("tx_code");
-  const field = document.querySelector("input[name='tx_code']");
-  if (pin && field) {
-    field.value = pin;
+  const fields = document.querySelectorAll("input[name='tx_code']");
+  if (pin && fields.length) {
+    for (const field of fields) field.value = pin;
     history.replaceState(null, "", location.pathname + location.search);
   }
 })();

@@ -17,12 +17,14 @@ use serde_json::Value;
 use tower::ServiceExt;
 
 mod addresses;
+pub mod icons;
 mod notifications;
 
 pub const STYLESHEET: &str = include_str!("../assets/carnet.css");
 pub const SCRIPT: &str = include_str!("../assets/carnet.js");
 
-/// `GET /assets/carnet.css` and `GET /assets/carnet.js`, for a service's router.
+/// `GET /assets/carnet.css`, `/assets/carnet.js` and `/assets/icons.svg`, for a service's
+/// router.
 pub fn assets<S: Clone + Send + Sync + 'static>() -> Router<S> {
     let asset = |media: &'static str, body: &'static str| {
         get(move || async move {
@@ -43,6 +45,10 @@ pub fn assets<S: Clone + Send + Sync + 'static>() -> Router<S> {
         .route(
             "/assets/carnet.js",
             asset("text/javascript; charset=utf-8", SCRIPT),
+        )
+        .route(
+            "/assets/icons.svg",
+            asset("image/svg+xml", icons::SPRITE.as_str()),
         )
 }
 
@@ -123,6 +129,18 @@ const COMMON: Catalog = &[
     ("month.10", "octobre", "October"),
     ("month.11", "novembre", "November"),
     ("month.12", "décembre", "December"),
+    ("month.short.1", "janv.", "Jan"),
+    ("month.short.2", "févr.", "Feb"),
+    ("month.short.3", "mars", "Mar"),
+    ("month.short.4", "avr.", "Apr"),
+    ("month.short.5", "mai", "May"),
+    ("month.short.6", "juin", "Jun"),
+    ("month.short.7", "juil.", "Jul"),
+    ("month.short.8", "août", "Aug"),
+    ("month.short.9", "sept.", "Sep"),
+    ("month.short.10", "oct.", "Oct"),
+    ("month.short.11", "nov.", "Nov"),
+    ("month.short.12", "déc.", "Dec"),
     ("available", "disponible", "available"),
     ("available_from", "à partir du", "from"),
     ("nav", "Navigation", "Navigation"),
@@ -130,6 +148,16 @@ const COMMON: Catalog = &[
     ("switch", "English", "Français"),
     ("switch.lang", "en", "fr"),
     ("brand", "Carnet", "Carnet"),
+    ("wordmark", "Carnet", "Carnet"),
+    ("at", "à", "at"),
+    ("period.from", "du", "from"),
+    ("period.to", "au", "to"),
+    ("contract.cdi", "CDI", "Permanent (CDI)"),
+    ("contract.cdd", "CDD", "Fixed-term (CDD)"),
+    ("contract.alternance", "Alternance", "Work-study"),
+    ("contract.stage", "Stage", "Internship"),
+    ("contract.interim", "Intérim", "Temporary work"),
+    ("contract.freelance", "Indépendant", "Freelance"),
     (
         "problem.title",
         "Votre demande n'a pas abouti",
@@ -291,6 +319,15 @@ const COMMON: Catalog = &[
     ("welcome.continue", "Continuer", "Continue"),
 ];
 
+/// The contract types a profile or an offer names, by code (`carnet_core::availability`).
+pub const CONTRACTS: [&str; 6] = ["cdi", "cdd", "alternance", "stage", "interim", "freelance"];
+
+/// The texts every portal shares (the layout's, the address and notification pages'), for
+/// checks across catalogs.
+pub fn shared_catalogs() -> [Catalog; 3] {
+    [COMMON, addresses::CATALOG, notifications::CATALOG]
+}
+
 /// What the layout shows around a page: the language and the service's texts (its own
 /// catalog, then the common one), where the service is, and who is signed in.
 pub struct Chrome {
@@ -370,6 +407,74 @@ impl Chrome {
     pub fn sharing(mut self, shared: Catalog) -> Chrome {
         self.shared = shared;
         self
+    }
+
+    /// A date (`YYYY-MM-DD`) as people write it (« 1er décembre 2026 »).
+    pub fn date(&self, iso: &str) -> String {
+        date(self.lang, iso)
+    }
+
+    /// The day of a time in milliseconds, as people write it.
+    pub fn date_of(&self, ms: i64) -> String {
+        date_of(self.lang, ms)
+    }
+
+    /// « 5 janv. ».
+    pub fn short_date(&self, iso: &str) -> String {
+        short_date(self.lang, iso)
+    }
+
+    /// A wall-clock moment (`YYYY-MM-DDTHH:MM`) as people read it: « 15 janvier 2027 à 08:00 ».
+    pub fn wall_clock(&self, local: &str) -> String {
+        wall_clock(self.lang, local)
+    }
+
+    /// « du 5 janvier au 26 juin 2026 ».
+    pub fn period(&self, from: &str, to: &str) -> String {
+        period(self.lang, from, to)
+    }
+
+    /// The contract types people pick from, by code, in the order they are offered.
+    pub fn contracts(&self) -> [&'static str; 6] {
+        CONTRACTS
+    }
+
+    /// A contract type's name (« Alternance »), its code when the catalog has none.
+    pub fn contract(&self, code: &str) -> String {
+        match self.t(&format!("contract.{code}")) {
+            "" => code.to_uppercase(),
+            name => name.to_owned(),
+        }
+    }
+
+    /// Contract types' names, separated by commas.
+    pub fn contract_list(&self, codes: &[String]) -> String {
+        codes
+            .iter()
+            .map(|c| self.contract(c))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// The regions of France people pick from: INSEE code and name.
+    pub fn regions(&self) -> &'static [(&'static str, &'static str)] {
+        &carnet_core::availability::REGIONS
+    }
+
+    /// Regions' names, separated by commas (a code Carnet does not know, as given).
+    pub fn region_list(&self, codes: &[String]) -> String {
+        let name = |code: &String| {
+            self.regions()
+                .iter()
+                .find(|(c, _)| c == code)
+                .map_or(code.clone(), |(_, n)| (*n).to_owned())
+        };
+        codes.iter().map(name).collect::<Vec<_>>().join(", ")
+    }
+
+    /// The icon `name` (see `web/icons.rs`), as markup for the template (`|safe`).
+    pub fn icon(&self, name: &str) -> String {
+        icons::icon(&self.base, name)
     }
 
     /// The text of `key` in the page's language: the service's, the shared page's, the
@@ -548,6 +653,39 @@ pub fn spoken_date(lang: Lang, date: &str, today: &str) -> String {
     }
 }
 
+/// A date (`YYYY-MM-DD`) as people write it, with its year: « 1er décembre 2026 ».
+pub fn date(lang: Lang, iso: &str) -> String {
+    spoken_date(lang, iso, "")
+}
+
+/// The day of a time in milliseconds (UTC), as people write it: « 1er décembre 2026 ».
+pub fn date_of(lang: Lang, ms: i64) -> String {
+    date(lang, &day(ms))
+}
+
+/// A date (`YYYY-MM-DD`) in few letters, without its year: « 5 janv. », « 5 Jan ».
+pub fn short_date(lang: Lang, iso: &str) -> String {
+    let parts: Vec<u32> = iso.split('-').filter_map(|p| p.parse().ok()).collect();
+    match parts[..] {
+        [_, month, day] if (1..=12).contains(&month) => {
+            format!("{day} {}", lang.t(COMMON, &format!("month.short.{month}")))
+        }
+        _ => iso.to_owned(),
+    }
+}
+
+/// « du 5 janvier au 26 juin 2026 » (the first year said only when it differs).
+pub fn period(lang: Lang, from: &str, to: &str) -> String {
+    let start = spoken_date(lang, from, to);
+    let end = date(lang, to);
+    let word = |key| lang.t(COMMON, key);
+    format!(
+        "{} {start} {} {end}",
+        word("period.from"),
+        word("period.to")
+    )
+}
+
 /// When someone is available, as they would say it: « disponible » (from a date past, or none
 /// given), else « à partir du 3 mars ».
 pub fn availability(lang: Lang, available_from: Option<&str>, today: &str) -> String {
@@ -561,20 +699,29 @@ pub fn availability(lang: Lang, available_from: Option<&str>, today: &str) -> St
     }
 }
 
-/// `YYYY-MM-DD HH:MM` of a time in milliseconds on the wall clock of metropolitan France, as
-/// pages outside a session show moments (a session's pages use its own zone, [`local_time`]).
 /// A moment as people read it, on Paris's clock: « 3 décembre 2026 à 09:37 », « 3 December
 /// 2026 at 09:37 ».
 pub fn moment(lang: Lang, ms: i64) -> String {
-    let local = time(ms);
-    let (day, clock) = local.split_once(' ').unwrap_or((&local, ""));
-    let at = match lang {
-        Lang::Fr => "à",
-        Lang::En => "at",
-    };
-    format!("{} {at} {clock}", spoken_date(lang, day, ""))
+    wall_clock(lang, &time(ms))
 }
 
+/// A wall-clock moment (`YYYY-MM-DDTHH:MM`, or with a space) as people read it: « 15 janvier
+/// 2027 à 08:00 ».
+pub fn wall_clock(lang: Lang, local: &str) -> String {
+    let (day, clock) = local.split_once(['T', ' ']).unwrap_or((local, ""));
+    match clock {
+        "" => date(lang, day),
+        clock => format!("{} {} {clock}", date(lang, day), lang.t(COMMON, "at")),
+    }
+}
+
+/// [`moment`] on the wall clock of `zone` (a session's).
+pub fn local_moment(lang: Lang, ms: i64, zone: &str) -> String {
+    wall_clock(lang, &local_time(ms, zone))
+}
+
+/// `YYYY-MM-DD HH:MM` of a time in milliseconds on the wall clock of metropolitan France, as
+/// pages outside a session compute moments (a session's pages use its own zone, [`local_time`]).
 pub fn time(ms: i64) -> String {
     local_time(ms, "Europe/Paris")
 }

@@ -19,6 +19,7 @@ use tower::ServiceExt;
 
 mod centre;
 pub mod mail;
+pub mod words;
 #[allow(unused_imports)]
 pub use centre::*;
 

@@ -30,6 +30,7 @@ use std::sync::Arc;
 use utoipa_axum::router::OpenApiRouter;
 
 pub use companies::Companies;
+pub use pages::CATALOG as PAGE_TEXTS;
 
 /// The verifier's own migrations (versions 100 and up), applied after the common ones.
 pub const MIGRATIONS: &[EmbeddedMigration] = &[

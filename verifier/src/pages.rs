@@ -16,8 +16,8 @@ use carnet_core::oid4vci::percent_encode;
 use carnet_service::error::ApiError;
 use carnet_service::i18n::{Catalog, Lang};
 use carnet_service::web::{
-    Backend, Chrome, PageSession, Problem, QuizQuestion, SignedIn, awaiting_grades, day, field,
-    multipart_form, problem_page, quiz_questions, see_other, show, sign_in_page, time,
+    Backend, Chrome, PageSession, Problem, QuizQuestion, SignedIn, awaiting_grades, date_of, field,
+    multipart_form, problem_page, quiz_questions, see_other, show, sign_in_page,
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -42,8 +42,10 @@ pub fn router() -> Router<VerifierState> {
         .route("/companies/{id}/quizzes/{quiz}", get(quiz))
 }
 
-const CATALOG: Catalog = &[
+/// The portal's texts, French and English.
+pub const CATALOG: Catalog = &[
     ("brand", "Carnet · Recrutement", "Carnet · Recruitment"),
+    ("portal", "Recrutement", "Recruitment"),
     (
         "sign_in.title",
         "Recruter sur compétences vérifiées",
@@ -124,11 +126,7 @@ const CATALOG: Catalog = &[
         "Niveau minimal (0 à 1)",
         "Lowest level (0 to 1)",
     ),
-    (
-        "search.region",
-        "Région (code INSEE)",
-        "Region (INSEE code)",
-    ),
+    ("search.region", "Région", "Region"),
     ("search.contract", "Contrat", "Contract"),
     ("search.situation", "Situation", "Situation"),
     (
@@ -939,8 +937,8 @@ async fn offers(
                     .unwrap_or_default(),
                 id: o.id,
                 title: o.title,
-                sent: day(o.created_at),
-                expires: day(o.expires_at),
+                sent: date_of(lang, o.created_at),
+                expires: date_of(lang, o.expires_at),
             })
             .collect();
         Ok(OffersPage {
@@ -959,7 +957,7 @@ struct RecipientRow {
     name: String,
     status: String,
     /// When it reached that state (answered, seen, or sent).
-    since: String,
+    since: i64,
     disclosed: Vec<(&'static str, String, String)>,
     verified_by: String,
     declared: Vec<(&'static str, String, String)>,
@@ -969,7 +967,7 @@ struct RecipientRow {
 
 fn recipient_row(r: Recipient) -> RecipientRow {
     RecipientRow {
-        since: day(r.answered_at.or(r.viewed_at).unwrap_or(r.sent_at)),
+        since: r.answered_at.or(r.viewed_at).unwrap_or(r.sent_at),
         offer_id: r.offer_id,
         offer_title: r.offer_title,
         profile_id: r.profile_id,
@@ -1014,7 +1012,7 @@ async fn offer(
             title: detail.title,
             body: detail.body.unwrap_or_default(),
             document: detail.document_id.is_some(),
-            expires: day(detail.expires_at),
+            expires: date_of(lang, detail.expires_at),
             recipients: detail.recipients.into_iter().map(recipient_row).collect(),
             show_offer: false,
         })
@@ -1287,7 +1285,9 @@ async fn quiz(
                 ResultRow {
                     assignment: r.assignment_id,
                     name: r.name,
-                    answered: r.answered_at.map(time),
+                    answered: r
+                        .answered_at
+                        .map(|ms| carnet_service::web::moment(lang, ms)),
                     score: format!("{} / {}", grade["score"], grade["max"]),
                     pending: grade["pending"].as_bool().unwrap_or(false),
                     to_grade,

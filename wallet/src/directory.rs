@@ -383,7 +383,7 @@ async fn publish_at(
     declared["notify"] = json!(notify);
     let declared = Some(declared);
     let (_, answer) =
-        presentations::answer(state, holder, &request, &choices, declared, None).await?;
+        presentations::answer(state, holder, &request, &choices, declared, None, None).await?;
     let publication = Publication {
         id: publication_id(holder, &verifier),
         choices: Publish { verifier, ..input },

@@ -25,6 +25,7 @@ pub mod details;
 pub mod directory;
 pub mod notices;
 pub mod pages;
+pub use pages::CATALOG as PAGE_TEXTS;
 pub mod presentations;
 pub mod scan;
 pub mod status;

@@ -18,8 +18,8 @@ use axum::{Form, Router};
 use carnet_service::error::ApiError;
 use carnet_service::i18n::{Catalog, Lang};
 use carnet_service::web::{
-    Backend, Chrome, PageSession, Problem, QuestionToAnswer, SignedIn, day, field, multipart_form,
-    render, see_other, show, sign_in_page,
+    Backend, Chrome, PageSession, Problem, QuestionToAnswer, SignedIn, date, date_of, day, field,
+    multipart_form, render, see_other, show, sign_in_page,
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -42,6 +42,7 @@ pub fn router() -> Router<WalletState> {
         .route("/quizzes", get(quizzes))
         .route("/account", get(account))
         .route("/credentials", get(credentials_page))
+        .route("/credentials/{id}", get(credential_page))
         .route("/backup", post(backup))
         .route(
             "/restore",
@@ -50,8 +51,10 @@ pub fn router() -> Router<WalletState> {
         .route("/recover", get(recover))
 }
 
-const CATALOG: Catalog = &[
+/// The portal's texts, French and English.
+pub const CATALOG: Catalog = &[
     ("brand", "Mon carnet", "My carnet"),
+    ("portal", "Mon carnet", "My carnet"),
     (
         "sign_in.title",
         "Mon carnet de compétences",
@@ -94,8 +97,8 @@ const CATALOG: Catalog = &[
     ("carnet.print", "Version imprimable", "Printable version"),
     (
         "carnet.export",
-        "Tout exporter (JSON)",
-        "Export everything (JSON)",
+        "Télécharger toutes mes données",
+        "Download all my data",
     ),
     ("carnet.competencies", "Compétences", "Competencies"),
     (
@@ -124,16 +127,25 @@ const CATALOG: Catalog = &[
     ),
     (
         "receive.intro",
-        "Collez le lien (openid-credential-offer://…) ou l'adresse que le centre vous a donnés, avec le code PIN s'il y en a un.",
-        "Paste the link (openid-credential-offer://…) or the address the centre gave you, with the PIN if there is one.",
+        "Photographiez le QR code que le centre vous montre, ou collez le lien qu'il vous a envoyé, avec le code PIN s'il y en a un.",
+        "Take a photo of the QR code the centre shows you, or paste the link it sent you, with the PIN if there is one.",
     ),
-    ("receive.offer", "Lien de l'offre", "Offer link"),
+    (
+        "receive.offer",
+        "Lien reçu du centre",
+        "Link from the centre",
+    ),
+    (
+        "receive.or_link",
+        "Ou coller le lien reçu",
+        "Or paste the link received",
+    ),
     ("receive.pin", "Code PIN (s'il y en a un)", "PIN (if any)"),
     ("receive.scan", "Scanner le QR code", "Scan the QR code"),
     (
         "receive.photo",
-        "Ou une photo du QR code (l'appareil photo du téléphone s'ouvre)",
-        "Or a photo of the QR code (the phone's camera opens)",
+        "Photographier le QR code",
+        "Take a photo of the QR code",
     ),
     (
         "receive.photo_submit",
@@ -178,10 +190,155 @@ const CATALOG: Catalog = &[
         "Vous n'avez encore rien partagé.",
         "You have not shared anything yet.",
     ),
-    ("shared.fields", "informations :", "details:"),
-    ("nav.carnet", "Mon carnet", "My carnet"),
-    ("nav.profile", "Profil recruteurs", "Recruiter profile"),
-    ("nav.inbox", "Offres reçues", "Offers received"),
+    (
+        "shared.fields",
+        "informations transmises :",
+        "details sent:",
+    ),
+    ("shared.with", "Partagé avec", "Shared with"),
+    ("shared.on", "le", "on"),
+    (
+        "shared.recruiters_of",
+        "les recruteurs de",
+        "the recruiters of",
+    ),
+    (
+        "shared.deleted",
+        "une attestation supprimée depuis",
+        "a credential deleted since",
+    ),
+    ("card.level", "niveau", "level"),
+    ("detail.framework", "Code", "Code"),
+    ("detail.value.trainer", "formateur", "trainer"),
+    ("detail.value.manager", "gestionnaire", "manager"),
+    ("detail.value.admin", "administrateur", "administrator"),
+    ("detail:/name", "Nom", "Name"),
+    (
+        "detail:/competency/code",
+        "Code de la compétence",
+        "Competency code",
+    ),
+    ("detail:/competency/name", "Compétence", "Competency"),
+    (
+        "detail:/competency/description",
+        "Description",
+        "Description",
+    ),
+    ("detail:/level/label", "Niveau", "Level"),
+    ("detail:/level/scale", "Échelle de niveaux", "Level scale"),
+    (
+        "detail:/level/rank",
+        "Rang dans l'échelle",
+        "Rank in the scale",
+    ),
+    (
+        "detail:/level/value",
+        "Niveau sur l'échelle commune",
+        "Level on the common scale",
+    ),
+    ("detail:/validated_on", "Validée le", "Validated on"),
+    ("detail:/evaluator/name", "Évaluée par", "Assessed by"),
+    (
+        "detail:/evaluator/role",
+        "Rôle de l'évaluateur",
+        "Assessor's role",
+    ),
+    ("detail:/establishment/name", "Centre", "Centre"),
+    (
+        "detail:/establishment/siret",
+        "SIRET du centre",
+        "Centre's SIRET",
+    ),
+    ("detail:/session/title", "Session", "Session"),
+    (
+        "detail:/session/starts_on",
+        "Début de la session",
+        "Session starts",
+    ),
+    (
+        "detail:/session/ends_on",
+        "Fin de la session",
+        "Session ends",
+    ),
+    ("detail:/formation/title", "Formation", "Training"),
+    (
+        "detail:/formation/starts_on",
+        "Début de la formation",
+        "Training starts",
+    ),
+    (
+        "detail:/formation/ends_on",
+        "Fin de la formation",
+        "Training ends",
+    ),
+    ("detail:/hours/planned", "Heures prévues", "Hours planned"),
+    ("detail:/hours/attended", "Heures suivies", "Hours attended"),
+    ("detail:/given_name", "Prénom", "Given name"),
+    ("detail:/family_name", "Nom de famille", "Family name"),
+    ("detail:/birthdate", "Date de naissance", "Date of birth"),
+    ("detail:/email", "Adresse e-mail", "E-mail address"),
+    ("detail:/phone_number", "Téléphone", "Phone"),
+    (
+        "detail:/address/street_address",
+        "Adresse",
+        "Street address",
+    ),
+    ("detail:/address/postal_code", "Code postal", "Postal code"),
+    ("detail:/address/locality", "Ville", "Town"),
+    ("detail:/address/country", "Pays", "Country"),
+    ("card.verified", "Vérifiée", "Verified"),
+    ("credential.back", "← Mes attestations", "← My credentials"),
+    ("credential.state", "Son état", "Its state"),
+    (
+        "credential.valid",
+        "Signée par son émetteur, et ni révoquée ni suspendue à la dernière vérification.",
+        "Signed by its issuer, and neither revoked nor suspended when last checked.",
+    ),
+    (
+        "credential.unknown",
+        "Son état n'a pas encore pu être vérifié auprès de son émetteur.",
+        "Its state could not be checked with its issuer yet.",
+    ),
+    (
+        "credential.not_valid",
+        "Son émetteur ne la garantit plus : les recruteurs la verront comme telle.",
+        "Its issuer no longer vouches for it: recruiters will see it as such.",
+    ),
+    ("credential.kind", "Nature", "Kind"),
+    ("credential.expires", "Valable jusqu'au", "Valid until"),
+    (
+        "credential.contents",
+        "Ce qu'elle contient",
+        "What it contains",
+    ),
+    (
+        "credential.contents.intro",
+        "Quand vous la partagez, vous choisissez lesquelles de ces informations partent.",
+        "When you share it, you choose which of these details go.",
+    ),
+    (
+        "credential.shared",
+        "Où elle a été partagée",
+        "Where it was shared",
+    ),
+    (
+        "credential.never_shared",
+        "Vous ne l'avez encore partagée avec personne.",
+        "You have not shared it with anyone yet.",
+    ),
+    (
+        "credential.delete.what",
+        "Elle disparaîtra de ce carnet et de votre profil auprès des recruteurs à la prochaine publication. Le centre garde la trace de l'avoir délivrée : il pourra vous la délivrer à nouveau.",
+        "It will disappear from this carnet, and from your profile with recruiters at the next publication. The centre keeps the record of issuing it: it can issue it to you again.",
+    ),
+    (
+        "credential.delete.confirm",
+        "Oui, supprimer cette attestation",
+        "Yes, delete this credential",
+    ),
+    ("nav.carnet", "Carnet", "Carnet"),
+    ("nav.profile", "Profil", "Profile"),
+    ("nav.inbox", "Offres", "Offers"),
     (
         "profile.title",
         "Mon profil pour les recruteurs",
@@ -201,8 +358,8 @@ const CATALOG: Catalog = &[
     ),
     (
         "availability.regions",
-        "Régions (codes INSEE, séparés par des virgules : 84, 11…)",
-        "Regions (INSEE codes, separated by commas: 84, 11…)",
+        "Régions où je cherche",
+        "Regions where I am looking",
     ),
     (
         "availability.contracts",
@@ -393,6 +550,37 @@ const CATALOG: Catalog = &[
     ("inbox.accept", "Accepter…", "Accept…"),
     ("inbox.decline", "Décliner", "Decline"),
     (
+        "inbox.decline.what",
+        "Le recruteur saura que vous déclinez cette offre ; vous ne pourrez plus l'accepter.",
+        "The recruiter will know you decline this offer; you will not be able to accept it any more.",
+    ),
+    (
+        "inbox.decline.confirm",
+        "Oui, décliner cette offre",
+        "Yes, decline this offer",
+    ),
+    ("inbox.declined", "Offre déclinée.", "Offer declined."),
+    (
+        "inbox.erase.what",
+        "Le recruteur ne verra plus ce que vous lui avez transmis (adresse, téléphone…) ; la discussion s'arrête.",
+        "The recruiter will no longer see what you passed on (address, phone…); the chat stops.",
+    ),
+    (
+        "inbox.erase.confirm",
+        "Oui, effacer ce que j'ai partagé",
+        "Yes, erase what I shared",
+    ),
+    (
+        "publish.withdraw.what",
+        "Votre profil disparaît de l'annuaire : les recruteurs de cette plateforme ne vous trouveront plus.",
+        "Your profile leaves the directory: this platform's recruiters will no longer find you.",
+    ),
+    (
+        "publish.withdraw.confirm",
+        "Oui, retirer ce profil",
+        "Yes, withdraw this profile",
+    ),
+    (
         "inbox.decline_note",
         "Décliner ne transmet rien.",
         "Declining discloses nothing.",
@@ -477,7 +665,7 @@ const CATALOG: Catalog = &[
     ),
     ("accept.cancel", "Revenir aux offres", "Back to the offers"),
     ("nav.quizzes", "Questionnaires", "Quizzes"),
-    ("nav.account", "Mon compte", "My account"),
+    ("nav.account", "Compte", "Account"),
     ("nav.credentials", "Attestations", "Credentials"),
     ("credentials.title", "Mes attestations", "My credentials"),
     (
@@ -666,34 +854,16 @@ async fn shared(
         return Ok(see_other(&carnet_service::web::home(&state.ctx), None));
     };
     let chrome = Chrome::new(&state.ctx, lang, CATALOG).signed_in_as(&holder.principal);
-    let entries = crate::presentations::shared_log(&state, &holder)
+    let log = crate::presentations::shared_log(&state, &holder).await?;
+    let held: Vec<Value> = credentials::all(&state, &holder)
         .await?
-        .into_iter()
-        .map(|e| {
-            SharedEntry {
-                // The verifier's address, without the client identifier's prefix.
-                verifier: e
-                    .client_id
-                    .split_once(':')
-                    .map_or(e.client_id.as_str(), |(_, rest)| rest)
-                    .to_owned(),
-                when: carnet_service::web::moment(lang, e.at),
-                credentials: e
-                    .credentials
-                    .iter()
-                    .map(|c| {
-                        let fields: Vec<String> = c.shared.claims.iter().map(readable).collect();
-                        format!(
-                            "{} ({}) — {} {}",
-                            c.shared.vct,
-                            c.shared.issuer,
-                            chrome.t("shared.fields"),
-                            fields.join(", ")
-                        )
-                    })
-                    .collect(),
-            }
-        })
+        .iter()
+        .map(|c| serde_json::to_value(c).unwrap_or_default())
+        .collect();
+    let held: Vec<&Value> = held.iter().collect();
+    let entries = log
+        .iter()
+        .map(|e| shared_entry(&chrome, e, &held))
         .collect();
     Ok(render(lang, SharedPage { chrome, entries }.render()))
 }
@@ -736,7 +906,7 @@ fn cards(carnet: &Carnet, chrome: &Chrome) -> (Vec<CompetencyCard>, Vec<String>)
                 .rev()
                 .map(|e| EntryRow {
                     level: text(&e.claims["level"]["label"]),
-                    date: text(&e.claims["validated_on"]),
+                    date: date(chrome.lang, &text(&e.claims["validated_on"])),
                     evaluator: text(&e.claims["evaluator"]["name"]),
                     establishment: text(&e.claims["establishment"]["name"]),
                     status: e.status.clone(),
@@ -753,8 +923,8 @@ fn cards(carnet: &Carnet, chrome: &Chrome) -> (Vec<CompetencyCard>, Vec<String>)
                 "{} — {} ({} – {})",
                 text(&c["formation"]["title"]),
                 text(&c["establishment"]["name"]),
-                text(&c["formation"]["starts_on"]),
-                text(&c["formation"]["ends_on"]),
+                date(chrome.lang, &text(&c["formation"]["starts_on"])),
+                date(chrome.lang, &text(&c["formation"]["ends_on"])),
             )
         })
         .collect();
@@ -961,8 +1131,12 @@ impl ProfilePage {
         self.availability.contracts.iter().any(|x| x == c)
     }
 
+    fn region_in(&self, code: &str) -> bool {
+        self.availability.regions.iter().any(|x| x == code)
+    }
+
     fn published(&self, p: &Publication) -> String {
-        day(p.published_at)
+        date_of(self.chrome.lang, p.published_at)
     }
 
     /// The consent page to publish at the same verifier again.
@@ -1254,7 +1428,10 @@ async fn inbox(
                         .unwrap_or_default(),
                     open: matches!(status.as_str(), "sent" | "viewed"),
                     status,
-                    expires: o["expires_at"].as_i64().map(day).unwrap_or_default(),
+                    expires: o["expires_at"]
+                        .as_i64()
+                        .map(|ms| date_of(lang, ms))
+                        .unwrap_or_default(),
                     chat: o["chat_id"].as_str().map(str::to_owned),
                 }
             })
@@ -1566,7 +1743,7 @@ async fn answer(
         return carnet_service::web::problem_page(&state.ctx, lang, p, &back);
     }
     let path = format!("/api/v1/presentations/requests/{request}/response");
-    let body = json!({ "choices": choices, "declared": declared });
+    let body = json!({ "choices": choices, "declared": declared, "audience": value("company") });
     match api.call(Method::POST, &path, csrf, Some(body)).await {
         Ok(_) => see_other(&back, None),
         Err(p) => carnet_service::web::problem_page(&state.ctx, lang, p, &back),
@@ -1657,7 +1834,7 @@ async fn quizzes(
                     title: text(&o["quiz"]["title"]),
                     questions: serde_json::from_value(o["quiz"]["questions"].clone())
                         .unwrap_or_default(),
-                    answered: o["answered_at"].as_i64().map(day),
+                    answered: o["answered_at"].as_i64().map(|ms| date_of(lang, ms)),
                 }
             })
             .collect();
@@ -1794,23 +1971,79 @@ async fn recover(State(state): State<WalletState>, lang: Lang) -> Response {
     render(lang, page.render())
 }
 
-struct CredentialRow {
+/// A credential as its card says it: what it attests, at which level, from whom, when.
+struct CredentialCard {
     id: String,
+    /// `competency`, `completion` or `identity`.
     kind: &'static str,
-    about: String,
+    what: String,
+    /// The level reached (a competency), else empty.
+    level: String,
     issuer: String,
-    received: String,
+    /// The day it was validated (a competency) or received, as people write it.
+    when: String,
+    /// `valid`, `suspended`, `revoked` or `unknown`.
     status: String,
+}
+
+impl CredentialCard {
+    fn of(lang: Lang, c: &Value) -> CredentialCard {
+        let claims = &c["claims"];
+        let received = c["received_at"].as_i64().map(day).unwrap_or_default();
+        let (kind, what, level, on) = if claims["competency"].is_object() {
+            (
+                "competency",
+                text(&claims["competency"]["name"]),
+                text(&claims["level"]["label"]),
+                claims["validated_on"]
+                    .as_str()
+                    .map_or(received, str::to_owned),
+            )
+        } else if claims["formation"].is_object() {
+            (
+                "completion",
+                text(&claims["formation"]["title"]),
+                String::new(),
+                received,
+            )
+        } else {
+            let name = format!(
+                "{} {}",
+                text(&claims["given_name"]),
+                text(&claims["family_name"])
+            );
+            ("identity", name.trim().to_owned(), String::new(), received)
+        };
+        CredentialCard {
+            id: text(&c["id"]),
+            kind,
+            what,
+            level,
+            issuer: c["issuer_name"]
+                .as_str()
+                .map_or_else(|| text(&c["issuer"]), str::to_owned),
+            when: date(lang, &on),
+            status: text(&c["status"]),
+        }
+    }
+
+    /// « Souder à l'arc TIG, niveau Argent », as the share history says it.
+    fn said(&self, chrome: &Chrome) -> String {
+        match self.level.as_str() {
+            "" => self.what.clone(),
+            level => format!("{}, {} {level}", self.what, chrome.t("card.level")),
+        }
+    }
 }
 
 #[derive(Template)]
 #[template(path = "credentials.html")]
 struct CredentialsPage {
     chrome: Chrome,
-    credentials: Vec<CredentialRow>,
+    credentials: Vec<CredentialCard>,
 }
 
-/// Every credential in the carnet, to read or delete one.
+/// Every credential in the carnet, a card each, opening its details.
 async fn credentials_page(
     State(state): State<WalletState>,
     lang: Lang,
@@ -1819,44 +2052,210 @@ async fn credentials_page(
 ) -> Response {
     let view = async {
         let all: Vec<Value> = api.get("/api/v1/credentials").await?;
-        let credentials = all
-            .into_iter()
-            .map(|c| {
-                let claims = &c["claims"];
-                let (kind, about) = if claims["competency"].is_object() {
-                    let level = text(&claims["level"]["label"]);
-                    (
-                        "competency",
-                        format!("{} — {level}", text(&claims["competency"]["name"])),
-                    )
-                } else if claims["formation"].is_object() {
-                    ("completion", text(&claims["formation"]["title"]))
-                } else {
-                    let name = format!(
-                        "{} {}",
-                        text(&claims["given_name"]),
-                        text(&claims["family_name"])
-                    );
-                    ("identity", name.trim().to_owned())
-                };
-                CredentialRow {
-                    id: text(&c["id"]),
-                    kind,
-                    about,
-                    issuer: c["issuer_name"]
-                        .as_str()
-                        .map_or_else(|| text(&c["issuer"]), str::to_owned),
-                    received: c["received_at"].as_i64().map(day).unwrap_or_default(),
-                    status: text(&c["status"]),
-                }
-            })
-            .collect();
         Ok(CredentialsPage {
             chrome: Chrome::new(&state.ctx, lang, CATALOG).signed_in_as(&session.0),
-            credentials,
+            credentials: all.iter().map(|c| CredentialCard::of(lang, c)).collect(),
         })
     };
     show(&state.ctx, lang, CATALOG, view).await
+}
+
+#[derive(Template)]
+#[template(path = "credential.html")]
+struct CredentialPage {
+    chrome: Chrome,
+    card: CredentialCard,
+    /// What it contains, a line per detail: its name in words, its value.
+    contents: Vec<(String, String)>,
+    received: String,
+    expires: String,
+    /// Where and when it was shared, newest first: with whom, when, what.
+    shared: Vec<SharedEntry>,
+}
+
+/// One credential: what it contains, its state, where and when it was shared.
+async fn credential_page(
+    State(state): State<WalletState>,
+    lang: Lang,
+    SignedIn(session): SignedIn,
+    api: Backend,
+    Path(id): Path<String>,
+) -> Response {
+    let view = async {
+        let c: Value = api
+            .get(&format!("/api/v1/credentials/{}", query_component(&id)))
+            .await?;
+        let log: Vec<crate::presentations::Shared> = api.get("/api/v1/presentations").await?;
+        let chrome = Chrome::new(&state.ctx, lang, CATALOG).signed_in_as(&session.0);
+        let card = CredentialCard::of(lang, &c);
+        let mut contents = Vec::new();
+        leaves(&c["claims"], &mut String::new(), &mut contents);
+        let contents = contents
+            .into_iter()
+            .map(|(pointer, value)| {
+                let label = detail_label(&chrome, &pointer);
+                (label, detail_value(&chrome, &pointer, value))
+            })
+            .collect();
+        let shared = log
+            .iter()
+            .filter(|e| e.credentials.iter().any(|s| s.credential_id == id))
+            .map(|e| shared_entry(&chrome, e, &[&c]))
+            .collect();
+        let on = |field: &str| {
+            c[field]
+                .as_i64()
+                .map(|ms| date_of(lang, ms))
+                .unwrap_or_default()
+        };
+        Ok(CredentialPage {
+            received: on("received_at"),
+            expires: c["expires_at"]
+                .as_i64()
+                .map(|s| date_of(lang, s * 1000))
+                .unwrap_or_default(),
+            chrome,
+            card,
+            contents,
+            shared,
+        })
+    };
+    show(&state.ctx, lang, CATALOG, view).await
+}
+
+/// The claims a credential carries for its protocol, not about its holder: never shown.
+const REGISTERED: [&str; 11] = [
+    "iss",
+    "sub",
+    "iat",
+    "nbf",
+    "exp",
+    "cnf",
+    "status",
+    "vct",
+    "vct#integrity",
+    "jti",
+    "_sd_alg",
+];
+
+/// The leaves of a credential's claims about its holder, as JSON pointers and values (a
+/// list's items each), without the protocol's claims and the issuer's record ids.
+fn leaves(value: &Value, at: &mut String, out: &mut Vec<(String, String)>) {
+    match value {
+        Value::Object(map) => {
+            for (key, v) in map {
+                let internal = key == "id" || key.ends_with("_id");
+                if internal || (at.is_empty() && REGISTERED.contains(&key.as_str())) {
+                    continue;
+                }
+                let len = at.len();
+                at.push('/');
+                at.push_str(key);
+                leaves(v, at, out);
+                at.truncate(len);
+            }
+        }
+        Value::Array(items) => {
+            let len = at.len();
+            at.push_str("/*");
+            for item in items {
+                leaves(item, at, out);
+            }
+            at.truncate(len);
+        }
+        Value::Null => {}
+        Value::String(s) if s.is_empty() => {}
+        other => out.push((at.clone(), text(other))),
+    }
+}
+
+/// A detail's name, short (« Niveau »): the catalog's `detail:` key, a framework's code by
+/// its framework's name, else the last word of its path.
+fn detail_label(chrome: &Chrome, pointer: &str) -> String {
+    if let Some(framework) = pointer.strip_prefix("/competency/framework_codes/") {
+        return format!("{} {framework}", chrome.t("detail.framework"));
+    }
+    match chrome.t(&format!("detail:{pointer}")) {
+        "" => pointer
+            .trim_end_matches("/*")
+            .rsplit('/')
+            .next()
+            .unwrap_or_default()
+            .replace('_', " "),
+        known => known.to_owned(),
+    }
+}
+
+/// A detail's value as people read it: dates in words, roles by their names.
+fn detail_value(chrome: &Chrome, pointer: &str, value: String) -> String {
+    if pointer.ends_with("_on") || pointer == "/birthdate" {
+        return date(chrome.lang, &value);
+    }
+    match chrome.t(&format!("detail.value.{value}")) {
+        "" => value,
+        known => known.to_owned(),
+    }
+}
+
+/// One sharing in people's words: with whom, when, and for each credential what it attests
+/// and which of its details went (« Souder à l'arc TIG, niveau Argent : le niveau obtenu, … »).
+fn shared_entry(chrome: &Chrome, e: &crate::presentations::Shared, held: &[&Value]) -> SharedEntry {
+    SharedEntry {
+        verifier: e.audience.clone().unwrap_or_else(|| {
+            format!(
+                "{} {}",
+                chrome.t("shared.recruiters_of"),
+                verifier_host(&e.response_uri)
+            )
+        }),
+        when: carnet_service::web::moment(chrome.lang, e.at),
+        credentials: e
+            .credentials
+            .iter()
+            .map(|c| {
+                let what = held
+                    .iter()
+                    .find(|v| v["id"].as_str() == Some(c.credential_id.as_str()))
+                    .map(|v| CredentialCard::of(chrome.lang, v).said(chrome))
+                    .unwrap_or_else(|| chrome.t("shared.deleted").to_owned());
+                let fields: Vec<String> = c
+                    .shared
+                    .claims
+                    .iter()
+                    .map(|p| lowercase_first(&detail_label(chrome, &pointer(p))))
+                    .collect();
+                match fields.is_empty() {
+                    true => what,
+                    false => format!(
+                        "{what} — {} {}",
+                        chrome.t("shared.fields"),
+                        fields.join(", ")
+                    ),
+                }
+            })
+            .collect(),
+    }
+}
+
+/// The host a verifier answers at, when nobody named it.
+fn verifier_host(response_uri: &str) -> String {
+    response_uri
+        .split_once("://")
+        .map_or(response_uri, |(_, rest)| rest)
+        .split(['/', ':'])
+        .next()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// « Niveau » as said within a sentence (« niveau »); an acronym (« SIRET ») stays.
+fn lowercase_first(text: &str) -> String {
+    let mut chars = text.chars();
+    let acronym = text.chars().nth(1).is_some_and(char::is_uppercase);
+    match chars.next() {
+        Some(first) if !acronym => first.to_lowercase().chain(chars).collect(),
+        _ => text.to_owned(),
+    }
 }
 
 #[cfg(test)]

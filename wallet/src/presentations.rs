@@ -238,6 +238,10 @@ pub struct Response {
     #[serde(default)]
     #[schema(value_type = Option<Object>)]
     pub declared: Option<Declared>,
+    /// Who the holder is answering, as they know them (a company's name from the inbox):
+    /// kept in the share history, never sent.
+    #[serde(default)]
+    pub audience: Option<String>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -258,6 +262,9 @@ pub struct Shared {
     pub client_id: String,
     pub response_uri: String,
     pub at: i64,
+    /// Who it was shared with, in the holder's words (see [`Response::audience`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audience: Option<String>,
     pub credentials: Vec<SharedCredential>,
     /// The consent receipt sent with the presentations, signed by the holder.
     pub consent_receipt: String,
@@ -308,6 +315,7 @@ async fn respond(
         &input.choices,
         declared,
         Some(&id),
+        input.audience,
     )
     .await?;
     Ok(Json(Sent {
@@ -391,7 +399,8 @@ pub async fn verifier_key(
 
 /// Presents the chosen credentials to the verifier of `request` with a consent receipt (and
 /// what the holder declares, for a directory profile), logs what was shared, and forgets the
-/// pending request `pending` if any. Returns the log entry and the verifier's answer.
+/// pending request `pending` if any; `audience` names the verifier in the log, as the holder
+/// knows it. Returns the log entry and the verifier's answer.
 pub async fn answer(
     state: &WalletState,
     holder: &Holder,
@@ -399,6 +408,7 @@ pub async fn answer(
     choices: &[Choice],
     declared: Option<Value>,
     pending: Option<&str>,
+    audience: Option<String>,
 ) -> ApiResult<(Shared, Value)> {
     let ctx = &state.ctx;
     let now_secs = ctx.clock.now_secs();
@@ -503,6 +513,9 @@ pub async fn answer(
         client_id: request.client_id.clone(),
         response_uri: request.response_uri.clone(),
         at: ctx.now_ms(),
+        audience: audience
+            .filter(|a| !a.trim().is_empty())
+            .map(|a| a.trim().chars().take(200).collect()),
         credentials: shared,
         consent_receipt: receipt,
     };
