@@ -893,6 +893,30 @@ async fn a_session_lives_in_the_browser() {
     staff.wait_for("Mes organisations").await;
     staff.click_and_load(ORGANISATION).await;
     staff.click_and_load("ul.links a[href*='/sessions/']").await;
+    // A mistake in the session's dates: the page says it beside the field, in French, and
+    // keeps what was typed.
+    let edit = format!("form[action$='/sessions/{}']", c.session);
+    staff
+        .fill(
+            &edit,
+            &[("title", "Soudeur 2026 bis"), ("ends_on", "2025-01-01")],
+        )
+        .await;
+    staff
+        .wait_for("La session se termine avant de commencer.")
+        .await;
+    assert_eq!(
+        staff.value(&format!("{edit} input[name='title']")).await,
+        "Soudeur 2026 bis"
+    );
+    assert!(
+        staff
+            .client
+            .find(Locator::Css("p.field-error"))
+            .await
+            .is_ok()
+    );
+    staff.screenshot("centre-session-refused").await;
     staff
         .fill(
             "form[action$='/events']",

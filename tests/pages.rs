@@ -256,13 +256,35 @@ async fn forms_are_api_calls() {
             "csrf={csrf}&name=Aci%C3%A9ries&siret=12345678901234"
         ))
         .await;
-        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-        let page = html(&r);
+        // Refused, from its page: back to the page, which says why in French beside the form.
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", html(&r));
+        assert_eq!(r.headers[header::LOCATION], "/verifier");
+        let failed = r
+            .headers
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|v| v.starts_with("carnet_verifier_flash=!"))
+            .expect("the refusal")
+            .split(';')
+            .next()
+            .unwrap()
+            .to_owned();
+        let page = html(
+            &send(
+                Method::GET,
+                "/verifier".into(),
+                None,
+                format!("{cookie}; {failed}"),
+            )
+            .await,
+        );
         assert!(
-            page.contains("Votre demande n&#39;a pas abouti") && page.contains("SIREN"),
+            page.contains("Rien n&#39;a été enregistré")
+                && page.contains("SIREN")
+                && page.contains("data-field=\"siret\""),
             "{page}"
         );
-        assert!(page.contains("href=\"/verifier\""), "the way back: {page}");
         let r = create("name=Aci%C3%A9ries&siret=73282932000074".into()).await;
         assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", html(&r));
         let r = create(format!("csrf={csrf}&siret:int=x")).await;
@@ -714,6 +736,65 @@ async fn a_session_is_edited_and_a_member_removed_from_its_page() {
         let r = post_form(&app, &edit, &bad, cookie).await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", html(&r));
         assert!(open().await.contains("2026-06-26"), "nothing changed");
+        // Sent from its page (as a browser does, with the page as Referer): back to the page,
+        // which says why in French and gives the script what was typed.
+        let from = format!("http://localhost{page_path}");
+        let r = app
+            .send(
+                Method::POST,
+                &edit,
+                &Auth::None,
+                Some(bad.as_bytes()),
+                Some("application/x-www-form-urlencoded"),
+                &[("cookie", cookie), ("referer", from.as_str())],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", html(&r));
+        assert_eq!(r.headers[header::LOCATION], page_path.as_str());
+        let failed = r
+            .headers
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|v| v.starts_with("carnet_issuer_flash=!"))
+            .expect("the refusal kept")
+            .split(';')
+            .next()
+            .unwrap()
+            .to_owned();
+        let both = format!("{cookie}; {failed}");
+        let back = app
+            .send(
+                Method::GET,
+                &page_path,
+                &Auth::None,
+                None,
+                None,
+                &[("cookie", both.as_str())],
+            )
+            .await;
+        let said = html(&back);
+        assert!(
+            said.contains("id=\"failure\"")
+                && said.contains("La session se termine avant de commencer."),
+            "{said}"
+        );
+        assert!(
+            said.contains(&format!("data-action=\"{edit}\""))
+                && said.contains("data-field=\"ends_on\""),
+            "{said}"
+        );
+        assert!(
+            said.contains("2025-06-26") && !said.contains("the session ends before"),
+            "{said}"
+        );
+        assert!(
+            back.headers
+                .get_all(header::SET_COOKIE)
+                .iter()
+                .any(|v| v.to_str().unwrap().starts_with("carnet_issuer_flash=;")),
+            "said once"
+        );
 
         // The trainee out of the session.
         let remove = format!("{edit}/members/{}/trainee", c.trainee_id);

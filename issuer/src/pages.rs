@@ -3069,6 +3069,7 @@ async fn enrolment_report(
             kind: String::new(),
             status: StatusCode::BAD_GATEWAY,
             detail: e.to_string(),
+            field: None,
         })?;
         Ok::<_, Problem>(EnrolmentPage {
             chrome: chrome(state, lang, session),

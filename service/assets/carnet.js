@@ -139,6 +139,10 @@ document.addEventListener("DOMContentLoaded", () => {
     }
     table.classList.add("stacked");
   }
+  // A form the service refused: what was typed goes back in its fields, and the refusal
+  // beside the field it is about (the server says it at the top of the page either way).
+  const failure = document.getElementById("failure");
+  if (failure) restore(failure);
   // A file chosen (a photo taken) sends its form at once; the form's own button, for a
   // browser without the script, is then not needed.
   for (const input of document.querySelectorAll("input[type=file][data-submit]")) {
@@ -161,3 +165,44 @@ document.addEventListener("DOMContentLoaded", () => {
     history.replaceState(null, "", location.pathname + location.search);
   }
 })();
+
+// Puts back what was typed in the refused form (`data-action`), and the refusal beside its
+// field (`data-field`, the API's name: a form field of that name, or with a suffix such as
+// `:int` or `[]`), which gets the focus.
+function restore(failure) {
+  const form = [...document.querySelectorAll("form[action]")]
+    .find((f) => f.getAttribute("action") === failure.dataset.action);
+  if (!form) return;
+  let values = [];
+  try { values = JSON.parse(failure.dataset.values || "[]"); } catch (_) { /* none */ }
+  const filled = new Set();
+  for (const [name, value] of values) {
+    const fields = [...form.elements].filter((e) => e.name === name);
+    const boxes = fields.filter((e) => e.type === "checkbox" || e.type === "radio");
+    if (boxes.length) {
+      for (const box of boxes) if (box.value === value) box.checked = true;
+      continue;
+    }
+    const field = fields.find((e) => !filled.has(e) && e.type !== "hidden" && e.type !== "file"
+      && e.type !== "password");
+    if (field) { field.value = value; filled.add(field); }
+  }
+  const name = failure.dataset.field;
+  const field = name && [...form.elements].find((e) => e.name === name
+    || e.name.startsWith(name + ":") || e.name === name + "[]" || e.name.startsWith(name + "."));
+  const message = document.createElement("p");
+  message.className = "field-error";
+  message.id = "failure-field";
+  message.textContent = failure.querySelector(".why")?.textContent || "";
+  for (let open = form.parentElement; open; open = open.parentElement) {
+    if (open.tagName === "DETAILS") open.open = true;
+  }
+  if (field) {
+    (field.closest("label") || field).after(message);
+    field.setAttribute("aria-invalid", "true");
+    field.setAttribute("aria-describedby", "failure-field");
+    field.focus();
+  } else {
+    form.prepend(message);
+  }
+}

@@ -19,6 +19,7 @@ use tower::ServiceExt;
 mod addresses;
 pub mod icons;
 mod notifications;
+pub mod refusals;
 
 pub const STYLESHEET: &str = include_str!("../assets/carnet.css");
 pub const SCRIPT: &str = include_str!("../assets/carnet.js");
@@ -150,6 +151,21 @@ const COMMON: Catalog = &[
     ("brand", "Carnet", "Carnet"),
     ("wordmark", "Carnet", "Carnet"),
     ("at", "à", "at"),
+    (
+        "problem.words",
+        "Les mots exacts du service (en anglais)",
+        "The service's exact words",
+    ),
+    (
+        "failure.title",
+        "Rien n'a été enregistré :",
+        "Nothing was saved:",
+    ),
+    (
+        "failure.generic",
+        "une information n'est pas acceptée ; corrigez le champ signalé, puis renvoyez le formulaire.",
+        "a detail is not accepted; correct the field shown, then send the form again.",
+    ),
     ("period.from", "du", "from"),
     ("period.to", "au", "to"),
     ("contract.cdi", "CDI", "Permanent (CDI)"),
@@ -324,8 +340,36 @@ pub const CONTRACTS: [&str; 6] = ["cdi", "cdd", "alternance", "stage", "interim"
 
 /// The texts every portal shares (the layout's, the address and notification pages'), for
 /// checks across catalogs.
-pub fn shared_catalogs() -> [Catalog; 3] {
-    [COMMON, addresses::CATALOG, notifications::CATALOG]
+pub fn shared_catalogs() -> [Catalog; 4] {
+    [
+        COMMON,
+        addresses::CATALOG,
+        notifications::CATALOG,
+        refusals::CATALOG,
+    ]
+}
+
+/// A form the API refused, said on the page it was sent from (the `/do/` bridge leads back
+/// there): the refusal beside its field in the page's words, and what was typed, put back by
+/// the script (every value but passwords).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct Failure {
+    /// The form's action, `<prefix>/do/api/v1/…`: how the script finds the form.
+    pub action: String,
+    /// The input refused, as the API names it, when it says.
+    #[serde(default)]
+    pub field: Option<String>,
+    /// The service's words, read through `refusals` (never shown as such on a French page).
+    pub detail: String,
+    #[serde(default)]
+    pub values: Vec<(String, String)>,
+}
+
+impl Failure {
+    /// The values as JSON, for the script.
+    pub fn values_json(&self) -> String {
+        serde_json::to_string(&self.values).unwrap_or_default()
+    }
 }
 
 /// What the layout shows around a page: the language and the service's texts (its own
@@ -350,6 +394,8 @@ pub struct Chrome {
     pub platform_admin: bool,
     /// The catalog key of what the visitor's last action did, said once.
     pub flash: Option<String>,
+    /// The form of this page the API just refused, said once.
+    pub failure: Option<Failure>,
 }
 
 impl Chrome {
@@ -368,6 +414,7 @@ impl Chrome {
             unread: 0,
             platform_admin: false,
             flash: FLASH.try_with(Clone::clone).ok().flatten(),
+            failure: FAILED.try_with(Clone::clone).ok().flatten(),
         }
     }
 
@@ -401,6 +448,16 @@ impl Chrome {
             Some(text) => text,
             None => "",
         }
+    }
+
+    /// Why the form was refused, in the page's language: the service's words when the
+    /// refusals catalog has them, else in general terms.
+    pub fn failure_text(&self) -> String {
+        let said = self
+            .failure
+            .as_ref()
+            .and_then(|f| refusals::say(self.lang, &f.detail));
+        said.unwrap_or_else(|| self.t("failure.generic").to_owned())
     }
 
     /// With the strings of a page every portal has, after the service's own.
@@ -536,6 +593,8 @@ pub struct Problem {
     pub kind: String,
     pub status: StatusCode,
     pub detail: String,
+    /// The input it is about, as the API names it (`ends_on`), when it says.
+    pub field: Option<String>,
 }
 
 impl From<ApiError> for Problem {
@@ -544,6 +603,7 @@ impl From<ApiError> for Problem {
             kind: e.kind().to_owned(),
             status: e.status(),
             detail: e.to_string(),
+            field: None,
         }
     }
 }
@@ -554,6 +614,7 @@ impl Problem {
             kind: "not-found".to_owned(),
             status: StatusCode::NOT_FOUND,
             detail: ApiError::NotFound.to_string(),
+            field: None,
         }
     }
 
@@ -563,6 +624,7 @@ impl Problem {
             kind: "invalid".to_owned(),
             status: StatusCode::UNPROCESSABLE_ENTITY,
             detail,
+            field: None,
         }
     }
 }
@@ -588,6 +650,7 @@ pub async fn multipart_form(
         kind: String::new(),
         status: e.status(),
         detail: e.body_text(),
+        field: None,
     };
     let (mut fields, mut upload) = (Vec::new(), None);
     while let Some(field) = form.next_field().await.map_err(broken)? {
@@ -605,6 +668,7 @@ pub async fn multipart_form(
                 kind: "payload-too-large".to_owned(),
                 status: StatusCode::PAYLOAD_TOO_LARGE,
                 detail: ApiError::PayloadTooLarge.to_string(),
+                field: None,
             });
         } else if !bytes.is_empty() {
             upload = Some(Upload {
@@ -818,6 +882,7 @@ impl Backend {
             kind: String::new(),
             status: StatusCode::INTERNAL_SERVER_ERROR,
             detail: e.to_string(),
+            field: None,
         })
     }
 
@@ -873,6 +938,7 @@ impl Backend {
             kind: String::new(),
             status: StatusCode::INTERNAL_SERVER_ERROR,
             detail: e,
+            field: None,
         };
         let request = request.map_err(|e| internal(e.to_string()))?;
         let response = self
@@ -913,6 +979,7 @@ impl Backend {
             kind,
             status,
             detail,
+            field: value["field"].as_str().map(str::to_owned),
         })
     }
 }
@@ -1021,8 +1088,9 @@ pub async fn act(
         .and_then(|v| v.to_str().ok())
         .and_then(|r| r.split_once("://").map(|(_, rest)| rest))
         .and_then(|rest| rest.find('/').map(|i| &rest[i..]))
-        .and_then(|path| local_page(&ctx, path))
-        .unwrap_or_else(|| home(&ctx));
+        .and_then(|path| local_page(&ctx, path));
+    let from_page = back.is_some();
+    let back = back.unwrap_or_else(|| home(&ctx));
     let problem = |p: Problem| problem_page(&ctx, lang, p, &back);
     if !path.starts_with("api/v1/") {
         return problem(Problem::not_found());
@@ -1104,6 +1172,33 @@ pub async fn act(
         }
         // Signed out meanwhile: to the sign-in. (A wrong password or code is shown.)
         Err(p) if p.kind == "unauthenticated" => see_other(&home(&ctx), None),
+        // Refused input, from a page of ours: back to it, the refusal beside its field and
+        // what was typed kept.
+        Err(p) if refused_input(&p) && from_page => {
+            let failure = Failure {
+                action: match &query {
+                    Some(q) if !q.is_empty() => format!("{base}/do/{path}?{q}"),
+                    _ => format!("{base}/do/{path}"),
+                },
+                field: p.field,
+                detail: p.detail.chars().take(300).collect(),
+                values: fields
+                    .iter()
+                    .filter(|(k, _)| {
+                        k != "csrf"
+                            && !k.starts_with('_')
+                            && !k.contains("password")
+                            && !k.contains("passphrase")
+                    })
+                    .cloned()
+                    .collect(),
+            };
+            let mut response = see_other(&back, None);
+            if let Some(cookie) = failure_cookie(&ctx, &failure) {
+                response.headers_mut().append(header::SET_COOKIE, cookie);
+            }
+            response
+        }
         Err(p) => problem(p),
     }
 }
@@ -1183,8 +1278,10 @@ struct ProblemPage {
     chrome: Chrome,
     /// What happened, in the page's language.
     intro: &'static str,
-    /// The service's own words (in English), when they say more than `intro`.
+    /// The service's own words in the page's language, when they say more than `intro`.
     detail: String,
+    /// Its words in English, when no French is known for them (folded, for whoever asks).
+    original: String,
     back: String,
 }
 
@@ -1232,10 +1329,13 @@ pub fn problem_page(ctx: &Ctx, lang: Lang, problem: Problem, back: &str) -> Resp
     let page = ProblemPage {
         chrome: Chrome::new(ctx, lang, COMMON),
         intro,
-        detail: if SAID_ALL.contains(&kind) {
-            String::new()
-        } else {
-            problem.detail
+        detail: match SAID_ALL.contains(&kind) {
+            true => String::new(),
+            false => refusals::say(lang, &problem.detail).unwrap_or_default(),
+        },
+        original: match SAID_ALL.contains(&kind) || refusals::say(lang, &problem.detail).is_some() {
+            true => String::new(),
+            false => problem.detail,
         },
         back: back.to_owned(),
     };
@@ -1608,11 +1708,50 @@ tokio::task_local! {
     static FORM_TOKEN: String;
     /// What the visitor's last action did, said once on the page they land on ([`act`]).
     static FLASH: Option<String>;
+    /// The form the visitor's last action sent and the API refused ([`act`]).
+    static FAILED: Option<Failure>;
 }
 
 /// The cookie carrying what an action did to the page it leads to.
 fn flash_cookie_name(ctx: &Ctx) -> String {
     format!("carnet_{}_flash", ctx.config.kind.name())
+}
+
+/// A refusal of what was typed (as opposed to a right, a missing thing or a fault).
+fn refused_input(p: &Problem) -> bool {
+    matches!(
+        p.status,
+        StatusCode::UNPROCESSABLE_ENTITY | StatusCode::CONFLICT | StatusCode::BAD_REQUEST
+    ) && p.kind != "csrf"
+}
+
+/// The flash cookie carrying a [`Failure`]: `!` then its JSON, base64url; without the values
+/// when they would make it too large for a cookie.
+fn failure_cookie(ctx: &Ctx, failure: &Failure) -> Option<HeaderValue> {
+    let encode = |f: &Failure| {
+        serde_json::to_vec(f)
+            .ok()
+            .map(|json| format!("!{}", carnet_core::b64::encode(json)))
+    };
+    let value = encode(failure).filter(|v| v.len() <= 3_000).or_else(|| {
+        encode(&Failure {
+            values: Vec::new(),
+            ..failure.clone()
+        })
+    })?;
+    flash_cookie(ctx, Some(&value))
+}
+
+/// The [`Failure`] a flash cookie carries, if it is one made by [`failure_cookie`] for a form
+/// of this service.
+fn failure_of(ctx: &Ctx, value: &str) -> Option<Failure> {
+    let json = carnet_core::b64::decode(value.strip_prefix('!')?)?;
+    let failure: Failure = serde_json::from_slice(&json).ok()?;
+    let ours = failure
+        .action
+        .strip_prefix(ctx.config.path_prefix())
+        .is_some_and(|rest| rest.starts_with("/do/api/v1/"));
+    ours.then_some(failure)
 }
 
 /// A catalog key, as a flash cookie may carry: `flash.saved`, `invite.done`…
@@ -1698,12 +1837,15 @@ pub async fn form_guard(
     let token = existing
         .clone()
         .unwrap_or_else(|| crate::id::random_token(24));
-    let flash = auth::cookie_value(request.headers(), &flash_cookie_name(&ctx))
-        .and_then(flash_key)
-        .map(str::to_owned);
-    let said = flash.is_some();
+    let cookie = auth::cookie_value(request.headers(), &flash_cookie_name(&ctx));
+    let flash = cookie.and_then(flash_key).map(str::to_owned);
+    let failed = cookie.and_then(|v| failure_of(&ctx, v));
+    let said = flash.is_some() || failed.is_some();
     let mut response = FORM_TOKEN
-        .scope(token.clone(), FLASH.scope(flash, next.run(request)))
+        .scope(
+            token.clone(),
+            FLASH.scope(flash, FAILED.scope(failed, next.run(request))),
+        )
         .await;
     // Said once: the page that showed it forgets it.
     let shown = response.status() == StatusCode::OK

@@ -2173,7 +2173,11 @@ fn leaves(value: &Value, at: &mut String, out: &mut Vec<(String, String)>) {
 /// its framework's name, else the last word of its path.
 fn detail_label(chrome: &Chrome, pointer: &str) -> String {
     if let Some(framework) = pointer.strip_prefix("/competency/framework_codes/") {
-        return format!("{} {framework}", chrome.t("detail.framework"));
+        return format!(
+            "{} {}",
+            chrome.t("detail.framework"),
+            framework.to_uppercase()
+        );
     }
     match chrome.t(&format!("detail:{pointer}")) {
         "" => pointer

@@ -1,0 +1,260 @@
+//! What the services say when they refuse an input (`Problem::detail`, in English for API
+//! clients), as pages say it in French: each entry is the English text with its numbers set
+//! aside as `{n}`, the French, and the English again (the catalog's shape). A refusal with no
+//! entry is said in general terms on a French page (`problem.explained`), never in English.
+
+use crate::i18n::{Catalog, Lang};
+
+pub const CATALOG: Catalog = &[
+    ("required", "Ce champ est obligatoire.", "required"),
+    ("too long", "C'est trop long.", "too long"),
+    (
+        "{n} to {n} characters",
+        "Entre {n} et {n} caractères.",
+        "{n} to {n} characters",
+    ),
+    ("{n} to {n}", "De {n} à {n}.", "{n} to {n}"),
+    ("at most {n}", "Au plus {n}.", "at most {n}"),
+    (
+        "between {n} and {n}",
+        "Entre {n} et {n}.",
+        "between {n} and {n}",
+    ),
+    (
+        "a date YYYY-MM-DD",
+        "Une date est attendue.",
+        "a date YYYY-MM-DD",
+    ),
+    (
+        "after the start",
+        "La fin doit venir après le début.",
+        "after the start",
+    ),
+    (
+        "the session ends before it starts",
+        "La session se termine avant de commencer.",
+        "the session ends before it starts",
+    ),
+    (
+        "after the opening",
+        "La fermeture doit venir après l'ouverture.",
+        "after the opening",
+    ),
+    (
+        "morning or afternoon",
+        "Matin ou après-midi.",
+        "morning or afternoon",
+    ),
+    (
+        "course, exam or other",
+        "Cours, examen ou autre.",
+        "course, exam or other",
+    ),
+    (
+        "the password is wrong",
+        "Le mot de passe est incorrect.",
+        "the password is wrong",
+    ),
+    (
+        "no account has this e-mail address",
+        "Aucun compte n'a cette adresse e-mail : la personne doit d'abord créer le sien.",
+        "no account has this e-mail address",
+    ),
+    (
+        "a SIRET has {n} digits",
+        "Un numéro SIRET a {n} chiffres.",
+        "a SIRET has {n} digits",
+    ),
+    (
+        "a SIRET has only digits",
+        "Un numéro SIRET ne contient que des chiffres.",
+        "a SIRET has only digits",
+    ),
+    (
+        "the SIREN (first {n} digits) fails its check digit",
+        "Ce numéro n'est pas un SIRET valide : vérifiez ses {n} premiers chiffres (le SIREN).",
+        "the SIREN (first {n} digits) fails its check digit",
+    ),
+    (
+        "the SIRET fails its check digit",
+        "Ce numéro SIRET n'est pas valide : vérifiez-le.",
+        "the SIRET fails its check digit",
+    ),
+    (
+        "a time zone of France, such as Europe/Paris",
+        "Un fuseau horaire de France, par exemple Europe/Paris.",
+        "a time zone of France, such as Europe/Paris",
+    ),
+    (
+        "an http(s) URL",
+        "Une adresse web (https://…) est attendue.",
+        "an http(s) URL",
+    ),
+    (
+        "an INSEE region code",
+        "Choisissez une région dans la liste.",
+        "an INSEE region code",
+    ),
+    (
+        "this offer needs the code the training centre gave you",
+        "Cette attestation demande le code PIN que le centre vous a donné.",
+        "this offer needs the code the training centre gave you",
+    ),
+    (
+        "wrong transaction code",
+        "Ce code PIN n'est pas le bon.",
+        "wrong transaction code",
+    ),
+    (
+        "too many wrong transaction codes; ask for a new offer",
+        "Trop de codes PIN erronés : demandez au centre un nouveau lien.",
+        "too many wrong transaction codes; ask for a new offer",
+    ),
+    (
+        "this pre-authorized code was already used",
+        "Ce lien a déjà servi : l'attestation est sans doute déjà dans votre carnet.",
+        "this pre-authorized code was already used",
+    ),
+    (
+        "the offer expired",
+        "Ce lien a expiré : demandez-en un nouveau au centre.",
+        "the offer expired",
+    ),
+    (
+        "the offer was answered already",
+        "Vous avez déjà répondu à cette offre.",
+        "the offer was answered already",
+    ),
+    (
+        "the issuer is not trusted",
+        "Ce centre n'est pas reconnu par la plateforme.",
+        "the issuer is not trusted",
+    ),
+    (
+        "wrong passphrase, or a damaged backup",
+        "Phrase secrète incorrecte, ou sauvegarde abîmée.",
+        "wrong passphrase, or a damaged backup",
+    ),
+    (
+        "not a Carnet wallet backup",
+        "Ce fichier n'est pas une sauvegarde de carnet.",
+        "not a Carnet wallet backup",
+    ),
+    (
+        "say which claims you agree to share",
+        "Cochez ce que vous acceptez de partager.",
+        "say which claims you agree to share",
+    ),
+    (
+        "choose at least one credential",
+        "Choisissez au moins une attestation.",
+        "choose at least one credential",
+    ),
+    (
+        "the request needs more credentials than those chosen",
+        "Cette demande attend plus d'attestations que celles choisies.",
+        "the request needs more credentials than those chosen",
+    ),
+    (
+        "no valid competency credential to publish",
+        "Aucune attestation de compétence valide à publier.",
+        "no valid competency credential to publish",
+    ),
+    (
+        "no such session in this organisation",
+        "Cette session n'existe pas dans l'organisation.",
+        "no such session in this organisation",
+    ),
+    (
+        "no such competency in this organisation",
+        "Cette compétence n'existe pas dans l'organisation.",
+        "no such competency in this organisation",
+    ),
+    (
+        "the CSV is empty",
+        "Le fichier est vide.",
+        "the CSV is empty",
+    ),
+    (
+        "the file is empty",
+        "Le fichier est vide.",
+        "the file is empty",
+    ),
+    (
+        "the CSV is not UTF-8",
+        "Le fichier n'est pas enregistré en UTF-8 : enregistrez-le à nouveau en « CSV UTF-8 ».",
+        "the CSV is not UTF-8",
+    ),
+    (
+        "the request has expired",
+        "Cette demande a expiré.",
+        "the request has expired",
+    ),
+    (
+        "the request was answered already",
+        "Vous avez déjà répondu à cette demande.",
+        "the request was answered already",
+    ),
+];
+
+/// `detail` in `lang`: its entry, the numbers put back in order; `None` when there is none
+/// (and in English, the text itself).
+pub fn say(lang: Lang, detail: &str) -> Option<String> {
+    if lang == Lang::En {
+        return Some(detail.to_owned());
+    }
+    let (mut pattern, mut numbers, mut digits) = (String::new(), Vec::new(), String::new());
+    for c in detail.chars().chain(std::iter::once('\0')) {
+        if c.is_ascii_digit() {
+            digits.push(c);
+            continue;
+        }
+        if !digits.is_empty() {
+            pattern.push_str("{n}");
+            numbers.push(std::mem::take(&mut digits));
+        }
+        if c != '\0' {
+            pattern.push(c);
+        }
+    }
+    let said = lang.t(CATALOG, pattern.trim());
+    if said.is_empty() {
+        return None;
+    }
+    let mut numbers = numbers.into_iter();
+    let mut out = String::new();
+    for (i, piece) in said.split("{n}").enumerate() {
+        if i > 0 {
+            out.push_str(&numbers.next().unwrap_or_default());
+        }
+        out.push_str(piece);
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_key_has_both_languages() {
+        crate::i18n::assert_complete(CATALOG);
+    }
+
+    #[test]
+    fn refusals_in_french_with_their_numbers() {
+        assert_eq!(
+            say(Lang::Fr, "1 to 200 characters").as_deref(),
+            Some("Entre 1 et 200 caractères.")
+        );
+        assert_eq!(
+            say(Lang::Fr, "a SIRET has 14 digits").as_deref(),
+            Some("Un numéro SIRET a 14 chiffres.")
+        );
+        assert_eq!(say(Lang::Fr, "something new"), None);
+        assert_eq!(
+            say(Lang::En, "something new").as_deref(),
+            Some("something new")
+        );
+    }
+}
