@@ -516,7 +516,7 @@ async fn the_notifications_page_lists_marks_read_and_keeps_the_choices() {
         c.evaluate(&app, json!("or")).await;
         let home = html(&open_page(&app, "/issuer", &c.trainee).await);
         assert!(
-            home.contains("/issuer/notifications\">Notifications <span class=\"badge\""),
+            home.contains("<span class=\"label\">Notifications</span> <span class=\"badge\""),
             "{home}"
         );
         let page = html(&open_page(&app, "/issuer/notifications", &c.trainee).await);
@@ -579,7 +579,8 @@ async fn the_notifications_page_lists_marks_read_and_keeps_the_choices() {
             .await;
         let home = html(&open_page(&app, "/verifier", &admin).await);
         assert!(
-            home.contains("/verifier/outbox\">Courriers envoyés</a>"),
+            home.contains("href=\"/verifier/outbox\"")
+                && home.contains("<span class=\"label\">Courriers envoyés</span>"),
             "{home}"
         );
     })

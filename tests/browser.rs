@@ -78,6 +78,21 @@ fn find(program: &str) -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
+/// axe-core's script (`CARNET_TEST_AXE`: the npm package's `axe.min.js`, which `.ci/run`
+/// installs), or `None` after saying why.
+fn axe() -> Option<String> {
+    static AXE: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+    AXE.get_or_init(|| {
+        let Ok(path) = std::env::var("CARNET_TEST_AXE") else {
+            eprintln!("accessibility check skipped: CARNET_TEST_AXE names no axe.min.js");
+            return None;
+        };
+        let script = std::fs::read_to_string(&path);
+        Some(script.unwrap_or_else(|e| panic!("CARNET_TEST_AXE={path}: {e}")))
+    })
+    .clone()
+}
+
 /// A browser, or `None` (after saying why) when this machine has none and CI did not ask.
 async fn browser() -> Option<Browser> {
     let required = std::env::var("CARNET_TEST_BROWSER").is_ok_and(|v| v == "1");
@@ -198,6 +213,23 @@ impl Browser {
             widths[0].as_i64() <= widths[1].as_i64(),
             "{name} scrolls sideways at 360 px: {widths}"
         );
+        // No serious or critical accessibility violation (axe-core, RGAA's WCAG 2.1 AA).
+        if let Some(axe) = axe() {
+            self.client.execute(&axe, vec![]).await.unwrap();
+            let found = self
+                .client
+                .execute_async(
+                    "const done = arguments[arguments.length - 1];
+                     axe.run(document, { resultTypes: ['violations'] })
+                       .then(r => done(r.violations
+                         .filter(v => v.impact === 'serious' || v.impact === 'critical')
+                         .map(v => v.id + ': ' + v.nodes.map(n => n.target.join(' ')).join(', '))));",
+                    vec![],
+                )
+                .await
+                .unwrap();
+            assert_eq!(found, json!([]), "{name}: accessibility");
+        }
     }
 
     /// A Chrome DevTools command, through chromedriver.

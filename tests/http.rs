@@ -280,7 +280,7 @@ async fn landing_page_speaks_french_then_english_on_request() {
         .await;
     let html = String::from_utf8_lossy(&fr.raw);
     assert!(
-        html.contains("lang=\"fr\"") && html.contains("Espace recruteur"),
+        html.contains("lang=\"fr\"") && html.contains("Recruteurs"),
         "{html}"
     );
     assert!(html.contains("http://carnet.test/issuer/api/docs/"));
@@ -294,7 +294,7 @@ async fn landing_page_speaks_french_then_english_on_request() {
             &[("accept-language", "en-US,en;q=0.8")],
         )
         .await;
-    assert!(String::from_utf8_lossy(&en.raw).contains("Recruiter portal"));
+    assert!(String::from_utf8_lossy(&en.raw).contains("Recruiters"));
     let forced = app
         .send(
             Method::GET,
