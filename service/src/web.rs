@@ -1187,8 +1187,9 @@ pub async fn act(
                     .filter(|(k, _)| {
                         k != "csrf"
                             && !k.starts_with('_')
-                            && !k.contains("password")
-                            && !k.contains("passphrase")
+                            && !["password", "passphrase", "recovery", "secret"]
+                                .iter()
+                                .any(|secret| k.contains(secret))
                     })
                     .cloned()
                     .collect(),
