@@ -539,7 +539,10 @@ async fn seed(services: &[Service], settings: &Settings) -> Result<(), String> {
         }
         let (title, first, length) = c.session;
         let monday = this_monday();
-        let (starts_on, ends_on) = (iso_day(monday + first), iso_day(monday + first + length));
+        let (starts_on, ends_on) = (
+            carnet_core::calendar::day_text(monday + first),
+            carnet_core::calendar::day_text(monday + first + length),
+        );
         let (starts_on, ends_on) = (starts_on.as_str(), ends_on.as_str());
         let competency_list: Vec<&str> = competency_ids.iter().map(|(id, _)| id.as_str()).collect();
         let mut course_ids = Vec::new();
@@ -717,12 +720,6 @@ async fn seed(services: &[Service], settings: &Settings) -> Result<(), String> {
     Ok(())
 }
 
-/// The day `days` after 1970-01-01, `YYYY-MM-DD`.
-fn iso_day(days: i64) -> String {
-    let (y, m, d) = carnet_core::calendar::civil(days);
-    format!("{y:04}-{m:02}-{d:02}")
-}
-
 /// Today, in days since 1970-01-01 (UTC).
 fn today() -> i64 {
     let secs = std::time::SystemTime::now()
@@ -749,16 +746,9 @@ async fn session_life(
     (starts_on, ends_on): (&str, &str),
     course_ids: &[Value],
 ) -> Result<(), String> {
-    let days = |iso: &str| {
-        let (y, m, d) = (&iso[..4], &iso[5..7], &iso[8..10]);
-        carnet_core::calendar::days_from_civil(
-            y.parse().unwrap_or(1970),
-            m.parse().unwrap_or(1),
-            d.parse().unwrap_or(1),
-        )
-    };
+    let days = |iso: &str| carnet_core::calendar::day_number(iso).unwrap_or_default();
     let first = days(starts_on);
-    let day = |d: i64| iso_day(first + d);
+    let day = |d: i64| carnet_core::calendar::day_text(first + d);
     // Today's day of courses (a weekday), while the session runs.
     let weekday = (today() + 3).rem_euclid(7);
     let working = if weekday < 5 {
@@ -798,7 +788,7 @@ async fn session_life(
         ),
     ];
     if running {
-        let today = iso_day(working);
+        let today = carnet_core::calendar::day_text(working);
         events.extend([
             (
                 "course",

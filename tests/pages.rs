@@ -259,17 +259,7 @@ async fn forms_are_api_calls() {
         // Refused, from its page: back to the page, which says why in French beside the form.
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", html(&r));
         assert_eq!(r.headers[header::LOCATION], "/verifier");
-        let failed = r
-            .headers
-            .get_all(header::SET_COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .find(|v| v.starts_with("carnet_verifier_flash=!"))
-            .expect("the refusal")
-            .split(';')
-            .next()
-            .unwrap()
-            .to_owned();
+        let failed = cookie_set(&r, "carnet_verifier_flash=!");
         let page = html(
             &send(
                 Method::GET,
@@ -751,17 +741,7 @@ async fn a_session_is_edited_and_a_member_removed_from_its_page() {
             .await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", html(&r));
         assert_eq!(r.headers[header::LOCATION], page_path.as_str());
-        let failed = r
-            .headers
-            .get_all(header::SET_COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .find(|v| v.starts_with("carnet_issuer_flash=!"))
-            .expect("the refusal kept")
-            .split(';')
-            .next()
-            .unwrap()
-            .to_owned();
+        let failed = cookie_set(&r, "carnet_issuer_flash=!");
         let both = format!("{cookie}; {failed}");
         let back = app
             .send(
@@ -1014,8 +994,7 @@ async fn staff_correct_what_they_entered_from_the_pages() {
             cookie(&c.admin)).await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", html(&r));
         // The page it leads to says what was done, once.
-        let flash = r.headers.get_all(header::SET_COOKIE).iter().filter_map(|v| v.to_str().ok())
-            .find(|v| v.starts_with("carnet_issuer_flash=")).expect("a flash").split(';').next().unwrap().to_owned();
+        let flash = cookie_set(&r, "carnet_issuer_flash=");
         assert_eq!(flash, "carnet_issuer_flash=flash.saved");
         let location = r.headers[header::LOCATION].to_str().unwrap().to_owned();
         let both = format!("{}; {flash}", cookie(&c.admin));

@@ -35,6 +35,16 @@ pub enum Contract {
 }
 
 impl Contract {
+    /// Every contract type, in the order people are offered them.
+    pub const ALL: [Contract; 6] = [
+        Contract::Cdi,
+        Contract::Cdd,
+        Contract::Alternance,
+        Contract::Stage,
+        Contract::Interim,
+        Contract::Freelance,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Contract::Cdi => "cdi",

@@ -295,6 +295,24 @@ pub fn civil(days: i64) -> (i64, u32, u32) {
     (yoe + era * 400 + i64::from(month <= 2), month, day)
 }
 
+/// The day count since 1970-01-01 of a date written `YYYY-MM-DD`, if it is one.
+pub fn day_number(date: &str) -> Option<i64> {
+    let mut parts = date.split('-');
+    let year = parts.next()?.parse().ok()?;
+    let month: u32 = parts.next()?.parse().ok()?;
+    let day: u32 = parts.next()?.parse().ok()?;
+    let valid = parts.next().is_none()
+        && (1..=12).contains(&month)
+        && (1..=days_in_month(year, month)).contains(&day);
+    valid.then(|| days_from_civil(year, month, day))
+}
+
+/// A day count since 1970-01-01 written `YYYY-MM-DD`.
+pub fn day_text(days: i64) -> String {
+    let (y, m, d) = civil(days);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
 /// The day count of the last Sunday of a month.
 fn last_sunday(year: i64, month: u32) -> i64 {
     let last = days_from_civil(year, month, days_in_month(year, month));
@@ -459,6 +477,21 @@ impl Zone {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn dates_as_day_numbers_and_back() {
+        assert_eq!(day_number("1970-01-01"), Some(0));
+        assert_eq!(
+            day_number("2026-03-01").map(day_text).as_deref(),
+            Some("2026-03-01")
+        );
+        assert_eq!(
+            day_text(day_number("2024-02-29").unwrap() + 1),
+            "2024-03-01"
+        );
+        assert_eq!(day_number("2026-02-30"), None);
+        assert_eq!(day_number("not a day"), None);
+    }
     use super::*;
 
     fn t(s: &str) -> LocalTime {

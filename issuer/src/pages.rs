@@ -12,6 +12,7 @@ use axum::extract::{Form, Path, State};
 use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use carnet_core::calendar::{day_number, day_text};
 use carnet_service::error::ApiError;
 use carnet_service::i18n::{Catalog, Lang};
 use carnet_service::web::{
@@ -1834,21 +1835,6 @@ struct Month {
     weeks: Vec<Vec<Day>>,
 }
 
-/// A day `YYYY-MM-DD` as days since 1970-01-01.
-fn day_number(d: &str) -> Option<i64> {
-    let mut parts = d.split('-');
-    let y = parts.next()?.parse().ok()?;
-    let m = parts.next()?.parse().ok()?;
-    let day = parts.next()?.parse().ok()?;
-    Some(carnet_core::calendar::days_from_civil(y, m, day))
-}
-
-/// Days since 1970-01-01 as `YYYY-MM-DD`.
-fn day_text(n: i64) -> String {
-    let (y, m, d) = carnet_core::calendar::civil(n);
-    format!("{y:04}-{m:02}-{d:02}")
-}
-
 /// Entries by day (days since 1970-01-01).
 fn by_day(entries: Vec<(String, CalendarEntry)>) -> BTreeMap<i64, Vec<CalendarEntry>> {
     let mut by_day: BTreeMap<i64, Vec<CalendarEntry>> = BTreeMap::new();
@@ -2068,7 +2054,7 @@ async fn attendance(
             value.map_or_else(String::new, |v| format!("?view={view_name}&{key}={v}"))
         };
         if view_name == "week" {
-            let asked = query.get("week").and_then(|w| day_number(w));
+            let asked = query.get("week").and_then(|w: &String| day_number(w));
             let days = by_day(entries);
             // The week asked, else this week when the session has half-days then, else the
             // first week with any.

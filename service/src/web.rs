@@ -335,9 +335,6 @@ const COMMON: Catalog = &[
     ("welcome.continue", "Continuer", "Continue"),
 ];
 
-/// The contract types a profile or an offer names, by code (`carnet_core::availability`).
-pub const CONTRACTS: [&str; 6] = ["cdi", "cdd", "alternance", "stage", "interim", "freelance"];
-
 /// The texts every portal shares (the layout's, the address and notification pages'), for
 /// checks across catalogs.
 pub fn shared_catalogs() -> [Catalog; 4] {
@@ -493,7 +490,7 @@ impl Chrome {
 
     /// The contract types people pick from, by code, in the order they are offered.
     pub fn contracts(&self) -> [&'static str; 6] {
-        CONTRACTS
+        carnet_core::availability::Contract::ALL.map(|c| c.as_str())
     }
 
     /// A contract type's name (« Alternance »), its code when the catalog has none.

@@ -616,6 +616,21 @@ pub fn cookie_of(reply: &Reply) -> String {
         .to_owned()
 }
 
+/// The cookie a reply sets that starts with `start` (`carnet_issuer_flash=`), as `name=value`.
+pub fn cookie_set(reply: &Reply, start: &str) -> String {
+    reply
+        .headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with(start))
+        .unwrap_or_else(|| panic!("no cookie {start}…"))
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
 /// The value of the hidden `csrf` field of a page's form.
 pub fn csrf_of(page: &str) -> String {
     let at = page.find("name=\"csrf\" value=\"").expect("a csrf field") + 19;

@@ -816,21 +816,6 @@ struct SharedPage {
     entries: Vec<SharedEntry>,
 }
 
-/// A claim path as people read it: `address › locality`, `*` for every element of a list.
-fn readable(path: &carnet_core::path::ClaimPath) -> String {
-    match path.to_json() {
-        Value::Array(items) => items
-            .iter()
-            .map(|i| match i {
-                Value::Null => "*".to_owned(),
-                other => text(other),
-            })
-            .collect::<Vec<_>>()
-            .join(" › "),
-        other => text(&other),
-    }
-}
-
 /// What the holder shared, with whom and when.
 async fn shared(
     State(state): State<WalletState>,
@@ -1244,7 +1229,11 @@ async fn publish_page(
             let pointer = pointer(&asked.path);
             let unusual = !USUAL.contains(&pointer.as_str());
             let label = match chrome.t(&format!("claim:{pointer}")) {
-                "" => format!("{} {}", chrome.t("consent.other"), readable(&asked.path)),
+                "" => format!(
+                    "{} {}",
+                    chrome.t("consent.other"),
+                    detail_label(lang, &pointer)
+                ),
                 known => known.to_owned(),
             };
             let ticked = match &preview.consented {
@@ -1407,7 +1396,9 @@ async fn inbox(
                                 .iter()
                                 .map(|c| {
                                     let path = serde_json::from_value(c["path"].clone())
-                                        .map(|p: carnet_core::path::ClaimPath| readable(&p))
+                                        .map(|p: carnet_core::path::ClaimPath| {
+                                            detail_label(lang, &pointer(&p))
+                                        })
                                         .unwrap_or_default();
                                     (path, c["required"].as_bool().unwrap_or(false))
                                 })
@@ -1582,10 +1573,13 @@ async fn accept_view(
                 from: c["issuer_name"]
                     .as_str()
                     .map_or_else(|| text(&c["issuer"]), str::to_owned),
-                required: paths("required").iter().map(readable).collect(),
+                required: paths("required")
+                    .iter()
+                    .map(|p| detail_label(lang, &pointer(p)))
+                    .collect(),
                 optional: paths("optional")
                     .iter()
-                    .map(|p| (readable(p), p.to_json().to_string()))
+                    .map(|p| (detail_label(lang, &pointer(p)), p.to_json().to_string()))
                     .collect(),
             });
         }
@@ -2081,7 +2075,7 @@ async fn credential_page(
         let contents = contents
             .into_iter()
             .map(|(pointer, value)| {
-                let label = detail_label(&chrome, &pointer);
+                let label = detail_label(lang, &pointer);
                 (label, detail_value(&chrome, &pointer, value))
             })
             .collect();
@@ -2158,16 +2152,16 @@ fn leaves(value: &Value, at: &mut String, out: &mut Vec<(String, String)>) {
 }
 
 /// A detail's name, short (« Niveau »): the catalog's `detail:` key, a framework's code by
-/// its framework's name, else the last word of its path.
-fn detail_label(chrome: &Chrome, pointer: &str) -> String {
+/// its framework's name, else the last word of its path (`*`: each item of a list).
+fn detail_label(lang: Lang, pointer: &str) -> String {
     if let Some(framework) = pointer.strip_prefix("/competency/framework_codes/") {
         return format!(
             "{} {}",
-            chrome.t("detail.framework"),
+            lang.t(CATALOG, "detail.framework"),
             framework.to_uppercase()
         );
     }
-    match chrome.t(&format!("detail:{pointer}")) {
+    match lang.t(CATALOG, &format!("detail:{pointer}")) {
         "" => pointer
             .trim_end_matches("/*")
             .rsplit('/')
@@ -2214,7 +2208,7 @@ fn shared_entry(chrome: &Chrome, e: &crate::presentations::Shared, held: &[&Valu
                     .shared
                     .claims
                     .iter()
-                    .map(|p| lowercase_first(&detail_label(chrome, &pointer(p))))
+                    .map(|p| lowercase_first(&detail_label(chrome.lang, &pointer(p))))
                     .collect();
                 match fields.is_empty() {
                     true => what,
