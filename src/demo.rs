@@ -898,6 +898,13 @@ async fn directory(
             let rest = url.split_once("://").map_or(url.as_str(), |(_, r)| r).to_owned();
             rest.find('/').map_or(String::new(), |i| rest[i..].to_owned())
         };
+        // The platform trusts the centres, and the carnet's confirmations of e-mail addresses.
+        v_admin
+            .post(
+                "/api/v1/trusted-issuers",
+                json!({"issuer": prefix(ServiceKind::Wallet), "name": "Carnet (adresses e-mail confirmées)"}),
+            )
+            .await?;
         for (org, name) in organisations {
             v_admin
                 .post(
@@ -985,8 +992,8 @@ async fn directory(
 
 /// The welders' offer at every stage: Camille accepts with her identity credential (the
 /// centre verified it) and a presentation of her own, and chats with the recruiter; Yanis
-/// accepts declaring his details (no centre attested his identity); Léa declines; Hugo has seen
-/// it; the others have it to answer.
+/// accepts with the address his carnet confirmed, declaring the rest (no centre attested his
+/// identity); Léa declines; Hugo has seen it; the others have it to answer.
 async fn answers(
     router: &Router,
     verifier: &str,
@@ -1002,7 +1009,7 @@ async fn answers(
             .cloned()
             .unwrap_or(Value::Null)
     };
-    let accept = |wallet: &Api, entry: Value, identity: bool, declared: Value| {
+    let accept = |wallet: &Api, entry: Value, queries: &'static [&'static str], declared: Value| {
         let wallet = wallet.clone();
         async move {
             let pending = wallet
@@ -1015,7 +1022,7 @@ async fn answers(
                 .as_array()
                 .into_iter()
                 .flatten()
-                .filter(|_| identity)
+                .filter(|q| queries.iter().any(|id| q["query_id"] == *id))
                 .filter_map(|q| {
                     let c = q["candidates"].get(0)?;
                     Some(json!({"query_id": q["query_id"], "credential_id": c["credential_id"], "optional": c["optional"]}))
@@ -1041,7 +1048,7 @@ async fn answers(
     accept(
         camille,
         entry,
-        true,
+        &["identity", "email"],
         json!({"presentation": "Soudeuse TIG, mobile sur Lyon et sa région. Disponible dès septembre."}),
     )
     .await?;
@@ -1050,8 +1057,8 @@ async fn answers(
     accept(
         yanis,
         entry,
-        false,
-        json!({"email": TRAINEES[1].email, "phone_number": "06 48 22 19 07", "address": {"locality": "Villeurbanne"}}),
+        &["email"],
+        json!({"phone_number": "06 48 22 19 07", "address": {"locality": "Villeurbanne"}}),
     )
     .await?;
     let lea = &wallets[2];

@@ -18,7 +18,7 @@ pub struct Service {
     pub kind: ServiceKind,
     pub ctx: Ctx,
     pub router: Router,
-    /// Routes at the host root (the issuer's well-known metadata).
+    /// Routes at the host root (the issuer's and the wallet's well-known metadata).
     pub root: Router,
     pub worker: Worker,
 }
@@ -30,11 +30,10 @@ pub fn build(kind: ServiceKind, ctx: Ctx) -> Service {
             let (router, root) = carnet_issuer::app(ctx.clone());
             (router, root, carnet_issuer::worker(ctx.clone()))
         }
-        ServiceKind::Wallet => (
-            carnet_wallet::app(ctx.clone()),
-            Router::new(),
-            carnet_wallet::worker(ctx.clone()),
-        ),
+        ServiceKind::Wallet => {
+            let (router, root) = carnet_wallet::app(ctx.clone());
+            (router, root, carnet_wallet::worker(ctx.clone()))
+        }
         ServiceKind::Verifier => (
             carnet_verifier::app(ctx.clone()),
             Router::new(),

@@ -607,7 +607,6 @@ async fn centre_trainee_and_recruiter_meet_in_the_browser() {
             ("given_name", "Camille"),
             ("family_name", "Durand"),
             ("birthdate", "1999-12-31"),
-            ("phone_number", "+33 6 31 41 59 26"),
             ("address.street_address", "17 impasse des Canuts"),
             ("address.postal_code", "69004"),
             ("address.locality", "Lyon"),
@@ -830,28 +829,45 @@ async fn centre_trainee_and_recruiter_meet_in_the_browser() {
         "{picker}"
     );
     b.screenshot("wallet-accept").await;
-    // A word of her own, declared: the recruiter will read it as such.
+    // The e-mail goes verified; the centre did not attest a phone: she declares it, and a
+    // word of her own. The recruiter will read them as declared.
+    assert!(
+        picker.contains("Attesté par Centre Lyon Métallerie")
+            && picker.contains("Sera transmis : Adresse e-mail"),
+        "{picker}"
+    );
     b.fill(
         "form[action*='/answer/']",
-        &[(
-            "declare./presentation",
-            "Soudeuse TIG, mobile sur la métropole lyonnaise.",
-        )],
+        &[
+            ("declare./phone_number", "06 31 41 59 26"),
+            (
+                "declare./presentation",
+                "Soudeuse TIG, mobile sur la métropole lyonnaise.",
+            ),
+        ],
     )
     .await;
     b.wait_for("acceptée").await;
     b.click("a[href*='/chats/']").await;
     b.wait_for("Discussion").await;
 
-    // The recruiter sees the e-mail, not the phone; they chat.
+    // The recruiter's pipeline: Camille accepted the offer; the e-mail verified by the centre,
+    // the phone and her words as she declared them. They chat.
     b.goto(&verifier).await;
     b.click("ul.links a[href*='/companies/']").await;
     b.click("nav.tabs a[href$='/candidates']").await;
     let candidates = b.wait_for("camille@example.org").await;
-    assert!(!candidates.contains("31 41 59"), "{candidates}");
+    let accepted = &candidates[candidates.find("Ont accepté").expect("the accepted stage")..];
+    assert!(
+        accepted.contains("Camille Durand")
+            && accepted.contains("Soudeur TIG (H/F)")
+            && accepted.contains("acceptée"),
+        "{accepted}"
+    );
     assert!(
         candidates.contains("Vérifié par Centre Lyon Métallerie")
             && candidates.contains("Déclaré par la personne")
+            && candidates.contains("06 31 41 59 26")
             && candidates.contains("Soudeuse TIG, mobile sur la métropole lyonnaise."),
         "{candidates}"
     );

@@ -86,9 +86,16 @@ async fn the_demo_seeds_once() {
             .unwrap();
     assert_eq!(
         (verified, declared),
-        (1, 2),
-        "one identity verified, two declared"
+        (2, 2),
+        "an identity and an address verified (by a centre, by the carnet), both with declared details"
     );
+    let (by_carnet,): (i64,) = sqlx::query_as(
+        "SELECT COUNT(*) FROM disclosures WHERE verified_by = 'Carnet (adresses e-mail confirmées)'",
+    )
+    .fetch_one(verifier.db.pool())
+    .await
+    .unwrap();
+    assert_eq!(by_carnet, 1, "Yanis's address, confirmed by his carnet");
     assert_eq!(verifier_count("chat_messages").await, 2);
     // Two trainees were certified in first aid at both centres, by the code both use.
     let (both,): (i64,) = sqlx::query_as(

@@ -583,16 +583,34 @@ async fn journey(app: &TestApp) {
         )
         .await;
     assert_eq!(pending.status, StatusCode::CREATED, "{}", pending.body);
-    let candidate = &pending.body["queries"][0]["candidates"][0];
-    assert_eq!(candidate["credential_id"], identity_id.as_str());
-    assert_eq!(candidate["required"], json!([["email"]]));
-    assert_eq!(candidate["optional"], json!([["phone_number"]]));
+    // The e-mail address is asked apart: the centre's identity credential answers it (as the
+    // carnet's own attestation would); the phone, optional, only the identity credential.
+    let query = |id: &str| {
+        pending.body["queries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|q| q["query_id"] == id)
+            .cloned()
+            .unwrap()
+    };
+    let email = query("email");
+    let from_centre = email["candidates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["credential_id"] == identity_id.as_str())
+        .expect("the identity credential answers the address");
+    assert_eq!(from_centre["required"], json!([["email"]]));
+    let phone = &query("identity")["candidates"][0];
+    assert_eq!(phone["credential_id"], identity_id.as_str());
+    assert_eq!(phone["required"], json!([["phone_number"]]));
     let r = app
         .call(
             Method::POST,
             &format!("/wallet/api/v1/presentations/requests/{}/response", pending.body["id"].as_str().unwrap()),
             &holder,
-            Some(json!({"choices": [{"query_id": "identity", "credential_id": identity_id, "optional": []}]})),
+            Some(json!({"choices": [{"query_id": "email", "credential_id": identity_id, "optional": []}]})),
         )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
@@ -1396,10 +1414,12 @@ async fn a_trainee_without_an_identity_credential_accepts_declaring_their_detail
                 || page.contains(&format!("{}#identity", issuer.replace('/', "&#x2f;"))),
             "{page}"
         );
+        // The address the carnet confirmed is attested by the carnet, not declared.
         assert!(
-            page.contains("name=\"declare./email\" value=\"camille@example.org\""),
-            "the account's address is offered: {page}"
+            page.contains("Attesté par votre carnet"),
+            "the carnet attests the confirmed address: {page}"
         );
+        assert!(!page.contains("name=\"declare./email\""), "{page}");
         for field in [
             "/phone_number",
             "/address/locality",
@@ -1419,12 +1439,15 @@ async fn a_trainee_without_an_identity_credential_accepts_declaring_their_detail
             )
         };
         let (publication, offer) = (hidden("publication"), hidden("offer"));
+        let attestation = hidden("credential.email");
+        assert_eq!(hidden("own.email"), "1");
         let typed = |phone: &str| {
             form_body(&[
                 ("csrf", &csrf),
                 ("publication", &publication),
                 ("offer", &offer),
-                ("declare./email", "camille@example.org"),
+                ("credential.email", &attestation),
+                ("own.email", "1"),
                 ("declare./phone_number", phone),
                 ("declare./address/locality", "Villeurbanne"),
                 (
@@ -1445,7 +1468,8 @@ async fn a_trainee_without_an_identity_credential_accepts_declaring_their_detail
         let r = post_form(&app, &answer, &typed("06 31 41 59 26"), cookie(&holder)).await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", html(&r));
 
-        // The recruiter: declared, not verified; signed by the receipt; a chat.
+        // The recruiter, who does not trust the carnet's attestations: declared, not verified;
+        // signed by the receipt; a chat.
         let r = app
             .call(
                 Method::GET,
@@ -1494,6 +1518,95 @@ async fn a_trainee_without_an_identity_credential_accepts_declaring_their_detail
         assert_eq!(r.body["address"]["locality"], "Villeurbanne");
 
         told_by_mail(&app, &a, &holder, &publication).await;
+
+        // A month later (the chat's life): everyone signs in again.
+        let admin = session_of(
+            &app.login("verifier", "admin@plateforme.example", PASSWORD)
+                .await,
+        );
+        let a = Recruiter {
+            auth: session_of(&app.login("verifier", "rh@acier.example", PASSWORD).await),
+            ..a
+        };
+        let holder = session_of(&app.login("wallet", "camille@example.org", PASSWORD).await);
+        // Once the platform trusts the carnet's attestations, the address is verified by it.
+        let wallet_url = app.ctx(ServiceKind::Wallet).config.public_url.clone();
+        let r = app
+            .call(
+                Method::POST,
+                "/verifier/api/v1/trusted-issuers",
+                &admin,
+                Some(json!({"issuer": wallet_url, "name": "Carnet"})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        let r = app
+            .call(
+                Method::POST,
+                &format!("/verifier/api/v1/companies/{}/offers", a.company),
+                &a.auth,
+                Some(
+                    json!({"title": "Soudeuse TIG (intérim)", "body": "Mission de six mois.",
+                    "claims": [{"path": ["email"], "required": true}, {"path": ["phone_number"]}],
+                    "recipients": {"profiles": [profile_id]}}),
+                ),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        let page = html(&open_page(&app, "/wallet/inbox", &holder).await);
+        let accept = action_with(&page, "/accept");
+        let r = post_form(
+            &app,
+            &accept,
+            &form_body(&[("csrf", &csrf_of(&page))]),
+            cookie(&holder),
+        )
+        .await;
+        let page = html(&r);
+        assert!(page.contains("Attesté par votre carnet"), "{page}");
+        let field = |name: &str| {
+            attribute_of(
+                &page[page.find(&format!("name=\"{name}\"")).unwrap()..],
+                "value",
+            )
+        };
+        let r = post_form(
+            &app,
+            &action_with(&page, "/answer/"),
+            &form_body(&[
+                ("csrf", &csrf_of(&page)),
+                ("publication", &field("publication")),
+                ("offer", &field("offer")),
+                ("company", &field("company")),
+                ("credential.email", &field("credential.email")),
+                ("own.email", "1"),
+                ("declare./phone_number", "06 31 41 59 26"),
+            ]),
+            cookie(&holder),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", html(&r));
+        let r = app
+            .call(
+                Method::GET,
+                &format!("/verifier/api/v1/companies/{}/candidates", a.company),
+                &a.auth,
+                None,
+            )
+            .await;
+        let second = r
+            .body
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["disclosed"] != json!({}))
+            .expect("the second answer");
+        assert_eq!(second["disclosed"], json!({"email": "camille@example.org"}));
+        assert_eq!(second["verified_by"], "Carnet");
+        assert_eq!(
+            second["declared"],
+            json!({"phone_number": "06 31 41 59 26"})
+        );
     }
 }
 

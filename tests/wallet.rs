@@ -773,3 +773,93 @@ async fn presenting_only_the_chosen_claims() {
         .await;
     assert!(!raw.contains(&response_uri), "the log is sealed");
 }
+
+/// The carnet attests the account's e-mail address once its owner confirmed it: an SD-JWT VC
+/// of its own in the carnet, verifiable under the key the wallet publishes at its well-known
+/// issuer metadata, kept while it is sound and replaced a week before it ends.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_carnet_attests_the_confirmed_address() {
+    for engine in engines() {
+        let app = TestApp::new(engine).await;
+        let (holder, _) = app
+            .register_unverified("wallet", HOLDER, "Camille Durand")
+            .await;
+        let own = |r: &Reply| -> Vec<serde_json::Value> {
+            r.body
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|c| c["own"] == true)
+                .cloned()
+                .collect()
+        };
+        let r = app
+            .call(Method::GET, "/wallet/api/v1/credentials", &holder, None)
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        assert!(
+            own(&r).is_empty(),
+            "nothing attested before the address is confirmed"
+        );
+
+        app.follow_verification(ServiceKind::Wallet, HOLDER).await;
+        let r = app
+            .call(Method::GET, "/wallet/api/v1/credentials", &holder, None)
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        let attested = own(&r);
+        assert_eq!(attested.len(), 1, "{}", r.body);
+        let issuer = app.ctx(ServiceKind::Wallet).config.public_url.clone();
+        assert_eq!(attested[0]["issuer"], issuer.as_str());
+        assert_eq!(attested[0]["vct"], format!("{issuer}/vct/email"));
+        assert_eq!(attested[0]["claims"]["email"], HOLDER);
+        assert_eq!(attested[0]["status"], "valid");
+
+        // Anyone verifies it with the keys the wallet publishes.
+        let metadata = app
+            .call(
+                Method::GET,
+                "/.well-known/jwt-vc-issuer/wallet",
+                &Auth::None,
+                None,
+            )
+            .await;
+        assert_eq!(metadata.status, StatusCode::OK, "{}", metadata.body);
+        assert_eq!(metadata.body["issuer"], issuer.as_str());
+        let jwks: carnet_core::metadata::Jwks =
+            serde_json::from_value(metadata.body["jwks"].clone()).unwrap();
+        let mut trust = carnet_core::metadata::TrustedIssuers::default();
+        trust.insert(&issuer, &jwks).unwrap();
+        let now = app.ctx(ServiceKind::Wallet).clock.now_secs();
+        let verified = carnet_core::sd_jwt::verify(
+            attested[0]["sd_jwt"].as_str().unwrap(),
+            &trust,
+            &carnet_core::sd_jwt::VerifyOptions::without_key_binding(now),
+        )
+        .unwrap();
+        assert_eq!(verified.claims["email"], HOLDER);
+        assert!(verified.holder.is_some(), "bound to a holder key");
+        assert!(
+            verified
+                .disclosed
+                .iter()
+                .any(|p| p.to_json() == json!(["email"])),
+            "the address is selectively disclosable"
+        );
+
+        // Read again: the same one.
+        let r = app
+            .call(Method::GET, "/wallet/api/v1/credentials", &holder, None)
+            .await;
+        assert_eq!(own(&r)[0]["id"], attested[0]["id"]);
+        // Three weeks and more later, a new one replaces it.
+        app.clock.advance_secs(24 * 24 * 3600);
+        let holder = session_of(&app.login("wallet", HOLDER, PASSWORD).await);
+        let r = app
+            .call(Method::GET, "/wallet/api/v1/credentials", &holder, None)
+            .await;
+        let renewed = own(&r);
+        assert_eq!(renewed.len(), 1, "{}", r.body);
+        assert_ne!(renewed[0]["id"], attested[0]["id"]);
+    }
+}

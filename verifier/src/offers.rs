@@ -24,7 +24,7 @@ use carnet_service::extract::{Json, Query, optional_text as text};
 use carnet_service::id::{looks_like_id, random_token};
 use carnet_service::tenants::Access;
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 use std::collections::HashMap;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
@@ -232,30 +232,50 @@ pub struct Sent {
     pub recipients: usize,
 }
 
-/// The DCQL query of an offer: the identity credential with the claims asked, which a
-/// candidate may present or not — what no centre attested they declare, signed in the consent
-/// receipt, so that anyone can always accept.
+/// The DCQL query of an offer: the identity credential with the claims asked, and apart from
+/// it the e-mail address, which a centre's identity credential or the candidate's wallet
+/// attests (the wallet confirmed it by a mailed code). The candidate may present either or
+/// not: what nobody attested they declare, signed in the consent receipt, so that anyone can
+/// always accept.
 pub fn offer_query(claims: &[AskedClaim]) -> Result<DcqlQuery, String> {
-    let required: Vec<ClaimPath> = claims
+    let email = ClaimPath::key("email");
+    let query = |id: &str, asked: Vec<&AskedClaim>| {
+        let (required, optional): (Vec<&AskedClaim>, Vec<&AskedClaim>) =
+            asked.into_iter().partition(|c| c.required);
+        let paths = |claims: Vec<&AskedClaim>| {
+            claims
+                .into_iter()
+                .map(|c| c.path.clone())
+                .collect::<Vec<_>>()
+        };
+        CredentialQuery::sd_jwt(id, None, &paths(required), &paths(optional))
+            .map_err(|e| e.to_string())
+    };
+    let (addresses, others): (Vec<&AskedClaim>, Vec<&AskedClaim>) =
+        claims.iter().partition(|c| c.path == email);
+    let mut credentials = Vec::new();
+    if !others.is_empty() || addresses.is_empty() {
+        credentials.push(query(IDENTITY_QUERY, others)?);
+    }
+    if !addresses.is_empty() {
+        credentials.push(query(EMAIL_QUERY, addresses)?);
+    }
+    let credential_sets = credentials
         .iter()
-        .filter(|c| c.required)
-        .map(|c| c.path.clone())
-        .collect();
-    let optional: Vec<ClaimPath> = claims
-        .iter()
-        .filter(|c| !c.required)
-        .map(|c| c.path.clone())
-        .collect();
-    let identity = CredentialQuery::sd_jwt("identity", None, &required, &optional)
-        .map_err(|e| e.to_string())?;
-    Ok(DcqlQuery {
-        credentials: vec![identity],
-        credential_sets: Some(vec![CredentialSet {
-            options: vec![vec!["identity".to_owned()]],
+        .map(|c| CredentialSet {
+            options: vec![vec![c.id.clone()]],
             required: false,
-        }]),
+        })
+        .collect();
+    Ok(DcqlQuery {
+        credentials,
+        credential_sets: Some(credential_sets),
     })
 }
+
+/// The query for the identity credential's claims, and the one for the e-mail address.
+const IDENTITY_QUERY: &str = "identity";
+const EMAIL_QUERY: &str = "email";
 
 /// Sends an offer to one or many profiles; recruiters of an approved company.
 #[utoipa::path(post, path = "/api/v1/companies/{id}/offers", tag = "offers", request_body = NewOffer,
@@ -970,23 +990,28 @@ pub async fn accepted(
         )));
     }
     let asked: Vec<AskedClaim> = serde_json::from_str(&asked).map_err(ApiError::from)?;
-    let identity = answer.presented.iter().find(|p| p.query_id == "identity");
-    let claims = identity
-        .map(|p| Value::Object(p.claims.clone()))
-        .unwrap_or(json!({}));
-    let verified_by = match identity {
-        Some(p) => Some(
-            state
-                .trust
-                .snapshot(state)
-                .await?
+    // What was verified: the identity credential's claims and the e-mail address, each by
+    // the issuer that attested it.
+    let mut claims = Map::new();
+    let mut issuers: Vec<String> = Vec::new();
+    let names = state.trust.snapshot(state).await?;
+    for query in [IDENTITY_QUERY, EMAIL_QUERY] {
+        if let Some(p) = answer.presented.iter().find(|p| p.query_id == query) {
+            for (name, value) in &p.claims {
+                claims.entry(name.clone()).or_insert_with(|| value.clone());
+            }
+            let issuer = names
                 .names
                 .get(&p.verified.issuer)
                 .cloned()
-                .unwrap_or_else(|| p.verified.issuer.clone()),
-        ),
-        None => None,
-    };
+                .unwrap_or_else(|| p.verified.issuer.clone());
+            if !issuers.contains(&issuer) {
+                issuers.push(issuer);
+            }
+        }
+    }
+    let claims = Value::Object(claims);
+    let verified_by = (!issuers.is_empty()).then(|| issuers.join(", "));
     // What the candidate declares, signed with the receipt: only what the offer asks (and a
     // presentation and links), never something an identity credential already verified.
     let declared = match answer

@@ -231,6 +231,7 @@ mod tests {
         CredentialView {
             id: id.into(),
             received_at: 0,
+            own: false,
             credential: StoredCredential {
                 format: "dc+sd-jwt".into(),
                 sd_jwt: String::new(),

@@ -79,6 +79,9 @@ pub struct StoredCredential {
 pub struct CredentialView {
     pub id: String,
     pub received_at: i64,
+    /// The wallet's own attestation (of the account's confirmed e-mail address).
+    #[serde(default)]
+    pub own: bool,
     #[serde(flatten)]
     pub credential: StoredCredential,
 }
@@ -371,6 +374,7 @@ pub async fn receive_offer(
         views.push(CredentialView {
             id,
             received_at: now_ms,
+            own: false,
             credential,
         });
     }
@@ -442,8 +446,15 @@ pub async fn insert(
 }
 
 /// Every credential of the holder, newest first, opened.
+/// The wallet's own attestation of the confirmed e-mail address is brought up to date first,
+/// and comes last: it was not received from anyone.
 pub async fn all(state: &WalletState, holder: &Holder) -> ApiResult<Vec<CredentialView>> {
-    load(state, holder, None).await
+    let mut held = load(state, holder, None).await?;
+    if crate::attestation::refresh(state, holder, &held).await? {
+        held = load(state, holder, None).await?;
+    }
+    held.sort_by_key(|v| v.own);
+    Ok(held)
 }
 
 /// The holder's credentials (or one), opened, with the status the refresh job last found.
@@ -473,6 +484,7 @@ async fn load(
             Ok(CredentialView {
                 id,
                 received_at,
+                own: crate::attestation::is_own(&state.ctx, &credential),
                 credential,
             })
         })

@@ -17,6 +17,7 @@ use carnet_service::{Ctx, http};
 use std::sync::Arc;
 use utoipa_axum::router::OpenApiRouter;
 
+pub mod attestation;
 pub mod availability;
 pub mod backup;
 pub mod carnet;
@@ -74,6 +75,8 @@ pub const MIGRATIONS: &[EmbeddedMigration] = &[
 pub struct WalletState {
     pub ctx: Ctx,
     pub remote: carnet_service::remote::Remote,
+    /// Signs the wallet's own attestations (`attestation`), parsed once.
+    pub attestation: Arc<carnet_core::keys::SigningKey>,
 }
 
 impl FromRef<WalletState> for Ctx {
@@ -82,14 +85,17 @@ impl FromRef<WalletState> for Ctx {
     }
 }
 
-/// The wallet's HTTP service, to mount at its path prefix.
-pub fn app(ctx: Ctx) -> Router {
+/// The wallet's HTTP service, to mount at its path prefix, and the routes to mount at the
+/// host root (the issuer metadata of its attestations).
+pub fn app(ctx: Ctx) -> (Router, Router) {
     // Public addresses only (plain HTTP too for a wallet on plain HTTP, a local set-up).
     let state = WalletState {
         ctx: ctx.clone(),
         remote: carnet_service::remote::Remote::new(&ctx.config),
+        attestation: Arc::new(attestation::signing_key(&ctx)),
     };
-    http::service_router(
+    let root = attestation::well_known(state.clone());
+    let router = http::service_router(
         ctx,
         state,
         "Carnet wallet",
@@ -108,7 +114,8 @@ pub fn app(ctx: Ctx) -> Router {
     .layer(Extension(Hooks(Arc::new(vault::Keyring))))
     // The holder's data is at rest only under the holder's key: no answer is kept for
     // Idempotency-Key replay under the service's.
-    .layer(Extension(http::NoReplay))
+    .layer(Extension(http::NoReplay));
+    (router, root)
 }
 
 /// The wallet's background jobs.

@@ -619,8 +619,8 @@ pub const CATALOG: Catalog = &[
     ),
     (
         "accept.no_identity",
-        "Aucun centre n'a encore attesté votre identité : ce que vous partagez sera « déclaré ». Pour partager des coordonnées vérifiées, demandez une attestation d'identité à :",
-        "No centre has attested your identity yet: what you share will be « declared ». To share verified details, ask for an identity credential at:",
+        "Aucun centre n'a encore attesté votre identité : ce que vous écrivez ci-dessous part comme « déclaré ». Pour partager des coordonnées vérifiées, demandez une attestation d'identité à :",
+        "No centre has attested your identity yet: what you write below goes as « declared ». To share verified details, ask for an identity credential at:",
     ),
     ("accept.required", "obligatoire", "required"),
     ("accept.optional", "facultatif", "optional"),
@@ -669,6 +669,12 @@ pub const CATALOG: Catalog = &[
     ("credentials.delete", "Supprimer", "Delete"),
     ("competency", "compétence", "competency"),
     ("identity", "identité", "identity"),
+    (
+        "email",
+        "adresse e-mail confirmée",
+        "confirmed e-mail address",
+    ),
+    ("own.issuer", "votre carnet", "your carnet"),
     ("completion", "fin de formation", "completion"),
     ("account.title", "Mon compte", "My account"),
     (
@@ -1440,6 +1446,10 @@ struct CandidateView {
     from: String,
     required: Vec<String>,
     optional: Vec<(String, String)>,
+    /// Nothing of it is required by the offer: the holder ticks it to send it.
+    optional_credential: bool,
+    /// This carnet's own attestation of the account's address.
+    own: bool,
 }
 
 /// A detail the holder declares in an answer: its field (a claim pointer), what it holds, and
@@ -1567,12 +1577,16 @@ async fn accept_view(
                     .chain(&paths("optional"))
                     .map(pointer),
             );
+            let optional_credential = paths("required").iter().all(|p| {
+                let p = pointer(p);
+                asked.iter().any(|(a, required)| *a == p && !required)
+            });
             candidates.push(CandidateView {
                 query_id: text(&query["query_id"]),
                 credential_id: text(&c["credential_id"]),
-                from: c["issuer_name"]
-                    .as_str()
-                    .map_or_else(|| text(&c["issuer"]), str::to_owned),
+                from: issuer_of(lang, c),
+                optional_credential,
+                own: c["own"] == true,
                 required: paths("required")
                     .iter()
                     .map(|p| detail_label(lang, &pointer(p)))
@@ -1612,8 +1626,12 @@ async fn accept_view(
     declare.dedup_by(|a, b| a.pointer == b.pointer);
     // No identity credential: where to ask for one (the centres of the holder's credentials).
     let mut centres: Vec<(String, String)> = Vec::new();
-    if candidates.is_empty() {
-        let held: Vec<Value> = api.get("/api/v1/credentials").await.unwrap_or_default();
+    let held: Vec<Value> = api.get("/api/v1/credentials").await.unwrap_or_default();
+    let identified = held.iter().any(|c| {
+        c["configuration_id"] == "identity"
+            || c["vct"].as_str().is_some_and(|v| v.ends_with("/identity"))
+    });
+    if !identified {
         for c in held {
             if let (Some(issuer), Some(name)) = (c["issuer"].as_str(), c["issuer_name"].as_str())
                 && issuer.starts_with("http")
@@ -1656,9 +1674,19 @@ async fn answer(
             .map_or("", |(_, v)| v.as_str())
     };
     let csrf = value("csrf");
+    // A credential of which nothing is required goes only with a claim ticked.
+    let ticked = |query: &str| {
+        fields
+            .iter()
+            .any(|(k, _)| k.strip_prefix("optional.") == Some(query))
+    };
     let choices: Vec<Value> = fields
         .iter()
-        .filter_map(|(k, v)| Some((k.strip_prefix("credential.")?, v)))
+        .filter_map(|(k, v)| {
+            k.strip_prefix("credential.")
+                .or_else(|| k.strip_prefix("if_ticked.").filter(|q| ticked(q)))
+                .map(|q| (q, v))
+        })
         .map(|(query, credential)| {
             let optional: Vec<Value> = fields
                 .iter()
@@ -1669,6 +1697,14 @@ async fn answer(
         })
         .collect();
     let mut typed = Declared::default();
+    // The address this carnet attests goes declared too: a recruiter who does not trust the
+    // carnet's attestations still receives it, as declared (never where it is verified).
+    for choice in &choices {
+        let query = choice["query_id"].as_str().unwrap_or_default();
+        if value(&format!("own.{query}")) == "1" && typed.email.is_none() {
+            typed.email = Some(session.0.email.clone());
+        }
+    }
     let mut shown = Vec::new();
     for (name, v) in &fields {
         if let Some(pointer) = name.strip_prefix("declare.")
@@ -1953,6 +1989,17 @@ async fn recover(State(state): State<WalletState>, lang: Lang) -> Response {
     render(lang, page.render())
 }
 
+/// Who attests a credential (or a candidate to a request), as the holder knows them: the
+/// issuer's name, or this carnet for its own attestation.
+fn issuer_of(lang: Lang, c: &Value) -> String {
+    if c["own"] == true {
+        return lang.t(CATALOG, "own.issuer").to_owned();
+    }
+    c["issuer_name"]
+        .as_str()
+        .map_or_else(|| text(&c["issuer"]), str::to_owned)
+}
+
 /// A credential as its card says it: what it attests, at which level, from whom, when.
 struct CredentialCard {
     id: String,
@@ -1988,6 +2035,8 @@ impl CredentialCard {
                 String::new(),
                 received,
             )
+        } else if c["own"] == true {
+            ("email", text(&claims["email"]), String::new(), received)
         } else {
             let name = format!(
                 "{} {}",
@@ -2001,9 +2050,7 @@ impl CredentialCard {
             kind,
             what,
             level,
-            issuer: c["issuer_name"]
-                .as_str()
-                .map_or_else(|| text(&c["issuer"]), str::to_owned),
+            issuer: issuer_of(lang, c),
             when: date(lang, &on),
             status: text(&c["status"]),
         }

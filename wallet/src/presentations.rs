@@ -73,6 +73,8 @@ pub struct Candidate {
     pub credential_id: String,
     pub issuer: String,
     pub issuer_name: Option<String>,
+    /// The wallet's own attestation (of the account's confirmed e-mail address).
+    pub own: bool,
     pub vct: String,
     /// Claim paths that will be shared.
     #[schema(value_type = Vec<Object>)]
@@ -104,6 +106,7 @@ fn candidates(request: &AuthorizationRequest, held: &[CredentialView]) -> Vec<Qu
                         credential_id: v.id.clone(),
                         issuer: v.credential.issuer.clone(),
                         issuer_name: v.credential.issuer_name.clone(),
+                        own: v.own,
                         vct: v.credential.vct.clone(),
                         required: requested.required,
                         optional: requested.optional,
