@@ -861,5 +861,28 @@ async fn the_carnet_attests_the_confirmed_address() {
         let renewed = own(&r);
         assert_eq!(renewed.len(), 1, "{}", r.body);
         assert_ne!(renewed[0]["id"], attested[0]["id"]);
+        // A new address: the old one stays attested until the new one is confirmed, then the
+        // attestation follows it.
+        let r = app
+            .call(
+                Method::POST,
+                "/wallet/api/v1/me/verification",
+                &holder,
+                Some(json!({"email": "camille.durand@example.net"})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.body);
+        let r = app
+            .call(Method::GET, "/wallet/api/v1/credentials", &holder, None)
+            .await;
+        assert_eq!(own(&r)[0]["claims"]["email"], HOLDER);
+        app.follow_verification(ServiceKind::Wallet, "camille.durand@example.net")
+            .await;
+        let r = app
+            .call(Method::GET, "/wallet/api/v1/credentials", &holder, None)
+            .await;
+        let moved = own(&r);
+        assert_eq!(moved.len(), 1, "{}", r.body);
+        assert_eq!(moved[0]["claims"]["email"], "camille.durand@example.net");
     }
 }
