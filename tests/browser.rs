@@ -1009,17 +1009,31 @@ async fn a_session_lives_in_the_browser() {
 
     // The staff write a quiz and open it for the day (the test clock: 2027-01-15, 09:00 in
     // Paris).
+    // In the form editor: two right answers ticked among three, then a question added for a
+    // free answer.
     staff.goto(&format!("{session}/quizzes")).await;
     staff.wait_for("Nouveau questionnaire").await;
+    let editor = "form[action$='/quizzes']:has([data-quiz-editor])";
+    staff
+        .click(&format!("{editor} input[name='editor.0.right.0']"))
+        .await;
+    staff
+        .click(&format!("{editor} input[name='editor.0.right.1']"))
+        .await;
+    staff.click(&format!("{editor} [data-add-question]")).await;
+    staff.screenshot("centre-quiz-editor").await;
     staff
         .fill(
-            "form[action$='/quizzes']:has(textarea)",
+            editor,
             &[
                 ("title", "Sécurité à l'atelier"),
-                (
-                    "questions:quiz",
-                    "Que porter pour souder ? [2]\n* Un masque\n* Des gants\n- Une cravate\n\nUn risque du TIG ? [2]",
-                ),
+                ("editor.0.prompt", "Que porter pour souder ?"),
+                ("editor.0.points", "2"),
+                ("editor.0.option.0", "Un masque"),
+                ("editor.0.option.1", "Des gants"),
+                ("editor.0.option.2", "Une cravate"),
+                ("editor.1.prompt", "Un risque du TIG ?"),
+                ("editor.1.points", "2"),
             ],
         )
         .await;

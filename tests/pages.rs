@@ -277,8 +277,20 @@ async fn forms_are_api_calls() {
         );
         let r = create("name=Aci%C3%A9ries&siret=73282932000074".into()).await;
         assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", html(&r));
+        // A field the form cannot turn into the API's JSON comes back the same way, beside it.
         let r = create(format!("csrf={csrf}&siret:int=x")).await;
-        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", html(&r));
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", html(&r));
+        let failed = cookie_set(&r, "carnet_verifier_flash=!");
+        let page = html(
+            &send(
+                Method::GET,
+                "/verifier".into(),
+                None,
+                format!("{cookie}; {failed}"),
+            )
+            .await,
+        );
+        assert!(page.contains("data-field=\"siret\""), "{page}");
         let r = send(
             Method::POST,
             "/verifier/do/elsewhere".into(),

@@ -268,14 +268,12 @@ impl Quiz {
                 ),
                 None => (first, 1),
             };
-            let (mut options, mut correct, mut accepted) =
-                (Vec::new(), BTreeSet::new(), Vec::new());
+            let (mut options, mut accepted) = (Vec::new(), Vec::new());
             for line in lines {
                 if let Some(option) = line.strip_prefix("* ") {
-                    correct.insert(options.len());
-                    options.push(option.trim().to_owned());
+                    options.push((option.trim().to_owned(), true));
                 } else if let Some(option) = line.strip_prefix("- ") {
-                    options.push(option.trim().to_owned());
+                    options.push((option.trim().to_owned(), false));
                 } else if let Some(answer) = line.strip_prefix("= ") {
                     accepted.push(answer.trim().to_owned());
                 } else {
@@ -284,32 +282,51 @@ impl Quiz {
                     )));
                 }
             }
-            let kind = match (options.is_empty(), correct.len()) {
-                (true, _) => Kind::ShortAnswer { accepted },
-                (false, _) if !accepted.is_empty() => {
-                    return Err(invalid(format!(
-                        "question {n}: options or accepted answers, not both"
-                    )));
-                }
-                (false, 1) => Kind::SingleChoice {
-                    options,
-                    correct: correct.into_iter().next().unwrap_or_default(),
-                },
-                (false, 0) => {
-                    return Err(invalid(format!(
-                        "question {n}: mark the right option with \"* \""
-                    )));
-                }
-                (false, _) => Kind::MultipleChoice { options, correct },
-            };
-            questions.push(Question {
-                id: format!("q{n}"),
-                prompt: prompt.to_owned(),
-                points,
-                kind,
-            });
+            questions.push(Quiz::question(n, prompt, points, options, accepted)?);
         }
         Ok(questions)
+    }
+
+    /// Question `n` (numbered from 1) as an author writes it, in the text or in a form: its
+    /// options each with whether it is right, or the answers accepted for a short answer.
+    /// One right option makes a single choice, several a multiple choice; no option, a short
+    /// answer.
+    pub fn question(
+        n: usize,
+        prompt: &str,
+        points: u32,
+        options: Vec<(String, bool)>,
+        accepted: Vec<String>,
+    ) -> Result<Question, QuizError> {
+        let correct: BTreeSet<usize> = options
+            .iter()
+            .enumerate()
+            .filter(|(_, (_, right))| *right)
+            .map(|(i, _)| i)
+            .collect();
+        let options: Vec<String> = options.into_iter().map(|(text, _)| text).collect();
+        let kind = match (options.is_empty(), correct.len()) {
+            (true, _) => Kind::ShortAnswer { accepted },
+            (false, _) if !accepted.is_empty() => {
+                return Err(invalid(format!(
+                    "question {n}: options or accepted answers, not both"
+                )));
+            }
+            (false, 1) => Kind::SingleChoice {
+                options,
+                correct: correct.into_iter().next().unwrap_or_default(),
+            },
+            (false, 0) => {
+                return Err(invalid(format!("question {n}: mark the right option")));
+            }
+            (false, _) => Kind::MultipleChoice { options, correct },
+        };
+        Ok(Question {
+            id: format!("q{n}"),
+            prompt: prompt.trim().to_owned(),
+            points,
+            kind,
+        })
     }
 
     pub fn max(&self) -> u32 {

@@ -1614,7 +1614,7 @@ async fn identity(
 ) -> Response {
     let body = match form_json(&fields) {
         Ok(body) => body,
-        Err(detail) => return failed(&state.ctx, lang, CATALOG, Problem::invalid(detail)),
+        Err(detail) => return failed(&state.ctx, lang, CATALOG, Problem::from(detail)),
     };
     // Back to the session the form was on, else to the organisation (its identity requests).
     let back = match field(&fields, "_session") {
@@ -2186,9 +2186,9 @@ struct QuizSummary {
     max: u32,
     #[serde(default)]
     editable: bool,
-    /// Its questions as typed, to rewrite them (while it is editable).
+    /// Its questions in the editor, to rewrite them (while it is editable).
     #[serde(skip)]
-    text: String,
+    editor: Option<carnet_service::web::QuizEditor>,
 }
 
 #[derive(Deserialize)]
@@ -2239,6 +2239,8 @@ struct QuizzesPage {
     staff: bool,
     library: Vec<QuizSummary>,
     openings: Vec<SessionQuiz>,
+    /// The new quiz's questions.
+    editor: carnet_service::web::QuizEditor,
 }
 
 /// A session's quizzes: for staff, the organisation's quizzes to write and open to the session;
@@ -2259,9 +2261,8 @@ async fn session_quizzes(
         let staff = library.is_ok();
         let mut library = library.unwrap_or_default();
         for q in library.iter_mut().filter(|q| q.editable) {
-            let quiz: carnet_core::quiz::Quiz =
-                api.get(&format!("{base}/quizzes/{}", q.id)).await?;
-            q.text = quiz.questions_to_text();
+            let quiz: Value = api.get(&format!("{base}/quizzes/{}", q.id)).await?;
+            q.editor = Some(carnet_service::web::QuizEditor::of(&quiz));
         }
         Ok(QuizzesPage {
             chrome: chrome(&state, lang, &page_session),
@@ -2270,6 +2271,7 @@ async fn session_quizzes(
             staff,
             library,
             openings,
+            editor: carnet_service::web::QuizEditor::blank(),
         })
     };
     show(&state.ctx, lang, CATALOG, view).await
@@ -2811,7 +2813,7 @@ async fn grade_all(
             Some(competency.clone()),
         )
         .await?;
-        let mut body = form_json(&fields).map_err(Problem::invalid)?;
+        let mut body = form_json(&fields).map_err(Problem::from)?;
         // Only the trainees given a level.
         let rows: Vec<Value> = body["rows"]
             .as_array()
@@ -3112,12 +3114,10 @@ async fn enrolment_confirm(
     Path((org, sid)): Path<(String, String)>,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Response {
-    let body = form_json(&fields)
-        .map_err(Problem::invalid)
-        .map(|mut body| {
-            body["dry_run"] = json!(false);
-            body
-        });
+    let body = form_json(&fields).map_err(Problem::from).map(|mut body| {
+        body["dry_run"] = json!(false);
+        body
+    });
     let csrf = field(&fields, "csrf");
     enrolment_report(&state, lang, &session, &api, (&org, &sid), csrf, body).await
 }
@@ -3183,7 +3183,7 @@ async fn invite(
     let body = match form_json(&fields) {
         Ok(body) => body,
         Err(detail) => {
-            let p = Problem::invalid(detail);
+            let p = Problem::from(detail);
             return carnet_service::web::problem_page(&state.ctx, lang, p, &back);
         }
     };

@@ -175,6 +175,15 @@ function restore(failure) {
   if (!form) return;
   let values = [];
   try { values = JSON.parse(failure.dataset.values || "[]"); } catch (_) { /* none */ }
+  // The questions and options added in the quiz editor before it was sent come back.
+  for (const editor of form.querySelectorAll("[data-quiz-editor]")) {
+    for (const [name] of values) {
+      const at = /^editor\.(\d+)\.(?:option|right)\.(\d+)$/.exec(name) || /^editor\.(\d+)\./.exec(name);
+      if (!at) continue;
+      const question = editorQuestion(editor, Number(at[1]));
+      if (at[2] !== undefined) editorOption(question, Number(at[1]), Number(at[2]));
+    }
+  }
   const filled = new Set();
   for (const [name, value] of values) {
     const fields = [...form.elements].filter((e) => e.name === name);
@@ -205,4 +214,64 @@ function restore(failure) {
   } else {
     form.prepend(message);
   }
+}
+
+// The quiz editor (`templates/quiz_editor.html`): « Ajouter une question » and « Ajouter une
+// réponse » copy the last blank row under the next number, so the fields keep the names the
+// server reads (`editor.N.…`, `editor.N.option.M`).
+function editorQuestion(editor, n) {
+  const found = editor.querySelector(`fieldset.question[data-question="${n}"]`);
+  if (found) return found;
+  const questions = editor.querySelectorAll("fieldset.question");
+  const last = questions[questions.length - 1];
+  const copy = last.cloneNode(true);
+  const from = last.dataset.question;
+  copy.dataset.question = String(n);
+  for (const field of copy.querySelectorAll("[name]")) {
+    field.name = field.name.replace(`editor.${from}.`, `editor.${n}.`);
+    if (field.type === "checkbox") field.checked = false;
+    else field.value = field.name.endsWith(".points") ? "1" : "";
+  }
+  const number = copy.querySelector("[data-number]");
+  if (number) number.textContent = String(questions.length + 1);
+  last.after(copy);
+  return copy;
+}
+
+function editorOption(question, n, m) {
+  if (question.querySelector(`[name="editor.${n}.option.${m}"]`)) return;
+  const items = question.querySelectorAll("ol.options li");
+  const last = items[items.length - 1];
+  const copy = last.cloneNode(true);
+  for (const field of copy.querySelectorAll("[name]")) {
+    field.name = field.name.replace(/\.(option|right)\.\d+$/, `.$1.${m}`);
+    if (field.type === "checkbox") field.checked = false; else field.value = "";
+  }
+  last.after(copy);
+}
+
+for (const editor of document.querySelectorAll("[data-quiz-editor]")) {
+  for (const button of editor.querySelectorAll("[data-add-question], [data-add-option]")) {
+    button.hidden = false;
+  }
+  editor.addEventListener("click", (event) => {
+    const next = (names, pattern) => 1 + Math.max(-1, ...names.map((name) => {
+      const at = pattern.exec(name);
+      return at ? Number(at[1]) : -1;
+    }));
+    if (event.target.closest("[data-add-question]")) {
+      const names = [...editor.querySelectorAll("[name]")].map((f) => f.name);
+      const question = editorQuestion(editor, next(names, /^editor\.(\d+)\./));
+      question.querySelector("textarea").focus();
+    }
+    const add = event.target.closest("[data-add-option]");
+    if (add) {
+      const question = add.closest("fieldset.question");
+      const n = Number(question.dataset.question);
+      const names = [...question.querySelectorAll("[name]")].map((f) => f.name);
+      const m = next(names, /\.option\.(\d+)$/);
+      editorOption(question, n, m);
+      question.querySelector(`[name="editor.${n}.option.${m}"]`).focus();
+    }
+  });
 }

@@ -82,6 +82,32 @@ pub fn page(lang: Lang, base: &str, title: &str, content: &str) -> Response {
 
 /// The strings of the layout every portal shares (`templates/layout.html`).
 const COMMON: Catalog = &[
+    ("editor.question", "Question", "Question"),
+    ("editor.prompt", "Énoncé", "Question text"),
+    ("editor.points", "Points", "Points"),
+    (
+        "editor.options",
+        "Réponses proposées : cochez la ou les bonnes. Sans proposition, la réponse est libre.",
+        "Options: tick the right one or ones. Without options, the answer is free.",
+    ),
+    ("editor.right", "bonne réponse", "right answer"),
+    ("editor.option", "Réponse proposée", "Option"),
+    ("editor.add_option", "Ajouter une réponse", "Add an option"),
+    (
+        "editor.accepted",
+        "Réponse libre : réponses acceptées d'office, une par ligne (aucune : notée à la main)",
+        "Free answer: answers accepted at once, one per line (none: graded by hand)",
+    ),
+    (
+        "editor.add_question",
+        "Ajouter une question",
+        "Add a question",
+    ),
+    (
+        "editor.import",
+        "Ou importer des questions écrites en texte",
+        "Or import questions written as text",
+    ),
     ("skip", "Aller au contenu", "Skip to content"),
     ("flash.done", "C'est fait.", "Done."),
     ("flash.created", "C'est enregistré.", "Saved."),
@@ -626,6 +652,16 @@ impl Problem {
     }
 }
 
+/// A form's field that cannot be what the API takes, and why.
+impl From<FormError> for Problem {
+    fn from(e: FormError) -> Problem {
+        Problem {
+            field: Some(e.field),
+            ..Problem::invalid(e.detail)
+        }
+    }
+}
+
 /// The file of a page's multipart form.
 pub struct Upload {
     pub filename: String,
@@ -981,37 +1017,60 @@ impl Backend {
     }
 }
 
+/// A field of a form that cannot become the API's JSON: which, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FormError {
+    pub field: String,
+    pub detail: String,
+}
+
+impl std::fmt::Display for FormError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.field, self.detail)
+    }
+}
+
 /// A form as the JSON body of an API call. Field names say where a value goes: `a.b` nests,
 /// `a.0.b` goes in the first row of list `a`, a trailing `[]` appends to a list, `:int`, `:num`, `:bool`, `:json`, `:list` (items
 /// between commas or on lines) and `:quiz` (questions as text) convert; an empty
 /// value is left out (an optional field not filled). `csrf` and names starting with `_` are
-/// the form's own and not sent.
-pub fn form_json(fields: &[(String, String)]) -> Result<Value, String> {
+/// the form's own and not sent. Fields `editor.…` are a quiz's questions in the form editor
+/// (`templates/quiz_editor.html`, [`quiz_editor`]): they make `questions` unless the text
+/// import gave them.
+pub fn form_json(fields: &[(String, String)]) -> Result<Value, FormError> {
     let mut body = Value::Object(Default::default());
     for (name, raw) in fields {
-        if name == "csrf" || name.starts_with('_') || raw.trim().is_empty() {
+        if name == "csrf"
+            || name.starts_with('_')
+            || name.starts_with("editor.")
+            || raw.trim().is_empty()
+        {
             continue;
         }
         let (name, kind) = name.split_once(':').unwrap_or((name, ""));
+        let err = |detail: String| FormError {
+            field: name.split('.').next().unwrap_or(name).to_owned(),
+            detail,
+        };
         let value = match kind {
             "" => Value::String(raw.clone()),
             "int" => raw
                 .trim()
                 .parse::<i64>()
                 .map(Value::from)
-                .map_err(|_| format!("{name}: {raw:?} is not a whole number"))?,
+                .map_err(|_| err(format!("{raw:?} is not a whole number")))?,
             "num" => raw
                 .trim()
                 .replace(',', ".")
                 .parse::<f64>()
                 .map(Value::from)
-                .map_err(|_| format!("{name}: {raw:?} is not a number"))?,
+                .map_err(|_| err(format!("{raw:?} is not a number")))?,
             "bool" => Value::Bool(matches!(raw.as_str(), "on" | "true" | "1")),
-            "json" => serde_json::from_str(raw).map_err(|e| format!("{name}: {e}"))?,
+            "json" => serde_json::from_str(raw).map_err(|e| err(e.to_string()))?,
             // A quiz's questions as a trainer types them (`carnet_core::quiz`).
             "quiz" => carnet_core::quiz::Quiz::questions_from_text(raw)
-                .map_err(|e| format!("{name}: {e}"))
-                .and_then(|q| serde_json::to_value(q).map_err(|e| e.to_string()))?,
+                .map_err(|e| err(e.to_string()))
+                .and_then(|q| serde_json::to_value(q).map_err(|e| err(e.to_string())))?,
             // One item per line or between commas.
             "list" => Value::Array(
                 raw.split([',', '\n'])
@@ -1020,7 +1079,7 @@ pub fn form_json(fields: &[(String, String)]) -> Result<Value, String> {
                     .map(|i| Value::String(i.to_owned()))
                     .collect(),
             ),
-            other => return Err(format!("{name}: unknown conversion {other}")),
+            other => return Err(err(format!("unknown conversion {other}"))),
         };
         let (name, list) = match name.strip_suffix("[]") {
             Some(n) => (n, true),
@@ -1047,20 +1106,117 @@ pub fn form_json(fields: &[(String, String)]) -> Result<Value, String> {
                     }
                     &mut items[index]
                 }
-                _ => return Err(format!("{name}: does not fit the other fields")),
+                _ => return Err(err("does not fit the other fields".to_owned())),
             };
         }
         match (at, list) {
             (Value::Array(items), true) => items.push(value),
             (slot @ Value::Null, false) => *slot = value,
             _ => {
-                return Err(format!(
-                    "{name}: given twice, or does not fit the other fields"
+                return Err(err(
+                    "given twice, or does not fit the other fields".to_owned()
                 ));
             }
         }
     }
+    if let Some(questions) = quiz_editor(fields)?
+        && let Value::Object(map) = &mut body
+    {
+        map.entry("questions").or_insert(questions);
+    }
     Ok(body)
+}
+
+/// A quiz's questions from the form editor (`templates/quiz_editor.html`): per question `N`,
+/// `editor.N.prompt`, `editor.N.points`, options `editor.N.option.M` each right when
+/// `editor.N.right.M` is ticked, or `editor.N.accepted` (one accepted answer per line) for a
+/// short answer; questions in the order of `N`, blank ones left out; `None` without such
+/// fields. A question is read as [`carnet_core::quiz::Quiz::question`] reads it.
+pub fn quiz_editor(fields: &[(String, String)]) -> Result<Option<Value>, FormError> {
+    use std::collections::BTreeMap;
+    #[derive(Default)]
+    struct Draft {
+        prompt: String,
+        points: String,
+        options: BTreeMap<usize, (String, bool)>,
+        accepted: String,
+    }
+    let mut drafts: BTreeMap<usize, Draft> = BTreeMap::new();
+    let err = |detail: String| FormError {
+        field: "questions".to_owned(),
+        detail,
+    };
+    for (name, value) in fields {
+        let Some(rest) = name.strip_prefix("editor.") else {
+            continue;
+        };
+        let mut parts = rest.split('.');
+        let (Some(Ok(n)), Some(what)) = (parts.next().map(str::parse::<usize>), parts.next())
+        else {
+            return Err(err(format!("{name}: not a field of the editor")));
+        };
+        let index = parts.next().map(str::parse::<usize>);
+        if drafts.len() >= carnet_core::quiz::MAX_QUESTIONS && !drafts.contains_key(&n) {
+            return Err(err(format!(
+                "at most {} questions",
+                carnet_core::quiz::MAX_QUESTIONS
+            )));
+        }
+        let draft = drafts.entry(n).or_default();
+        match (what, index) {
+            ("prompt", None) => draft.prompt = value.trim().to_owned(),
+            ("points", None) => draft.points = value.trim().to_owned(),
+            ("accepted", None) => draft.accepted = value.clone(),
+            ("option", Some(Ok(m))) if m < 1000 => {
+                draft.options.entry(m).or_default().0 = value.trim().to_owned()
+            }
+            ("right", Some(Ok(m))) if m < 1000 => draft.options.entry(m).or_default().1 = true,
+            _ => return Err(err(format!("{name}: not a field of the editor"))),
+        }
+    }
+    if drafts.is_empty() {
+        return Ok(None);
+    }
+    let mut questions = Vec::new();
+    for (index, draft) in drafts {
+        // The refusal goes beside the question's text.
+        let err = |detail: String| FormError {
+            field: format!("editor.{index}.prompt"),
+            detail,
+        };
+        let options: Vec<(String, bool)> = draft
+            .options
+            .into_values()
+            .filter(|(text, _)| !text.is_empty())
+            .collect();
+        let accepted: Vec<String> = draft
+            .accepted
+            .lines()
+            .map(str::trim)
+            .filter(|a| !a.is_empty())
+            .map(str::to_owned)
+            .collect();
+        if draft.prompt.is_empty() && options.is_empty() && accepted.is_empty() {
+            continue;
+        }
+        let n = questions.len() + 1;
+        if draft.prompt.is_empty() {
+            return Err(err(format!("question {n}: the question is missing")));
+        }
+        let points = match draft.points.as_str() {
+            "" => 1,
+            p => p
+                .parse::<u32>()
+                .map_err(|_| err(format!("question {n}: points as a whole number")))?,
+        };
+        let question =
+            carnet_core::quiz::Quiz::question(n, &draft.prompt, points, options, accepted)
+                .map_err(|e| err(e.to_string()))?;
+        questions.push(question);
+    }
+    serde_json::to_value(questions)
+        .map(Some)
+        .map_err(|e| err(e.to_string()))
 }
 
 /// `POST /do/{*path}`: a form of a page as a call of the service's API at `/{path}`
@@ -1107,22 +1263,24 @@ pub async fn act(
         "DELETE" => Method::DELETE,
         _ => Method::POST,
     };
-    let body = match form_json(&fields) {
-        Ok(body) => body,
-        Err(detail) => return problem(Problem::invalid(detail)),
-    };
-    // A DELETE carries a body only when the form has fields (a password to confirm).
-    let empty = body.as_object().is_some_and(|m| m.is_empty());
-    let body = (method != Method::DELETE || !empty)
-        .then(|| ("application/json", body.to_string().into_bytes()));
     let target = match &query {
         Some(q) if !q.is_empty() => format!("/{path}?{q}"),
         _ => format!("/{path}"),
     };
-    match backend
-        .exchange(method.clone(), &target, field("csrf"), body)
-        .await
-    {
+    // A form that cannot become the API's JSON is refused as the API refuses.
+    let outcome = match form_json(&fields) {
+        Ok(body) => {
+            // A DELETE carries a body only when the form has fields (a password to confirm).
+            let empty = body.as_object().is_some_and(|m| m.is_empty());
+            let body = (method != Method::DELETE || !empty)
+                .then(|| ("application/json", body.to_string().into_bytes()));
+            backend
+                .exchange(method.clone(), &target, field("csrf"), body)
+                .await
+        }
+        Err(e) => Err(Problem::from(e)),
+    };
+    match outcome {
         Ok((answer, cookies)) => {
             // `_next` is a path of the service, without its prefix.
             let id = answer["id"].as_str().unwrap_or_default();
@@ -1592,6 +1750,61 @@ pub struct QuizQuestion {
     pub accepted: Vec<String>,
 }
 
+/// A quiz's questions as the form editor shows them (`templates/quiz_editor.html`, read back
+/// by [`quiz_editor`]): each question with a blank option more, and a blank question at the
+/// end, to fill without the script.
+pub struct QuizEditor {
+    pub questions: Vec<EditorQuestion>,
+}
+
+pub struct EditorQuestion {
+    pub prompt: String,
+    pub points: u32,
+    /// Each option, and whether it is right.
+    pub options: Vec<(String, bool)>,
+    /// The answers accepted for a free answer, one per line.
+    pub accepted: String,
+}
+
+impl EditorQuestion {
+    fn blank() -> EditorQuestion {
+        EditorQuestion {
+            prompt: String::new(),
+            points: 1,
+            options: vec![(String::new(), false); 4],
+            accepted: String::new(),
+        }
+    }
+}
+
+impl QuizEditor {
+    /// A new quiz: one question to write.
+    pub fn blank() -> QuizEditor {
+        QuizEditor {
+            questions: vec![EditorQuestion::blank()],
+        }
+    }
+
+    /// A quiz's questions to change (a quiz as `carnet_core::quiz` writes it).
+    pub fn of(quiz: &Value) -> QuizEditor {
+        let mut questions: Vec<EditorQuestion> = quiz_questions(quiz)
+            .into_iter()
+            .map(|q| {
+                let mut options = q.options;
+                options.push((String::new(), false));
+                EditorQuestion {
+                    prompt: q.prompt,
+                    points: q.points,
+                    options,
+                    accepted: q.accepted.join("\n"),
+                }
+            })
+            .collect();
+        questions.push(EditorQuestion::blank());
+        QuizEditor { questions }
+    }
+}
+
 /// The questions of a quiz (as `carnet_core::quiz` writes it), for [`QuizQuestion`].
 pub fn quiz_questions(quiz: &Value) -> Vec<QuizQuestion> {
     let quiz: carnet_core::quiz::Quiz = match serde_json::from_value(quiz.clone()) {
@@ -2005,6 +2218,60 @@ mod tests {
                 {"trainee_id": "b", "status": "late"}]})
         );
         assert!(form_json(&[("m.5000.x".into(), "1".into())]).is_err());
+    }
+
+    #[test]
+    fn the_quiz_editor_becomes_questions() {
+        let form = |fields: &[(&str, &str)]| -> Vec<(String, String)> {
+            fields
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        };
+        let fields = form(&[
+            ("title", "Sécurité"),
+            ("editor.0.prompt", "Que porter ?"),
+            ("editor.0.points", "2"),
+            ("editor.0.option.0", "Un masque"),
+            ("editor.0.right.0", "on"),
+            ("editor.0.option.1", "Une cravate"),
+            ("editor.0.option.2", ""),
+            // A blank question the page offered: left out.
+            ("editor.1.prompt", ""),
+            ("editor.1.points", "1"),
+            ("editor.1.option.0", ""),
+            // Numbered as the script added it, read in order.
+            ("editor.7.prompt", "Un risque ?"),
+            ("editor.7.accepted", "brûlure\r\nUV\r\n"),
+        ]);
+        assert_eq!(
+            form_json(&fields).unwrap(),
+            serde_json::json!({"title": "Sécurité", "questions": [
+                {"id": "q1", "prompt": "Que porter ?", "points": 2, "kind": "single_choice",
+                 "options": ["Un masque", "Une cravate"], "correct": 0},
+                {"id": "q2", "prompt": "Un risque ?", "points": 1, "kind": "short_answer",
+                 "accepted": ["brûlure", "UV"]},
+            ]})
+        );
+        // The refusal names the question's text field, in the service's words.
+        let unmarked = form(&[
+            ("editor.3.prompt", "Que porter ?"),
+            ("editor.3.option.0", "Un masque"),
+        ]);
+        assert_eq!(
+            form_json(&unmarked).unwrap_err(),
+            FormError {
+                field: "editor.3.prompt".into(),
+                detail: "question 1: mark the right option".into()
+            }
+        );
+        // The text import, when filled, is what is sent.
+        let both = form(&[
+            ("questions:quiz", "Oui ?\n* oui\n- non"),
+            ("editor.0.prompt", "Autre ?"),
+        ]);
+        assert_eq!(form_json(&both).unwrap()["questions"][0]["prompt"], "Oui ?");
+        assert!(quiz_editor(&form(&[("title", "x")])).unwrap().is_none());
     }
 
     #[test]

@@ -1219,6 +1219,8 @@ struct QuizzesPage {
     frame: Frame,
     chrome: Chrome,
     quizzes: Vec<QuizSummary>,
+    /// The new quiz's questions.
+    editor: carnet_service::web::QuizEditor,
 }
 
 async fn quizzes(
@@ -1235,6 +1237,7 @@ async fn quizzes(
             quizzes: api
                 .get(&format!("/api/v1/companies/{company}/quizzes"))
                 .await?,
+            editor: carnet_service::web::QuizEditor::blank(),
         })
     };
     show(&state.ctx, lang, CATALOG, view).await

@@ -6,6 +6,62 @@
 use crate::i18n::{Catalog, Lang};
 
 pub const CATALOG: Catalog = &[
+    // A quiz, from the editor or its text, and as the API checks it.
+    (
+        "question {n}: the question is missing",
+        "Question {n} : l'énoncé manque.",
+        "question {n}: the question is missing",
+    ),
+    (
+        "question {n}: points as a whole number",
+        "Question {n} : les points sont un nombre entier.",
+        "question {n}: points as a whole number",
+    ),
+    (
+        "question {n}: points as [{n}]",
+        "Question {n} : les points s'écrivent entre crochets, comme [2].",
+        "question {n}: points as [{n}]",
+    ),
+    (
+        "question {n}: mark the right option",
+        "Question {n} : cochez la bonne réponse (ou les bonnes).",
+        "question {n}: mark the right option",
+    ),
+    (
+        "question {n}: options or accepted answers, not both",
+        "Question {n} : des réponses proposées ou des réponses libres acceptées, pas les deux.",
+        "question {n}: options or accepted answers, not both",
+    ),
+    (
+        "question q{n}: {n} to {n} options, the right one among them",
+        "Question {n} : de {n} à {n} réponses proposées, dont la bonne.",
+        "question q{n}: {n} to {n} options, the right one among them",
+    ),
+    (
+        "question q{n}: {n} to {n} options, the right ones among them",
+        "Question {n} : de {n} à {n} réponses proposées, dont les bonnes.",
+        "question q{n}: {n} to {n} options, the right ones among them",
+    ),
+    (
+        "question q{n}: at most {n} points",
+        "Question {n} : au plus {n} points.",
+        "question q{n}: at most {n} points",
+    ),
+    (
+        "question q{n}: at most {n} accepted answers",
+        "Question {n} : au plus {n} réponses acceptées.",
+        "question q{n}: at most {n} accepted answers",
+    ),
+    (
+        "question q{n}: a prompt",
+        "Question {n} : l'énoncé manque.",
+        "question q{n}: a prompt",
+    ),
+    (
+        "questions: {n} to {n}",
+        "De {n} à {n} questions.",
+        "questions: {n} to {n}",
+    ),
     ("required", "Ce champ est obligatoire.", "required"),
     ("too long", "C'est trop long.", "too long"),
     (
@@ -250,6 +306,10 @@ mod tests {
         assert_eq!(
             say(Lang::Fr, "a SIRET has 14 digits").as_deref(),
             Some("Un numéro SIRET a 14 chiffres.")
+        );
+        assert_eq!(
+            say(Lang::Fr, "question 2: mark the right option").as_deref(),
+            Some("Question 2 : cochez la bonne réponse (ou les bonnes).")
         );
         assert_eq!(say(Lang::Fr, "something new"), None);
         assert_eq!(
