@@ -5,6 +5,9 @@
 use carnet::config::ServerArgs;
 use carnet_service::ServiceKind;
 
+#[path = "common/words.rs"]
+mod words;
+
 /// A fresh data directory and a free port: the seed serves the services there while the
 /// wallets publish.
 fn fresh(name: &str) -> (std::path::PathBuf, carnet::config::Settings) {
@@ -222,7 +225,10 @@ async fn every_link_of_every_portal_opens_a_page() {
     let mut failures = Vec::new();
     let mut opened = 0;
     let mut two_centres = false;
-    for (service, email) in people {
+    for (lang, (service, email)) in ["fr", "en"]
+        .into_iter()
+        .flat_map(|lang| people.iter().map(move |p| (lang, *p)))
+    {
         let sign_in = Request::post(format!("/{service}/api/v1/session"))
             .header(header::CONTENT_TYPE, "application/json")
             .body(Body::from(
@@ -248,7 +254,7 @@ async fn every_link_of_every_portal_opens_a_page() {
                 }
                 let request = Request::get(&path)
                     .header("accept", "text/html")
-                    .header("accept-language", "fr-FR,fr")
+                    .header("accept-language", lang)
                     .header(header::COOKIE, &cookie)
                     .body(Body::empty())
                     .unwrap();
@@ -285,10 +291,30 @@ async fn every_link_of_every_portal_opens_a_page() {
                 }
                 if kind.starts_with("text/html") {
                     next.extend(links_of(&page, &path, service));
+                    // UX.md's checks on every page: no technical word, raw id or ISO date,
+                    // nothing in the other language.
+                    let shown = page
+                        .split("<html lang=\"")
+                        .nth(1)
+                        .and_then(|r| r.get(..2))
+                        .unwrap_or(lang);
+                    // What people were written (notifications, the mail sent) stays in the
+                    // language it was written in.
+                    let written = path.contains("/notifications") || path.contains("/outbox");
+                    for problem in words::problems(&words::visible_text(&page), shown) {
+                        if written && problem.contains("is not in the page's language") {
+                            continue;
+                        }
+                        failures.push(format!("{email} ({lang}) → {path}: {problem}"));
+                    }
                 }
                 // One person, two centres: first aid, certified at both by the code both
                 // use, is one history in Camille's carnet.
-                if service == "wallet" && email.starts_with("camille") && path == "/wallet" {
+                if service == "wallet"
+                    && email.starts_with("camille")
+                    && path == "/wallet"
+                    && lang == "fr"
+                {
                     assert_eq!(page.matches("RS727").count(), 1, "one history: {page}");
                     let history = &page[page.find("RS727").unwrap()..];
                     let history = &history[..history.find("</section>").unwrap_or(history.len())];

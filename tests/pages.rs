@@ -1049,7 +1049,7 @@ async fn staff_correct_what_they_entered_from_the_pages() {
         let mail = app.mailbox(carnet_service::ServiceKind::Issuer, "camille@example.org").await;
         let (_, subject, text) = mail.iter().find(|(k, ..)| k == "quiz_opened").expect("the quiz's mail");
         assert_eq!(subject, "Questionnaire à faire : TIG (bases)");
-        assert!(text.contains("du 2020-01-01 08:00 au 2040-01-01 08:00") && text.contains("/quizzes"), "{text}");
+        assert!(text.contains("du 1er janvier 2020 à 08:00 au 1er janvier 2040 à 08:00") && text.contains("/quizzes"), "{text}");
         let r = app
             .call(Method::PUT, &format!("{api}/quizzes/{quiz_id}"), &c.trainer,
                 Some(serde_json::json!({"title": "x", "questions": [{"id": "q1", "prompt": "?", "kind": "short_answer"}]})))

@@ -1031,7 +1031,7 @@ async fn sheet(
         title_l = t("title"),
         title = escape(&slot.title),
         date_l = t("date"),
-        day = slot.day,
+        day = carnet_service::web::date(lang, &slot.day),
         half = t(&slot.half),
         hours_l = t("hours"),
         starts = slot.starts,

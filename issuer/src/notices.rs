@@ -70,6 +70,21 @@ pub async fn mail_people(
     for (account, email, name) in people {
         let lang = carnet_service::addresses::language_of(conn, &account).await?;
         let t = |k: &str| lang.t(MAIL, k);
+        // A moment (`YYYY-MM-DD HH:MM`, on the session's clock) in the recipient's words.
+        let said: Vec<(&str, String)> = values
+            .iter()
+            .map(|(k, v)| {
+                let moment = v.len() == 16
+                    && v.as_bytes()[10] == b' '
+                    && v.get(..10).is_some_and(carnet_core::availability::is_date);
+                match moment {
+                    true => (*k, carnet_service::web::wall_clock(lang, v)),
+                    false => (*k, (*v).to_owned()),
+                }
+            })
+            .collect();
+        let said: Vec<(&str, &str)> = said.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let values = &said[..];
         let mut paragraphs = vec![
             fill(t("hello"), &[("name", &name)]),
             fill(t(&format!("{key}.body")), values),

@@ -191,7 +191,7 @@ pub async fn create(
                     ctx.config.public_url.clone(),
                     fill(
                         t("offer.pin"),
-                        &[("date", &carnet_service::web::day(expires_at))],
+                        &[("date", &carnet_service::web::date_of(lang, expires_at))],
                     ),
                 ],
                 attachment: None,

@@ -204,7 +204,36 @@ pub const CATALOG: Catalog = &[
         "Attestations émises",
         "Issued credentials",
     ),
-    ("org.holder", "Titulaire", "Holder"),
+    ("org.holder", "Titulaire", "Issued to"),
+    ("credential.competency", "compétence", "competency"),
+    ("credential.identity", "identité", "identity"),
+    (
+        "credential.completion",
+        "fin de formation",
+        "course completion",
+    ),
+    ("record.acc", "compte", "account"),
+    ("record.tok", "jeton d'accès", "access token"),
+    ("record.org", "organisation", "organisation"),
+    ("record.ses", "session", "session"),
+    ("record.evl", "évaluation", "evaluation"),
+    ("record.crd", "attestation", "credential"),
+    ("record.ofr", "remise d'attestation", "credential hand-over"),
+    ("record.cmp", "compétence", "competency"),
+    ("record.scl", "échelle", "scale"),
+    ("record.crs", "cours", "course"),
+    ("record.frm", "formation", "course programme"),
+    ("record.res", "ressource", "resource"),
+    ("record.qui", "questionnaire", "quiz"),
+    ("record.qop", "questionnaire ouvert", "quiz opened"),
+    ("record.inv", "invitation", "invitation"),
+    ("record.idr", "demande d'identité", "identity request"),
+    ("record.evt", "événement", "event"),
+    ("record.slt", "demi-journée", "half-day"),
+    ("record.rom", "salon", "room"),
+    ("record.rmg", "message", "message"),
+    ("record.stl", "liste de statuts", "status list"),
+    ("record.key", "clé", "key"),
     ("org.type", "Type", "Type"),
     ("org.issued", "Émise le", "Issued on"),
     ("org.status", "Statut", "Status"),
@@ -212,7 +241,7 @@ pub const CATALOG: Catalog = &[
     (
         "org.change.what",
         "Une attestation suspendue n'est plus reconnue jusqu'à ce que vous la rétablissiez ; une attestation révoquée ne l'est plus jamais. Les recruteurs qui la vérifient le verront, et son titulaire aussi.",
-        "A suspended credential is not recognised until you restore it; a revoked one never is again. Recruiters who check it will see it, and so will its holder.",
+        "A suspended credential is not recognised until you restore it; a revoked one never is again. Recruiters who check it will see it, and so will the person it was issued to.",
     ),
     (
         "org.change.confirm",
@@ -1296,6 +1325,15 @@ struct KeyInfo {
 }
 
 impl OrganisationPage {
+    /// The catalog key of a credential's kind, from its type.
+    fn credential_kind(&self, vct: &str) -> &'static str {
+        match vct.rsplit('/').next() {
+            Some("identity") => "credential.identity",
+            Some("completion") => "credential.completion",
+            _ => "credential.competency",
+        }
+    }
+
     fn archived_competencies(&self) -> usize {
         self.competencies
             .iter()
@@ -2948,12 +2986,21 @@ async fn audit(
                         .find(|m| &m.account_id == id)
                         .map_or_else(|| id.clone(), |m| m.display_name.clone()),
                 };
+                let details = e
+                    .details
+                    .split('"')
+                    .map(|piece| match carnet_service::id::looks_like_id(piece) {
+                        true => record(&chrome, piece),
+                        false => piece.to_owned(),
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\"");
                 (
                     carnet_service::web::moment(lang, e.at),
                     who,
                     e.action,
-                    e.target.unwrap_or_default(),
-                    e.details,
+                    e.target.map(|t| record(&chrome, &t)).unwrap_or_default(),
+                    details,
                 )
             })
             .collect();
@@ -2965,6 +3012,28 @@ async fn audit(
         })
     };
     show(&state.ctx, lang, CATALOG, view).await
+}
+
+/// A record as the audit log names it: its kind in words and the end of its id, enough to tell
+/// two apart (« évaluation …TAk9hN »); anything else as it is.
+fn record(chrome: &Chrome, id: &str) -> String {
+    let Some((prefix, rest)) = id.split_once('_') else {
+        return id.to_owned();
+    };
+    match chrome.t(&format!("record.{prefix}")) {
+        "" => id.to_owned(),
+        kind => {
+            let tail: String = rest
+                .chars()
+                .rev()
+                .take(6)
+                .collect::<Vec<_>>()
+                .into_iter()
+                .rev()
+                .collect();
+            format!("{kind} …{tail}")
+        }
+    }
 }
 
 /// The largest list of trainees a page reads (a thousand rows of a spreadsheet, with room).

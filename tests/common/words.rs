@@ -104,3 +104,33 @@ pub fn problems(text: &str, lang: &str) -> Vec<String> {
     }
     found
 }
+
+/// The text a visitor reads in a page's HTML: what is between the tags, outside scripts,
+/// styles and drawn icons, with the usual entities decoded.
+pub fn visible_text(html: &str) -> String {
+    let mut out = String::with_capacity(html.len() / 2);
+    let mut rest = html;
+    while let Some(start) = rest.find('<') {
+        out.push_str(&rest[..start]);
+        out.push(' ');
+        rest = &rest[start..];
+        let skipped = ["script", "style", "svg"].iter().find_map(|tag| {
+            let open = format!("<{tag}");
+            rest.starts_with(&open).then(|| {
+                let close = format!("</{tag}>");
+                rest.find(&close).map_or(rest.len(), |i| i + close.len())
+            })
+        });
+        let end = skipped.unwrap_or_else(|| rest.find('>').map_or(rest.len(), |i| i + 1));
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out.replace("&nbsp;", " ")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&#x27;", "'")
+        .replace("&#x2f;", "/")
+        .replace("&amp;", "&")
+}

@@ -148,8 +148,8 @@ const CATALOG: Catalog = &[
     ("issuer", "Émetteur", "Issuer"),
     (
         "note",
-        "Chaque ligne est une attestation signée (SD-JWT VC) que le titulaire peut présenter à un recruteur, qui en vérifie la signature et le statut.",
-        "Each line is a signed credential (SD-JWT VC) the holder can present to a recruiter, who checks its signature and status.",
+        "Chaque ligne est une attestation signée par son centre, que son titulaire peut présenter à un recruteur : celui-ci en vérifie la signature et qu'elle n'est ni suspendue ni révoquée.",
+        "Each line is a credential signed by its centre, which its owner can show a recruiter: they check its signature and that it is neither suspended nor revoked.",
     ),
     ("print", "Imprimer", "Print"),
 ];
@@ -200,7 +200,10 @@ async fn printable(
             body += &format!(
                 "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
                 text(&claims["level"]["label"]),
-                text(&claims["validated_on"]),
+                escape(&web::date(
+                    lang,
+                    &carnet::claim_text(&claims["validated_on"])
+                )),
                 text(&claims["evaluator"]["name"]),
                 text(&claims["establishment"]["name"]),
                 text(&claims["session"]["title"]),
@@ -222,10 +225,13 @@ async fn printable(
         for e in &carnet.completions {
             let c = &e.claims;
             body += &format!(
-                "<tr><td>{}</td><td>{} – {}</td><td>{} / {}</td><td>{}</td><td>{}</td></tr>",
+                "<tr><td>{}</td><td>{}</td><td>{} / {}</td><td>{}</td><td>{}</td></tr>",
                 text(&c["formation"]["title"]),
-                text(&c["formation"]["starts_on"]),
-                text(&c["formation"]["ends_on"]),
+                escape(&web::period(
+                    lang,
+                    &carnet::claim_text(&c["formation"]["starts_on"]),
+                    &carnet::claim_text(&c["formation"]["ends_on"]),
+                )),
                 text(&c["hours"]["planned"]),
                 text(&c["hours"]["attended"]),
                 text(&c["establishment"]["name"]),
@@ -234,7 +240,7 @@ async fn printable(
         }
         body += "</tbody></table>";
     }
-    let printed = carnet_service::clock::date_of(state.ctx.now_ms());
+    let printed = web::date_of(lang, state.ctx.now_ms());
     let name = escape(&holder.principal.display_name);
     let content = format!(
         "<h1>{title} {of} {name}</h1><p>{printed_l} {printed}</p>{body}<p><small>{note}</small></p>\
