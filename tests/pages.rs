@@ -1395,3 +1395,32 @@ async fn a_trainee_asks_their_centre_for_an_identity_credential() {
     })
     .await;
 }
+
+/// Every text a template asks for by its key (`chrome.t("…")`) is in a catalog: a missing key
+/// reads as nothing on the page.
+#[test]
+fn every_key_the_templates_say_is_in_a_catalog() {
+    let keys: std::collections::HashSet<&str> = common::words::catalogs()
+        .into_iter()
+        .flat_map(|c| c.iter().map(|(k, _, _)| *k))
+        .collect();
+    let mut missing = Vec::new();
+    for dir in ["issuer", "verifier", "wallet", "service"] {
+        let path = format!("{}/{dir}/templates", env!("CARGO_MANIFEST_DIR"));
+        for entry in std::fs::read_dir(&path).unwrap() {
+            let file = entry.unwrap().path();
+            let text = std::fs::read_to_string(&file).unwrap();
+            for piece in text.split("chrome.t(\"").skip(1) {
+                let key = &piece[..piece.find('"').unwrap()];
+                if !keys.contains(key) {
+                    missing.push(format!("{}: {key}", file.display()));
+                }
+            }
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "keys in no catalog:\n{}",
+        missing.join("\n")
+    );
+}

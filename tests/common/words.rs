@@ -11,7 +11,7 @@ const TECHNICAL: [&str; 13] = [
 ];
 
 /// Every catalog of the portals and the landing page.
-fn catalogs() -> Vec<Catalog> {
+pub fn catalogs() -> Vec<Catalog> {
     let mut all = vec![
         carnet_issuer::PAGE_TEXTS,
         carnet_verifier::PAGE_TEXTS,

@@ -58,6 +58,14 @@ pub const CATALOG: Catalog = &[
     ),
     ("home.title", "Mes entreprises", "My companies"),
     (
+        "home.to_contact",
+        "candidats à contacter",
+        "candidates to contact",
+    ),
+    ("home.waiting", "réponses attendues", "answers awaited"),
+    ("home.offers", "offres envoyées", "offers sent"),
+    ("home.search", "Rechercher des profils", "Search profiles"),
+    (
         "home.none",
         "Créez la fiche de votre entreprise : la plateforme vérifie son SIRET avant d'ouvrir la recherche.",
         "Create your company's record: the platform checks its SIRET before opening the search.",
@@ -572,14 +580,31 @@ async fn frame(api: &Backend, company: &str) -> Result<Frame, Problem> {
 struct HomePage {
     chrome: Chrome,
     companies: Vec<Company>,
+    /// Where each of the visitor's approved companies stands (by company id): candidates to
+    /// contact, answers awaited, offers sent.
+    figures: Vec<(String, Figures)>,
     admin: bool,
     pending: Vec<Company>,
     issuers: Vec<TrustedIssuer>,
 }
 
+/// A company's pipeline in three numbers, for the home page.
+struct Figures {
+    accepted: usize,
+    waiting: usize,
+    offers: usize,
+}
+
 impl HomePage {
     fn encoded(&self, value: &str) -> String {
         percent_encode(value)
+    }
+
+    fn figures_of(&self, company: &str) -> Option<&Figures> {
+        self.figures
+            .iter()
+            .find(|(id, _)| id == company)
+            .map(|(_, f)| f)
     }
 }
 
@@ -618,13 +643,41 @@ async fn home(
         } else {
             Default::default()
         };
+        // An administrator sees every company in the list; theirs are those approved here.
+        let companies: Vec<Company> = companies
+            .into_iter()
+            .filter(|c| !admin || c.approved)
+            .collect();
+        let mut figures = Vec::new();
+        for c in companies
+            .iter()
+            .filter(|c| c.approved && !c.my_roles.is_empty())
+        {
+            let all = api
+                .get::<Vec<Recipient>>(&format!("/api/v1/companies/{}/recipients", c.id))
+                .await?;
+            let mut offers: Vec<&str> = all.iter().map(|r| r.offer_id.as_str()).collect();
+            offers.sort_unstable();
+            offers.dedup();
+            figures.push((
+                c.id.clone(),
+                Figures {
+                    accepted: all
+                        .iter()
+                        .filter(|r| stage(&r.status) == "stage.accepted")
+                        .count(),
+                    waiting: all
+                        .iter()
+                        .filter(|r| stage(&r.status) == "stage.waiting")
+                        .count(),
+                    offers: offers.len(),
+                },
+            ));
+        }
         Ok(HomePage {
             chrome: Chrome::new(&state.ctx, lang, CATALOG).signed_in_as(&session.0),
-            // An administrator sees every company in the list; theirs are those approved here.
-            companies: companies
-                .into_iter()
-                .filter(|c| !admin || c.approved)
-                .collect(),
+            companies,
+            figures,
             admin,
             pending,
             issuers,

@@ -675,6 +675,26 @@ pub const CATALOG: Catalog = &[
         "confirmed e-mail address",
     ),
     ("own.issuer", "votre carnet", "your carnet"),
+    (
+        "figures.competencies",
+        "compétences validées",
+        "competencies validated",
+    ),
+    (
+        "figures.credentials",
+        "attestations dans le carnet",
+        "credentials in the carnet",
+    ),
+    (
+        "figures.published",
+        "profil visible des recruteurs",
+        "profile seen by recruiters",
+    ),
+    (
+        "figures.unpublished",
+        "profil pas encore publié",
+        "profile not published yet",
+    ),
     ("completion", "fin de formation", "completion"),
     ("account.title", "Mon compte", "My account"),
     (
@@ -851,6 +871,9 @@ async fn shared(
 #[template(path = "carnet.html")]
 struct CarnetPage {
     chrome: Chrome,
+    /// The carnet in figures: competencies, credentials (copies counted once), and whether a
+    /// profile is published.
+    figures: (usize, usize, bool),
     competencies: Vec<CompetencyCard>,
     completions: Vec<String>,
     error: String,
@@ -952,9 +975,21 @@ async fn carnet_page(
     offer: String,
 ) -> Response {
     let chrome = Chrome::new(&state.ctx, lang, CATALOG).signed_in_as(&holder.principal);
+    let published = crate::directory::all(state, holder)
+        .await
+        .is_ok_and(|p| !p.is_empty());
     match credentials::all(state, holder).await {
         Ok(all) => {
-            let (competencies, completions) = cards(&carnet::build(&all), &chrome);
+            let built = carnet::build(&all);
+            let held = built
+                .competencies
+                .iter()
+                .map(|c| c.history.len())
+                .sum::<usize>()
+                + built.identities.len()
+                + built.completions.len();
+            let figures = (built.competencies.len(), held, published);
+            let (competencies, completions) = cards(&built, &chrome);
             let status = if error.is_empty() {
                 StatusCode::OK
             } else {
@@ -962,6 +997,7 @@ async fn carnet_page(
             };
             let page = CarnetPage {
                 chrome,
+                figures,
                 competencies,
                 completions,
                 error,
