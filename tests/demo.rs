@@ -124,6 +124,82 @@ async fn the_demo_seeds_once() {
     let _ = std::fs::remove_dir_all(dir);
 }
 
+/// What is wrong with the forms of `page` (of `service`) that call its API through the page
+/// bridge (`/do/api/v1/…`, `web::act`): each must name an operation of the API's OpenAPI
+/// document (its path, and the method `_method` chooses, else POST), and each field must be a
+/// member of the operation's JSON body (after `form_json`: the name before `:`, `.` or `[]`;
+/// `csrf` and `_…` are the form's own; `editor.…` makes `questions`).
+fn forms_against_api(page: &str, service: &str, api: &serde_json::Value) -> Vec<String> {
+    let mut problems = Vec::new();
+    for form in page.split("<form").skip(1) {
+        let form = &form[..form.find("</form>").unwrap_or(form.len())];
+        let head = &form[..form.find('>').unwrap_or(form.len())];
+        let attribute = |text: &str, name: &str| {
+            let at = text.find(&format!(" {name}=\""))? + name.len() + 3;
+            Some(unescape(&text[at..at + text[at..].find('"')?]))
+        };
+        let Some(action) = attribute(head, "action") else {
+            continue;
+        };
+        let Some(call) = action.split_once("/do/").map(|(_, c)| c.to_owned()) else {
+            continue;
+        };
+        let call = format!("/{}", call.split('?').next().unwrap_or_default());
+        let names: Vec<String> = form
+            .match_indices(" name=\"")
+            .filter_map(|(i, _)| attribute(&form[i..], "name"))
+            .collect();
+        let method = form
+            .find("name=\"_method\"")
+            .and_then(|i| attribute(&form[i..], "value"))
+            .unwrap_or_else(|| "POST".to_owned())
+            .to_lowercase();
+        let segments: Vec<&str> = call.split('/').collect();
+        let operation = api["paths"].as_object().and_then(|paths| {
+            paths.iter().find_map(|(template, item)| {
+                let parts: Vec<&str> = template.split('/').collect();
+                let fits = parts.len() == segments.len()
+                    && parts
+                        .iter()
+                        .zip(&segments)
+                        .all(|(p, s)| p.starts_with('{') || p == s);
+                fits.then(|| &item[method.as_str()])
+                    .filter(|op| op.is_object())
+            })
+        });
+        let Some(operation) = operation else {
+            problems.push(format!(
+                "{service}: a form calls {} {call}, which the API has not",
+                method.to_uppercase()
+            ));
+            continue;
+        };
+        let schema = &operation["requestBody"]["content"]["application/json"]["schema"];
+        let schema = match schema["$ref"].as_str() {
+            Some(reference) => {
+                let name = reference.rsplit('/').next().unwrap_or_default();
+                &api["components"]["schemas"][name]
+            }
+            None => schema,
+        };
+        let Some(members) = schema["properties"].as_object() else {
+            continue;
+        };
+        for name in &names {
+            let top = name.split([':', '.', '[']).next().unwrap_or_default();
+            let top = if top == "editor" { "questions" } else { top };
+            if top == "csrf" || top.starts_with('_') || members.contains_key(top) {
+                continue;
+            }
+            problems.push(format!(
+                "{service}: field {name:?} of the form calling {} {call} is not in its body",
+                method.to_uppercase()
+            ));
+        }
+    }
+    problems
+}
+
 /// HTML entities of an attribute, decoded as a browser does.
 fn unescape(text: &str) -> String {
     let mut out = String::new();
@@ -223,6 +299,17 @@ async fn every_link_of_every_portal_opens_a_page() {
         ("issuer", "gestion@ibn.demo"),
     ];
     let mut failures = Vec::new();
+    // Each service's API as it describes itself: every form of a page must be a call of it.
+    let mut apis = std::collections::HashMap::new();
+    for service in ["issuer", "verifier", "wallet"] {
+        let request = Request::get(format!("/{service}/api/openapi.json"))
+            .body(Body::empty())
+            .unwrap();
+        let (_, _, body) = send(request).await;
+        let spec: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        apis.insert(service, spec);
+    }
+    let mut forms = 0;
     let mut opened = 0;
     let mut two_centres = false;
     for (lang, (service, email)) in ["fr", "en"]
@@ -291,6 +378,10 @@ async fn every_link_of_every_portal_opens_a_page() {
                 }
                 if kind.starts_with("text/html") {
                     next.extend(links_of(&page, &path, service));
+                    for problem in forms_against_api(&page, service, &apis[service]) {
+                        failures.push(format!("{email} → {path}: {problem}"));
+                    }
+                    forms += page.matches("/do/api/v1/").count();
                     // UX.md's checks on every page: no technical word, raw id or ISO date,
                     // nothing in the other language.
                     let shown = page
@@ -331,7 +422,8 @@ async fn every_link_of_every_portal_opens_a_page() {
     }
     drop(services);
     let _ = std::fs::remove_dir_all(dir);
-    eprintln!("{opened} pages opened");
+    eprintln!("{opened} pages opened, {forms} forms checked against the API");
+    assert!(forms > 100, "{forms} forms");
     assert!(two_centres, "Camille's carnet was read");
     assert!(opened > 100, "{opened} pages opened");
     assert!(
