@@ -205,6 +205,7 @@ pub const CATALOG: Catalog = &[
         "Issued credentials",
     ),
     ("org.holder", "Titulaire", "Issued to"),
+    ("zone.times", "Heures locales :", "Local times:"),
     ("credential.competency", "compétence", "competency"),
     ("credential.identity", "identité", "identity"),
     (
@@ -984,6 +985,18 @@ struct TrainingSession {
     ends_on: String,
     planned_hours: i64,
     timezone: String,
+}
+
+impl TrainingSession {
+    /// Where the session's clock is, as its forms say it next to their times: the city of
+    /// its time zone (« Paris », « Martinique »).
+    fn clock_city(&self) -> String {
+        self.timezone
+            .rsplit('/')
+            .next()
+            .unwrap_or_default()
+            .replace('_', " ")
+    }
 }
 
 #[derive(Deserialize)]

@@ -124,11 +124,13 @@ pub const CATALOG: Catalog = &[
         "Mots (compétence, métier)",
         "Words (competency, trade)",
     ),
+    ("search.competency", "Compétence", "Competency"),
     (
-        "search.competency",
-        "Code de compétence ou ROME",
-        "Competency or ROME code",
+        "search.competency_hint",
+        "Tapez un nom, un code ou un code ROME",
+        "Type a name, a code or a ROME code",
     ),
+    ("search.profiles", "profils", "profiles"),
     ("search.min_level", "Niveau atteint", "Level reached"),
     ("search.level.any", "quel qu'il soit", "any"),
     (
@@ -419,7 +421,7 @@ impl Profile {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Clone, Deserialize)]
 struct Facet {
     value: String,
     #[serde(default)]
@@ -694,6 +696,9 @@ struct SearchPage {
     filters: Vec<(&'static str, String)>,
     sort: String,
     result: SearchResult,
+    /// Every competency the directory holds (code, name and how many profiles), to pick one
+    /// by typing part of its name.
+    competencies: Vec<Facet>,
     /// The query string of the filters, to add a facet or go to the next page.
     query: String,
     quizzes: Vec<Quiz>,
@@ -803,12 +808,21 @@ async fn search(
             .get(&format!("/api/v1/companies/{company}/quizzes"))
             .await
             .unwrap_or_default();
+        let everyone: SearchResult = api
+            .get(&format!("/api/v1/companies/{company}/search?limit=1"))
+            .await?;
+        let competencies = everyone
+            .facets
+            .get("competency")
+            .cloned()
+            .unwrap_or_default();
         Ok(SearchPage {
             chrome: Chrome::new(&state.ctx, lang, CATALOG).signed_in_as(&session.0),
             frame,
             filters,
             sort,
             result,
+            competencies,
             query,
             quizzes,
         })
