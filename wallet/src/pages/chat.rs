@@ -1,0 +1,51 @@
+//! A chat with a recruiter whose offer the holder accepted.
+
+use super::*;
+
+pub(super) struct MessageRow {
+    pub(super) id: String,
+    pub(super) mine: bool,
+    pub(super) body: String,
+    pub(super) at: String,
+}
+
+#[derive(Template)]
+#[template(path = "chat.html")]
+pub(super) struct ChatPage {
+    pub(super) chrome: Chrome,
+    pub(super) publication: String,
+    pub(super) chat: String,
+    pub(super) messages: Vec<MessageRow>,
+}
+
+/// A chat with a recruiter whose offer the holder accepted.
+pub(super) async fn chat(
+    State(state): State<WalletState>,
+    lang: Lang,
+    SignedIn(session): SignedIn,
+    api: Backend,
+    Path((publication, chat)): Path<(String, String)>,
+) -> Response {
+    let view = async {
+        let messages = api
+            .get::<Vec<Value>>(&format!(
+                "/api/v1/inbox/{publication}/chats/{chat}/messages"
+            ))
+            .await?
+            .into_iter()
+            .map(|m| MessageRow {
+                id: text(&m["id"]),
+                mine: m["sender"] == "candidate",
+                body: text(&m["body"]),
+                at: carnet_service::web::moment(lang, m["at"].as_i64().unwrap_or(0)),
+            })
+            .collect();
+        Ok(ChatPage {
+            chrome: Chrome::new(&state.ctx, lang, CATALOG).signed_in_as(&session.0),
+            publication,
+            chat,
+            messages,
+        })
+    };
+    show(&state.ctx, lang, CATALOG, view).await
+}
