@@ -886,3 +886,85 @@ async fn the_carnet_attests_the_confirmed_address() {
         assert_eq!(moved[0]["claims"]["email"], "camille.durand@example.net");
     }
 }
+
+/// Copies of one credential (each bound to its own key) are one card on the holder's page,
+/// and deleting it there deletes them all; the API still deletes one copy when asked so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn copies_are_one_credential_to_their_holder() {
+    for engine in engines() {
+        let app = TestApp::listening(engine).await;
+        let c = centre(&app).await;
+        let evaluated = c.evaluate(&app, json!("argent")).await;
+        let (holder, _) = wallet_account(&app).await;
+        let r = app
+            .call(
+                Method::POST,
+                "/wallet/api/v1/credentials/receive",
+                &holder,
+                Some(json!({"offer": evaluated["offer"]["offer_link"], "tx_code": evaluated["offer"]["tx_code"], "copies": 3})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        let copies: Vec<&str> = r
+            .body
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["copies"].as_str().unwrap())
+            .collect();
+        assert_eq!(copies.len(), 3);
+        assert!(copies.iter().all(|c| *c == copies[0]), "{copies:?}");
+        let one = r.body[0]["id"].as_str().unwrap().to_owned();
+        let page = html(&open_page(&app, "/wallet/credentials", &holder).await);
+        assert_eq!(
+            page.matches("class=\"credential competency").count(),
+            1,
+            "{page}"
+        );
+
+        // One copy, through the API.
+        let r = app
+            .call(
+                Method::DELETE,
+                &format!("/wallet/api/v1/credentials/{one}"),
+                &holder,
+                None,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
+        let r = app
+            .call(Method::GET, "/wallet/api/v1/credentials", &holder, None)
+            .await;
+        let left: Vec<String> = r
+            .body
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["id"].as_str().unwrap().to_owned())
+            .collect();
+        assert_eq!(left.len(), 2, "{}", r.body);
+
+        // The rest, from the credential's page.
+        let page =
+            html(&open_page(&app, &format!("/wallet/credentials/{}", left[0]), &holder).await);
+        let action = attribute_of(&page[page.find("?copies=all").unwrap() - 200..], "action");
+        assert!(action.ends_with("?copies=all"), "{action}");
+        let r = post_form(
+            &app,
+            &action,
+            &format!("csrf={}&_method=DELETE", csrf_of(&page)),
+            cookie(&holder),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", html(&r));
+        let r = app
+            .call(Method::GET, "/wallet/api/v1/credentials", &holder, None)
+            .await;
+        assert_eq!(r.body, json!([]), "every copy deleted");
+        let (keys,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM holder_keys")
+            .fetch_one(app.ctx(ServiceKind::Wallet).db.pool())
+            .await
+            .unwrap();
+        assert_eq!(keys, 0, "and their keys");
+    }
+}

@@ -130,6 +130,22 @@ fn canonical(value: &Value) -> String {
     }
 }
 
+/// What copies of one credential share, and nothing else does: their issuer, configuration and
+/// claims but the registered ones (holder key, status entry, times), as a short digest.
+pub fn copies_of(c: &crate::credentials::StoredCredential) -> String {
+    use sha2::{Digest, Sha256};
+    let mut claims = c.claims.clone();
+    claims.retain(|name, _| !REGISTERED_CLAIMS.contains(&name.as_str()));
+    let digest = Sha256::new()
+        .chain_update(c.issuer.as_bytes())
+        .chain_update([0])
+        .chain_update(c.configuration_id.as_bytes())
+        .chain_update([0])
+        .chain_update(canonical(&Value::Object(claims)).as_bytes())
+        .finalize();
+    carnet_core::b64::encode(&digest[..12])
+}
+
 /// Builds the carnet from the holder's credentials (newest first, as stored).
 pub fn build(views: &[CredentialView]) -> Carnet {
     let mut seen = HashSet::new();
@@ -141,16 +157,8 @@ pub fn build(views: &[CredentialView]) -> Carnet {
     ordered.sort_by_key(|v| v.credential.status != "valid");
     for view in ordered {
         let c = &view.credential;
-        // Copies share their issuer and their claims but the registered ones (holder key,
-        // status entry, times); the first met stands for them all.
-        let mut claims = c.claims.clone();
-        claims.retain(|name, _| !REGISTERED_CLAIMS.contains(&name.as_str()));
-        let fingerprint = (
-            &c.issuer,
-            &c.configuration_id,
-            canonical(&Value::Object(claims)),
-        );
-        if !seen.insert(fingerprint) {
+        // The first copy met stands for them all.
+        if !seen.insert(copies_of(c)) {
             continue;
         }
         if c.claims.contains_key("competency") && c.claims.contains_key("level") {
@@ -232,6 +240,7 @@ mod tests {
             id: id.into(),
             received_at: 0,
             own: false,
+            copies: String::new(),
             credential: StoredCredential {
                 format: "dc+sd-jwt".into(),
                 sd_jwt: String::new(),

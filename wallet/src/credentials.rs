@@ -82,6 +82,10 @@ pub struct CredentialView {
     /// The wallet's own attestation (of the account's confirmed e-mail address).
     #[serde(default)]
     pub own: bool,
+    /// Shared by the copies of one credential (each bound to its own key), and by nothing
+    /// else: the carnet shows them as one, and deleting one deletes them all.
+    #[serde(default)]
+    pub copies: String,
     #[serde(flatten)]
     pub credential: StoredCredential,
 }
@@ -375,6 +379,7 @@ pub async fn receive_offer(
             id,
             received_at: now_ms,
             own: false,
+            copies: crate::carnet::copies_of(&credential),
             credential,
         });
     }
@@ -485,6 +490,7 @@ async fn load(
                 id,
                 received_at,
                 own: crate::attestation::is_own(&state.ctx, &credential),
+                copies: crate::carnet::copies_of(&credential),
                 credential,
             })
         })
@@ -522,31 +528,49 @@ async fn get_one(
     Ok(Json(find(&state, &holder, &id).await?))
 }
 
-/// Deletes a credential and its holder key.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct DeleteQuery {
+    /// `all`: the credential's copies too (as the carnet shows them, one credential).
+    #[serde(default)]
+    pub copies: Option<String>,
+}
+
+/// Deletes a copy of a credential and its holder key, or with `copies=all` every copy.
 #[utoipa::path(delete, path = "/api/v1/credentials/{id}", tag = "credentials",
-    params(("id" = String, Path)), responses((status = 204), (status = 404, body = Problem)))]
+    params(("id" = String, Path), DeleteQuery), responses((status = 204), (status = 404, body = Problem), (status = 422, body = Problem)))]
 async fn delete_one(
     State(state): State<WalletState>,
     holder: Holder,
     Path(id): Path<String>,
+    axum::extract::Query(query): axum::extract::Query<DeleteQuery>,
 ) -> ApiResult<StatusCode> {
     if !looks_like_id(&id) {
         return Err(ApiError::NotFound);
     }
     let ctx = &state.ctx;
+    // The copy, or the credential with all its copies.
+    let held = load(&state, &holder, None).await?;
+    let target = held.iter().find(|v| v.id == id).ok_or(ApiError::NotFound)?;
+    let all = match query.copies.as_deref() {
+        None => false,
+        Some("all") => true,
+        Some(_) => return Err(ApiError::invalid_field("copies", "all, or none")),
+    };
     let mut tx = ctx.db.begin().await?;
-    let key: Option<(String,)> =
-        sqlx::query_as("SELECT key_id FROM wallet_credentials WHERE id = $1 AND account_id = $2")
-            .bind(&id)
-            .bind(holder.account().as_str())
-            .fetch_optional(&mut *tx)
-            .await?;
-    let (key_id,) = key.ok_or(ApiError::NotFound)?;
-    // The key goes, and its credential with it (ON DELETE CASCADE).
-    sqlx::query("DELETE FROM holder_keys WHERE id = $1")
-        .bind(&key_id)
+    for copy in held
+        .iter()
+        .filter(|v| v.id == target.id || (all && v.copies == target.copies))
+    {
+        // The key goes, and its credential with it (ON DELETE CASCADE).
+        sqlx::query(
+            "DELETE FROM holder_keys WHERE id = (SELECT key_id FROM wallet_credentials WHERE id = $1 AND account_id = $2)",
+        )
+        .bind(&copy.id)
+        .bind(holder.account().as_str())
         .execute(&mut *tx)
         .await?;
+    }
     audit::record(
         &mut tx,
         ctx.now_ms(),

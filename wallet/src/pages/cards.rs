@@ -85,7 +85,26 @@ pub(super) async fn credentials_page(
         let all: Vec<Value> = api.get("/api/v1/credentials").await?;
         Ok(CredentialsPage {
             chrome: Chrome::new(&state.ctx, lang, CATALOG).signed_in_as(&session.0),
-            credentials: all.iter().map(|c| CredentialCard::of(lang, c)).collect(),
+            // Copies of one credential are one card (a valid one standing for them).
+            credentials: {
+                let mut all: Vec<&Value> = all.iter().collect();
+                all.sort_by_key(|c| c["status"] != "valid");
+                let mut seen = std::collections::HashSet::new();
+                // Newest first, the carnet's own attestation last.
+                let mut cards: Vec<((bool, std::cmp::Reverse<i64>), CredentialCard)> = all
+                    .into_iter()
+                    .filter(|c| seen.insert(c["copies"].as_str().unwrap_or_default().to_owned()))
+                    .map(|c| {
+                        let at = c["received_at"].as_i64().unwrap_or_default();
+                        (
+                            (c["own"] == true, std::cmp::Reverse(at)),
+                            CredentialCard::of(lang, c),
+                        )
+                    })
+                    .collect();
+                cards.sort_by_key(|(order, _)| *order);
+                cards.into_iter().map(|(_, card)| card).collect()
+            },
         })
     };
     show(&state.ctx, lang, CATALOG, view).await
