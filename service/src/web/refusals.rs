@@ -6,6 +6,212 @@
 use crate::i18n::{Catalog, Lang};
 
 pub const CATALOG: Catalog = &[
+    (
+        "{n} minute to {n} days",
+        "De {n} minute à {n} jours.",
+        "{n} minute to {n} days",
+    ),
+    (
+        "{n} to {n} marks",
+        "De {n} à {n} émargements.",
+        "{n} to {n} marks",
+    ),
+    (
+        "{n} characters at least ({n},{n} bytes at most)",
+        "Au moins {n} caractères (et pas plus de {n} {n} octets).",
+        "{n} characters at least ({n},{n} bytes at most)",
+    ),
+    (
+        "EdDSA, Ed25519 or ES256",
+        "EdDSA, Ed25519 ou ES256.",
+        "EdDSA, Ed25519 or ES256",
+    ),
+    (
+        "a file is replaced by uploading another",
+        "Pour changer le fichier, déposez-en un autre.",
+        "a file is replaced by uploading another",
+    ),
+    (
+        "a name of {n} to {n} characters",
+        "Un nom de {n} à {n} caractères.",
+        "a name of {n} to {n} characters",
+    ),
+    (
+        "a phone number (digits, +, spaces)",
+        "Un numéro de téléphone (chiffres, +, espaces).",
+        "a phone number (digits, +, spaces)",
+    ),
+    (
+        "a private chat has a trainee in it",
+        "Une discussion privée réunit un stagiaire et l'équipe.",
+        "a private chat has a trainee in it",
+    ),
+    (
+        "a start before the end, within the half-day (the afternoon starts at {n}:{n})",
+        "Un début avant la fin, dans la demi-journée (l'après-midi commence à {n}:{n}).",
+        "a start before the end, within the half-day (the afternoon starts at {n}:{n})",
+    ),
+    (
+        "admin, manager, trainer or trainee",
+        "Administrateur, gestionnaire, formateur ou stagiaire.",
+        "admin, manager, trainer or trainee",
+    ),
+    (
+        "an ISO {n}-{n} alpha-{n} code such as FR",
+        "Un code pays comme FR.",
+        "an ISO {n}-{n} alpha-{n} code such as FR",
+    ),
+    (
+        "an offer has a text, a PDF or both",
+        "Une offre a un texte, un PDF, ou les deux.",
+        "an offer has a text, a PDF or both",
+    ),
+    (
+        "another account uses this e-mail address",
+        "Un autre compte utilise cette adresse e-mail.",
+        "another account uses this e-mail address",
+    ),
+    (
+        "another member of this session",
+        "Un autre membre de cette session.",
+        "another member of this session",
+    ),
+    (
+        "at most two weeks after the start",
+        "Au plus deux semaines après le début.",
+        "at most two weeks after the start",
+    ),
+    (
+        "cdi, cdd, interim, alternance, stage or freelance",
+        "CDI, CDD, intérim, alternance, stage ou indépendant.",
+        "cdi, cdd, interim, alternance, stage or freelance",
+    ),
+    (
+        "in a session: manager, trainer or trainee",
+        "Dans une session : responsable, formateur ou stagiaire.",
+        "in a session: manager, trainer or trainee",
+    ),
+    (
+        "its key derivation parameters are not acceptable",
+        "Ce fichier de sauvegarde n'est pas accepté : ses paramètres de chiffrement ne conviennent pas.",
+        "its key derivation parameters are not acceptable",
+    ),
+    (
+        "no code is waiting for this account: ask for a new one",
+        "Aucun code n'attend pour ce compte : demandez-en un nouveau.",
+        "no code is waiting for this account: ask for a new one",
+    ),
+    (
+        "no evaluation of this trainee on this competency",
+        "Ce stagiaire n'a pas d'évaluation sur cette compétence.",
+        "no evaluation of this trainee on this competency",
+    ),
+    (
+        "no member of this organisation has this e-mail address",
+        "Aucun membre de l'organisation n'a cette adresse e-mail.",
+        "no member of this organisation has this e-mail address",
+    ),
+    (
+        "no such course in this organisation",
+        "Ce cours n'existe pas dans l'organisation.",
+        "no such course in this organisation",
+    ),
+    (
+        "no such formation in this organisation (or it is archived)",
+        "Cette formation n'existe pas dans l'organisation (ou elle est archivée).",
+        "no such formation in this organisation (or it is archived)",
+    ),
+    (
+        "no such quiz in this organisation",
+        "Ce questionnaire n'existe pas dans l'organisation.",
+        "no such quiz in this organisation",
+    ),
+    (
+        "no such resource in this organisation",
+        "Cette ressource n'existe pas dans l'organisation.",
+        "no such resource in this organisation",
+    ),
+    (
+        "no such scale in this organisation",
+        "Cette échelle n'existe pas dans l'organisation.",
+        "no such scale in this organisation",
+    ),
+    (
+        "no trainee of this session has this e-mail address",
+        "Aucun stagiaire de la session n'a cette adresse e-mail.",
+        "no trainee of this session has this e-mail address",
+    ),
+    (
+        "nobody is staff of a session above their role in the organisation: give them a staff role there first",
+        "Personne n'a dans une session un rôle au-dessus du sien dans l'organisation : donnez-lui d'abord un rôle d'équipe dans l'organisation.",
+        "nobody is staff of a session above their role in the organisation: give them a staff role there first",
+    ),
+    (
+        "nobody to send the offer to",
+        "Personne à qui envoyer l'offre.",
+        "nobody to send the offer to",
+    ),
+    (
+        "not a credential offer link (openid-credential-offer://…) or URL",
+        "Ce n'est pas le lien d'une attestation à recevoir : photographiez le QR code, ou copiez le lien tel que le centre l'a donné.",
+        "not a credential offer link (openid-credential-offer://…) or URL",
+    ),
+    (
+        "not a trainee of this session",
+        "Cette personne n'est pas stagiaire de la session.",
+        "not a trainee of this session",
+    ),
+    (
+        "not a valid e-mail address",
+        "Ce n'est pas une adresse e-mail valide.",
+        "not a valid e-mail address",
+    ),
+    (
+        "not yourself: another administrator takes you out",
+        "Pas vous-même : un autre administrateur peut vous retirer.",
+        "not yourself: another administrator takes you out",
+    ),
+    (
+        "say which claims you agree to share (see the preview)",
+        "Cochez ce que vous acceptez de partager (voir l'aperçu).",
+        "say which claims you agree to share (see the preview)",
+    ),
+    ("svg or png", "Une image SVG ou PNG.", "svg or png"),
+    (
+        "the current password is wrong",
+        "Le mot de passe actuel est incorrect.",
+        "the current password is wrong",
+    ),
+    (
+        "the password is longer than {n} bytes",
+        "Le mot de passe est trop long.",
+        "the password is longer than {n} bytes",
+    ),
+    (
+        "the password needs at least {n} characters",
+        "Le mot de passe doit avoir au moins {n} caractères.",
+        "the password needs at least {n} characters",
+    ),
+    (
+        "this competency is archived",
+        "Cette compétence est archivée.",
+        "this competency is archived",
+    ),
+    (
+        "this person has not confirmed their e-mail address yet: once they follow the link mailed to them, add them again",
+        "Cette personne n'a pas encore confirmé son adresse e-mail : une fois le lien reçu suivi, ajoutez-la de nouveau.",
+        "this person has not confirmed their e-mail address yet: once they follow the link mailed to them, add them again",
+    ),
+    (
+        "this scale is archived",
+        "Cette échelle est archivée.",
+        "this scale is archived",
+    ),
+    (
+        "revoked, suspended or valid",
+        "Révoquée, suspendue ou valide.",
+        "revoked, suspended or valid",
+    ),
     // A quiz, from the editor or its text, and as the API checks it.
     (
         "question {n}: the question is missing",
@@ -310,6 +516,10 @@ mod tests {
         assert_eq!(
             say(Lang::Fr, "question 2: mark the right option").as_deref(),
             Some("Question 2 : cochez la bonne réponse (ou les bonnes).")
+        );
+        assert_eq!(
+            say(Lang::Fr, "the password needs at least 10 characters").as_deref(),
+            Some("Le mot de passe doit avoir au moins 10 caractères.")
         );
         assert_eq!(say(Lang::Fr, "something new"), None);
         assert_eq!(
