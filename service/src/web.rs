@@ -1898,6 +1898,44 @@ where
     }
 }
 
+/// What the page of a signed-in person works with, in one extractor: the service, the
+/// visitor's language, their session (the sign-in page first, as [`SignedIn`], if they have
+/// none), the API called as them, and the chrome of the portal's pages for them.
+pub struct Page {
+    pub ctx: Ctx,
+    pub lang: Lang,
+    pub session: PageSession,
+    pub api: Backend,
+}
+
+impl Page {
+    /// The chrome of a page of the portal whose texts are `catalog`, for the person signed in.
+    pub fn chrome(&self, catalog: Catalog) -> Chrome {
+        Chrome::new(&self.ctx, self.lang, catalog).signed_in_as(&self.session.0)
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Page
+where
+    Ctx: FromRef<S>,
+{
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Response> {
+        let Ok(lang) = Lang::from_request_parts(parts, state).await;
+        let SignedIn(session) = SignedIn::from_request_parts(parts, state).await?;
+        let api = Backend::from_request_parts(parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        Ok(Page {
+            ctx: Ctx::from_ref(state),
+            lang,
+            session,
+            api,
+        })
+    }
+}
+
 /// A page built by `view` from the API, or, when the API refused, the sign-in page (signed
 /// out meanwhile) or the problem.
 pub async fn show<T: askama::Template>(

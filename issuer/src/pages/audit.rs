@@ -34,12 +34,11 @@ pub(super) struct AuditView {
 /// time, who by name.
 pub(super) async fn audit(
     State(state): State<IssuerState>,
-    lang: Lang,
-    SignedIn(session): SignedIn,
-    api: Backend,
+    page: Page,
     Path(org): Path<String>,
     axum::extract::Query(query): axum::extract::Query<std::collections::HashMap<String, String>>,
 ) -> Response {
+    let (lang, session, api) = (page.lang, &page.session, &page.api);
     let view = async {
         let base = format!("/api/v1/organisations/{org}");
         let tenant: Tenant = api.get(&base).await?;
@@ -49,7 +48,7 @@ pub(super) async fn audit(
             .unwrap_or_default();
         let page: AuditPage = api.get(&format!("{base}/audit?limit=100{cursor}")).await?;
         let members: Vec<Member> = api.get(&format!("{base}/members")).await?;
-        let chrome = chrome(&state, lang, &session);
+        let chrome = chrome(&state, lang, session);
         let rows = page
             .items
             .into_iter()

@@ -162,15 +162,14 @@ pub(super) async fn courses(
 /// sent to the API as it came (the API checks its type and size).
 pub(super) async fn upload(
     State(state): State<IssuerState>,
-    lang: Lang,
-    SignedIn(session): SignedIn,
-    api: Backend,
+    page: Page,
     Path(org): Path<String>,
     form: axum::extract::Multipart,
 ) -> Response {
+    let (lang, session, api) = (page.lang, &page.session, &page.api);
     let back = format!("{}/orgs/{org}/courses", state.ctx.config.path_prefix());
     let sent = async {
-        let (fields, file) = multipart_form(&session, form, "file", MAX_UPLOAD).await?;
+        let (fields, file) = multipart_form(session, form, "file", MAX_UPLOAD).await?;
         let file =
             file.ok_or_else(|| Problem::invalid(lang.t(CATALOG, "course.no_file").into()))?;
         let path = format!(

@@ -117,14 +117,13 @@ pub(super) async fn enrolment_report(
 /// before anything is done.
 pub(super) async fn enrolment_preview(
     State(state): State<IssuerState>,
-    lang: Lang,
-    SignedIn(session): SignedIn,
-    api: Backend,
+    page: Page,
     Path((org, sid)): Path<(String, String)>,
     form: axum::extract::Multipart,
 ) -> Response {
+    let (lang, session, api) = (page.lang, &page.session, &page.api);
     let read = async {
-        let (fields, file) = multipart_form(&session, form, "file", MAX_ROSTER).await?;
+        let (fields, file) = multipart_form(session, form, "file", MAX_ROSTER).await?;
         let file =
             file.ok_or_else(|| Problem::invalid(lang.t(CATALOG, "course.no_file").into()))?;
         let rows = crate::enrolments::read_roster(&file.bytes).map_err(|e| {
@@ -136,7 +135,7 @@ pub(super) async fn enrolment_preview(
         Ok((csrf, rows)) => (csrf, Ok(json!({ "rows": rows, "dry_run": true }))),
         Err(p) => (String::new(), Err(p)),
     };
-    enrolment_report(&state, lang, &session, &api, (&org, &sid), &csrf, body).await
+    enrolment_report(&state, lang, session, api, (&org, &sid), &csrf, body).await
 }
 
 /// The previewed list confirmed: the trainees enrolled or invited, and the report (each

@@ -47,13 +47,12 @@ pub(super) struct GradesQuery {
 /// each (or a score) and a comment.
 pub(super) async fn grade_sheet(
     State(state): State<IssuerState>,
-    lang: Lang,
-    SignedIn(session): SignedIn,
-    api: Backend,
+    page: Page,
     Path((org, sid)): Path<(String, String)>,
     axum::extract::Query(query): axum::extract::Query<GradesQuery>,
 ) -> Response {
-    let view = grades_view(&state, lang, &session, &api, (&org, &sid), query.competency);
+    let (lang, session, api) = (page.lang, &page.session, &page.api);
+    let view = grades_view(&state, lang, session, api, (&org, &sid), query.competency);
     show(&state.ctx, lang, CATALOG, view).await
 }
 

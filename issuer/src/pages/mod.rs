@@ -21,7 +21,7 @@ use carnet_core::calendar::{day_number, day_text};
 use carnet_service::error::ApiError;
 use carnet_service::i18n::{Catalog, Lang};
 use carnet_service::web::{
-    Backend, Chrome, PageSession, Problem, QuestionToAnswer, QuizQuestion, SignedIn,
+    Backend, Chrome, Page, PageSession, Problem, QuestionToAnswer, QuizQuestion, SignedIn,
     awaiting_grades, failed, field, form_json, multipart_form, quiz_questions, render, show,
     sign_in_page,
 };

@@ -67,11 +67,10 @@ impl OrganisationPage {
 
 pub(super) async fn organisation(
     State(state): State<IssuerState>,
-    lang: Lang,
-    SignedIn(session): SignedIn,
-    api: Backend,
+    page: Page,
     Path(org): Path<String>,
 ) -> Response {
+    let (lang, session, api) = (page.lang, &page.session, &page.api);
     let view = async {
         let base = format!("/api/v1/organisations/{org}");
         let org: Tenant = api.get(&base).await?;
@@ -128,7 +127,7 @@ pub(super) async fn organisation(
             Default::default()
         };
         Ok(OrganisationPage {
-            chrome: chrome(&state, lang, &session),
+            chrome: chrome(&state, lang, session),
             org,
             staff,
             members,

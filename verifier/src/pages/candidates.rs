@@ -24,13 +24,12 @@ pub(super) fn stage(status: &str) -> &'static str {
 
 pub(super) async fn candidates(
     State(state): State<VerifierState>,
-    lang: Lang,
-    SignedIn(session): SignedIn,
-    api: Backend,
+    page: Page,
     Path(company): Path<String>,
 ) -> Response {
+    let (lang, api) = (page.lang, &page.api);
     let view = async {
-        let frame = frame(&api, &company).await?;
+        let frame = frame(api, &company).await?;
         let all = api
             .get::<Vec<Recipient>>(&format!("/api/v1/companies/{company}/recipients"))
             .await?;
@@ -50,7 +49,7 @@ pub(super) async fn candidates(
             }
         }
         Ok(CandidatesPage {
-            chrome: Chrome::new(&state.ctx, lang, CATALOG).signed_in_as(&session.0),
+            chrome: page.chrome(CATALOG),
             frame,
             stages,
             show_offer: true,

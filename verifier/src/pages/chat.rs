@@ -23,13 +23,12 @@ pub(super) struct ChatPage {
 
 pub(super) async fn chat(
     State(state): State<VerifierState>,
-    lang: Lang,
-    SignedIn(session): SignedIn,
-    api: Backend,
+    page: Page,
     Path((company, chat)): Path<(String, String)>,
 ) -> Response {
+    let (lang, api) = (page.lang, &page.api);
     let view = async {
-        let frame = frame(&api, &company).await?;
+        let frame = frame(api, &company).await?;
         let chat: Chat = api
             .get::<Vec<Chat>>(&format!("/api/v1/companies/{company}/chats"))
             .await?
@@ -57,7 +56,7 @@ pub(super) async fn chat(
             })
             .collect();
         Ok(ChatPage {
-            chrome: Chrome::new(&state.ctx, lang, CATALOG).signed_in_as(&session.0),
+            chrome: page.chrome(CATALOG),
             frame,
             chat,
             messages,

@@ -19,7 +19,7 @@ use carnet_core::oid4vci::percent_encode;
 use carnet_service::error::ApiError;
 use carnet_service::i18n::{Catalog, Lang};
 use carnet_service::web::{
-    Backend, Chrome, PageSession, Problem, QuizQuestion, SignedIn, awaiting_grades, date_of, field,
+    Backend, Chrome, Page, PageSession, Problem, QuizQuestion, awaiting_grades, date_of, field,
     multipart_form, problem_page, quiz_questions, see_other, show, sign_in_page,
 };
 use serde::Deserialize;

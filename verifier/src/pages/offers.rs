@@ -6,15 +6,14 @@ use super::*;
 /// first (`documents`), then the offer naming it.
 pub(super) async fn send_offer(
     State(state): State<VerifierState>,
-    lang: Lang,
-    SignedIn(session): SignedIn,
-    api: Backend,
+    page: Page,
     Path(company): Path<String>,
     form: Multipart,
 ) -> Response {
+    let (lang, session, api) = (page.lang, &page.session, &page.api);
     let base = state.ctx.config.path_prefix().to_owned();
     let back = format!("{base}/companies/{company}");
-    let (fields, pdf) = match multipart_form(&session, form, "document", MAX_PDF).await {
+    let (fields, pdf) = match multipart_form(session, form, "document", MAX_PDF).await {
         Ok(read) => read,
         Err(p) => return problem_page(&state.ctx, lang, p, &back),
     };
@@ -115,13 +114,12 @@ pub(super) struct OffersPage {
 
 pub(super) async fn offers(
     State(state): State<VerifierState>,
-    lang: Lang,
-    SignedIn(session): SignedIn,
-    api: Backend,
+    page: Page,
     Path(company): Path<String>,
 ) -> Response {
+    let (lang, api) = (page.lang, &page.api);
     let view = async {
-        let frame = frame(&api, &company).await?;
+        let frame = frame(api, &company).await?;
         let offers = api
             .get::<Vec<OfferSummary>>(&format!("/api/v1/companies/{company}/offers"))
             .await?
@@ -143,7 +141,7 @@ pub(super) async fn offers(
             })
             .collect();
         Ok(OffersPage {
-            chrome: Chrome::new(&state.ctx, lang, CATALOG).signed_in_as(&session.0),
+            chrome: page.chrome(CATALOG),
             frame,
             offers,
         })
@@ -197,18 +195,17 @@ pub(super) struct OfferPage {
 
 pub(super) async fn offer(
     State(state): State<VerifierState>,
-    lang: Lang,
-    SignedIn(session): SignedIn,
-    api: Backend,
+    page: Page,
     Path((company, offer)): Path<(String, String)>,
 ) -> Response {
+    let (lang, api) = (page.lang, &page.api);
     let view = async {
-        let frame = frame(&api, &company).await?;
+        let frame = frame(api, &company).await?;
         let detail: OfferDetail = api
             .get(&format!("/api/v1/companies/{company}/offers/{offer}"))
             .await?;
         Ok(OfferPage {
-            chrome: Chrome::new(&state.ctx, lang, CATALOG).signed_in_as(&session.0),
+            chrome: page.chrome(CATALOG),
             frame,
             title: detail.title,
             body: detail.body.unwrap_or_default(),

@@ -24,15 +24,14 @@ pub(super) struct QuizzesPage {
 
 pub(super) async fn quizzes(
     State(state): State<VerifierState>,
-    lang: Lang,
-    SignedIn(session): SignedIn,
-    api: Backend,
+    page: Page,
     Path(company): Path<String>,
 ) -> Response {
+    let (lang, api) = (page.lang, &page.api);
     let view = async {
         Ok(QuizzesPage {
-            frame: frame(&api, &company).await?,
-            chrome: Chrome::new(&state.ctx, lang, CATALOG).signed_in_as(&session.0),
+            frame: frame(api, &company).await?,
+            chrome: page.chrome(CATALOG),
             quizzes: api
                 .get(&format!("/api/v1/companies/{company}/quizzes"))
                 .await?,
@@ -84,11 +83,10 @@ pub(super) struct QuizResult {
 
 pub(super) async fn quiz(
     State(state): State<VerifierState>,
-    lang: Lang,
-    SignedIn(session): SignedIn,
-    api: Backend,
+    page: Page,
     Path((company, quiz)): Path<(String, String)>,
 ) -> Response {
+    let (lang, api) = (page.lang, &page.api);
     let view = async {
         let detail: QuizResults = api
             .get(&format!("/api/v1/companies/{company}/quizzes/{quiz}"))
@@ -114,8 +112,8 @@ pub(super) async fn quiz(
             })
             .collect();
         Ok(QuizPage {
-            frame: frame(&api, &company).await?,
-            chrome: Chrome::new(&state.ctx, lang, CATALOG).signed_in_as(&session.0),
+            frame: frame(api, &company).await?,
+            chrome: page.chrome(CATALOG),
             id: detail.id,
             title: detail.quiz["title"].as_str().unwrap_or_default().to_owned(),
             questions,

@@ -77,12 +77,11 @@ pub(super) fn query_of(filters: &[(&'static str, String)]) -> String {
 
 pub(super) async fn search(
     State(state): State<VerifierState>,
-    lang: Lang,
-    SignedIn(session): SignedIn,
-    api: Backend,
+    page: Page,
     Path(company): Path<String>,
     RawQuery(raw): RawQuery,
 ) -> Response {
+    let (lang, api) = (page.lang, &page.api);
     let pairs: Vec<(String, String)> = raw.as_deref().map(query_pairs).unwrap_or_default();
     let get = |name: &str| {
         pairs
@@ -95,7 +94,7 @@ pub(super) async fn search(
         FILTERS.iter().filter_map(|f| Some((*f, get(f)?))).collect();
     let sort = get("sort").unwrap_or_default();
     let view = async {
-        let frame = frame(&api, &company).await?;
+        let frame = frame(api, &company).await?;
         let mut query = query_of(&filters);
         let mut api_query = query.clone();
         for (name, value) in [
@@ -131,7 +130,7 @@ pub(super) async fn search(
             .cloned()
             .unwrap_or_default();
         Ok(SearchPage {
-            chrome: Chrome::new(&state.ctx, lang, CATALOG).signed_in_as(&session.0),
+            chrome: page.chrome(CATALOG),
             frame,
             filters,
             sort,
@@ -173,15 +172,14 @@ impl ProfilePage {
 
 pub(super) async fn profile(
     State(state): State<VerifierState>,
-    lang: Lang,
-    SignedIn(session): SignedIn,
-    api: Backend,
+    page: Page,
     Path((company, profile)): Path<(String, String)>,
 ) -> Response {
+    let (lang, api) = (page.lang, &page.api);
     let view = async {
-        let frame = frame(&api, &company).await?;
+        let frame = frame(api, &company).await?;
         Ok(ProfilePage {
-            chrome: Chrome::new(&state.ctx, lang, CATALOG).signed_in_as(&session.0),
+            chrome: page.chrome(CATALOG),
             frame,
             profile: api
                 .get::<Profile>(&format!("/api/v1/companies/{company}/profiles/{profile}"))

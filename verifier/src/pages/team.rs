@@ -25,16 +25,15 @@ pub(super) struct TeamPage {
 /// address, as recruiter or administrator) and take them out (never themselves).
 pub(super) async fn team(
     State(state): State<VerifierState>,
-    lang: Lang,
-    SignedIn(session): SignedIn,
-    api: Backend,
+    page: Page,
     Path(company): Path<String>,
 ) -> Response {
+    let (lang, session, api) = (page.lang, &page.session, &page.api);
     let view = async {
-        let frame = frame(&api, &company).await?;
+        let frame = frame(api, &company).await?;
         let admin = frame.company.my_roles.iter().any(|r| r == "admin");
         Ok(TeamPage {
-            chrome: Chrome::new(&state.ctx, lang, CATALOG).signed_in_as(&session.0),
+            chrome: page.chrome(CATALOG),
             members: api
                 .get(&format!("/api/v1/companies/{company}/members"))
                 .await?,

@@ -75,16 +75,12 @@ pub(super) struct CredentialsPage {
 }
 
 /// Every credential in the carnet, a card each, opening its details.
-pub(super) async fn credentials_page(
-    State(state): State<WalletState>,
-    lang: Lang,
-    SignedIn(session): SignedIn,
-    api: Backend,
-) -> Response {
+pub(super) async fn credentials_page(State(state): State<WalletState>, page: Page) -> Response {
+    let (lang, api) = (page.lang, &page.api);
     let view = async {
         let all: Vec<Value> = api.get("/api/v1/credentials").await?;
         Ok(CredentialsPage {
-            chrome: Chrome::new(&state.ctx, lang, CATALOG).signed_in_as(&session.0),
+            chrome: page.chrome(CATALOG),
             // Copies of one credential are one card (a valid one standing for them).
             credentials: {
                 let mut all: Vec<&Value> = all.iter().collect();
@@ -126,17 +122,16 @@ pub(super) struct CredentialPage {
 /// One credential: what it contains, its state, where and when it was shared.
 pub(super) async fn credential_page(
     State(state): State<WalletState>,
-    lang: Lang,
-    SignedIn(session): SignedIn,
-    api: Backend,
+    page: Page,
     Path(id): Path<String>,
 ) -> Response {
+    let (lang, api) = (page.lang, &page.api);
     let view = async {
         let c: Value = api
             .get(&format!("/api/v1/credentials/{}", query_component(&id)))
             .await?;
         let log: Vec<crate::presentations::Shared> = api.get("/api/v1/presentations").await?;
-        let chrome = Chrome::new(&state.ctx, lang, CATALOG).signed_in_as(&session.0);
+        let chrome = page.chrome(CATALOG);
         let card = CredentialCard::of(lang, &c);
         let mut contents = Vec::new();
         leaves(&c["claims"], &mut String::new(), &mut contents);

@@ -21,11 +21,10 @@ pub(super) struct ChatPage {
 /// A chat with a recruiter whose offer the holder accepted.
 pub(super) async fn chat(
     State(state): State<WalletState>,
-    lang: Lang,
-    SignedIn(session): SignedIn,
-    api: Backend,
+    page: Page,
     Path((publication, chat)): Path<(String, String)>,
 ) -> Response {
+    let (lang, api) = (page.lang, &page.api);
     let view = async {
         let messages = api
             .get::<Vec<Value>>(&format!(
@@ -41,7 +40,7 @@ pub(super) async fn chat(
             })
             .collect();
         Ok(ChatPage {
-            chrome: Chrome::new(&state.ctx, lang, CATALOG).signed_in_as(&session.0),
+            chrome: page.chrome(CATALOG),
             publication,
             chat,
             messages,

@@ -34,12 +34,8 @@ pub(super) struct InboxEntry {
 }
 
 /// The offers received, with what each asks, to accept, decline, or chat.
-pub(super) async fn inbox(
-    State(state): State<WalletState>,
-    lang: Lang,
-    SignedIn(session): SignedIn,
-    api: Backend,
-) -> Response {
+pub(super) async fn inbox(State(state): State<WalletState>, page: Page) -> Response {
+    let (lang, api) = (page.lang, &page.api);
     let view = async {
         let entries: Vec<InboxEntry> = api.get("/api/v1/inbox").await?;
         let quizzes = api
@@ -89,7 +85,7 @@ pub(super) async fn inbox(
             })
             .collect();
         Ok(InboxPage {
-            chrome: Chrome::new(&state.ctx, lang, CATALOG).signed_in_as(&session.0),
+            chrome: page.chrome(CATALOG),
             offers,
             quizzes,
         })

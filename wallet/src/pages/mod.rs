@@ -21,8 +21,8 @@ use axum::{Form, Router};
 use carnet_service::error::ApiError;
 use carnet_service::i18n::{Catalog, Lang};
 use carnet_service::web::{
-    Backend, Chrome, PageSession, Problem, QuestionToAnswer, SignedIn, date, date_of, day, field,
-    multipart_form, render, see_other, show, sign_in_page,
+    Backend, Chrome, Page, PageSession, Problem, QuestionToAnswer, SignedIn, date, date_of, day,
+    field, multipart_form, render, see_other, show, sign_in_page,
 };
 use serde::Deserialize;
 use serde_json::{Value, json};

@@ -160,11 +160,10 @@ pub(super) struct VerifierQuery {
 /// else the minimum of a profile when the verifier requires it (never anything else).
 pub(super) async fn publish_page(
     State(state): State<WalletState>,
-    lang: Lang,
-    SignedIn(session): SignedIn,
-    api: Backend,
+    page: Page,
     axum::extract::Query(query): axum::extract::Query<VerifierQuery>,
 ) -> Response {
+    let (lang, api) = (page.lang, &page.api);
     let view = async {
         let preview: PreviewView = api
             .get(&format!(
@@ -172,7 +171,7 @@ pub(super) async fn publish_page(
                 query_component(query.verifier.trim())
             ))
             .await?;
-        let chrome = Chrome::new(&state.ctx, lang, CATALOG).signed_in_as(&session.0);
+        let chrome = page.chrome(CATALOG);
         let (mut competencies, mut identity) = (Vec::new(), Vec::new());
         for asked in preview.claims {
             let pointer = pointer(&asked.path);
@@ -259,17 +258,16 @@ pub(super) async fn publish_submit(
 /// Availability and the publications of the profile in recruiters' directories.
 pub(super) async fn profile(
     State(state): State<WalletState>,
-    lang: Lang,
-    SignedIn(session): SignedIn,
-    api: Backend,
+    page: Page,
     axum::extract::RawQuery(query): axum::extract::RawQuery,
 ) -> Response {
+    let (lang, api) = (page.lang, &page.api);
     let published = query
         .as_deref()
         .is_some_and(|q| q.split('&').any(|p| p == "published"));
     let view = async {
         Ok(ProfilePage {
-            chrome: Chrome::new(&state.ctx, lang, CATALOG).signed_in_as(&session.0),
+            chrome: page.chrome(CATALOG),
             availability: api.get("/api/v1/availability").await?,
             publications: api.get("/api/v1/directory/publications").await?,
             published,

@@ -19,12 +19,8 @@ pub(super) struct QuizzesPage {
 }
 
 /// The quizzes recruiters sent, to answer once.
-pub(super) async fn quizzes(
-    State(state): State<WalletState>,
-    lang: Lang,
-    SignedIn(session): SignedIn,
-    api: Backend,
-) -> Response {
+pub(super) async fn quizzes(State(state): State<WalletState>, page: Page) -> Response {
+    let (lang, api) = (page.lang, &page.api);
     let view = async {
         let entries: Vec<InboxEntry> = api.get("/api/v1/quizzes").await?;
         let quizzes = entries
@@ -43,7 +39,7 @@ pub(super) async fn quizzes(
             })
             .collect();
         Ok(QuizzesPage {
-            chrome: Chrome::new(&state.ctx, lang, CATALOG).signed_in_as(&session.0),
+            chrome: page.chrome(CATALOG),
             quizzes,
         })
     };
