@@ -50,7 +50,7 @@ pub(super) async fn dashboard(
 ) -> Result<(Vec<TodaySlot>, Vec<SessionCard>, Vec<SessionCard>), Problem> {
     let (mut today, mut current, mut past) = (Vec::new(), Vec::new(), Vec::new());
     for org in organisations {
-        let sessions: Vec<crate::sessions::TrainingSession> = api
+        let sessions: Vec<TrainingSession> = api
             .get(&format!("/api/v1/organisations/{}/sessions", org.id))
             .await?;
         for s in sessions {
@@ -74,7 +74,7 @@ pub(super) async fn dashboard(
                     .await
                     .map(|table| table["slots"].as_array().cloned().unwrap_or_default())
                     .unwrap_or_default();
-                let events: Vec<crate::calendar::Event> = api
+                let events: Vec<Event> = api
                     .get(&format!(
                         "/api/v1/organisations/{}/sessions/{}/events?from={day}&to={day}",
                         org.id, s.id

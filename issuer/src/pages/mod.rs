@@ -10,7 +10,10 @@
 //! share.
 
 use crate::IssuerState;
+// The pages read the API's own answers where they can.
+use crate::calendar::Event;
 use crate::qr;
+use crate::sessions::TrainingSession;
 use askama::Template;
 use axum::Router;
 use axum::extract::{Form, Path, State};
@@ -173,16 +176,6 @@ impl Competency {
     }
 }
 
-#[derive(Deserialize)]
-struct TrainingSession {
-    id: String,
-    title: String,
-    starts_on: String,
-    ends_on: String,
-    planned_hours: i64,
-    timezone: String,
-}
-
 impl TrainingSession {
     /// Where the session's clock is, as its forms say it next to their times: the city of
     /// its time zone (« Paris », « Martinique »).
@@ -225,19 +218,6 @@ struct OfferLink {
     expires_at: i64,
     #[serde(default)]
     redeemed: bool,
-}
-
-#[derive(Deserialize)]
-struct Event {
-    id: String,
-    title: String,
-    kind: String,
-    starts_at: String,
-    ends_at: String,
-    #[serde(default)]
-    place: Option<String>,
-    #[serde(default)]
-    cancelled: bool,
 }
 
 impl Event {
