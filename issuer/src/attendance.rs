@@ -996,7 +996,11 @@ async fn sheet(
                 None => (t("unmarked").to_owned(), String::new(), String::new()),
                 Some(m) => (
                     t(&m.status).to_owned(),
-                    format!("{} {}", t(&m.source), local_stamp(zone, m.marked_at)),
+                    format!(
+                        "{} {}",
+                        t(&m.source),
+                        carnet_service::web::wall_clock(lang, &local_stamp(zone, m.marked_at))
+                    ),
                     m.note.clone().unwrap_or_default(),
                 ),
             };
@@ -1015,7 +1019,7 @@ async fn sheet(
             t("countersigned"),
             escape(name),
             t("on"),
-            local_stamp(zone, at)
+            carnet_service::web::wall_clock(lang, &local_stamp(zone, at))
         ),
         _ => t("not_countersigned").to_owned(),
     };
@@ -1036,7 +1040,11 @@ async fn sheet(
         hours_l = t("hours"),
         starts = slot.starts,
         ends = slot.ends,
-        hours = format_hours(slot.minutes),
+        hours = match lang {
+            // « 3,5 h » in French.
+            Lang::Fr => format_hours(slot.minutes).replace('.', ","),
+            _ => format_hours(slot.minutes),
+        },
         trainers_l = t("trainers"),
         trainers = escape(&trainers.join(", ")),
         trainee_l = t("trainee"),

@@ -69,10 +69,15 @@ pub(super) async fn audit(
                     })
                     .collect::<Vec<_>>()
                     .join("\"");
+                // What was done in words, else its code.
+                let what = match chrome.t(&format!("action.{}", e.action)) {
+                    "" => e.action,
+                    said => said.to_owned(),
+                };
                 (
                     carnet_service::web::moment(lang, e.at),
                     who,
-                    e.action,
+                    what,
                     e.target.map(|t| record(&chrome, &t)).unwrap_or_default(),
                     details,
                 )
