@@ -548,7 +548,7 @@ async fn life(app: &TestApp) {
         "{html}"
     );
     assert!(
-        html.contains("Présence attestée par code le 2027-01-15 09:00"),
+        html.contains("Présence attestée par code le 15 janvier 2027 à 09:00"),
         "{html}"
     );
     assert!(html.contains("Contresigné par Julien Martin"), "{html}");
